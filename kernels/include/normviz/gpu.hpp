@@ -1,0 +1,65 @@
+// The GPU backend's C++ face: no CUDA type appears here, so core/ and app/ build without nvcc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "normviz/engine.hpp"
+#include "normviz/plan.hpp"
+
+namespace normviz {
+
+// What the runtime found. usable == false comes with a reason a user can act on
+// ("built without CUDA", "no NVIDIA driver", "driver too old for this build", "no CUDA device").
+struct GpuDevice {
+  bool usable = false;
+  std::string reason;
+  std::string name;               // "NVIDIA H100 80GB HBM3"
+  int sm_major = 0, sm_minor = 0;
+  double peak_bandwidth_gbs = 0;  // from memory clock and bus width
+  size_t memory_bytes = 0;
+};
+
+// Probes once and caches; cheap to call every frame.
+const GpuDevice& gpuDevice();
+
+// Forward kernel designs a learner can compare. Not every variant runs every layer:
+// gpuVariantsFor(plan) lists the ones that do.
+enum class GpuVariant {
+  Auto,            // the fastest correct kernel for the plan
+  ThreadPerRow,    // naive: one thread walks a whole group
+  BlockTree,       // one block per group, shared-memory tree (two-pass)
+  WarpShuffle,     // one warp per group, __shfl_down_sync tree (two-pass)
+  WarpWelford,     // one warp per group, Welford + Chan merges over shuffles
+  VectorRegisters, // 16-byte loads, the row held in registers
+};
+const char* gpuVariantName(GpuVariant v);  // "auto", "thread-per-row", "block-tree", ...
+GpuVariant parseGpuVariant(std::string_view name);
+std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan);
+
+struct GpuOptions {
+  GpuVariant variant = GpuVariant::Auto;
+  int block_size = 256;  // where the variant takes one
+  int warmup = 3, repeats = 20;  // timing: median of repeats after warm-up, L2 flushed between
+};
+
+struct GpuTimings {
+  double kernel_ms = 0;     // median kernel time, CUDA events
+  double h2d_ms = 0, d2h_ms = 0;
+  double bytes_moved = 0;   // bytes read + written by the kernel(s)
+  double gbs = 0;           // bytes_moved / kernel time
+  double fraction_of_peak = 0;
+};
+
+struct GpuResult {
+  NormResult result;  // same fields and meaning as the CPU engine's
+  GpuTimings timings;
+  GpuVariant variant = GpuVariant::Auto;  // the one that ran
+};
+
+// Runs the plan on the GPU. Throws NormError with a clear reason when no usable device, out of
+// memory, or a CUDA error; callers fall back to the CPU and show the message.
+GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const GpuOptions& options = {});
+
+}  // namespace normviz
