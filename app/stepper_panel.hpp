@@ -1,0 +1,98 @@
+// The kernel-reduction stepper panel: scrub a kernel's reduction of one group stage by stage, see
+// each lane's partial in its warp with the shuffle arrows, and compare every strategy to float64.
+//
+// Self-contained: it owns its trace and its settings. The app gives it the layer and the group
+// (setTarget), calls draw() inside an ImGui window each frame, and reads highlight() to colour the
+// group's cubes in the 3D view: by the thread that loaded them, with the selected lane's covered
+// cubes lit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "normviz/plan.hpp"
+#include "normviz/stats.hpp"
+#include "normviz/tensor.hpp"
+#include "normviz/trace.hpp"
+
+namespace normviz {
+
+// What the 3D view shows for the stepper. Indices run over the group's elements, j order.
+struct StepperHighlight {
+  bool active = false;  // a trace exists (false: show nothing, see StepperPanel::error)
+  int64_t group = -1;
+  std::vector<int64_t> elements;  // flat input index of each element of the group
+  std::vector<int> thread_of;     // the thread that loads each element (colour with threadColor)
+  std::vector<uint8_t> covered;   // 1 where the selected lane's value covers the element now
+  int selected_lane = -1;         // thread index in the block, -1: none selected
+  int block_size = 32;
+  int stage = 0;
+  uint64_t revision = 0;  // increases whenever anything above changes
+};
+
+// The colour of a thread, shared by the lane boxes and the 3D cubes: hue by lane within its warp,
+// lightness by warp. rgb in 0..1.
+void threadColor(int thread, int block_size, float rgb[3]);
+
+class StepperPanel {
+ public:
+  StepperPanel();
+
+  // The layer, input and group to trace. Copies what it needs; re-traces when anything changed.
+  void setTarget(const ReductionPlan& plan, const Tensor& x, int64_t group);
+  // The panel's contents: call between ImGui::Begin and ImGui::End, once per frame.
+  // Advances playback by ImGui's frame time.
+  void draw();
+
+  const StepperHighlight& highlight() const { return highlight_; }
+  // The reason there is no trace (bad group, group too large to list), empty when there is one.
+  const std::string& error() const { return error_; }
+  const ReductionTrace* trace() const { return has_trace_ ? &trace_ : nullptr; }
+
+  // Settings, for the app's command-line flags and tests; each clamps or reports through error().
+  void setStage(int stage);  // clamped to 0..stageCount()-1
+  void setStrategy(VarianceStrategy strategy);
+  void setBlockSize(int block_size);      // multiple of 32, 32..1024
+  void setVectorWidth(int vector_width);  // 1, 2 or 4
+  void setShuffle(ShuffleKind kind);
+  void selectLane(int lane);  // -1 clears
+  void setPlaying(bool playing);
+
+  int stageCount() const;
+  int stage() const { return stage_; }
+  bool playing() const { return playing_; }
+  // True while the panel wants frames (playing): the app should not idle.
+  bool animating() const { return playing_; }
+
+ private:
+  void retrace();
+  void refreshHighlight();
+  void refreshNumerics();
+  void drawControls();
+  void drawLanes();
+  void drawNumerics();
+
+  // Target.
+  bool has_target_ = false;
+  ReductionPlan plan_;
+  Tensor x_;
+  int64_t group_ = 0;
+  // Settings.
+  TraceOptions options_;
+  int stage_ = 0;
+  int selected_lane_ = 0;
+  bool playing_ = false;
+  float stages_per_second_ = 1.0f;
+  double play_clock_ = 0;
+  // Results.
+  bool has_trace_ = false;
+  ReductionTrace trace_;
+  std::string error_;
+  StepperHighlight highlight_;
+  StrategyComparison numerics_group_, numerics_offset_;
+  int64_t numerics_offset_size_ = 0;
+  bool has_numerics_ = false;
+};
+
+}  // namespace normviz
