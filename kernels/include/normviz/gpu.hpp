@@ -18,6 +18,8 @@ struct GpuDevice {
   int sm_major = 0, sm_minor = 0;
   double peak_bandwidth_gbs = 0;  // from memory clock and bus width
   size_t memory_bytes = 0;
+  int sm_count = 0;               // streaming multiprocessors
+  size_t l2_bytes = 0;            // L2 cache size (flushed between timed repeats)
 };
 
 // Probes once and caches; cheap to call every frame.
@@ -32,6 +34,7 @@ enum class GpuVariant {
   WarpShuffle,     // one warp per group, __shfl_down_sync tree (two-pass)
   WarpWelford,     // one warp per group, Welford + Chan merges over shuffles
   VectorRegisters, // 16-byte loads, the row held in registers
+  SplitReduce,     // several blocks per group, Chan-merged partials (BatchNorm's few big groups)
 };
 const char* gpuVariantName(GpuVariant v);  // "auto", "thread-per-row", "block-tree", ...
 GpuVariant parseGpuVariant(std::string_view name);
@@ -61,5 +64,29 @@ struct GpuResult {
 // memory, or a CUDA error; callers fall back to the CPU and show the message.
 GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                      const GpuOptions& options = {});
+
+// The device-to-device copy bandwidth in GB/s (bytes read + written / time, median of repeats of a
+// cudaMemcpy of 256 MiB): what a memory-bound kernel can hope for. Measured once; 0 without a GPU.
+double gpuCopyBandwidthGbs();
+
+// How a recipe variant (block-tree, warp-shuffle, warp-welford) launches for this plan: B threads
+// reduce each group, loading V elements at a time (reduce_recipe.hpp's geometry). The trace
+// emulator needs these to reproduce the kernel's statistics bit for bit. Throws NormError for a
+// block size the variant cannot use.
+struct GpuRecipeGeometry {
+  int block_size = 32;
+  int vector_width = 1;
+};
+GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant variant,
+                                    const GpuOptions& options = {});
+
+// Reduces m contiguous values as one group on the GPU with the recipe (one block of block_size
+// threads, vector_width loads) and the given strategy; writes the float32 mean and variance.
+// With subtract_mean false (RMSNorm) the mean is 0 and every strategy but pairwise sums x*x in
+// the two-pass order; pairwise sums x*x/M. Returns false with *error set when there is no usable
+// device or a CUDA call fails. For checking the trace emulator against the device bit for bit.
+bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
+                       VarianceStrategy strategy, bool subtract_mean, float* mean_out,
+                       float* var_out, std::string* error);
 
 }  // namespace normviz
