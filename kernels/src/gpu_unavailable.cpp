@@ -1,4 +1,5 @@
-// The GPU interface when the build has no CUDA: every call says why there is no GPU backend.
+// The GPU interface when the build has no CUDA: every call that needs a device says why there is
+// none.
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
 
@@ -15,40 +16,18 @@ const GpuDevice& gpuDevice() {
   return device;
 }
 
-const char* gpuVariantName(GpuVariant v) {
-  switch (v) {
-    case GpuVariant::Auto:
-      return "auto";
-    case GpuVariant::ThreadPerRow:
-      return "thread-per-row";
-    case GpuVariant::BlockTree:
-      return "block-tree";
-    case GpuVariant::WarpShuffle:
-      return "warp-shuffle";
-    case GpuVariant::WarpWelford:
-      return "warp-welford";
-    case GpuVariant::VectorRegisters:
-      return "vector-registers";
-  }
-  return "?";
-}
-
-GpuVariant parseGpuVariant(std::string_view name) {
-  for (GpuVariant v :
-       {GpuVariant::Auto, GpuVariant::ThreadPerRow, GpuVariant::BlockTree, GpuVariant::WarpShuffle,
-        GpuVariant::WarpWelford, GpuVariant::VectorRegisters})
-    if (name == gpuVariantName(v)) return v;
-  throw NormError("unknown GPU variant '" + std::string(name) +
-                  "'; expected auto, thread-per-row, block-tree, warp-shuffle, warp-welford or "
-                  "vector-registers");
-}
-
-std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan&) {
-  return {};
-}
-
 GpuResult gpuCompute(const Tensor&, const ReductionPlan&, const NormParams&, const GpuOptions&) {
   throw NormError(std::string("GPU backend unavailable: ") + kNoCuda);
+}
+
+double gpuCopyBandwidthGbs() {
+  return 0;
+}
+
+bool gpuReduceOneGroup(const float*, int64_t, int, int, VarianceStrategy, bool, float*, float*,
+                       std::string* error) {
+  if (error) *error = kNoCuda;
+  return false;
 }
 
 }  // namespace normviz

@@ -14,12 +14,12 @@ namespace normviz {
 struct GpuDevice {
   bool usable = false;
   std::string reason;
-  std::string name;               // "NVIDIA H100 80GB HBM3"
+  std::string name;  // "NVIDIA H100 80GB HBM3"
   int sm_major = 0, sm_minor = 0;
   double peak_bandwidth_gbs = 0;  // from memory clock and bus width
   size_t memory_bytes = 0;
-  int sm_count = 0;               // streaming multiprocessors
-  size_t l2_bytes = 0;            // L2 cache size (flushed between timed repeats)
+  int sm_count = 0;     // streaming multiprocessors
+  size_t l2_bytes = 0;  // L2 cache size (flushed between timed repeats)
 };
 
 // Probes once and caches; cheap to call every frame.
@@ -28,13 +28,13 @@ const GpuDevice& gpuDevice();
 // Forward kernel designs a learner can compare. Not every variant runs every layer:
 // gpuVariantsFor(plan) lists the ones that do.
 enum class GpuVariant {
-  Auto,            // the fastest correct kernel for the plan
-  ThreadPerRow,    // naive: one thread walks a whole group
-  BlockTree,       // one block per group, shared-memory tree (two-pass)
-  WarpShuffle,     // one warp per group, __shfl_down_sync tree (two-pass)
-  WarpWelford,     // one warp per group, Welford + Chan merges over shuffles
-  VectorRegisters, // 16-byte loads, the row held in registers
-  SplitReduce,     // several blocks per group, Chan-merged partials (BatchNorm's few big groups)
+  Auto,             // the fastest correct kernel for the plan
+  ThreadPerRow,     // naive: one thread walks a whole group
+  BlockTree,        // one block per group, shared-memory tree (two-pass)
+  WarpShuffle,      // one warp per group, __shfl_down_sync tree (two-pass)
+  WarpWelford,      // one warp per group, Welford + Chan merges over shuffles
+  VectorRegisters,  // 16-byte loads, the row held in registers
+  SplitReduce,      // several blocks per group, Chan-merged partials (BatchNorm's few big groups)
 };
 const char* gpuVariantName(GpuVariant v);  // "auto", "thread-per-row", "block-tree", ...
 GpuVariant parseGpuVariant(std::string_view name);
@@ -42,15 +42,15 @@ std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan);
 
 struct GpuOptions {
   GpuVariant variant = GpuVariant::Auto;
-  int block_size = 256;  // where the variant takes one
+  int block_size = 256;          // where the variant takes one
   int warmup = 3, repeats = 20;  // timing: median of repeats after warm-up, L2 flushed between
 };
 
 struct GpuTimings {
-  double kernel_ms = 0;     // median kernel time, CUDA events
+  double kernel_ms = 0;  // median kernel time, CUDA events
   double h2d_ms = 0, d2h_ms = 0;
-  double bytes_moved = 0;   // bytes read + written by the kernel(s)
-  double gbs = 0;           // bytes_moved / kernel time
+  double bytes_moved = 0;  // bytes read + written by the kernel(s)
+  double gbs = 0;          // bytes_moved / kernel time
   double fraction_of_peak = 0;
 };
 

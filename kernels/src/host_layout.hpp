@@ -1,0 +1,37 @@
+// How a ReductionPlan lands in GPU memory: the host-side facts every launch and gpuVariantsFor use.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "normviz/gpu.hpp"
+#include "normviz/plan.hpp"
+
+namespace normviz::gpu {
+
+struct HostLayout {
+  int64_t numel = 0, groups = 0, group_size = 0, run_length = 0, runs = 0;
+  bool rows = false;          // each group one contiguous block, group g at g * group_size
+  bool vec4 = false;          // aligned quadruples of a group are adjacent, 16-byte aligned floats
+  bool eval_running = false;  // BatchNorm evaluation: normalize with the running statistics
+  std::vector<int32_t> group_base, run_offset;  // the plan's element mapping (empty for rows)
+  int64_t affine_inner = 1, affine_count = 1;   // weight slot of flat f: (f / inner) % count
+  bool affine_per_element = false;              // the slot is j within a row (LayerNorm)
+};
+
+// Largest input the kernels index with 32-bit integers.
+inline constexpr int64_t kMaxGpuElements = INT32_MAX;
+
+// Throws NormError when the input is too large for the kernels' 32-bit indexing.
+HostLayout describeLayout(const ReductionPlan& plan);
+
+// Whether the vector-registers design can hold this plan's rows.
+bool vectorRegistersFit(const HostLayout& layout);
+
+// The recipe variants' vector width: 4, 2 or 1 as the row length allows (gathers use 1).
+int recipeVectorWidth(const HostLayout& layout);
+
+// The variant Auto stands for on a device with sm_count multiprocessors.
+GpuVariant resolveAuto(const HostLayout& layout, int sm_count);
+
+}  // namespace normviz::gpu
