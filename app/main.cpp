@@ -4,11 +4,13 @@
 #include <exception>
 
 #include "cli.hpp"
+#include "cli_trace.hpp"
 
 int main(int argc, char** argv) {
   CLI::App cli{"normviz: see how normalization layers reduce a tensor"};
   cli.require_subcommand(0, 1);
   normviz::addComputeCommand(cli);
+  normviz::addTraceCommand(cli);
   normviz::addAppOptions(cli);
   try {
     cli.parse(argc, argv);
