@@ -24,7 +24,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 # Tolerances the C++ test applies: |got - want| <= atol + rtol * |want|.
-TOL_FP64 = {"atol": 1e-10, "rtol": 1e-10}
+TOL_FP64 = {"atol": 1e-12, "rtol": 1e-12}
 TOL_FP32 = {"atol": 2e-5, "rtol": 2e-5}
 
 
