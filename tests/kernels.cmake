@@ -1,0 +1,3 @@
+# GPU backend tests: value checks against the float64 CPU reference; skipped with a printed reason
+# when no usable device is present, so ctest passes on machines without a GPU.
+normviz_add_test(test_kernels SOURCES test_kernels.cpp LIBS normviz_gpu)
