@@ -1,0 +1,3 @@
+# Command-line tests: run the built normviz binary (NORMVIZ_BINARY) and check its files and output.
+normviz_add_test(test_cli SOURCES test_cli.cpp LIBS nlohmann_json::nlohmann_json)
+add_dependencies(test_cli normviz)

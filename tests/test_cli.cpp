@@ -1,0 +1,388 @@
+// Tests of `normviz compute` as a user runs it: the built binary, its .npy outputs, --json, errors.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "normviz/error.hpp"
+#include "normviz/npy.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using normviz::NpyDtype;
+using normviz::Shape;
+using normviz::TensorD;
+
+namespace {
+
+const std::string kFixtures = NORMVIZ_TEST_DATA;
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Single-quoted for /bin/sh, so paths with spaces or quotes pass through unchanged.
+std::string shellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+// A scratch directory per test: `out` is the --out target (not created in advance), and the
+// binary's stdout/stderr are captured beside it.
+struct Sandbox {
+  fs::path root, out;
+  Sandbox() {
+    static int counter = 0;
+    root = fs::temp_directory_path() /
+           ("normviz-test-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    out = root / "out";
+  }
+  ~Sandbox() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  std::string path(const std::string& name) const { return (root / name).string(); }
+
+  Run run(const std::string& args) const {
+    const std::string cmd = shellQuote(NORMVIZ_BINARY) + " " + args + " >" +
+                            shellQuote(path("stdout.txt")) + " 2>" + shellQuote(path("stderr.txt"));
+    Run r;
+    const int raw = std::system(cmd.c_str());
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(root / "stdout.txt");
+    r.err = slurp(root / "stderr.txt");
+    return r;
+  }
+  // `compute` with --out pointing at the sandbox's out directory.
+  Run compute(const std::string& args) const {
+    return run("compute " + args + " --out " + shellQuote(out.string()));
+  }
+  TensorD output(const std::string& name) const { return normviz::readNpy((out / name).string()); }
+  std::vector<std::string> outputNames() const {
+    std::vector<std::string> names;
+    if (fs::exists(out)) {
+      for (const auto& e : fs::directory_iterator(out))
+        names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
+
+json workedExample() {
+  std::ifstream in(kFixtures + "/worked-example.json");
+  REQUIRE(in.good());
+  return json::parse(in);
+}
+
+std::vector<double> workedX() {
+  return workedExample()["x"].get<std::vector<double>>();
+}
+
+std::string joinDims(const std::vector<int64_t>& dims) {
+  std::string s;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(dims[i]);
+  }
+  return s;
+}
+
+// The worked example's flags for one of its cases.
+std::string flagsFor(const json& c) {
+  const std::string norm = c["norm"].get<std::string>();
+  std::string flags = "--norm " + norm;
+  if (c.contains("normalized_shape"))
+    flags += " --normalized-shape " + joinDims(c["normalized_shape"].get<std::vector<int64_t>>());
+  if (c.contains("num_groups")) flags += " --groups " + std::to_string(c["num_groups"].get<int>());
+  return flags + " --shape 3,4,2,2 --init worked-example";
+}
+
+// GroupNorm(2) statistics of the worked example by hand, in double: group (n, g) holds channels
+// 2g and 2g+1 of sample n, 8 consecutive values.
+struct HandStats {
+  std::vector<double> mean, var;
+};
+HandStats groupNormStats(const std::vector<double>& x) {
+  HandStats s;
+  for (int g = 0; g < 6; ++g) {
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 8; ++i) sum += x[static_cast<size_t>(8 * g + i)];
+    const double mean = sum / 8;
+    for (int i = 0; i < 8; ++i) {
+      const double d = x[static_cast<size_t>(8 * g + i)] - mean;
+      sq += d * d;
+    }
+    s.mean.push_back(mean);
+    s.var.push_back(sq / 8);
+  }
+  return s;
+}
+
+// BatchNorm statistics of the worked example per channel c over (n, h, w): 12 values.
+HandStats batchNormStats(const std::vector<double>& x) {
+  HandStats s;
+  for (int c = 0; c < 4; ++c) {
+    std::vector<double> v;
+    for (int n = 0; n < 3; ++n)
+      for (int i = 0; i < 4; ++i) v.push_back(x[static_cast<size_t>(16 * n + 4 * c + i)]);
+    double sum = 0, sq = 0;
+    for (double a : v) sum += a;
+    const double mean = sum / 12;
+    for (double a : v) sq += (a - mean) * (a - mean);
+    s.mean.push_back(mean);
+    s.var.push_back(sq / 12);
+  }
+  return s;
+}
+
+std::string npyDescr(const fs::path& file) {
+  const std::string bytes = slurp(file);
+  const size_t at = bytes.find("'descr': '");
+  return at == std::string::npos ? "" : bytes.substr(at + 10, 3);
+}
+
+}  // namespace
+
+TEST_CASE("compute reproduces every layer of the worked example") {
+  const json ex = workedExample();
+  REQUIRE(ex["cases"].size() == 6);
+  for (const json& c : ex["cases"]) {
+    CAPTURE(c["module"].get<std::string>());
+    Sandbox box;
+    const Run r = box.compute(flagsFor(c));
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    const TensorD y = box.output("y.npy");
+    REQUIRE(y.shape == Shape{3, 4, 2, 2});
+    const auto want = c["y"].get<std::vector<double>>();
+    // The fixture is rounded to 4 decimals.
+    for (size_t i = 0; i < want.size(); ++i) CHECK(std::fabs(y.data[i] - want[i]) <= 0.5e-4 + 1e-6);
+  }
+}
+
+TEST_CASE("compute --norm group --groups 2 writes y, mean, var, rstd and nothing else") {
+  Sandbox box;
+  const Run r = box.compute("--norm group --groups 2 --shape 3,4,2,2 --init worked-example");
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(box.outputNames() == std::vector<std::string>{"mean.npy", "rstd.npy", "var.npy", "y.npy"});
+  const HandStats want = groupNormStats(workedX());
+  const TensorD mean = box.output("mean.npy"), var = box.output("var.npy"),
+                rstd = box.output("rstd.npy");
+  REQUIRE(mean.shape == Shape{3, 2});
+  REQUIRE(var.shape == Shape{3, 2});
+  REQUIRE(rstd.shape == Shape{3, 2});
+  for (size_t g = 0; g < 6; ++g) {
+    // Sums of eighths of small integers are exact in float32.
+    CHECK(mean.data[g] == want.mean[g]);
+    CHECK(var.data[g] == want.var[g]);
+    CHECK(rstd.data[g] == doctest::Approx(1 / std::sqrt(want.var[g] + 1e-5)).epsilon(1e-6));
+  }
+  // float32 results are saved as float32 ('<f4'); --precision fp64 saves float64.
+  CHECK(npyDescr(box.out / "y.npy") == "<f4");
+  Sandbox box64;
+  REQUIRE(box64
+              .compute("--norm group --groups 2 --shape 3,4,2,2 --init worked-example "
+                       "--precision fp64")
+              .status == 0);
+  CHECK(npyDescr(box64.out / "y.npy") == "<f8");
+  CHECK(box64.output("var.npy").data == want.var);
+}
+
+TEST_CASE("compute --json prints the plan, the per-group statistics and timings") {
+  Sandbox box;
+  const Run r = box.compute("--norm group --groups 2 --shape 3,4,2,2 --init worked-example --json");
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  CAPTURE(r.out);
+  const json j = json::parse(r.out);
+  CHECK(j["shape"] == json({3, 4, 2, 2}));
+  CHECK(j["norm"] == "group");
+  CHECK(j["pytorch"] == "nn.GroupNorm(num_groups=2, num_channels=4)");
+  CHECK(j["group_count"] == 6);
+  CHECK(j["group_size"] == 8);
+  CHECK(j["stat_shape"] == json({3, 2}));
+  REQUIRE(j["description"].is_string());
+  CHECK(j["description"].get<std::string>().find("6 groups of 8") != std::string::npos);
+  CHECK(j["timings"]["backend"] == "cpu-fp32 (two-pass)");
+  CHECK(j["timings"]["seconds"].get<double>() >= 0);
+  CHECK(j["outputs"].size() == 4);
+
+  const HandStats want = groupNormStats(workedX());
+  REQUIRE(j["groups"].size() == 6);
+  for (size_t g = 0; g < 6; ++g) {
+    const json& grp = j["groups"][g];
+    CHECK(grp["group"] == g);
+    CHECK(grp["mean"].get<double>() == want.mean[g]);
+    CHECK(grp["var"].get<double>() == want.var[g]);
+    CHECK(grp["rstd"].get<double>() ==
+          doctest::Approx(1 / std::sqrt(want.var[g] + 1e-5)).epsilon(1e-6));
+  }
+
+  // --json alone (no --out) prints the same summary and writes nothing.
+  Sandbox bare;
+  const Run only =
+      bare.run("compute --norm group --groups 2 --shape 3,4,2,2 --init worked-example --json");
+  REQUIRE(only.status == 0);
+  CHECK(json::parse(only.out)["group_count"] == 6);
+  CHECK(!fs::exists(bare.out));
+}
+
+TEST_CASE("BatchNorm training writes the updated running statistics") {
+  const std::vector<double> x = workedX();
+  const HandStats batch = batchNormStats(x);
+  SUBCASE("momentum 0.1 from the initial 0 and 1") {
+    Sandbox box;
+    const Run r = box.compute("--norm batch --shape 3,4,2,2 --init worked-example");
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(box.outputNames() == std::vector<std::string>{"mean.npy", "rstd.npy", "running_mean.npy",
+                                                        "running_var.npy", "var.npy", "y.npy"});
+    const TensorD rm = box.output("running_mean.npy"), rv = box.output("running_var.npy");
+    REQUIRE(rm.shape == Shape{4});
+    REQUIRE(rv.shape == Shape{4});
+    for (size_t c = 0; c < 4; ++c) {
+      CHECK(rm.data[c] == doctest::Approx(0.1 * batch.mean[c]).epsilon(1e-6));
+      CHECK(rv.data[c] == doctest::Approx(0.9 + 0.1 * batch.var[c] * 12 / 11).epsilon(1e-6));
+    }
+  }
+  SUBCASE("momentum none: the first batch's statistics, variance unbiased") {
+    Sandbox box;
+    REQUIRE(
+        box.compute("--norm batch --momentum none --shape 3,4,2,2 --init worked-example").status ==
+        0);
+    const TensorD rm = box.output("running_mean.npy"), rv = box.output("running_var.npy");
+    for (size_t c = 0; c < 4; ++c) {
+      CHECK(rm.data[c] == doctest::Approx(batch.mean[c]).epsilon(1e-6));
+      CHECK(rv.data[c] == doctest::Approx(batch.var[c] * 12 / 11).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE("BatchNorm --eval normalizes with the given running statistics and updates nothing") {
+  Sandbox box;
+  const TensorD rm(Shape{4}, {0.5, 1.0, -1.0, 2.0}), rv(Shape{4}, {1.0, 4.0, 0.25, 2.0});
+  normviz::writeNpy(box.path("rm.npy"), rm, NpyDtype::Float32);
+  normviz::writeNpy(box.path("rv.npy"), rv, NpyDtype::Float32);
+  const Run r = box.compute("--norm batch --eval --running-mean " + shellQuote(box.path("rm.npy")) +
+                            " --running-var " + shellQuote(box.path("rv.npy")) +
+                            " --shape 3,4,2,2 --init worked-example --precision fp64");
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(box.outputNames() == std::vector<std::string>{"mean.npy", "rstd.npy", "var.npy", "y.npy"});
+  const std::vector<double> x = workedX();
+  const TensorD y = box.output("y.npy");
+  for (size_t i = 0; i < 48; ++i) {
+    const size_t c = (i / 4) % 4;
+    CHECK(y.data[i] ==
+          doctest::Approx((x[i] - rm.data[c]) / std::sqrt(rv.data[c] + 1e-5)).epsilon(1e-12));
+  }
+  CHECK(box.output("mean.npy").data == rm.data);
+  CHECK(box.output("var.npy").data == rv.data);
+}
+
+TEST_CASE("--input, --weight and --bias read .npy files") {
+  Sandbox box;
+  const std::vector<double> x = workedX();
+  normviz::writeNpy(box.path("x.npy"), TensorD(Shape{3, 4, 2, 2}, x), NpyDtype::Float32);
+  const TensorD w(Shape{4}, {2.0, -1.0, 0.5, 3.0}), b(Shape{4}, {0.25, 1.0, -2.0, 0.0});
+  normviz::writeNpy(box.path("w.npy"), w, NpyDtype::Float32);
+  normviz::writeNpy(box.path("b.npy"), b, NpyDtype::Float64);
+
+  // The same input given as a file gives bit-identical results to the generated one.
+  const Run from_file =
+      box.compute("--norm group --groups 2 --input " + shellQuote(box.path("x.npy")));
+  CAPTURE(from_file.err);
+  REQUIRE(from_file.status == 0);
+  const TensorD y_file = box.output("y.npy");
+  Sandbox gen;
+  REQUIRE(gen.compute("--norm group --groups 2 --shape 3,4,2,2 --init worked-example").status == 0);
+  CHECK(y_file.data == gen.output("y.npy").data);
+
+  Sandbox affine;
+  const Run r = affine.compute(
+      "--norm group --groups 2 --precision fp64 --input " + shellQuote(box.path("x.npy")) +
+      " --weight " + shellQuote(box.path("w.npy")) + " --bias " + shellQuote(box.path("b.npy")));
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  Sandbox plain;
+  REQUIRE(plain
+              .compute("--norm group --groups 2 --precision fp64 --input " +
+                       shellQuote(box.path("x.npy")))
+              .status == 0);
+  const TensorD ya = affine.output("y.npy"), yp = plain.output("y.npy");
+  for (size_t i = 0; i < 48; ++i) {
+    const size_t c = (i / 4) % 4;
+    CHECK(ya.data[i] == doctest::Approx(yp.data[i] * w.data[c] + b.data[c]).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out") {
+  Sandbox files;
+  std::ofstream(files.path("garbage.npy")) << "this is not a numpy file";
+  normviz::writeNpy(files.path("w3.npy"), TensorD(Shape{3}, {1, 2, 3}), NpyDtype::Float32);
+  const std::string big_endian = shellQuote(kFixtures + "/npy/big_endian_f4.npy");
+  struct Case {
+    std::string args, reason;
+  };
+  const std::vector<Case> cases = {
+      {"--norm group --groups 3 --shape 3,4,2,2", "divisible by num_groups"},
+      {"--norm layer --normalized-shape 4,2 --shape 3,4,2,2", "normalized_shape"},
+      {"--norm group --input " + shellQuote(files.path("missing.npy")), files.path("missing.npy")},
+      {"--norm group --input " + shellQuote(files.path("garbage.npy")), "bad magic"},
+      {"--norm group --input " + big_endian, "big-endian"},
+      {"--norm group --shape 3,4,2,2 --weight " + shellQuote(files.path("w3.npy")),
+       "weight has shape (3,)"},
+      {"--norm group --frobnicate", "frobnicate"},
+      {"--norm wobble", "unknown norm 'wobble'"},
+      {"--norm group --variance sloppy", "unknown variance strategy 'sloppy'"},
+      {"--norm batch --momentum fast", "--momentum 'fast'"},
+      {"--norm batch --shape 1,4,1,1", "Expected more than 1 value per channel"},
+      {"--norm custom --shape 3,4,2,2", "--axes"},
+      {"--norm custom --axes 0,3 --shape 3,4,2", "Dimension out of range"},
+      {"--norm group --shape 3,x,2,2", "'x' is not an integer"},
+      {"--norm group --shape 2,2,2,2 --init worked-example", "needs --shape 3,4,2,2"},
+      {"--norm group --shape 3,4,2,2 --init sparkly", "unknown --init 'sparkly'"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    Sandbox box;
+    const Run r = box.compute(c.args);
+    CAPTURE(r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find(c.reason) != std::string::npos);
+    CHECK(box.outputNames().empty());
+  }
+  SUBCASE("an --out that is a file is left alone") {
+    Sandbox box;
+    std::ofstream(box.out) << "keep me";
+    const Run r = box.compute("--norm group --shape 3,4,2,2");
+    CHECK(r.status != 0);
+    CHECK(r.err.find("not a directory") != std::string::npos);
+    CHECK(slurp(box.out) == "keep me");
+  }
+}
