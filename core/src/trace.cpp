@@ -225,14 +225,18 @@ typename Op::State reduceBlock(const Op& op, const float* v, int64_t M, const Ge
       // Threads outside the warps taking part hold nothing that reaches the result.
       for (size_t t = static_cast<size_t>(warps_in_step * kWarpSize); t < cov.size(); ++t)
         cov[t].clear();
+      const bool grew = std::any_of(src.begin(), src.end(), [](int from) { return from >= 0; });
       std::string e = shuffleIntrinsic(g.shuffle) + " offset " + std::to_string(offset) + ": " +
                       (g.shuffle == ShuffleKind::Down
                            ? "lane i < " + std::to_string(offset) + " " + text.combine +
                                  " the partial of lane i+" + std::to_string(offset)
                            : "every lane i " + text.combine + " the partial of lane i^" +
                                  std::to_string(offset)) +
-                      (cross ? " in warp 0 (the warp totals)" : " in every warp") +
-                      ", so each partial now covers twice as many elements.";
+                      (cross        ? " in warp 0 (the warp totals)"
+                       : warps == 1 ? ""
+                                    : " in each of the " + std::to_string(warps) + " warps") +
+                      (grew ? ", so each partial now covers the elements of both."
+                            : "; those lanes hold nothing of the group, so no partial changes.");
       fillLanes(rec->add(StageKind::Shuffle,
                          (cross ? "cross-warp shuffle " : "shuffle ") + std::to_string(offset), e,
                          pass, offset),
@@ -349,6 +353,15 @@ void validateGeometry(const TraceOptions& o, int64_t group_size) {
                     " elements is more than float32 counts exactly (2^24)");
 }
 
+// The thread that loads element j: the recipe's load order, or for pairwise the owner of main-block
+// position j (or of the position its tail element is folded onto).
+int loaderOf(int64_t j, int64_t M, const TraceOptions& o) {
+  if (o.strategy != VarianceStrategy::Pairwise)
+    return recipeThreadOf(j, o.block_size, o.vector_width);
+  const int64_t P = pairwiseMainBlock(M);
+  return static_cast<int>((j < P ? j : j - P) % o.block_size);
+}
+
 KernelStats emulate(const float* v, int64_t M, bool subtract_mean, float eps, const TraceOptions& o,
                     Recorder* rec) {
   validateGeometry(o, M);
@@ -357,6 +370,8 @@ KernelStats emulate(const float* v, int64_t M, bool subtract_mean, float eps, co
   const std::string share = warp_only ? "shares it with __shfl_sync(..., 0)"
                                       : "writes it to shared memory and after __syncthreads() "
                                         "every thread reads it";
+  const bool two_pass =
+      o.strategy == VarianceStrategy::TwoPass || o.strategy == VarianceStrategy::Pairwise;
   KernelStats r;
   auto meanStages = [&](const std::string& how) {
     if (!rec) return;
@@ -364,7 +379,8 @@ KernelStats emulate(const float* v, int64_t M, bool subtract_mean, float eps, co
                     "Lane 0 holds the group's mean: " + how + " = " + num(r.mean) + ".", 1, r.mean);
     rec->everyThread(StageKind::Broadcast, "broadcast mean",
                      "Lane 0 " + share + ": every thread now holds the mean " + num(r.mean) +
-                         ", which the second pass and the normalization need.",
+                         (two_pass ? ", which the second pass and the normalization need."
+                                   : ", which the normalization needs."),
                      1, r.mean);
   };
   auto varianceStage = [&](const std::string& how, int pass) {
@@ -438,13 +454,11 @@ KernelStats emulate(const float* v, int64_t M, bool subtract_mean, float eps, co
         "Each thread writes y = (x - mean) * rstd for the elements it loaded (before the affine "
         "weight and bias); shown: its first y.",
         last_pass);
-    for (int t = 0; t < o.block_size; ++t) {
-      TraceLane& lane = s.lanes[static_cast<size_t>(t)];
-      recipeForEachLoad(t, M, o.block_size, o.vector_width, [&](int64_t j) {
-        if (lane.covers.empty()) lane.value = normalizeOne(v[j], r.mean, r.rstd, 1.0f, 0.0f);
-        lane.covers.push_back(static_cast<int32_t>(j));
-      });
-      lane.idle = lane.covers.empty();
+    for (int64_t j = 0; j < M; ++j) {
+      TraceLane& lane = s.lanes[static_cast<size_t>(loaderOf(j, M, o))];
+      if (lane.covers.empty()) lane.value = normalizeOne(v[j], r.mean, r.rstd, 1.0f, 0.0f);
+      lane.covers.push_back(static_cast<int32_t>(j));
+      lane.idle = false;
     }
   }
   return r;
@@ -494,13 +508,7 @@ ReductionTrace traceReduction(const Tensor& x, const ReductionPlan& plan, int64_
   trace.subtracts_mean = plan.subtractsMean();
   for (int64_t flat : plan.elementsOf(group)) trace.elements.push_back(flat);
   trace.thread_of.resize(static_cast<size_t>(M));
-  for (int64_t j = 0; j < M; ++j)
-    trace.thread_of[static_cast<size_t>(j)] =
-        options.strategy == VarianceStrategy::Pairwise
-            ? static_cast<int>(j < pairwiseMainBlock(M)
-                                   ? j % options.block_size
-                                   : (j - pairwiseMainBlock(M)) % options.block_size)
-            : recipeThreadOf(j, options.block_size, options.vector_width);
+  for (int64_t j = 0; j < M; ++j) trace.thread_of[static_cast<size_t>(j)] = loaderOf(j, M, options);
   Recorder rec{&trace, M};
   const KernelStats r = emulate(values.data(), M, plan.subtractsMean(),
                                 static_cast<float>(plan.config().eps), options, &rec);
