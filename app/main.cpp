@@ -4,12 +4,14 @@
 #include <exception>
 
 #include "cli.hpp"
+#include "cli_bench.hpp"
 #include "cli_trace.hpp"
 
 int main(int argc, char** argv) {
   CLI::App cli{"normviz: see how normalization layers reduce a tensor"};
   cli.require_subcommand(0, 1);
   normviz::addComputeCommand(cli);
+  normviz::addBenchCommand(cli);
   normviz::addTraceCommand(cli);
   normviz::addAppOptions(cli);
   try {
