@@ -1,0 +1,47 @@
+# Shared shell helpers for scripts/run and scripts/test: package installation and parallelism.
+# shellcheck shell=bash disable=SC2034  # the package lists are used by the scripts that source this
+# Source it; it defines functions and package lists and changes nothing by itself.
+
+# What building and running the app needs (Debian/Ubuntu package names).
+NORMVIZ_APP_PACKAGES=(
+  cmake make g++ pkg-config
+  libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri libglm-dev libstb-dev
+  nlohmann-json3-dev libcli11-dev
+)
+# What the test suite adds: doctest, clang with libFuzzer's runtime, and a virtual X server for the
+# app's screenshot tests. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).
+NORMVIZ_TEST_PACKAGES=(
+  "${NORMVIZ_APP_PACKAGES[@]}"
+  doctest-dev clang libclang-rt-14-dev xvfb xauth
+)
+
+# Number of parallel build/test jobs: every core this process may use.
+normviz_jobs() {
+  nproc 2>/dev/null || echo 2
+}
+
+# normviz_install_packages pkg...: installs those not installed yet with apt-get, as root or with
+# sudo. Does nothing (and needs no privileges) when everything is present.
+normviz_install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    return 0
+  fi
+  echo "normviz: installing missing packages: ${missing[*]}" >&2
+  local run=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "normviz: not root and no sudo; install these packages first: ${missing[*]}" >&2
+      return 1
+    fi
+    run=(sudo)
+  fi
+  "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+}
