@@ -39,8 +39,12 @@ void* operator new(size_t n) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -136,12 +140,15 @@ TensorD ramp(Shape shape, double scale, double offset) {
 
 bool sameBits(const TensorD& a, const TensorD& b) {
   return a.shape == b.shape && a.data.size() == b.data.size() &&
-         std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(double)) == 0;
+         (a.data.empty() ||
+          std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(double)) == 0);
 }
 
 }  // namespace
 
-TEST_CASE("toNpyBytes writes numpy's 1.0 layout: header padded to a multiple of 64 bytes, then the data") {
+TEST_CASE(
+    "toNpyBytes writes numpy's 1.0 layout: header padded to a multiple of 64 bytes, then the "
+    "data") {
   const TensorD t(Shape{5}, {1, 2, 3, 4, 5});
   const std::string b = normviz::toNpyBytes(t, NpyDtype::Float32);
   REQUIRE(b.size() == 128 + 5 * 4);

@@ -50,17 +50,6 @@ const char* dtypeName(NpyDtype dtype) {
   return dtype == NpyDtype::Float32 ? "float32" : "float64";
 }
 
-// Python's tuple spelling, as the header uses it: "()", "(5,)", "(3, 4)".
-std::string pyTuple(const std::vector<int64_t>& dims) {
-  std::string s = "(";
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) s += ", ";
-    s += std::to_string(dims[i]);
-  }
-  if (dims.size() == 1) s += ",";
-  return s + ")";
-}
-
 // What the header says, validated against the limits; data_offset is where the data starts.
 struct NpyHeader {
   NpyDtype dtype = NpyDtype::Float32;
@@ -270,8 +259,8 @@ class HeaderParser {
     }
     for (int64_t d : dims) {
       if (d > limit || n > limit / d) {
-        throw NormError(".npy shape " + pyTuple(dims) + " has more than " + std::to_string(limit) +
-                        " elements; refusing to read it");
+        throw NormError(".npy shape " + Shape(dims).str() + " has more than " +
+                        std::to_string(limit) + " elements; refusing to read it");
       }
       n *= d;
     }
@@ -323,8 +312,8 @@ NpyHeader parseHeader(std::span<const uint8_t> prefix, uint64_t total_size,
 
   const uint64_t present = total_size - h.data_offset;
   if (present != h.dataBytes()) {
-    const std::string need = "shape " + pyTuple(h.dims) + " of " + dtypeName(h.dtype) + " needs " +
-                             std::to_string(h.dataBytes()) + " data bytes";
+    const std::string need = "shape " + Shape(h.dims).str() + " of " + dtypeName(h.dtype) +
+                             " needs " + std::to_string(h.dataBytes()) + " data bytes";
     if (present < h.dataBytes()) {
       throw NormError("truncated .npy data: " + need + " but the file has " +
                       std::to_string(present) + " after the header");
@@ -412,10 +401,11 @@ std::string toNpyBytes(const TensorD& t, NpyDtype dtype) {
   }
   if (t.numel() != t.shape.numel()) {
     throw NormError("cannot save a tensor whose data (" + std::to_string(t.numel()) +
-                    " values) does not match its shape " + pyTuple(t.shape.dims));
+                    " values) does not match its shape " + t.shape.str());
   }
+  // Shape::str() is Python's tuple spelling, as the header needs: "(5,)", "(3, 4)".
   std::string header = std::string("{'descr': '") + (dtype == NpyDtype::Float32 ? "<f4" : "<f8") +
-                       "', 'fortran_order': False, 'shape': " + pyTuple(t.shape.dims) + ", }";
+                       "', 'fortran_order': False, 'shape': " + t.shape.str() + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, as numpy does; '\n' ends the header.
   const size_t unpadded = kPreambleV1 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
