@@ -50,7 +50,8 @@ GpuVariant parseGpuVariant(std::string_view name) {
 }
 
 std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan) {
-  const gpu::HostLayout layout = gpu::describeLayout(plan);
+  if (plan.shape().numel() > gpu::kMaxGpuElements) return {};  // none indexes that far
+  const gpu::HostLayout layout = gpu::describeLayout(plan, false);
   // Evaluation-mode BatchNorm reduces nothing: one elementwise kernel, whatever the choice.
   if (layout.eval_running) return {GpuVariant::Auto};
   std::vector<GpuVariant> variants = {GpuVariant::Auto, GpuVariant::ThreadPerRow,
@@ -63,7 +64,7 @@ std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan) {
 
 GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant variant,
                                     const GpuOptions& options) {
-  const gpu::HostLayout layout = gpu::describeLayout(plan);
+  const gpu::HostLayout layout = gpu::describeLayout(plan, false);
   GpuRecipeGeometry g;
   g.vector_width = gpu::recipeVectorWidth(layout);
   switch (variant) {
@@ -86,7 +87,7 @@ GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant varian
 
 namespace gpu {
 
-HostLayout describeLayout(const ReductionPlan& plan) {
+HostLayout describeLayout(const ReductionPlan& plan, bool with_tables) {
   HostLayout l;
   l.numel = plan.shape().numel();
   if (l.numel > kMaxGpuElements)
@@ -102,7 +103,7 @@ HostLayout describeLayout(const ReductionPlan& plan) {
   // lie outside them), so group g is the block starting at g * group_size.
   l.rows = l.runs == 1;
   bool aligned = l.run_length % 4 == 0;
-  if (!l.rows) {
+  if (!l.rows && with_tables) {
     l.group_base.resize(static_cast<size_t>(l.groups));
     for (int64_t g = 0; g < l.groups; ++g) {
       const int64_t base = plan.groupBase(g);
@@ -117,7 +118,7 @@ HostLayout describeLayout(const ReductionPlan& plan) {
       aligned = aligned && offset % 4 == 0;
     }
   }
-  l.vec4 = aligned;
+  l.vec4 = aligned && (l.rows || with_tables);
   const std::vector<int>& axes = plan.affineAxes();
   l.affine_count = plan.affineShape().numel();
   for (int a = axes.back() + 1; a < plan.shape().rank(); ++a) l.affine_inner *= plan.shape()[a];

@@ -22,8 +22,9 @@ struct HostLayout {
 // Largest input the kernels index with 32-bit integers.
 inline constexpr int64_t kMaxGpuElements = INT32_MAX;
 
-// Throws NormError when the input is too large for the kernels' 32-bit indexing.
-HostLayout describeLayout(const ReductionPlan& plan);
+// Throws NormError when the input is too large for the kernels' 32-bit indexing. with_tables false
+// skips building group_base/run_offset (enough to decide which variants run).
+HostLayout describeLayout(const ReductionPlan& plan, bool with_tables = true);
 
 // Whether the vector-registers design can hold this plan's rows.
 bool vectorRegistersFit(const HostLayout& layout);
