@@ -1,0 +1,239 @@
+// Recompute on change: plan, affine parameters, the selected backend plus the float64 reference for
+// the difference, the compare panels; the edits of shape, data and BatchNorm's running statistics.
+#include "app_compute.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "normviz/error.hpp"
+
+namespace normviz {
+
+const char* backendLabel(Backend b) {
+  switch (b) {
+    case Backend::CpuFp32:
+      return "CPU float32";
+    case Backend::CpuFp64:
+      return "CPU float64 reference";
+    case Backend::Gpu:
+      return "GPU (CUDA)";
+  }
+  return "?";
+}
+
+void initFromOptions(AppState& state, const LayerOptions& options) {
+  LoadedLayer layer = loadLayer(options);
+  state.x = std::move(layer.x);
+  state.config = layer.config;
+  state.params = std::move(layer.params);
+  state.affine = state.params.weight.has_value() || state.params.bias.has_value();
+  state.affine_init = state.affine ? AffineInit::Edited : AffineInit::OnesZeros;
+  state.init = options.input.empty() ? options.init : "file";
+  state.seed = options.seed;
+  state.edit_shape = state.x.shape;
+  if (!options.input.empty()) state.npy_path = options.input;
+  if (state.x.numel() > kMaxDisplayedElements)
+    throw NormError("the input has " + std::to_string(state.x.numel()) +
+                    " elements; the view draws at most " + std::to_string(kMaxDisplayedElements) +
+                    " (use `normviz compute` for larger tensors)");
+  state.inputs_changed = true;
+}
+
+std::vector<int64_t> divisorsOf(int64_t c) {
+  std::vector<int64_t> out;
+  for (int64_t d = 1; d <= c; ++d)
+    if (c % d == 0) out.push_back(d);
+  return out;
+}
+
+int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref) {
+  if (ref.section == Section::Mean || ref.section == Section::Rstd) return ref.index;
+  return plan.groupOf(ref.index);
+}
+
+namespace {
+
+double maxAbsDiff(const TensorD& a, const TensorD& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel() && i < b.numel(); ++i) {
+    const double d = std::fabs(a[i] - b[i]);
+    if (std::isnan(d)) return d;
+    m = std::max(m, d);
+  }
+  return m;
+}
+
+// Weight and bias shaped for the plan. Edited values survive as long as the affine shape does.
+void prepareAffine(AppState& state, const ReductionPlan& plan) {
+  if (!state.affine) {
+    state.params.weight.reset();
+    state.params.bias.reset();
+    return;
+  }
+  const Shape& shape = plan.affineShape();
+  const bool fits = state.params.weight && state.params.weight->shape == shape &&
+                    state.params.bias && state.params.bias->shape == shape;
+  if (fits && state.affine_init == AffineInit::Edited) return;
+  Tensor weight(shape, 1.0f), bias(shape, 0.0f);
+  if (state.affine_init == AffineInit::Random) {
+    std::mt19937_64 rng(state.affine_seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (auto& w : weight.data) w = 1.0f + 0.5f * normal(rng);
+    for (auto& b : bias.data) b = 0.5f * normal(rng);
+  } else if (state.affine_init == AffineInit::Edited && state.params.weight && state.params.bias) {
+    // The affine shape changed under an edit: keep what overlaps, fill the rest with ones/zeros.
+    for (int64_t i = 0; i < weight.numel() && i < state.params.weight->numel(); ++i)
+      weight[i] = (*state.params.weight)[i];
+    for (int64_t i = 0; i < bias.numel() && i < state.params.bias->numel(); ++i)
+      bias[i] = (*state.params.bias)[i];
+  }
+  state.params.weight = std::move(weight);
+  state.params.bias = std::move(bias);
+}
+
+std::vector<ComparePanel> comparePanels(const Shape& shape, int64_t groups) {
+  std::vector<ComparePanel> panels;
+  auto add = [&](NormConfig config) {
+    ComparePanel panel;
+    try {
+      panel.plan = ReductionPlan::make(shape, config);
+      panel.title = normKindTitle(config.kind);
+      if (config.kind == NormKind::Group)
+        panel.title += " (G=" + std::to_string(config.groups) + ")";
+      if (config.kind == NormKind::Layer)
+        panel.title += " " + Shape(config.normalized_shape).list();
+    } catch (const NormError& e) {
+      panel.title = normKindTitle(config.kind);
+      panel.error = e.what();
+    }
+    panels.push_back(std::move(panel));
+  };
+  NormConfig batch;
+  batch.kind = NormKind::Batch;
+  add(batch);
+  NormConfig layer;
+  layer.kind = NormKind::Layer;
+  // LayerNorm as the figure draws it: every dim but the batch dim.
+  layer.normalized_shape.assign(shape.dims.begin() + (shape.rank() > 1 ? 1 : 0), shape.dims.end());
+  add(layer);
+  NormConfig instance;
+  instance.kind = NormKind::Instance;
+  add(instance);
+  NormConfig group;
+  group.kind = NormKind::Group;
+  const int64_t c = shape.rank() >= 2 ? shape[1] : 1;
+  group.groups = (groups > 0 && c % groups == 0 && groups != 1 && groups != c) ? groups : 1;
+  if (group.groups == 1)  // a G strictly between 1 and C shows what GroupNorm adds, when C has one
+    for (int64_t d : divisorsOf(c))
+      if (d > 1 && d < c) {
+        group.groups = d;
+        break;
+      }
+  add(group);
+  return panels;
+}
+
+}  // namespace
+
+void recomputeIfChanged(AppState& state) {
+  if (!state.inputs_changed) return;
+  state.inputs_changed = false;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Snapshot snap{state.x, ReductionPlan::make(state.x.shape, state.config), {}, {}, 0};
+    prepareAffine(state, snap.plan);
+    validateParams(snap.plan, state.params);
+
+    // The float64 reference always runs: it is the yardstick for every other backend's difference.
+    NormResult reference =
+        computeNorm(state.x, snap.plan, state.params, {Precision::Fp64, state.variance});
+    NormResult fp32 =
+        computeNorm(state.x, snap.plan, state.params, {Precision::Fp32, state.variance});
+    snap.runs.push_back(
+        {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
+    snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});
+    std::optional<NormResult> gpu;
+    if (gpuDevice().usable) {
+      try {
+        GpuResult g = gpuCompute(state.x, snap.plan, state.params);
+        snap.runs.push_back({Backend::Gpu, g.result.backend, g.timings.kernel_ms * 1e-3,
+                             maxAbsDiff(g.result.y, reference.y), ""});
+        gpu = std::move(g.result);
+      } catch (const NormError& e) {
+        snap.runs.push_back({Backend::Gpu, "GPU", 0, 0, e.what()});
+      }
+    }
+    if (state.backend == Backend::CpuFp64) {
+      snap.result = std::move(reference);
+    } else if (state.backend == Backend::Gpu && gpu) {
+      snap.result = std::move(*gpu);
+    } else {
+      snap.result = std::move(fp32);
+    }
+    snap.recompute_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const bool same_shape = state.shown && state.shown->x.shape == snap.x.shape;
+    const bool same_groups =
+        state.shown && state.shown->plan.groupCount() == snap.plan.groupCount();
+    if (!same_shape) {
+      state.reframe = true;
+      state.hovered.reset();
+      if (state.pinned && state.pinned->index >= snap.x.numel()) state.pinned.reset();
+    }
+    if (!same_groups && state.pinned &&
+        (state.pinned->section == Section::Mean || state.pinned->section == Section::Rstd))
+      state.pinned.reset();
+    state.shown = std::move(snap);
+    state.compare = comparePanels(state.x.shape, state.config.groups);
+    state.error.clear();
+    ++state.result_version;
+  } catch (const NormError& e) {
+    state.error = e.what();
+  }
+}
+
+void regenerateInput(AppState& state) {
+  const Shape& shape = state.edit_shape;
+  for (int64_t d : shape.dims)
+    if (d < 1 || d > 64) {
+      state.error = "each dim must be between 1 and 64; got " + shape.str();
+      return;
+    }
+  if (shape.numel() > kMaxDisplayedElements) {
+    state.error = shape.str() + " has " + std::to_string(shape.numel()) +
+                  " elements; the view draws at most " + std::to_string(kMaxDisplayedElements) +
+                  ". Make a dim smaller (or use `normviz compute`).";
+    return;
+  }
+  try {
+    state.x = makeInput(shape, state.init == "file" ? "randn" : state.init, state.seed);
+    if (state.init == "file") state.init = "randn";
+    state.inputs_changed = true;
+  } catch (const NormError& e) {
+    state.error = e.what();
+  }
+}
+
+void applyTrainingStep(AppState& state) {
+  if (!state.shown || !state.shown->result.running_mean || !state.shown->result.running_var) return;
+  state.params.running_mean = narrow(*state.shown->result.running_mean);
+  state.params.running_var = narrow(*state.shown->result.running_var);
+  ++state.config.num_batches_tracked;
+  if (state.init == "randn" || state.init == "uniform" || state.init == "large-offset") {
+    ++state.seed;
+    regenerateInput(state);
+  }
+  state.inputs_changed = true;
+}
+
+void resetRunningStats(AppState& state) {
+  state.params.running_mean.reset();
+  state.params.running_var.reset();
+  state.config.num_batches_tracked = 0;
+  state.inputs_changed = true;
+}
+
+}  // namespace normviz

@@ -1,0 +1,35 @@
+// Turning the app's inputs into results: validation, the backends, and the edits that need core.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "app_state.hpp"
+#include "cli.hpp"
+
+namespace normviz {
+
+// Fills the inputs from command-line options (the same flags as `normviz compute`).
+// Throws NormError with the flag's problem.
+void initFromOptions(AppState& state, const LayerOptions& options);
+
+// Recomputes when inputs changed: on success replaces state.shown and clears state.error; on a
+// NormError keeps the last good snapshot and stores the message.
+void recomputeIfChanged(AppState& state);
+
+// Replaces x by a synthetic input of state.edit_shape made with state.init / state.seed, refusing
+// shapes past kMaxDisplayedElements or dims outside 1..64 (message in state.error).
+void regenerateInput(AppState& state);
+
+// BatchNorm training: keeps the running statistics the last run produced, counts the batch, and
+// moves random data on to a new seed so the next step sees a new batch.
+void applyTrainingStep(AppState& state);
+void resetRunningStats(AppState& state);
+
+// Divisors of c in increasing order (GroupNorm's valid num_groups).
+std::vector<int64_t> divisorsOf(int64_t c);
+
+// The group an element of the scene belongs to under `plan` (mean/rstd cubes are groups already).
+int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref);
+
+}  // namespace normviz

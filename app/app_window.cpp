@@ -1,0 +1,569 @@
+// The window's life: create the context, loop (poll, recompute on change, panels, render, swap),
+// and the two headless uses of the same frame: --screenshot (with its JSON report) and
+// --bench-frames.
+//
+// Sections: context and fonts · scene cache (layout + instances, rebuilt only on change) ·
+// input (hover, pin, orbit/pan/zoom, shortcuts) · one frame · screenshot report · benchmark · run.
+#include "app_window.hpp"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "app_compute.hpp"
+#include "gl_functions.hpp"
+#include "panels.hpp"
+#include "renderer.hpp"
+#include "settings.hpp"
+
+namespace normviz {
+
+namespace {
+
+// ---- Context and fonts --------------------------------------------------------------------------
+
+glm::vec3 backgroundOf(Theme theme) {
+  return theme == Theme::Dark ? glm::vec3(0.09f, 0.10f, 0.12f) : glm::vec3(0.97f, 0.97f, 0.96f);
+}
+glm::vec3 outlineOf(Theme theme) {
+  return theme == Theme::Dark ? glm::vec3(1.0f) : glm::vec3(0.0f);
+}
+
+void applyTheme(Theme theme) {
+  if (theme == Theme::Dark) {
+    ImGui::StyleColorsDark();
+  } else {
+    ImGui::StyleColorsLight();
+  }
+  ImGuiStyle& style = ImGui::GetStyle();
+  style.WindowRounding = 0.0f;
+  style.FrameRounding = 3.0f;
+  // Opaque panels: text over the scene must stay readable on a projector.
+  style.Colors[ImGuiCol_WindowBg].w = 1.0f;
+}
+
+// DejaVu Sans when the system has it (crisp at large sizes), otherwise ImGui's built-in font.
+void buildFont(float scale) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  const float pixels = std::round(13.0f * scale);
+  const char* candidates[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                              "/usr/share/fonts/dejavu/DejaVuSans.ttf"};
+  ImFont* font = nullptr;
+  for (const char* path : candidates)
+    if (std::filesystem::exists(path)) {
+      font = io.Fonts->AddFontFromFileTTF(path, pixels);
+      if (font != nullptr) break;
+    }
+  if (font == nullptr) {
+    ImFontConfig config;
+    config.SizePixels = pixels;
+    io.Fonts->AddFontDefault(&config);
+  }
+}
+
+// ---- Scene cache --------------------------------------------------------------------------------
+
+struct SceneCache {
+  uint64_t result_version = ~uint64_t{0};
+  LayoutMode layout_mode = LayoutMode::Single;
+  std::optional<int64_t> lit_key;
+  std::optional<CubeRef> active;
+  ColorBy color_by = ColorBy::Value;
+  ColorMap input_map = ColorMap::Viridis;
+  uint64_t tint_revision = ~uint64_t{0};
+  SceneLayout layout;
+  std::vector<CubeInstance> instances;
+  int64_t per_panel = 0;
+  bool uploaded = false;
+};
+
+struct App {
+  GLFWwindow* window = nullptr;
+  AppState* state = nullptr;
+  CubeRenderer renderer;
+  SceneCache cache;
+  float built_font_scale = 0.0f;
+  Theme applied_theme = Theme::Dark;
+  bool offscreen = false;
+  glm::vec2 display{1280.0f, 800.0f};
+  std::vector<SceneView> views;
+};
+
+std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
+  const PanelRects panels = panelRects(state, display.x);
+  const glm::vec2 pos(panels.left_width, 0.0f);
+  const glm::vec2 size(std::max(display.x - panels.left_width - panels.right_width, 1.0f),
+                       display.y);
+  std::vector<SceneView> views;
+  if (state.layout == LayoutMode::Single) {
+    views.push_back({pos, size, glm::mat4(1.0f), -1});
+  } else {
+    const glm::vec2 half = size * 0.5f;
+    for (int i = 0; i < 4; ++i)
+      views.push_back(
+          {pos + glm::vec2(static_cast<float>(i % 2) * half.x, static_cast<float>(i / 2) * half.y),
+           half, glm::mat4(1.0f), i});
+  }
+  for (auto& v : views) {
+    const float aspect = v.size.x / std::max(v.size.y, 1.0f);
+    v.view_proj = state.camera.projection(aspect) * state.camera.view();
+  }
+  return views;
+}
+
+void rebuildScene(App& app) {
+  AppState& s = *app.state;
+  SceneCache& c = app.cache;
+  if (!s.shown) return;
+  const Snapshot& snap = *s.shown;
+  const bool relayout = c.result_version != s.result_version || c.layout_mode != s.layout;
+  if (relayout) {
+    c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr);
+    c.result_version = s.result_version;
+    c.layout_mode = s.layout;
+  }
+  std::optional<ElementTint> tint = s.layout == LayoutMode::Single ? stepperTint(s) : std::nullopt;
+  const uint64_t tint_revision =
+      tint ? static_cast<uint64_t>(tint->flat.size()) * 1000003u + tint->covered.size() +
+                 static_cast<uint64_t>(std::count(tint->covered.begin(), tint->covered.end(), 1)) *
+                     7919u +
+                 static_cast<uint64_t>(tint->group)
+           : ~uint64_t{0};
+  const auto active = s.active();
+  if (!relayout && c.active == active && c.color_by == s.color_by && c.input_map == s.input_map &&
+      c.tint_revision == tint_revision && c.uploaded)
+    return;
+  c.active = active;
+  c.color_by = s.color_by;
+  c.input_map = s.input_map;
+  c.tint_revision = tint_revision;
+  if (s.layout == LayoutMode::Single) {
+    std::optional<int64_t> lit;
+    if (tint) {
+      lit = tint->group;
+    } else if (active) {
+      lit = groupOfCube(snap.plan, *active);
+    }
+    c.instances =
+        singleInstances(snap, c.layout, s.color_by, s.input_map, lit, tint ? &*tint : nullptr);
+    c.per_panel = static_cast<int64_t>(c.instances.size());
+  } else {
+    std::optional<int64_t> hovered_flat;
+    if (active && (active->section == Section::Input || active->section == Section::Output))
+      hovered_flat = active->index;
+    c.per_panel = snap.x.numel();
+    c.instances.clear();
+    for (const ComparePanel& panel : s.compare) {
+      std::vector<CubeInstance> part;
+      if (panel.plan) {
+        part =
+            compareInstances(snap.x, c.layout, *panel.plan, s.color_by, s.input_map, hovered_flat);
+      } else {
+        part.assign(static_cast<size_t>(c.per_panel), CubeInstance{});
+        for (int64_t i = 0; i < c.per_panel; ++i)
+          part[static_cast<size_t>(i)] = {c.layout.element_pos[static_cast<size_t>(i)],
+                                          glm::vec4(0.5f, 0.5f, 0.5f, 1.0f),
+                                          static_cast<float>(CubeState::Faded)};
+      }
+      c.instances.insert(c.instances.end(), part.begin(), part.end());
+    }
+  }
+  app.renderer.upload(c.instances);
+  c.uploaded = true;
+}
+
+// ---- Input --------------------------------------------------------------------------------------
+
+void handleShortcuts(App& app) {
+  AppState& s = *app.state;
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;
+  auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
+  const bool ctrl = io.KeyCtrl, shift = io.KeyShift;
+  if (pressed(GLFW_KEY_F1) || (pressed(GLFW_KEY_SLASH) && shift)) s.show_help = !s.show_help;
+  if (pressed(GLFW_KEY_ESCAPE)) {
+    if (s.show_help) {
+      s.show_help = false;
+    } else {
+      s.pinned.reset();
+    }
+  }
+  if (ctrl && (pressed(GLFW_KEY_EQUAL) || pressed(GLFW_KEY_KP_ADD)))
+    s.font_scale = std::min(s.font_scale + 0.25f, 4.0f);
+  if (ctrl && (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)))
+    s.font_scale = std::max(s.font_scale - 0.25f, 0.75f);
+  if (io.WantCaptureKeyboard || ctrl) return;
+  if (pressed(GLFW_KEY_R)) s.preset = ViewPreset::Isometric, s.reframe = true;
+  if (pressed(GLFW_KEY_1)) s.preset = ViewPreset::Front, s.reframe = true;
+  if (pressed(GLFW_KEY_2)) s.preset = ViewPreset::Top, s.reframe = true;
+  if (pressed(GLFW_KEY_3)) s.preset = ViewPreset::Isometric, s.reframe = true;
+  if (pressed(GLFW_KEY_G))
+    s.color_by = s.color_by == ColorBy::Value ? ColorBy::Groups : ColorBy::Value;
+  if (pressed(GLFW_KEY_C))
+    s.layout = s.layout == LayoutMode::Single ? LayoutMode::Compare : LayoutMode::Single,
+    s.reframe = true;
+  if (pressed(GLFW_KEY_T)) s.theme = s.theme == Theme::Dark ? Theme::Light : Theme::Dark;
+  if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
+  // Held keys move continuously: orbit with arrows, pan with shift+arrows, zoom with +/-.
+  const float step = 1.8f * io.DeltaTime;
+  auto down = [](int key) { return ImGui::IsKeyDown(key); };
+  const float dx = (down(GLFW_KEY_RIGHT) ? 1.0f : 0.0f) - (down(GLFW_KEY_LEFT) ? 1.0f : 0.0f);
+  const float dy = (down(GLFW_KEY_UP) ? 1.0f : 0.0f) - (down(GLFW_KEY_DOWN) ? 1.0f : 0.0f);
+  if (shift) {
+    s.camera.pan(-dx * step * 0.5f, -dy * step * 0.5f);
+  } else {
+    s.camera.orbit(dx * step, dy * step);
+  }
+  if (down(GLFW_KEY_EQUAL) || down(GLFW_KEY_KP_ADD)) s.camera.zoom(1.0f - step * 0.6f);
+  if (down(GLFW_KEY_MINUS) || down(GLFW_KEY_KP_SUBTRACT)) s.camera.zoom(1.0f + step * 0.6f);
+}
+
+void handleMouse(App& app) {
+  AppState& s = *app.state;
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantCaptureMouse || !s.shown) {
+    if (!ImGui::IsMouseDown(0)) s.hovered.reset();
+    return;
+  }
+  const glm::vec2 mouse(io.MousePos.x, io.MousePos.y);
+  const SceneView* under = nullptr;
+  for (const auto& v : app.views)
+    if (mouse.x >= v.pos.x && mouse.y >= v.pos.y && mouse.x < v.pos.x + v.size.x &&
+        mouse.y < v.pos.y + v.size.y)
+      under = &v;
+  if (under == nullptr) {
+    s.hovered.reset();
+    return;
+  }
+  // Drag: left orbits, right or middle pans (shift + left pans too); the wheel zooms.
+  const glm::vec2 delta(io.MouseDelta.x, io.MouseDelta.y);
+  const bool dragging_left = ImGui::IsMouseDragging(0, 3.0f),
+             dragging_other = ImGui::IsMouseDragging(1, 3.0f) || ImGui::IsMouseDragging(2, 3.0f);
+  if (dragging_left && !io.KeyShift) s.camera.orbit(-delta.x * 0.01f, delta.y * 0.01f);
+  if (dragging_other || (dragging_left && io.KeyShift))
+    s.camera.pan(2.0f * delta.x / under->size.y, -2.0f * delta.y / under->size.y);
+  if (io.MouseWheel != 0.0f) s.camera.zoom(std::pow(0.88f, io.MouseWheel));
+
+  const glm::vec2 local = (mouse - under->pos) / under->size;
+  const glm::vec2 ndc(local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f);
+  const Ray ray = s.camera.rayThrough(ndc, under->size.x / std::max(under->size.y, 1.0f));
+  s.hovered = pickCube(app.cache.layout, ray.origin, ray.dir);
+  // A click (not a drag) pins the hovered cube's group; a click on empty space unpins.
+  if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) s.pinned = s.hovered;
+}
+
+// ---- One frame ----------------------------------------------------------------------------------
+
+void drawFrame(App& app) {
+  AppState& s = *app.state;
+  recomputeIfChanged(s);
+
+  if (app.built_font_scale != s.font_scale) {
+    buildFont(s.font_scale);
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+    app.built_font_scale = s.font_scale;
+  }
+  if (app.applied_theme != s.theme) {
+    applyTheme(s.theme);
+    app.applied_theme = s.theme;
+  }
+
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  ImGuiIO& io = ImGui::GetIO();
+  if (app.offscreen) {
+    io.DisplaySize = ImVec2(app.display.x, app.display.y);
+    io.DisplayFramebufferScale = ImVec2(1.0f, 1.0f);
+  }
+  app.display = glm::vec2(io.DisplaySize.x, io.DisplaySize.y);
+  ImGui::NewFrame();
+
+  if (s.show_panels) {
+    const PanelRects panels = panelRects(s, app.display.x);
+    drawControlsPanel(s, panels.left_width, app.display.y);
+    drawStatsPanel(s, app.display.x - panels.right_width, panels.right_width, app.display.y);
+  }
+  app.views = sceneViews(s, app.display);
+  if (s.reframe && s.shown) {
+    const SceneLayout layout =
+        makeLayout(s.shown->x.shape, s.layout == LayoutMode::Single ? &s.shown->plan : nullptr);
+    const auto& v = app.views.front();
+    s.camera.frame(layout.world, v.size.x / std::max(v.size.y, 1.0f), s.preset);
+    app.views = sceneViews(s, app.display);
+    s.reframe = false;
+  }
+  if (!app.offscreen) {
+    handleMouse(app);
+    handleShortcuts(app);
+    app.views = sceneViews(s, app.display);
+  }
+  rebuildScene(app);
+  if (s.shown)
+    for (const auto& v : app.views) drawSceneOverlay(s, app.cache.layout, v);
+  drawLegend(s, glm::vec2(app.display.x - panelRects(s, app.display.x).right_width, app.display.y));
+  if (s.show_help) drawHelpOverlay(s);
+  ImGui::Render();
+
+  const glm::vec2 fb_scale(io.DisplayFramebufferScale.x, io.DisplayFramebufferScale.y);
+  const int fb_w = static_cast<int>(app.display.x * fb_scale.x),
+            fb_h = static_cast<int>(app.display.y * fb_scale.y);
+  const glm::vec3 bg = backgroundOf(s.theme);
+  gl::Viewport(0, 0, fb_w, fb_h);
+  gl::ClearColor(bg.r, bg.g, bg.b, 1.0f);
+  gl::Clear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+  if (s.shown) {
+    gl::Enable(GL_SCISSOR_TEST);
+    for (const auto& v : app.views) {
+      const int x = static_cast<int>(v.pos.x * fb_scale.x),
+                w = static_cast<int>(v.size.x * fb_scale.x);
+      const int h = static_cast<int>(v.size.y * fb_scale.y);
+      const int y = fb_h - static_cast<int>(v.pos.y * fb_scale.y) - h;
+      gl::Viewport(x, y, w, h);
+      gl::Scissor(x, y, w, h);
+      const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
+      app.renderer.draw(v.view_proj, first, app.cache.per_panel, bg, outlineOf(s.theme));
+    }
+    gl::Disable(GL_SCISSOR_TEST);
+    gl::Viewport(0, 0, fb_w, fb_h);
+  }
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+// ---- Screenshot report --------------------------------------------------------------------------
+
+nlohmann::json cubeReport(const App& app) {
+  const AppState& s = *app.state;
+  nlohmann::json j;
+  j["width"] = static_cast<int>(app.display.x);
+  j["height"] = static_cast<int>(app.display.y);
+  j["layout"] = s.layout == LayoutMode::Single ? "single" : "compare";
+  const glm::vec3 bg = backgroundOf(s.theme);
+  j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
+  if (!s.error.empty()) j["error"] = s.error;
+  if (!s.shown) return j;
+  const SceneLayout& layout = app.cache.layout;
+  nlohmann::json views = nlohmann::json::array();
+  for (const auto& v : app.views) {
+    nlohmann::json view;
+    view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
+    if (v.compare_panel >= 0) {
+      const ComparePanel& panel = s.compare[static_cast<size_t>(v.compare_panel)];
+      view["title"] = panel.title;
+      if (!panel.error.empty()) view["error"] = panel.error;
+    } else {
+      view["title"] = s.shown->plan.pytorchLine();
+    }
+    const float aspect = v.size.x / std::max(v.size.y, 1.0f);
+    nlohmann::json cubes = nlohmann::json::array();
+    int64_t lit = 0;
+    const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
+    for (int64_t i = 0; i < app.cache.per_panel; ++i) {
+      const CubeInstance& inst = app.cache.instances[static_cast<size_t>(first + i)];
+      const CubeRef ref =
+          v.compare_panel < 0 ? cubeOfInstance(layout, i) : CubeRef{Section::Input, i};
+      const bool is_lit = inst.state > 1.5f;
+      lit += is_lit ? 1 : 0;
+      const auto screen = v.project(inst.center);
+      bool visible = false;
+      if (screen) {
+        // Visible when a ray through the projected centre hits this cube first: the pixel there is
+        // its own.
+        const glm::vec2 local = (*screen - v.pos) / v.size;
+        const Ray ray = s.camera.rayThrough({local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f}, aspect);
+        const auto hit = pickCube(layout, ray.origin, ray.dir);
+        visible = hit && *hit == ref && local.x > 0 && local.y > 0 && local.x < 1 && local.y < 1;
+      }
+      cubes.push_back({{"section", sectionName(ref.section)},
+                       {"index", ref.index},
+                       {"lit", is_lit},
+                       {"visible", visible},
+                       {"x", screen ? screen->x : -1.0f},
+                       {"y", screen ? screen->y : -1.0f}});
+    }
+    view["lit_count"] = lit;
+    view["cubes"] = std::move(cubes);
+    views.push_back(std::move(view));
+  }
+  j["views"] = std::move(views);
+  return j;
+}
+
+// ---- Benchmark ----------------------------------------------------------------------------------
+
+int runBenchmark(App& app, int frames) {
+  AppState& s = *app.state;
+  Framebuffer target;
+  if (auto error = target.create(static_cast<int>(app.display.x), static_cast<int>(app.display.y));
+      !error.empty()) {
+    std::fprintf(stderr, "normviz: %s\n", error.c_str());
+    return 1;
+  }
+  target.bind();
+  std::printf("%-22s %10s %14s %14s %14s\n", "shape", "cubes", "recompute ms", "frame ms",
+              "hover frame ms");
+  const Shape shapes[] = {{4, 16, 8, 8}, {8, 32, 16, 16}, {16, 64, 16, 16}};
+  for (const Shape& shape : shapes) {
+    s.edit_shape = shape;
+    s.init = "randn";
+    s.layout = LayoutMode::Single;
+    regenerateInput(s);
+    auto t0 = std::chrono::steady_clock::now();
+    recomputeIfChanged(s);
+    const double recompute_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!s.error.empty()) {
+      std::fprintf(stderr, "normviz: %s\n", s.error.c_str());
+      return 1;
+    }
+    s.pinned = CubeRef{Section::Input, 0};
+    s.reframe = true;
+    drawFrame(app);  // warm-up: layout, upload, font atlas
+    gl::Finish();
+    t0 = std::chrono::steady_clock::now();
+    for (int f = 0; f < frames; ++f) drawFrame(app);
+    gl::Finish();
+    const double frame_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+        frames;
+    // Hovering: a different lit group every frame (new colours uploaded), as when the mouse moves.
+    t0 = std::chrono::steady_clock::now();
+    for (int f = 0; f < frames; ++f) {
+      s.pinned = CubeRef{Section::Input, (static_cast<int64_t>(f) * 7919) % s.x.numel()};
+      drawFrame(app);
+    }
+    gl::Finish();
+    const double hover_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+        frames;
+    std::printf("%-22s %10lld %14.2f %14.2f %14.2f\n", shape.str().c_str(),
+                static_cast<long long>(shape.numel()), recompute_ms, frame_ms, hover_ms);
+  }
+  std::printf("renderer: %s\n", reinterpret_cast<const char*>(gl::GetString(GL_RENDERER)));
+  return 0;
+}
+
+void glfwErrorCallback(int code, const char* description) {
+  std::fprintf(stderr, "normviz: GLFW error %d: %s\n", code, description);
+}
+
+}  // namespace
+
+std::optional<glm::vec2> SceneView::project(glm::vec3 world) const {
+  const glm::vec4 clip = view_proj * glm::vec4(world, 1.0f);
+  if (clip.w <= 1e-6f) return std::nullopt;
+  const glm::vec2 ndc = glm::vec2(clip) / clip.w;
+  return pos + glm::vec2((ndc.x + 1.0f) * 0.5f * size.x, (1.0f - ndc.y) * 0.5f * size.y);
+}
+
+// ---- Run ----------------------------------------------------------------------------------------
+
+int runWindow(AppState& state, const WindowOptions& options) {
+  glfwSetErrorCallback(glfwErrorCallback);
+  if (!glfwInit()) {
+    std::fprintf(
+        stderr,
+        "normviz: cannot open a window (no display?). Set DISPLAY, run under xvfb-run, or use "
+        "`normviz compute` for the command line.\n");
+    return 1;
+  }
+  const bool offscreen = !options.screenshot.empty() || options.bench;
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  glfwWindowHint(GLFW_VISIBLE, offscreen ? GLFW_FALSE : GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "normviz", nullptr, nullptr);
+  if (window == nullptr) {
+    std::fprintf(
+        stderr,
+        "normviz: cannot create an OpenGL 3.3 core window (driver too old, or no display).\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+  int rc = 0;
+  {
+    const std::string missing = gl::load();
+    App app;
+    app.window = window;
+    app.state = &state;
+    app.offscreen = offscreen;
+    app.display = glm::vec2(static_cast<float>(options.width), static_cast<float>(options.height));
+    std::string error =
+        missing.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing;
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+    applyTheme(state.theme);
+    app.applied_theme = state.theme;
+
+    if (!error.empty()) {
+      std::fprintf(stderr, "normviz: %s\n", error.c_str());
+      rc = 1;
+    } else if (options.bench) {
+      rc = runBenchmark(app, std::max(options.bench_frames, 1));
+    } else if (offscreen) {
+      Framebuffer target;
+      error = target.create(options.width, options.height);
+      if (!error.empty()) {
+        std::fprintf(stderr, "normviz: %s\n", error.c_str());
+        rc = 1;
+      } else {
+        target.bind();
+        // ImGui sizes auto-fitting windows over the first frames: render a few, keep the last.
+        for (int i = 0; i < 4; ++i) drawFrame(app);
+        gl::Finish();
+        const std::vector<uint8_t> pixels = target.readRgba();
+        if (!stbi_write_png(options.screenshot.c_str(), options.width, options.height, 4,
+                            pixels.data(), options.width * 4)) {
+          std::fprintf(stderr, "normviz: cannot write %s\n", options.screenshot.c_str());
+          rc = 1;
+        } else if (!options.report.empty()) {
+          std::ofstream out(options.report);
+          out << cubeReport(app).dump(1) << "\n";
+          if (!out) {
+            std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
+            rc = 1;
+          }
+        }
+        if (!state.error.empty()) std::fprintf(stderr, "normviz: %s\n", state.error.c_str());
+        Framebuffer::bindDefault();
+      }
+    } else {
+      while (!glfwWindowShouldClose(window)) {
+        // Sleep until something happens; while the stepper plays, wake for its next frame.
+        glfwWaitEventsTimeout(stepperAnimating() ? 1.0 / 60.0 : 0.5);
+        drawFrame(app);
+        glfwSwapBuffers(window);
+      }
+      if (options.persist_settings) {
+        const std::string message = saveSettings(state, settingsPath());
+        if (!message.empty()) std::fprintf(stderr, "normviz: %s\n", message.c_str());
+      }
+    }
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+  }
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return rc;
+}
+
+}  // namespace normviz

@@ -1,0 +1,38 @@
+// An orbit camera: yaw/pitch around a target, pan in the view plane, zoom by distance.
+#pragma once
+
+#include <glm/glm.hpp>
+
+#include "scene_layout.hpp"
+
+namespace normviz {
+
+enum class ViewPreset { Front, Top, Isometric };
+
+struct Ray {
+  glm::vec3 origin, dir;
+};
+
+struct Camera {
+  glm::vec3 target{0.0f};
+  float yaw = 0.0f;    // radians around +y; 0 looks along -z (front)
+  float pitch = 0.0f;  // radians above the horizon
+  float distance = 20.0f;
+  float fov_y =
+      glm::radians(22.0f);  // narrow: little perspective, so rows and columns stay parallel
+
+  glm::vec3 eye() const;
+  glm::mat4 view() const;
+  glm::mat4 projection(float aspect) const;
+
+  void orbit(float d_yaw, float d_pitch);
+  // Moves the target by a fraction of the visible height: dx, dy in [-1, 1] screen units.
+  void pan(float dx, float dy);
+  void zoom(float factor);  // < 1 moves closer
+  // Looks at `box` from a preset direction, at a distance where it fits the viewport.
+  void frame(const Box& box, float aspect, ViewPreset preset);
+  // The ray through a point in normalized device coordinates ([-1, 1], y up).
+  Ray rayThrough(glm::vec2 ndc, float aspect) const;
+};
+
+}  // namespace normviz

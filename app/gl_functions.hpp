@@ -1,0 +1,76 @@
+// The OpenGL 3.3 core entry points the renderer calls, loaded at run time through GLFW.
+//
+// Debian ships no GL loader package and ImGui's bundled loader exposes only what ImGui itself uses,
+// so the renderer keeps its own small table: each function is a pointer in namespace gl, declared
+// with the prototypes of <GL/glcorearb.h> and filled by gl::load() once a context is current.
+#pragma once
+
+#include <GL/glcorearb.h>
+
+#include <string>
+
+// X-macro list: (pointer type, name without the "gl" prefix).
+#define NORMVIZ_GL_FUNCTIONS(X)                                \
+  X(PFNGLVIEWPORTPROC, Viewport)                               \
+  X(PFNGLSCISSORPROC, Scissor)                                 \
+  X(PFNGLCLEARPROC, Clear)                                     \
+  X(PFNGLCLEARCOLORPROC, ClearColor)                           \
+  X(PFNGLENABLEPROC, Enable)                                   \
+  X(PFNGLDISABLEPROC, Disable)                                 \
+  X(PFNGLDEPTHFUNCPROC, DepthFunc)                             \
+  X(PFNGLGETERRORPROC, GetError)                               \
+  X(PFNGLGETSTRINGPROC, GetString)                             \
+  X(PFNGLREADPIXELSPROC, ReadPixels)                           \
+  X(PFNGLPIXELSTOREIPROC, PixelStorei)                         \
+  X(PFNGLREADBUFFERPROC, ReadBuffer)                           \
+  X(PFNGLFINISHPROC, Finish)                                   \
+  X(PFNGLCREATESHADERPROC, CreateShader)                       \
+  X(PFNGLSHADERSOURCEPROC, ShaderSource)                       \
+  X(PFNGLCOMPILESHADERPROC, CompileShader)                     \
+  X(PFNGLGETSHADERIVPROC, GetShaderiv)                         \
+  X(PFNGLGETSHADERINFOLOGPROC, GetShaderInfoLog)               \
+  X(PFNGLDELETESHADERPROC, DeleteShader)                       \
+  X(PFNGLCREATEPROGRAMPROC, CreateProgram)                     \
+  X(PFNGLATTACHSHADERPROC, AttachShader)                       \
+  X(PFNGLLINKPROGRAMPROC, LinkProgram)                         \
+  X(PFNGLGETPROGRAMIVPROC, GetProgramiv)                       \
+  X(PFNGLGETPROGRAMINFOLOGPROC, GetProgramInfoLog)             \
+  X(PFNGLDELETEPROGRAMPROC, DeleteProgram)                     \
+  X(PFNGLUSEPROGRAMPROC, UseProgram)                           \
+  X(PFNGLGETUNIFORMLOCATIONPROC, GetUniformLocation)           \
+  X(PFNGLUNIFORMMATRIX4FVPROC, UniformMatrix4fv)               \
+  X(PFNGLUNIFORM1FPROC, Uniform1f)                             \
+  X(PFNGLUNIFORM3FPROC, Uniform3f)                             \
+  X(PFNGLGENVERTEXARRAYSPROC, GenVertexArrays)                 \
+  X(PFNGLBINDVERTEXARRAYPROC, BindVertexArray)                 \
+  X(PFNGLDELETEVERTEXARRAYSPROC, DeleteVertexArrays)           \
+  X(PFNGLGENBUFFERSPROC, GenBuffers)                           \
+  X(PFNGLBINDBUFFERPROC, BindBuffer)                           \
+  X(PFNGLBUFFERDATAPROC, BufferData)                           \
+  X(PFNGLBUFFERSUBDATAPROC, BufferSubData)                     \
+  X(PFNGLDELETEBUFFERSPROC, DeleteBuffers)                     \
+  X(PFNGLENABLEVERTEXATTRIBARRAYPROC, EnableVertexAttribArray) \
+  X(PFNGLVERTEXATTRIBPOINTERPROC, VertexAttribPointer)         \
+  X(PFNGLVERTEXATTRIBDIVISORPROC, VertexAttribDivisor)         \
+  X(PFNGLDRAWARRAYSINSTANCEDPROC, DrawArraysInstanced)         \
+  X(PFNGLGENFRAMEBUFFERSPROC, GenFramebuffers)                 \
+  X(PFNGLBINDFRAMEBUFFERPROC, BindFramebuffer)                 \
+  X(PFNGLDELETEFRAMEBUFFERSPROC, DeleteFramebuffers)           \
+  X(PFNGLFRAMEBUFFERRENDERBUFFERPROC, FramebufferRenderbuffer) \
+  X(PFNGLCHECKFRAMEBUFFERSTATUSPROC, CheckFramebufferStatus)   \
+  X(PFNGLGENRENDERBUFFERSPROC, GenRenderbuffers)               \
+  X(PFNGLBINDRENDERBUFFERPROC, BindRenderbuffer)               \
+  X(PFNGLRENDERBUFFERSTORAGEPROC, RenderbufferStorage)         \
+  X(PFNGLDELETERENDERBUFFERSPROC, DeleteRenderbuffers)
+
+namespace gl {
+
+#define NORMVIZ_GL_DECLARE(type, name) extern type name;
+NORMVIZ_GL_FUNCTIONS(NORMVIZ_GL_DECLARE)
+#undef NORMVIZ_GL_DECLARE
+
+// Loads every pointer from the current context. Returns the names that are missing, comma-separated
+// (empty on success), so the caller can report which part of GL 3.3 the driver lacks.
+std::string load();
+
+}  // namespace gl

@@ -1,0 +1,375 @@
+// The left panel: layer and its parameters, shape and data, compute backend, and view options.
+// Every edit changes AppState's inputs and sets inputs_changed; the frame loop recomputes.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "app_compute.hpp"
+#include "normviz/error.hpp"
+#include "normviz/npy.hpp"
+#include "panels.hpp"
+
+namespace normviz {
+
+PanelRects panelRects(const AppState& state, float width) {
+  if (!state.show_panels) return {};
+  const float unit = state.font_scale / 1.5f;
+  return {std::clamp(width * 0.27f, 260.0f * unit, 520.0f * unit),
+          std::clamp(width * 0.25f, 240.0f * unit, 480.0f * unit)};
+}
+
+namespace {
+
+constexpr NormKind kKinds[] = {NormKind::Batch, NormKind::Layer,   NormKind::Instance,
+                               NormKind::Group, NormKind::Layer2d, NormKind::RMS,
+                               NormKind::Custom};
+constexpr const char* kInits[] = {"worked-example", "randn",    "uniform",
+                                  "arange",         "constant", "large-offset"};
+
+constexpr double kZero = 0.0, kOne = 1.0;
+
+void changed(AppState& s) {
+  s.inputs_changed = true;
+}
+
+// Two radio buttons on one line for an int choice 0/1; true when either was clicked.
+bool radioPair(const char* first, const char* second, int* value) {
+  bool edit = ImGui::RadioButton(first, value, 0);
+  ImGui::SameLine();
+  edit |= ImGui::RadioButton(second, value, 1);
+  return edit;
+}
+
+// "[H, W]" for the trailing k axes.
+std::string axisList(const std::vector<std::string>& names, int first) {
+  std::string out = "[";
+  for (size_t a = static_cast<size_t>(first); a < names.size(); ++a)
+    out += (a > static_cast<size_t>(first) ? ", " : "") + names[a];
+  return out + "]";
+}
+
+void layerSection(AppState& s) {
+  const Shape& shape = s.x.shape;
+  const auto names = defaultAxisNames(shape.rank());
+  if (ImGui::BeginCombo("layer", normKindTitle(s.config.kind))) {
+    for (NormKind k : kKinds)
+      if (ImGui::Selectable(normKindTitle(k), k == s.config.kind)) {
+        s.config.kind = k;
+        changed(s);
+      }
+    ImGui::EndCombo();
+  }
+  switch (s.config.kind) {
+    case NormKind::Group: {
+      const int64_t c = shape.rank() >= 2 ? shape[1] : 1;
+      const std::string current = std::to_string(s.config.groups);
+      if (ImGui::BeginCombo("num_groups G", current.c_str())) {
+        for (int64_t d : divisorsOf(c))  // only divisors of C are valid
+          if (ImGui::Selectable(
+                  (std::to_string(d) + "  (" + std::to_string(c / d) + " channels each)").c_str(),
+                  d == s.config.groups)) {
+            s.config.groups = d;
+            changed(s);
+          }
+        ImGui::EndCombo();
+      }
+      break;
+    }
+    case NormKind::Layer:
+    case NormKind::RMS: {
+      ImGui::TextUnformatted("normalized_shape:");
+      const int k_now = s.config.normalized_shape.empty()
+                            ? 1
+                            : static_cast<int>(s.config.normalized_shape.size());
+      for (int k = 1; k <= shape.rank(); ++k) {
+        const Shape trailing(std::vector<int64_t>(shape.dims.end() - k, shape.dims.end()));
+        const std::string label = trailing.list() + "  " + axisList(names, shape.rank() - k);
+        if (ImGui::RadioButton(label.c_str(), k == k_now)) {
+          s.config.normalized_shape = trailing.dims;
+          changed(s);
+        }
+      }
+      break;
+    }
+    case NormKind::Custom: {
+      ImGui::TextUnformatted("reduce axes:");
+      for (int a = 0; a < shape.rank(); ++a) {
+        bool on = std::find(s.config.axes.begin(), s.config.axes.end(), a) != s.config.axes.end();
+        if (a > 0) ImGui::SameLine();
+        if (ImGui::Checkbox(names[static_cast<size_t>(a)].c_str(), &on)) {
+          if (on) {
+            s.config.axes.push_back(a);
+            std::sort(s.config.axes.begin(), s.config.axes.end());
+          } else {
+            std::erase(s.config.axes, a);
+          }
+          changed(s);
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (ImGui::InputDouble("eps", &s.config.eps, 0, 0, "%.1e")) {
+    s.config.eps = std::max(s.config.eps, 0.0);
+    changed(s);
+  }
+
+  if (s.config.kind == NormKind::Batch) {
+    int mode = s.config.training ? 0 : 1;
+    if (radioPair("train", "eval", &mode)) {
+      s.config.training = mode == 0;
+      changed(s);
+    }
+    bool cumulative = !s.config.momentum.has_value();
+    if (ImGui::Checkbox("momentum=None (cumulative)", &cumulative)) {
+      s.config.momentum = cumulative ? std::nullopt : std::optional<double>(0.1);
+      changed(s);
+    }
+    if (s.config.momentum) {
+      double m = *s.config.momentum;
+      if (ImGui::SliderScalar("momentum", ImGuiDataType_Double, &m, &kZero, &kOne, "%.3f")) {
+        s.config.momentum = m;
+        changed(s);
+      }
+    }
+    ImGui::Text("batches tracked: %lld", static_cast<long long>(s.config.num_batches_tracked));
+    auto show = [](const char* name, const std::optional<Tensor>& t, float fallback, int64_t c) {
+      std::string line = std::string(name) + ":";
+      for (int64_t i = 0; i < std::min<int64_t>(c, 8); ++i) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, " %.4g", static_cast<double>(t ? (*t)[i] : fallback));
+        line += buf;
+      }
+      if (c > 8) line += " ...";
+      ImGui::TextUnformatted(line.c_str());
+    };
+    const int64_t c = s.x.shape.rank() >= 2 ? s.x.shape[1] : s.x.shape[0];
+    show("running_mean", s.params.running_mean, 0.0f, c);
+    show("running_var", s.params.running_var, 1.0f, c);
+    ImGui::BeginDisabled(!s.config.training);
+    if (ImGui::Button("Step: one training batch")) applyTrainingStep(s);
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button("Reset running stats")) resetRunningStats(s);
+  }
+
+  if (ImGui::Checkbox("affine (weight, bias)", &s.affine)) changed(s);
+  if (s.affine) {
+    int init = static_cast<int>(s.affine_init);
+    bool edit = ImGui::RadioButton("ones/zeros", &init, 0);
+    ImGui::SameLine();
+    edit |= ImGui::RadioButton("random", &init, 1);
+    ImGui::SameLine();
+    edit |= ImGui::RadioButton("edit", &init, 2);
+    if (edit) {
+      s.affine_init = static_cast<AffineInit>(init);
+      if (s.affine_init == AffineInit::Random) ++s.affine_seed;
+      changed(s);
+    }
+    if (s.affine_init == AffineInit::Edited && s.params.weight && s.params.bias) {
+      const int64_t n = std::min<int64_t>(s.params.weight->numel(), 64);
+      if (ImGui::BeginTable("affine", 3, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg,
+                            ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 6))) {
+        ImGui::TableSetupColumn("i");
+        ImGui::TableSetupColumn("weight");
+        ImGui::TableSetupColumn("bias");
+        ImGui::TableHeadersRow();
+        for (int64_t i = 0; i < n; ++i) {
+          ImGui::PushID(static_cast<int>(i));
+          ImGui::TableNextRow();
+          ImGui::TableNextColumn();
+          ImGui::Text("%lld", static_cast<long long>(i));
+          ImGui::TableNextColumn();
+          ImGui::SetNextItemWidth(-1);
+          if (ImGui::InputFloat("##w", &(*s.params.weight)[i], 0, 0, "%.3f")) changed(s);
+          ImGui::TableNextColumn();
+          ImGui::SetNextItemWidth(-1);
+          if (ImGui::InputFloat("##b", &(*s.params.bias)[i], 0, 0, "%.3f")) changed(s);
+          ImGui::PopID();
+        }
+        ImGui::EndTable();
+      }
+      if (s.params.weight->numel() > 64)
+        ImGui::TextDisabled("first 64 of %lld shown",
+                            static_cast<long long>(s.params.weight->numel()));
+    }
+  }
+}
+
+void dataSection(AppState& s) {
+  int rank = s.edit_shape.rank();
+  if (ImGui::SliderInt("rank", &rank, 1, 4)) {
+    std::vector<int64_t> dims = s.edit_shape.dims;
+    while (static_cast<int>(dims.size()) < rank) dims.insert(dims.begin(), 2);
+    while (static_cast<int>(dims.size()) > rank) dims.erase(dims.begin());
+    s.edit_shape = Shape(dims);
+  }
+  const auto names = defaultAxisNames(s.edit_shape.rank());
+  const float w =
+      (ImGui::GetContentRegionAvail().x - 3.0f * ImGui::GetStyle().ItemSpacing.x) / 4.0f;
+  for (int a = 0; a < s.edit_shape.rank(); ++a) {
+    if (a > 0) ImGui::SameLine();
+    int d = static_cast<int>(s.edit_shape[a]);
+    ImGui::SetNextItemWidth(w);
+    ImGui::PushID(a);
+    const std::string format = names[static_cast<size_t>(a)] + "=%d";
+    if (ImGui::DragInt("##dim", &d, 0.1f, 1, 64, format.c_str()))
+      s.edit_shape.dims[static_cast<size_t>(a)] = std::clamp(d, 1, 64);
+    ImGui::PopID();
+  }
+  const int64_t numel = s.edit_shape.numel();
+  if (numel > kMaxDisplayedElements) {
+    ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1.0f),
+                       "%lld elements: past the %lld the view draws", static_cast<long long>(numel),
+                       static_cast<long long>(kMaxDisplayedElements));
+  } else {
+    ImGui::Text("%lld elements", static_cast<long long>(numel));
+  }
+  if (ImGui::BeginCombo("data", s.init.c_str())) {
+    for (const char* name : kInits)
+      if (ImGui::Selectable(name, s.init == name)) s.init = name;
+    ImGui::EndCombo();
+  }
+  int seed = static_cast<int>(s.seed);
+  if (ImGui::InputInt("seed", &seed)) s.seed = static_cast<uint64_t>(std::max(seed, 0));
+  if (ImGui::Button("Apply shape and data")) {
+    if (s.init == "worked-example") s.edit_shape = Shape{3, 4, 2, 2};
+    regenerateInput(s);
+  }
+  ImGui::Separator();
+  ImGui::InputText(".npy path", &s.npy_path);
+  if (ImGui::Button("Load x")) {
+    try {
+      Tensor t = readNpyF32(s.npy_path);
+      if (t.numel() > kMaxDisplayedElements)
+        throw NormError(s.npy_path + " has " + std::to_string(t.numel()) +
+                        " elements; the view draws at most " +
+                        std::to_string(kMaxDisplayedElements));
+      s.x = std::move(t);
+      s.edit_shape = s.x.shape;
+      s.init = "file";
+      changed(s);
+      s.notice = "loaded " + s.npy_path + " " + s.x.shape.str();
+    } catch (const NormError& e) {
+      s.error = e.what();
+    }
+  }
+  ImGui::SameLine();
+  auto save = [&](const char* what, const TensorD& t, const std::string& path) {
+    try {
+      writeNpy(path, t, NpyDtype::Float32);
+      s.notice = std::string("saved ") + what + " to " + path;
+    } catch (const NormError& e) {
+      s.error = e.what();
+    }
+  };
+  if (ImGui::Button("Save x")) save("x", widen(s.x), s.npy_path);
+  ImGui::SameLine();
+  if (ImGui::Button("Save y") && s.shown) {
+    std::string path = s.npy_path;
+    const auto dot = path.rfind(".npy");
+    path = (dot == std::string::npos ? path : path.substr(0, dot)) + "_y.npy";
+    save("y", s.shown->result.y, path);
+  }
+}
+
+void computeSection(AppState& s) {
+  const GpuDevice& gpu = gpuDevice();
+  int backend = static_cast<int>(s.backend);
+  bool edit = ImGui::RadioButton("CPU float32", &backend, 0);
+  ImGui::SameLine();
+  edit |= ImGui::RadioButton("CPU float64", &backend, 1);
+  ImGui::BeginDisabled(!gpu.usable);
+  edit |= ImGui::RadioButton("GPU", &backend, 2);
+  ImGui::EndDisabled();
+  if (!gpu.usable)
+    ImGui::TextDisabled("GPU: %s", gpu.reason.c_str());
+  else
+    ImGui::TextDisabled("GPU: %s", gpu.name.c_str());
+  if (edit) {
+    s.backend = static_cast<Backend>(backend);
+    changed(s);
+  }
+  if (ImGui::BeginCombo("variance (float32)", varianceName(s.variance))) {
+    for (VarianceStrategy v : kAllStrategies)
+      if (ImGui::Selectable(varianceName(v), v == s.variance)) {
+        s.variance = v;
+        changed(s);
+      }
+    ImGui::EndCombo();
+  }
+  if (!s.shown) return;
+  if (ImGui::BeginTable("runs", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
+    ImGui::TableSetupColumn("backend");
+    ImGui::TableSetupColumn("time");
+    ImGui::TableSetupColumn("max|y - y64|");
+    ImGui::TableHeadersRow();
+    for (const BackendRun& run : s.shown->runs) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(run.label.c_str());
+      ImGui::TableNextColumn();
+      if (run.error.empty()) ImGui::Text("%.3f ms", run.seconds * 1e3);
+      ImGui::TableNextColumn();
+      if (run.error.empty())
+        ImGui::Text("%.3g", run.max_diff_vs_fp64);
+      else
+        ImGui::TextWrapped("%s", run.error.c_str());
+    }
+    ImGui::EndTable();
+  }
+}
+
+void viewSection(AppState& s) {
+  int layout = static_cast<int>(s.layout);
+  if (radioPair("x, stats, y", "compare 4 layers", &layout)) {
+    s.layout = static_cast<LayoutMode>(layout);
+    s.reframe = true;
+  }
+  int color = static_cast<int>(s.color_by);
+  if (radioPair("colour by value", "all groups", &color)) s.color_by = static_cast<ColorBy>(color);
+  int map = s.input_map == ColorMap::Viridis ? 0 : 1;
+  if (radioPair("viridis", "cividis", &map))
+    s.input_map = map == 0 ? ColorMap::Viridis : ColorMap::Cividis;
+  int theme = static_cast<int>(s.theme);
+  if (radioPair("dark", "light", &theme)) s.theme = static_cast<Theme>(theme);
+  float scale = s.font_scale;
+  if (ImGui::SliderFloat("font scale", &scale, 0.75f, 3.0f, "%.2f")) s.font_scale = scale;
+  if (ImGui::Button("Front")) s.preset = ViewPreset::Front, s.reframe = true;
+  ImGui::SameLine();
+  if (ImGui::Button("Top")) s.preset = ViewPreset::Top, s.reframe = true;
+  ImGui::SameLine();
+  if (ImGui::Button("Isometric")) s.preset = ViewPreset::Isometric, s.reframe = true;
+  ImGui::SameLine();
+  if (ImGui::Button("Help (F1)")) s.show_help = true;
+}
+
+}  // namespace
+
+void drawControlsPanel(AppState& s, float width, float height) {
+  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(width, height), ImGuiCond_Always);
+  ImGui::Begin("normviz", nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::PushItemWidth(-ImGui::GetFontSize() * 7.0f);
+  if (!s.error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
+    ImGui::TextWrapped("%s", s.error.c_str());
+    ImGui::PopStyleColor();
+    if (s.shown) ImGui::TextDisabled("showing the last good result");
+  }
+  if (!s.notice.empty()) ImGui::TextWrapped("%s", s.notice.c_str());
+  if (ImGui::CollapsingHeader("Layer", ImGuiTreeNodeFlags_DefaultOpen)) layerSection(s);
+  if (ImGui::CollapsingHeader("Shape and data", ImGuiTreeNodeFlags_DefaultOpen)) dataSection(s);
+  if (ImGui::CollapsingHeader("Compute", ImGuiTreeNodeFlags_DefaultOpen)) computeSection(s);
+  if (ImGui::CollapsingHeader("View")) viewSection(s);
+  ImGui::PopItemWidth();
+  ImGui::End();
+}
+
+}  // namespace normviz

@@ -1,0 +1,48 @@
+// The help overlay: every keyboard shortcut and mouse gesture, toggled with F1 or '?'.
+#include <imgui.h>
+
+#include "panels.hpp"
+
+namespace normviz {
+
+void drawHelpOverlay(AppState& state) {
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x * 0.5f, io.DisplaySize.y * 0.5f),
+                          ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowBgAlpha(0.96f);
+  if (!ImGui::Begin("Keyboard and mouse", &state.show_help,
+                    ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |
+                        ImGuiWindowFlags_NoSavedSettings)) {
+    ImGui::End();
+    return;
+  }
+  static const char* const kRows[][2] = {
+      {"Mouse over a cube", "light its reduction region; tooltip with x, group statistics, y"},
+      {"Click a cube", "pin its group (click empty space to unpin)"},
+      {"Esc", "unpin / close this help"},
+      {"Left drag, arrow keys", "orbit"},
+      {"Right or middle drag, Shift+arrows", "pan"},
+      {"Wheel, + / -", "zoom"},
+      {"1 / 2 / 3", "front / top / isometric view"},
+      {"R", "reset the view"},
+      {"G", "colour by value / by group"},
+      {"C", "single / compare layout (BatchNorm, LayerNorm, InstanceNorm, GroupNorm)"},
+      {"T", "dark / light theme"},
+      {"P", "hide / show the side panels"},
+      {"Ctrl + / Ctrl -", "larger / smaller text"},
+      {"F1 or ?", "this help"},
+  };
+  if (ImGui::BeginTable("shortcuts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+    for (const auto& row : kRows) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(row[0]);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(row[1]);
+    }
+    ImGui::EndTable();
+  }
+  ImGui::End();
+}
+
+}  // namespace normviz

@@ -1,0 +1,105 @@
+// The "Kernel stepper" tab: hosts the stepper panel for the lit group and turns its highlight
+// (which thread loads each element, which ones the selected lane covers) into cube colours.
+#include <imgui.h>
+
+#include "app_compute.hpp"
+#include "panels.hpp"
+
+#if defined(NORMVIZ_HAVE_STEPPER)
+#include <memory>
+
+#include "stepper_panel.hpp"
+#endif
+
+namespace normviz {
+
+#if defined(NORMVIZ_HAVE_STEPPER)
+
+namespace {
+
+struct StepperHost {
+  StepperPanel panel;
+  bool pending = false;  // command-line settings wait for the first trace (stage clamps to it)
+  StepperRequest request;
+};
+
+StepperHost& host() {
+  static StepperHost h;
+  return h;
+}
+
+// Traces the group that is lit in the view (or group 0).
+void updateTarget(AppState& state) {
+  if (!state.shown) return;
+  const auto active = state.active();
+  const int64_t group = active ? groupOfCube(state.shown->plan, *active) : 0;
+  StepperHost& h = host();
+  h.panel.setTarget(state.shown->plan, state.shown->x, group);
+  if (h.pending && h.panel.trace() != nullptr) {
+    h.pending = false;
+    if (!h.request.stage.empty()) h.panel.setStage(std::stoi(h.request.stage));
+    h.panel.selectLane(h.request.lane);
+  }
+}
+
+}  // namespace
+
+std::string configureStepper(AppState& state) {
+  StepperHost& h = host();
+  h.request = state.stepper;
+  h.panel.setBlockSize(state.stepper.block_size);
+  h.pending = true;
+  return "";
+}
+
+bool stepperAnimating() {
+  return host().panel.animating();
+}
+
+void drawStepperTab(AppState& state) {
+  if (state.layout != LayoutMode::Single) {
+    ImGui::TextWrapped("The stepper follows the lit group of the single layout (press C).");
+    return;
+  }
+  updateTarget(state);
+  host().panel.draw();
+  if (!host().panel.error().empty())
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", host().panel.error().c_str());
+}
+
+std::optional<ElementTint> stepperTint(AppState& state) {
+  if (!state.stepper.active || !state.shown) return std::nullopt;
+  updateTarget(state);
+  const StepperHighlight& hl = host().panel.highlight();
+  if (!hl.active) return std::nullopt;
+  ElementTint tint;
+  tint.group = hl.group;
+  tint.flat = hl.elements;
+  tint.color.reserve(hl.elements.size());
+  for (size_t j = 0; j < hl.elements.size(); ++j) {
+    float rgb[3];
+    threadColor(j < hl.thread_of.size() ? hl.thread_of[j] : 0, hl.block_size, rgb);
+    tint.color.emplace_back(rgb[0], rgb[1], rgb[2]);
+  }
+  if (hl.selected_lane >= 0) tint.covered = hl.covered;
+  return tint;
+}
+
+#else
+
+std::string configureStepper(AppState&) {
+  return "--stepper: this build has no kernel stepper (the trace emulator was not compiled in)";
+}
+bool stepperAnimating() {
+  return false;
+}
+void drawStepperTab(AppState&) {
+  ImGui::TextWrapped("This build has no kernel stepper: the trace emulator was not compiled in.");
+}
+std::optional<ElementTint> stepperTint(AppState&) {
+  return std::nullopt;
+}
+
+#endif
+
+}  // namespace normviz

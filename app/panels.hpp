@@ -1,0 +1,47 @@
+// The window's panels and overlays: each reads and changes AppState, and leaves arithmetic to core.
+#pragma once
+
+#include <glm/glm.hpp>
+#include <optional>
+#include <string>
+
+#include "app_state.hpp"
+#include "scene_colors.hpp"
+#include "scene_layout.hpp"
+
+struct ImVec2;
+
+namespace normviz {
+
+// Where the side panels sit for a window of the given size (0 width when panels are hidden).
+struct PanelRects {
+  float left_width = 0, right_width = 0;
+};
+PanelRects panelRects(const AppState& state, float width);
+
+// A 3D viewport on screen: its rectangle in window pixels and its camera matrix.
+struct SceneView {
+  glm::vec2 pos{0.0f}, size{1.0f};
+  glm::mat4 view_proj{1.0f};
+  int compare_panel = -1;  // -1 in the single layout
+  // Window pixel position of a world point; nullopt behind the camera.
+  std::optional<glm::vec2> project(glm::vec3 world) const;
+};
+
+void drawControlsPanel(AppState& state, float width, float height);        // panel_controls.cpp
+void drawStatsPanel(AppState& state, float x, float width, float height);  // panel_stats.cpp
+void drawHelpOverlay(AppState& state);                                     // panel_help.cpp
+
+// scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
+void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
+void drawLegend(const AppState& state, glm::vec2 bottom_right);
+
+// panel_stepper.cpp: the kernel stepper tab, and the colours it asks the 3D view for.
+void drawStepperTab(AppState& state);
+// Tint for the chosen group's cubes while the stepper is active; nullopt otherwise.
+std::optional<ElementTint> stepperTint(AppState& state);
+// Applies --stage/--lane/--block-size to the stepper; returns a message when it is not built.
+std::string configureStepper(AppState& state);
+bool stepperAnimating();
+
+}  // namespace normviz

@@ -1,0 +1,196 @@
+// Shader compilation, the unit cube mesh, the instance buffer layout, and the offscreen target.
+#include "renderer.hpp"
+
+#include <algorithm>
+#include <cstddef>
+
+#include "gl_functions.hpp"
+
+namespace normviz::embedded {
+extern const char* const cubes_vert;
+extern const char* const cubes_frag;
+}  // namespace normviz::embedded
+
+namespace normviz {
+
+namespace {
+
+std::string compile(GLuint shader, const char* source, const char* name) {
+  gl::ShaderSource(shader, 1, &source, nullptr);
+  gl::CompileShader(shader);
+  GLint ok = 0;
+  gl::GetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+  if (ok) return "";
+  char log[2048] = {};
+  gl::GetShaderInfoLog(shader, sizeof log, nullptr, log);
+  return std::string("shader ") + name + " does not compile: " + log;
+}
+
+// 36 vertices (12 triangles), each: corner xyz, normal xyz.
+std::vector<float> cubeMesh() {
+  std::vector<float> v;
+  const float faces[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+  for (const auto& n : faces) {
+    const glm::vec3 normal(n[0], n[1], n[2]);
+    // Two axes spanning the face, ordered so triangles wind counter-clockwise seen from outside.
+    glm::vec3 u = glm::abs(normal.x) > 0.5f ? glm::vec3(0, 1, 0) : glm::vec3(1, 0, 0);
+    glm::vec3 w = glm::cross(normal, u);
+    const glm::vec3 c = normal * 0.5f;
+    const glm::vec3 quad[4] = {c - 0.5f * u - 0.5f * w, c + 0.5f * u - 0.5f * w,
+                               c + 0.5f * u + 0.5f * w, c - 0.5f * u + 0.5f * w};
+    for (int i : {0, 1, 2, 0, 2, 3}) {
+      v.insert(v.end(), {quad[i].x, quad[i].y, quad[i].z, normal.x, normal.y, normal.z});
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+CubeRenderer::~CubeRenderer() {
+  if (gl::DeleteProgram == nullptr) return;
+  if (program_) gl::DeleteProgram(program_);
+  if (mesh_) gl::DeleteBuffers(1, &mesh_);
+  if (instances_) gl::DeleteBuffers(1, &instances_);
+  if (vao_) gl::DeleteVertexArrays(1, &vao_);
+}
+
+std::string CubeRenderer::init() {
+  const GLuint vs = gl::CreateShader(GL_VERTEX_SHADER), fs = gl::CreateShader(GL_FRAGMENT_SHADER);
+  std::string error = compile(vs, embedded::cubes_vert, "cubes.vert");
+  if (error.empty()) error = compile(fs, embedded::cubes_frag, "cubes.frag");
+  if (error.empty()) {
+    program_ = gl::CreateProgram();
+    gl::AttachShader(program_, vs);
+    gl::AttachShader(program_, fs);
+    gl::LinkProgram(program_);
+    GLint ok = 0;
+    gl::GetProgramiv(program_, GL_LINK_STATUS, &ok);
+    if (!ok) {
+      char log[2048] = {};
+      gl::GetProgramInfoLog(program_, sizeof log, nullptr, log);
+      error = std::string("cube shaders do not link: ") + log;
+    }
+  }
+  gl::DeleteShader(vs);
+  gl::DeleteShader(fs);
+  if (!error.empty()) return error;
+  loc_view_proj_ = gl::GetUniformLocation(program_, "u_view_proj");
+  loc_cube_size_ = gl::GetUniformLocation(program_, "u_cube_size");
+  loc_background_ = gl::GetUniformLocation(program_, "u_background");
+  loc_outline_ = gl::GetUniformLocation(program_, "u_outline");
+  loc_fade_ = gl::GetUniformLocation(program_, "u_fade");
+
+  gl::GenVertexArrays(1, &vao_);
+  gl::BindVertexArray(vao_);
+  const std::vector<float> mesh = cubeMesh();
+  gl::GenBuffers(1, &mesh_);
+  gl::BindBuffer(GL_ARRAY_BUFFER, mesh_);
+  gl::BufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(mesh.size() * sizeof(float)), mesh.data(),
+                 GL_STATIC_DRAW);
+  gl::EnableVertexAttribArray(0);
+  gl::VertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 6 * sizeof(float), nullptr);
+  gl::EnableVertexAttribArray(1);
+  gl::VertexAttribPointer(1, 3, GL_FLOAT, GL_FALSE, 6 * sizeof(float),
+                          reinterpret_cast<void*>(3 * sizeof(float)));
+  gl::GenBuffers(1, &instances_);
+  gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
+  for (GLuint a = 2; a <= 4; ++a) {
+    gl::EnableVertexAttribArray(a);
+    gl::VertexAttribDivisor(a, 1);
+  }
+  gl::BindVertexArray(0);
+  return "";
+}
+
+void CubeRenderer::upload(const std::vector<CubeInstance>& instances) {
+  gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
+  const auto bytes = static_cast<GLsizeiptr>(instances.size() * sizeof(CubeInstance));
+  if (static_cast<int64_t>(instances.size()) > capacity_) {
+    gl::BufferData(GL_ARRAY_BUFFER, bytes, instances.data(), GL_DYNAMIC_DRAW);
+    capacity_ = static_cast<int64_t>(instances.size());
+  } else if (bytes > 0) {
+    gl::BufferSubData(GL_ARRAY_BUFFER, 0, bytes, instances.data());
+  }
+}
+
+void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count,
+                        glm::vec3 background, glm::vec3 outline) const {
+  if (count <= 0 || program_ == 0) return;
+  gl::UseProgram(program_);
+  gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
+  gl::Uniform1f(loc_cube_size_, SceneLayout::kCube);
+  gl::Uniform3f(loc_background_, background.r, background.g, background.b);
+  gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
+  gl::Uniform1f(loc_fade_, 0.78f);
+  gl::BindVertexArray(vao_);
+  // GL 3.3 has no base-instance draw: point the instance attributes at `first` instead.
+  gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
+  const auto base = static_cast<size_t>(first) * sizeof(CubeInstance);
+  const auto stride = static_cast<GLsizei>(sizeof(CubeInstance));
+  gl::VertexAttribPointer(2, 3, GL_FLOAT, GL_FALSE, stride,
+                          reinterpret_cast<void*>(base + offsetof(CubeInstance, center)));
+  gl::VertexAttribPointer(3, 4, GL_FLOAT, GL_FALSE, stride,
+                          reinterpret_cast<void*>(base + offsetof(CubeInstance, color)));
+  gl::VertexAttribPointer(4, 1, GL_FLOAT, GL_FALSE, stride,
+                          reinterpret_cast<void*>(base + offsetof(CubeInstance, state)));
+  gl::Enable(GL_DEPTH_TEST);
+  gl::DepthFunc(GL_LESS);
+  gl::Enable(GL_CULL_FACE);
+  gl::DrawArraysInstanced(GL_TRIANGLES, 0, 36, static_cast<GLsizei>(count));
+  gl::Disable(GL_CULL_FACE);
+  gl::Disable(GL_DEPTH_TEST);
+  gl::BindVertexArray(0);
+  gl::UseProgram(0);
+}
+
+Framebuffer::~Framebuffer() {
+  if (gl::DeleteFramebuffers == nullptr) return;
+  if (fbo_) gl::DeleteFramebuffers(1, &fbo_);
+  if (color_) gl::DeleteRenderbuffers(1, &color_);
+  if (depth_) gl::DeleteRenderbuffers(1, &depth_);
+}
+
+std::string Framebuffer::create(int width, int height) {
+  width_ = width;
+  height_ = height;
+  gl::GenFramebuffers(1, &fbo_);
+  gl::BindFramebuffer(GL_FRAMEBUFFER, fbo_);
+  gl::GenRenderbuffers(1, &color_);
+  gl::BindRenderbuffer(GL_RENDERBUFFER, color_);
+  gl::RenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, width, height);
+  gl::FramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color_);
+  gl::GenRenderbuffers(1, &depth_);
+  gl::BindRenderbuffer(GL_RENDERBUFFER, depth_);
+  gl::RenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, width, height);
+  gl::FramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth_);
+  const GLenum status = gl::CheckFramebufferStatus(GL_FRAMEBUFFER);
+  gl::BindFramebuffer(GL_FRAMEBUFFER, 0);
+  if (status != GL_FRAMEBUFFER_COMPLETE)
+    return "offscreen framebuffer incomplete (status " + std::to_string(status) + ")";
+  return "";
+}
+
+void Framebuffer::bind() const {
+  gl::BindFramebuffer(GL_FRAMEBUFFER, fbo_);
+}
+void Framebuffer::bindDefault() {
+  gl::BindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+std::vector<uint8_t> Framebuffer::readRgba() const {
+  std::vector<uint8_t> rows(static_cast<size_t>(width_) * static_cast<size_t>(height_) * 4);
+  gl::BindFramebuffer(GL_FRAMEBUFFER, fbo_);
+  gl::PixelStorei(GL_PACK_ALIGNMENT, 1);
+  gl::ReadPixels(0, 0, width_, height_, GL_RGBA, GL_UNSIGNED_BYTE, rows.data());
+  // GL's rows run bottom to top; images run top to bottom.
+  std::vector<uint8_t> flipped(rows.size());
+  const size_t stride = static_cast<size_t>(width_) * 4;
+  for (int y = 0; y < height_; ++y)
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(y) * stride), stride,
+                flipped.begin() +
+                    static_cast<std::ptrdiff_t>(static_cast<size_t>(height_ - 1 - y) * stride));
+  return flipped;
+}
+
+}  // namespace normviz

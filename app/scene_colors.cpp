@@ -1,0 +1,128 @@
+// Colours and lit/faded states of every cube, for the single and the compare layouts.
+#include "scene_colors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace normviz {
+
+namespace {
+
+template <typename T>
+std::pair<double, double> finiteRange(const std::vector<T>& values) {
+  double lo = std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::lowest();
+  for (T v : values)
+    if (std::isfinite(static_cast<double>(v))) {
+      lo = std::min(lo, static_cast<double>(v));
+      hi = std::max(hi, static_cast<double>(v));
+    }
+  if (lo > hi) return {0.0, 1.0};
+  return {lo, hi};
+}
+
+float stateOf(std::optional<int64_t> lit_group, int64_t group) {
+  if (!lit_group) return static_cast<float>(CubeState::Normal);
+  return static_cast<float>(group == *lit_group ? CubeState::Lit : CubeState::Faded);
+}
+
+}  // namespace
+
+ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
+  ValueScales s;
+  const auto [xlo, xhi] = finiteRange(snap.x.data);
+  s.x = ValueScale::of(input_map, xlo, xhi);
+  const auto [ylo, yhi] = finiteRange(snap.result.y.data);
+  s.y = ValueScale::of(ColorMap::Diverging, ylo, yhi);
+  const auto [rlo, rhi] = finiteRange(snap.result.rstd.data);
+  s.rstd = ValueScale::of(input_map, rlo, rhi);
+  return s;
+}
+
+std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayout& layout,
+                                          ColorBy color_by, ColorMap input_map,
+                                          std::optional<int64_t> lit_group,
+                                          const ElementTint* tint) {
+  const ReductionPlan& plan = snap.plan;
+  const ValueScales scales = valueScales(snap, input_map);
+  const int64_t numel = snap.x.numel();
+  const int64_t groups = plan.groupCount();
+  std::vector<CubeInstance> out;
+  out.reserve(static_cast<size_t>(2 * numel + 2 * groups));
+  std::vector<int64_t> group_of(static_cast<size_t>(numel));
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t flat : plan.elementsOf(g)) group_of[static_cast<size_t>(flat)] = g;
+
+  auto add_elements = [&](Section section, const auto& values, const ValueScale& scale) {
+    const glm::vec3 origin = layout.origin[static_cast<size_t>(section)];
+    for (int64_t i = 0; i < numel; ++i) {
+      const int64_t g = group_of[static_cast<size_t>(i)];
+      const glm::vec3 rgb = color_by == ColorBy::Groups
+                                ? categoricalColor(g)
+                                : scale.color(static_cast<double>(values[i]));
+      out.push_back({origin + layout.element_pos[static_cast<size_t>(i)], glm::vec4(rgb, 1.0f),
+                     stateOf(lit_group, g)});
+    }
+  };
+  auto add_groups = [&](Section section, const TensorD& values, const ValueScale& scale) {
+    const glm::vec3 origin = layout.origin[static_cast<size_t>(section)];
+    for (int64_t g = 0; g < groups; ++g) {
+      const glm::vec3 rgb =
+          color_by == ColorBy::Groups ? categoricalColor(g) : scale.color(values[g]);
+      out.push_back({origin + layout.group_pos[static_cast<size_t>(g)], glm::vec4(rgb, 1.0f),
+                     stateOf(lit_group, g)});
+    }
+  };
+  add_elements(Section::Input, snap.x, scales.x);
+  // The mean shares x's scale: a mean cube's colour is the average colour of its region.
+  add_groups(Section::Mean, snap.result.mean, scales.x);
+  add_groups(Section::Rstd, snap.result.rstd, scales.rstd);
+  add_elements(Section::Output, snap.result.y, scales.y);
+
+  if (tint != nullptr && tint->group >= 0) {
+    const int64_t output_base = numel + 2 * groups;
+    for (size_t k = 0; k < tint->flat.size() && k < tint->color.size(); ++k) {
+      const int64_t flat = tint->flat[k];
+      if (flat < 0 || flat >= numel) continue;
+      const bool lit = k >= tint->covered.size() || tint->covered[k] != 0;
+      const float state = static_cast<float>(lit ? CubeState::Lit : CubeState::Normal);
+      for (int64_t i : {flat, output_base + flat}) {
+        out[static_cast<size_t>(i)].color = glm::vec4(tint->color[k], 1.0f);
+        out[static_cast<size_t>(i)].state = state;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& layout,
+                                           const ReductionPlan& plan, ColorBy color_by,
+                                           ColorMap input_map,
+                                           std::optional<int64_t> hovered_flat) {
+  const auto [lo, hi] = finiteRange(x.data);
+  const ValueScale scale = ValueScale::of(input_map, lo, hi);
+  const std::optional<int64_t> lit =
+      hovered_flat ? std::optional<int64_t>(plan.groupOf(*hovered_flat)) : std::nullopt;
+  std::vector<CubeInstance> out(static_cast<size_t>(x.numel()));
+  for (int64_t g = 0; g < plan.groupCount(); ++g)
+    for (int64_t flat : plan.elementsOf(g)) {
+      const glm::vec3 rgb =
+          color_by == ColorBy::Groups ? categoricalColor(g) : scale.color(x[flat]);
+      out[static_cast<size_t>(flat)] = {layout.element_pos[static_cast<size_t>(flat)],
+                                        glm::vec4(rgb, 1.0f), stateOf(lit, g)};
+    }
+  return out;
+}
+
+CubeRef cubeOfInstance(const SceneLayout& layout, int64_t instance) {
+  const int64_t numel = layout.count(Section::Input);
+  const int64_t groups = static_cast<int64_t>(layout.group_pos.size());
+  if (instance < numel) return {Section::Input, instance};
+  instance -= numel;
+  if (instance < groups) return {Section::Mean, instance};
+  instance -= groups;
+  if (instance < groups) return {Section::Rstd, instance};
+  return {Section::Output, instance - groups};
+}
+
+}  // namespace normviz

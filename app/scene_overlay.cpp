@@ -1,0 +1,214 @@
+// Drawn over the 3D view with ImGui: axis arrows with names and sizes, section titles, the active
+// cube's tooltip, compare panel titles, and the colour legend. All follow the camera every frame.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "app_compute.hpp"
+#include "panels.hpp"
+#include "scene_colors.hpp"
+
+namespace normviz {
+
+namespace {
+
+ImVec2 im(glm::vec2 v) {
+  return ImVec2(v.x, v.y);
+}
+
+ImU32 textColor(const AppState& s) {
+  return s.theme == Theme::Dark ? IM_COL32(235, 235, 235, 255) : IM_COL32(20, 20, 20, 255);
+}
+
+// "[0, 1, 0, 0]" for a flat index of `shape`.
+std::string indexText(const Shape& shape, int64_t flat) {
+  std::string out = "]";
+  for (int a = shape.rank() - 1; a >= 0; --a) {
+    out = std::to_string(flat % shape[a]) + (a == shape.rank() - 1 ? "" : ", ") + out;
+    flat /= shape[a];
+  }
+  return "[" + out;
+}
+
+// "n=0, g=1" for a group of the plan, named by the statistics' axes.
+std::string groupText(const ReductionPlan& plan, int64_t group) {
+  const Shape& shape = plan.statShape();
+  const auto& names = plan.statAxisNames();
+  std::string out;
+  for (int a = shape.rank() - 1; a >= 0; --a) {
+    std::string name = a < static_cast<int>(names.size()) ? names[static_cast<size_t>(a)] : "?";
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out = name + "=" + std::to_string(group % shape[a]) + (out.empty() ? "" : ", ") + out;
+    group /= shape[a];
+  }
+  return out.empty() ? "the whole tensor" : out;
+}
+
+void drawArrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 color, float thickness) {
+  dl->AddLine(a, b, color, thickness);
+  const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy);
+  if (len < 1.0f) return;
+  const float ux = dx / len, uy = dy / len, head = 6.0f + 2.0f * thickness;
+  dl->AddTriangleFilled(
+      b, ImVec2(b.x - ux * head - uy * head * 0.5f, b.y - uy * head + ux * head * 0.5f),
+      ImVec2(b.x - ux * head + uy * head * 0.5f, b.y - uy * head - ux * head * 0.5f), color);
+}
+
+void drawTooltip(const AppState& s, const SceneView& view, CubeRef ref) {
+  const Snapshot& snap = *s.shown;
+  const int64_t g = groupOfCube(snap.plan, ref);
+  // Beside the mouse while hovering; a pinned group's card sits in the view's corner, off the
+  // cubes.
+  if (s.hovered && ref == *s.hovered) {
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    ImGui::SetNextWindowPos(ImVec2(mouse.x + 24.0f, mouse.y + 24.0f), ImGuiCond_Always);
+  } else {
+    ImGui::SetNextWindowPos(im(view.pos + glm::vec2(8.0f, view.size.y - 8.0f)), ImGuiCond_Always,
+                            ImVec2(0.0f, 1.0f));
+  }
+  ImGui::SetNextWindowBgAlpha(0.92f);
+  const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                                 ImGuiWindowFlags_NoSavedSettings |
+                                 ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoInputs |
+                                 ImGuiWindowFlags_NoNav;
+  if (ImGui::Begin("##cube_tooltip", nullptr, flags)) {
+    if (ref.section == Section::Input || ref.section == Section::Output) {
+      const std::string idx = indexText(snap.x.shape, ref.index);
+      ImGui::Text("x%s = %.6g", idx.c_str(), static_cast<double>(snap.x[ref.index]));
+      ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
+    } else {
+      ImGui::Text("%s%s", sectionName(ref.section),
+                  indexText(snap.plan.statShape(), ref.index).c_str());
+    }
+    ImGui::Separator();
+    ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
+                groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
+    if (snap.plan.subtractsMean()) {
+      ImGui::Text("mean %.6g   var %.6g", snap.result.mean[g], snap.result.var[g]);
+    } else {
+      ImGui::Text("mean square %.6g (RMSNorm subtracts no mean)", snap.result.var[g]);
+    }
+    ImGui::Text("rstd %.6g", snap.result.rstd[g]);
+    if (s.pinned) ImGui::TextDisabled("pinned: Esc to unpin");
+  }
+  ImGui::End();
+}
+
+}  // namespace
+
+void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneView& view) {
+  ImDrawList* dl = ImGui::GetBackgroundDrawList();
+  const ImU32 text = textColor(s);
+  const float scale = s.font_scale;
+  dl->PushClipRect(im(view.pos), im(view.pos + view.size), true);
+
+  for (const AxisLabel& label : layout.labels) {
+    const auto a = view.project(label.from), b = view.project(label.to);
+    if (!a || !b) continue;
+    drawArrow(dl, im(*a), im(*b), text, 1.5f * scale);
+    const glm::vec2 mid = (*a + *b) * 0.5f;
+    const ImVec2 size = ImGui::CalcTextSize(label.text.c_str());
+    dl->AddText(ImVec2(mid.x - size.x * 0.5f, mid.y + 2.0f), text, label.text.c_str());
+  }
+
+  const Snapshot& snap = *s.shown;
+  if (view.compare_panel < 0) {
+    for (int k = 0; k < kSectionCount; ++k) {
+      const Box& b = layout.bounds[static_cast<size_t>(k)];
+      if (b.empty()) continue;
+      const auto section = static_cast<Section>(k);
+      const Shape& shape = (section == Section::Mean || section == Section::Rstd)
+                               ? snap.plan.statShape()
+                               : snap.x.shape;
+      const std::string title = std::string(sectionName(section)) + " " + shape.str();
+      // To the right of the section, where no axis arrow runs.
+      const auto p = view.project(glm::vec3(b.hi.x + 0.8f, (b.lo.y + b.hi.y) * 0.5f, b.hi.z));
+      if (!p) continue;
+      const ImVec2 size = ImGui::CalcTextSize(title.c_str());
+      dl->AddText(ImVec2(p->x, p->y - size.y * 0.5f), text, title.c_str());
+    }
+    if (s.active() && s.shown) drawTooltip(s, view, *s.active());
+  } else {
+    const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
+    const ImVec2 corner = im(view.pos + glm::vec2(10.0f, 8.0f));
+    dl->AddText(corner, text, panel.title.c_str());
+    const float line = ImGui::GetTextLineHeightWithSpacing();
+    if (!panel.error.empty()) {
+      dl->AddText(nullptr, 0.0f, ImVec2(corner.x, corner.y + line), IM_COL32(230, 90, 80, 255),
+                  panel.error.c_str(), nullptr, view.size.x - 20.0f);
+    } else if (panel.plan) {
+      std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
+                         std::to_string(panel.plan->groupSize());
+      const auto active = s.active();
+      if (active && (active->section == Section::Input || active->section == Section::Output)) {
+        const int64_t g = panel.plan->groupOf(active->index);
+        info += "; lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
+      }
+      dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
+    }
+    const ImU32 frame =
+        s.theme == Theme::Dark ? IM_COL32(90, 90, 100, 255) : IM_COL32(180, 180, 180, 255);
+    dl->AddRect(im(view.pos), im(view.pos + view.size), frame);
+  }
+  dl->PopClipRect();
+}
+
+void drawLegend(const AppState& s, glm::vec2 bottom_right) {
+  if (!s.shown) return;
+  ImGui::SetNextWindowPos(ImVec2(bottom_right.x - 10.0f, bottom_right.y - 10.0f), ImGuiCond_Always,
+                          ImVec2(1.0f, 1.0f));
+  ImGui::SetNextWindowBgAlpha(0.85f);
+  const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                                 ImGuiWindowFlags_NoSavedSettings |
+                                 ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav;
+  if (!ImGui::Begin("##legend", nullptr, flags)) {
+    ImGui::End();
+    return;
+  }
+  if (s.color_by == ColorBy::Groups) {
+    const int64_t groups = s.shown->plan.groupCount();
+    ImGui::Text("colour = group (%lld groups)", static_cast<long long>(groups));
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float box = ImGui::GetTextLineHeight();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const int64_t shown = std::min<int64_t>(groups, 16);
+    for (int64_t g = 0; g < shown; ++g) {
+      const glm::vec3 c = categoricalColor(g);
+      dl->AddRectFilled(ImVec2(p.x + static_cast<float>(g) * (box + 3.0f), p.y),
+                        ImVec2(p.x + static_cast<float>(g) * (box + 3.0f) + box, p.y + box),
+                        ImGui::GetColorU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+    }
+    ImGui::Dummy(ImVec2(static_cast<float>(shown) * (box + 3.0f), box));
+  } else {
+    const ValueScales scales = valueScales(*s.shown, s.input_map);
+    const float width = 220.0f * s.font_scale / 1.5f, height = ImGui::GetTextLineHeight() * 0.8f;
+    auto bar = [&](const char* name, const ValueScale& scale) {
+      ImGui::Text("%s", name);
+      ImGui::SameLine(ImGui::GetFontSize() * 3.2f);
+      ImDrawList* dl = ImGui::GetWindowDrawList();
+      const ImVec2 p = ImGui::GetCursorScreenPos();
+      constexpr int kSteps = 32;
+      for (int i = 0; i < kSteps; ++i) {
+        const glm::vec3 c = sampleColorMap(scale.map, (static_cast<float>(i) + 0.5f) / kSteps);
+        dl->AddRectFilled(
+            ImVec2(p.x + width * static_cast<float>(i) / kSteps, p.y),
+            ImVec2(p.x + width * static_cast<float>(i + 1) / kSteps + 0.5f, p.y + height),
+            ImGui::GetColorU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+      }
+      ImGui::Dummy(ImVec2(width, height));
+      ImGui::SameLine();
+      ImGui::Text("%.3g .. %.3g", scale.lo, scale.hi);
+    };
+    bar(s.layout == LayoutMode::Single ? "x, mean" : "x", scales.x);
+    if (s.layout == LayoutMode::Single) {
+      bar("rstd", scales.rstd);
+      bar("y", scales.y);
+    }
+  }
+  ImGui::End();
+}
+
+}  // namespace normviz

@@ -1,0 +1,36 @@
+// Cube shading: soft directional light, faded cubes pushed toward the background, lit cubes outlined.
+#version 330 core
+
+in vec3 v_color;
+in vec3 v_normal;
+in vec3 v_local;
+flat in float v_state;
+
+uniform vec3 u_background;  // faded cubes blend toward it, so they recede on dark and light themes
+uniform vec3 u_outline;     // edge colour of lit cubes: contrasts with the background
+uniform float u_fade;       // 0 = no fading, 1 = faded cubes vanish
+
+out vec4 frag_color;
+
+void main() {
+  // Fixed light from the upper front left: faces stay distinguishable from every preset view.
+  vec3 light = normalize(vec3(-0.45, 0.8, 0.6));
+  float diffuse = max(dot(normalize(v_normal), light), 0.0);
+  vec3 color = v_color * (0.62 + 0.38 * diffuse);
+
+  // Distance to the nearest cube edge: an edge is where two local coordinates reach the face.
+  vec3 a = abs(v_local);
+  float m1 = max(a.x, max(a.y, a.z));
+  float m2 = a.x + a.y + a.z - m1 - min(a.x, min(a.y, a.z));  // second largest
+  float edge = 0.5 - m2;
+
+  if (v_state < 0.5) {
+    float grey = dot(color, vec3(0.299, 0.587, 0.114));
+    color = mix(mix(color, vec3(grey), 0.6), u_background, u_fade);
+  } else if (v_state > 1.5) {
+    if (edge < 0.07) color = u_outline;
+  } else if (edge < 0.025) {
+    color *= 0.7;
+  }
+  frag_color = vec4(color, 1.0);
+}
