@@ -68,31 +68,36 @@ class StepperPanel {
  private:
   void retrace();
   void refreshHighlight();
-  void refreshNumerics();
+  void refreshOffsetNumerics();
+  TraceOptions effectiveOptions() const;
   void drawControls();
   void drawLanes();
   void drawNumerics();
 
-  // Target.
+  // Target: the plan and the group's values (j order), compared on every setTarget.
   bool has_target_ = false;
   ReductionPlan plan_;
-  Tensor x_;
+  std::vector<float> values_;
   int64_t group_ = 0;
   // Settings.
   TraceOptions options_;
   int stage_ = 0;
+  int scrolled_stage_ = -1;  // the stage list scrolls to the current stage once per change
   int selected_lane_ = 0;
   bool playing_ = false;
-  float stages_per_second_ = 1.0f;
+  float stages_per_second_ = 1.5f;
   double play_clock_ = 0;
   // Results.
   bool has_trace_ = false;
   ReductionTrace trace_;
   std::string error_;
   StepperHighlight highlight_;
-  StrategyComparison numerics_group_, numerics_offset_;
-  int64_t numerics_offset_size_ = 0;
   bool has_numerics_ = false;
+  StrategyComparison numerics_group_;
+  // The large-offset preset (mean 100, std 0.01) at the current geometry.
+  std::vector<float> offset_values_;
+  StrategyComparison numerics_offset_;
+  int offset_block_size_ = 0, offset_vector_width_ = 0;
 };
 
 }  // namespace normviz

@@ -490,8 +490,16 @@ KernelStats emulateGroupStats(const float* values, int64_t group_size, bool subt
 
 ReductionTrace traceReduction(const Tensor& x, const ReductionPlan& plan, int64_t group,
                               const TraceOptions& options) {
-  const std::vector<float> values = groupValues(x, plan, group);
+  return traceGroupValues(groupValues(x, plan, group), plan, group, options);
+}
+
+ReductionTrace traceGroupValues(const std::vector<float>& values, const ReductionPlan& plan,
+                                int64_t group, const TraceOptions& options) {
   const int64_t M = plan.groupSize();
+  if (group < 0 || group >= plan.groupCount() || static_cast<int64_t>(values.size()) != M)
+    throw NormError("group " + std::to_string(group) + " with " + std::to_string(values.size()) +
+                    " values does not match the layer (" + std::to_string(plan.groupCount()) +
+                    " groups of " + std::to_string(M) + ")");
   validateGeometry(options, M);
   if (M * options.block_size > options.max_coverage)
     throw NormError("a group of " + std::to_string(M) + " elements on " +

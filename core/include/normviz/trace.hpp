@@ -84,6 +84,10 @@ struct ReductionTrace {
 // of range, an invalid block size or vector width, or a group too large to list (max_coverage).
 ReductionTrace traceReduction(const Tensor& x, const ReductionPlan& plan, int64_t group,
                               const TraceOptions& options = {});
+// The same from the group's values already gathered in j order (groupValues), so a caller that
+// keeps only one group need not keep the whole input.
+ReductionTrace traceGroupValues(const std::vector<float>& values, const ReductionPlan& plan,
+                                int64_t group, const TraceOptions& options = {});
 
 // The same emulation without recording: the kernel's mean, var and rstd for M values given in
 // group order. Any group size; throws NormError on invalid geometry.

@@ -1,0 +1,467 @@
+// The kernel-reduction stepper panel: settings and scrubbing, the lanes of each warp with the
+// shuffle arrows of the current stage, and every strategy's result against float64.
+//
+// Sections: thread colours; target and settings; highlight; drawing (controls, lanes, numerics).
+#include "stepper_panel.hpp"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+
+#include "cli.hpp"
+#include "normviz/error.hpp"
+
+namespace normviz {
+
+// ---- Thread colours -----------------------------------------------------------------------------
+
+void threadColor(int thread, int block_size, float rgb[3]) {
+  (void)block_size;
+  // Hue walks round the wheel along a warp's 32 lanes (neighbours differ); warps alternate value
+  // so a lane's warp reads at a glance.
+  const float h = static_cast<float>(thread % kWarpSize) / kWarpSize * 6.0f;
+  const float s = 0.62f;
+  const float v = 1.0f - 0.22f * static_cast<float>((thread / kWarpSize) % 3);
+  const int i = static_cast<int>(h) % 6;
+  const float f = h - std::floor(h);
+  const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  const float table[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+  for (int c = 0; c < 3; ++c) rgb[c] = table[i][c];
+}
+
+namespace {
+
+ImU32 threadColorU32(int thread, int block_size, float alpha = 1.0f) {
+  float rgb[3];
+  threadColor(thread, block_size, rgb);
+  return ImGui::ColorConvertFloat4ToU32(ImVec4(rgb[0], rgb[1], rgb[2], alpha));
+}
+
+constexpr int kLargeOffsetSize = 32768;  // NORMS.md's cancellation demo
+
+}  // namespace
+
+// ---- Target and settings ------------------------------------------------------------------------
+
+StepperPanel::StepperPanel() {
+  offset_values_ = makeInput(Shape{kLargeOffsetSize}, "large-offset", 0).data;
+}
+
+void StepperPanel::setTarget(const ReductionPlan& plan, const Tensor& x, int64_t group) {
+  std::vector<float> values;
+  try {
+    values = groupValues(x, plan, group);
+  } catch (const NormError& e) {
+    if (error_ != e.what() || has_trace_) {
+      error_ = e.what();
+      has_trace_ = false;
+      has_target_ = false;
+      refreshHighlight();
+    }
+    return;
+  }
+  const NormConfig& a = plan.config();
+  const NormConfig& b = plan_.config();
+  const bool same = has_target_ && group == group_ && plan.shape() == plan_.shape() &&
+                    a.kind == b.kind && a.groups == b.groups &&
+                    a.normalized_shape == b.normalized_shape && a.axes == b.axes &&
+                    a.eps == b.eps && values == values_;
+  if (same) return;
+  const bool new_group = !has_target_ || group != group_ || !(plan.shape() == plan_.shape());
+  plan_ = plan;
+  values_ = std::move(values);
+  group_ = group;
+  has_target_ = true;
+  if (new_group) stage_ = 0;
+  retrace();
+}
+
+TraceOptions StepperPanel::effectiveOptions() const {
+  TraceOptions o = options_;
+  if (o.strategy == VarianceStrategy::Pairwise) o.vector_width = 1;
+  return o;
+}
+
+void StepperPanel::retrace() {
+  if (!has_target_) return;
+  const int64_t M = static_cast<int64_t>(values_.size());
+  const float eps = static_cast<float>(plan_.config().eps);
+  try {
+    trace_ = traceGroupValues(values_, plan_, group_, effectiveOptions());
+    has_trace_ = true;
+    error_.clear();
+  } catch (const NormError& e) {
+    has_trace_ = false;
+    error_ = e.what();
+  }
+  try {
+    numerics_group_ = compareStrategies(values_.data(), M, plan_.subtractsMean(), eps,
+                                        options_.block_size, options_.vector_width);
+    has_numerics_ = true;
+  } catch (const NormError&) {
+    has_numerics_ = false;
+  }
+  stage_ = std::clamp(stage_, 0, std::max(stageCount() - 1, 0));
+  refreshHighlight();
+}
+
+void StepperPanel::refreshHighlight() {
+  StepperHighlight& h = highlight_;
+  h.active = has_trace_;
+  h.block_size = options_.block_size;
+  h.stage = stage_;
+  h.selected_lane = selected_lane_;
+  ++h.revision;
+  if (!has_trace_) {
+    h.group = -1;
+    h.elements.clear();
+    h.thread_of.clear();
+    h.covered.clear();
+    return;
+  }
+  h.group = trace_.group;
+  h.elements = trace_.elements;
+  h.thread_of = trace_.thread_of;
+  h.covered.assign(trace_.elements.size(), 0);
+  if (selected_lane_ >= 0 && selected_lane_ < trace_.block_size) {
+    const TraceLane& lane =
+        trace_.stages[static_cast<size_t>(stage_)].lanes[static_cast<size_t>(selected_lane_)];
+    for (int32_t j : lane.covers) h.covered[static_cast<size_t>(j)] = 1;
+  }
+}
+
+void StepperPanel::refreshOffsetNumerics() {
+  if (offset_block_size_ == options_.block_size && offset_vector_width_ == options_.vector_width)
+    return;
+  numerics_offset_ = compareStrategies(offset_values_.data(), kLargeOffsetSize, true, 1e-5f,
+                                       options_.block_size, options_.vector_width);
+  offset_block_size_ = options_.block_size;
+  offset_vector_width_ = options_.vector_width;
+}
+
+int StepperPanel::stageCount() const {
+  return has_trace_ ? static_cast<int>(trace_.stages.size()) : 0;
+}
+
+void StepperPanel::setStage(int stage) {
+  const int clamped = std::clamp(stage, 0, std::max(stageCount() - 1, 0));
+  if (clamped == stage_) return;
+  stage_ = clamped;
+  refreshHighlight();
+}
+
+void StepperPanel::setStrategy(VarianceStrategy strategy) {
+  if (strategy == options_.strategy) return;
+  options_.strategy = strategy;
+  retrace();
+}
+
+void StepperPanel::setBlockSize(int block_size) {
+  if (!validBlockSize(block_size)) {
+    error_ = "block size " + std::to_string(block_size) +
+             " is not a multiple of 32 between 32 and 1024; keeping " +
+             std::to_string(options_.block_size);
+    return;
+  }
+  if (block_size == options_.block_size) return;
+  options_.block_size = block_size;
+  if (selected_lane_ >= block_size) selected_lane_ = 0;
+  retrace();
+  refreshHighlight();
+}
+
+void StepperPanel::setVectorWidth(int vector_width) {
+  if (!validVectorWidth(vector_width)) {
+    error_ = "vector width " + std::to_string(vector_width) + " must be 1, 2 or 4";
+    return;
+  }
+  if (vector_width == options_.vector_width) return;
+  options_.vector_width = vector_width;
+  retrace();
+}
+
+void StepperPanel::setShuffle(ShuffleKind kind) {
+  if (kind == options_.shuffle) return;
+  options_.shuffle = kind;
+  retrace();
+}
+
+void StepperPanel::selectLane(int lane) {
+  const int chosen = lane < 0 || lane >= options_.block_size ? -1 : lane;
+  if (chosen == selected_lane_) return;
+  selected_lane_ = chosen;
+  refreshHighlight();
+}
+
+void StepperPanel::setPlaying(bool playing) {
+  playing_ = playing && stageCount() > 1;
+  play_clock_ = 0;
+  if (playing_ && stage_ >= stageCount() - 1) setStage(0);
+}
+
+// ---- Drawing ------------------------------------------------------------------------------------
+
+void StepperPanel::draw() {
+  if (playing_) {
+    play_clock_ += static_cast<double>(ImGui::GetIO().DeltaTime) * stages_per_second_;
+    while (play_clock_ >= 1.0 && playing_) {
+      play_clock_ -= 1.0;
+      if (stage_ + 1 >= stageCount())
+        playing_ = false;
+      else
+        setStage(stage_ + 1);
+    }
+  }
+  drawControls();
+  if (has_trace_) {
+    drawLanes();
+  } else if (!error_.empty()) {
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", error_.c_str());
+  } else {
+    ImGui::TextDisabled("No group to trace yet.");
+  }
+  drawNumerics();
+}
+
+void StepperPanel::drawControls() {
+  // Two settings per line, each combo sized to its half of the panel.
+  const float font = ImGui::GetFontSize();
+  const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
+  ImGui::PushItemWidth(std::max(half - font * 4.2f, font * 4.0f));
+  int strategy = static_cast<int>(options_.strategy);
+  if (ImGui::Combo("strategy", &strategy, "two-pass\0welford\0naive\0pairwise\0"))
+    setStrategy(kAllStrategies[strategy]);
+  ImGui::SameLine(half + ImGui::GetStyle().ItemSpacing.x);
+  static const int kBlocks[] = {32, 64, 96, 128, 256, 512, 1024};
+  char label[16];
+  std::snprintf(label, sizeof label, "%d", options_.block_size);
+  if (ImGui::BeginCombo("threads", label)) {
+    for (int b : kBlocks) {
+      std::snprintf(label, sizeof label, "%d", b);
+      if (ImGui::Selectable(label, b == options_.block_size)) setBlockSize(b);
+    }
+    ImGui::EndCombo();
+  }
+  int width_index = options_.vector_width == 4 ? 2 : options_.vector_width - 1;
+  const bool pairwise = options_.strategy == VarianceStrategy::Pairwise;
+  if (pairwise) ImGui::BeginDisabled();
+  if (ImGui::Combo("vector", &width_index, "1\0002\0004\0")) setVectorWidth(1 << width_index);
+  if (pairwise) ImGui::EndDisabled();
+  ImGui::SameLine(half + ImGui::GetStyle().ItemSpacing.x);
+  int shuffle = options_.shuffle == ShuffleKind::Xor ? 1 : 0;
+  if (ImGui::Combo("shuffle", &shuffle, "down\0xor\0"))
+    setShuffle(shuffle ? ShuffleKind::Xor : ShuffleKind::Down);
+  ImGui::PopItemWidth();
+  if (!has_trace_) return;
+
+  // Transport: first, back, play/pause, forward, last, speed.
+  const int n = stageCount();
+  if (ImGui::Button("|<")) setStage(0);
+  ImGui::SameLine();
+  if (ImGui::ArrowButton("##back", ImGuiDir_Left)) setStage(stage_ - 1);
+  ImGui::SameLine();
+  if (ImGui::Button(playing_ ? "Pause" : "Play ")) setPlaying(!playing_);
+  ImGui::SameLine();
+  if (ImGui::ArrowButton("##forward", ImGuiDir_Right)) setStage(stage_ + 1);
+  ImGui::SameLine();
+  if (ImGui::Button(">|")) setStage(n - 1);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-1);
+  ImGui::SliderFloat("##speed", &stages_per_second_, 0.25f, 8.0f, "%.2f stages/s",
+                     ImGuiSliderFlags_Logarithmic);
+
+  const TraceStage& current = trace_.stages[static_cast<size_t>(stage_)];
+  int scrub = stage_;
+  std::string format = "%d: " + current.name;
+  std::replace(format.begin() + 2, format.end(), '%', ' ');
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::SliderInt("##stage", &scrub, 0, n - 1, format.c_str())) setStage(scrub);
+
+  // Stage list beside the explanation when there is room, above it otherwise.
+  const bool wide = ImGui::GetContentRegionAvail().x > font * 34;
+  const float list_h = ImGui::GetTextLineHeightWithSpacing() * (wide ? 7.5f : 4.5f);
+  ImGui::BeginChild("##stage_list", ImVec2(wide ? font * 13 : 0, list_h), true);
+  for (int i = 0; i < n; ++i) {
+    char item[96];
+    std::snprintf(item, sizeof item, "%2d  %s", i,
+                  trace_.stages[static_cast<size_t>(i)].name.c_str());
+    if (ImGui::Selectable(item, i == stage_)) setStage(i);
+    if (i == stage_ && (playing_ || scrolled_stage_ != stage_)) {
+      ImGui::SetScrollHereY(0.5f);
+      scrolled_stage_ = stage_;
+    }
+  }
+  ImGui::EndChild();
+  if (wide) ImGui::SameLine();
+  if (wide)
+    ImGui::BeginChild("##explanation", ImVec2(0, list_h));
+  else
+    ImGui::BeginGroup();
+  ImGui::TextWrapped("%s", current.explanation.c_str());
+  if (selected_lane_ >= 0) {
+    const TraceLane& lane = current.lanes[static_cast<size_t>(selected_lane_)];
+    if (lane.idle)
+      ImGui::TextDisabled("Lane %d (warp %d) is idle: it holds nothing of the group.",
+                          selected_lane_, selected_lane_ / kWarpSize);
+    else
+      ImGui::TextWrapped("Lane %d (warp %d) holds %.7g, covering %zu of %zu elements.",
+                         selected_lane_, selected_lane_ / kWarpSize,
+                         static_cast<double>(lane.value), lane.covers.size(),
+                         trace_.elements.size());
+  } else {
+    ImGui::TextDisabled("Click a lane to light the cubes its value covers.");
+  }
+  if (wide)
+    ImGui::EndChild();
+  else
+    ImGui::EndGroup();
+  ImGui::Text("result: mean %.6g  var %.6g  rstd %.6g", static_cast<double>(trace_.mean),
+              static_cast<double>(trace_.var), static_cast<double>(trace_.rstd));
+}
+
+void StepperPanel::drawLanes() {
+  const TraceStage& stage = trace_.stages[static_cast<size_t>(stage_)];
+  const int B = trace_.block_size;
+  const float font = ImGui::GetFontSize();
+  const float label_w = font * 3.6f;
+  // The child's scrollbar and padding come out of the width: measure it from the parent.
+  const float avail = ImGui::GetContentRegionAvail().x - label_w - ImGui::GetStyle().ScrollbarSize -
+                      ImGui::GetStyle().WindowPadding.x * 2 - 4;
+  // As many lanes per row as leave each box room for a value: 32, 16 or 8.
+  int per_row = 32;
+  while (per_row > 8 && avail / static_cast<float>(per_row) < font * 2.6f) per_row /= 2;
+  const float box_w = std::max(avail / static_cast<float>(per_row), font * 1.2f);
+  const float box_h = font * 1.7f;
+  const float row_gap = font * 0.9f;  // room above each row for the arrows' arcs
+  const int rows_per_warp = kWarpSize / per_row;
+  const int rows = trace_.warps() * rows_per_warp;
+  const float content_h = static_cast<float>(rows) * (box_h + row_gap) +
+                          static_cast<float>(trace_.warps()) * font * 0.4f + row_gap;
+  const float view_h = std::min(content_h, font * 18.0f);
+  ImGui::BeginChild("##lanes", ImVec2(0, view_h), true);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+
+  auto boxMin = [&](int t) {
+    const int warp = t / kWarpSize, lane = t % kWarpSize;
+    const int row = warp * rows_per_warp + lane / per_row;
+    return ImVec2(origin.x + label_w + static_cast<float>(lane % per_row) * box_w,
+                  origin.y + row_gap + static_cast<float>(row) * (box_h + row_gap) +
+                      static_cast<float>(warp) * font * 0.4f);
+  };
+
+  // Warp labels.
+  for (int w = 0; w < trace_.warps(); ++w) {
+    char text[16];
+    std::snprintf(text, sizeof text, "warp %d", w);
+    const ImVec2 p = boxMin(w * kWarpSize);
+    dl->AddText(ImVec2(origin.x, p.y + (box_h - font) * 0.5f), ImGui::GetColorU32(ImGuiCol_Text),
+                text);
+  }
+  // Boxes.
+  const ImU32 idle_fill = IM_COL32(70, 70, 74, 255), idle_text = IM_COL32(130, 130, 136, 255);
+  const float small = font * 0.78f;
+  int hovered = -1;
+  for (int t = 0; t < B; ++t) {
+    const TraceLane& lane = stage.lanes[static_cast<size_t>(t)];
+    const ImVec2 a = boxMin(t);
+    const ImVec2 b(a.x + box_w - 2, a.y + box_h);
+    dl->AddRectFilled(a, b, lane.idle ? idle_fill : threadColorU32(t, B), 3.0f);
+    char text[24];
+    if (lane.idle)
+      std::snprintf(text, sizeof text, "-");
+    else
+      std::snprintf(text, sizeof text, "%.3g", static_cast<double>(lane.value));
+    const ImVec2 size = ImGui::GetFont()->CalcTextSizeA(small, FLT_MAX, 0, text);
+    if (size.x <= box_w - 4)
+      dl->AddText(ImGui::GetFont(), small,
+                  ImVec2(a.x + (box_w - 2 - size.x) * 0.5f, a.y + (box_h - size.y) * 0.5f),
+                  lane.idle ? idle_text : IM_COL32(15, 15, 20, 255), text);
+    if (t == selected_lane_)
+      dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(255, 255, 255, 255),
+                  3.0f, 0, 2.5f);
+    if (ImGui::IsMouseHoveringRect(a, b) && ImGui::IsWindowHovered()) hovered = t;
+  }
+  // Arrows: from the lane a value came from to the lane that combined it at this stage.
+  const ImU32 arrow = IM_COL32(255, 214, 90, 235);
+  for (int t = 0; t < B; ++t) {
+    const TraceLane& lane = stage.lanes[static_cast<size_t>(t)];
+    if (lane.idle || lane.source < 0) continue;
+    const ImVec2 sa = boxMin(lane.source), da = boxMin(t);
+    const ImVec2 from(sa.x + box_w * 0.5f, sa.y), to(da.x + box_w * 0.5f, da.y);
+    const float lift = row_gap * 0.95f;
+    dl->AddBezierCubic(from, ImVec2(from.x, from.y - lift), ImVec2(to.x, to.y - lift), to, arrow,
+                       1.6f);
+    dl->AddTriangleFilled(ImVec2(to.x, to.y), ImVec2(to.x - 4, to.y - 7),
+                          ImVec2(to.x + 4, to.y - 7), arrow);
+  }
+  ImGui::Dummy(ImVec2(label_w + box_w * static_cast<float>(per_row), content_h));
+  if (hovered >= 0) {
+    const TraceLane& lane = stage.lanes[static_cast<size_t>(hovered)];
+    ImGui::BeginTooltip();
+    ImGui::Text("thread %d: warp %d, lane %d", hovered, hovered / kWarpSize, hovered % kWarpSize);
+    if (lane.idle) {
+      ImGui::TextDisabled("idle: holds nothing of the group");
+    } else {
+      ImGui::Text("value %.9g, covers %zu elements", static_cast<double>(lane.value),
+                  lane.covers.size());
+      if (trace_.strategy == VarianceStrategy::Welford && stage.kind != StageKind::Normalize &&
+          stage.kind != StageKind::Rstd)
+        ImGui::Text("count %.0f  mean %.7g  M2 %.7g", static_cast<double>(lane.welford.count),
+                    static_cast<double>(lane.welford.mean), static_cast<double>(lane.welford.m2));
+      if (trace_.strategy == VarianceStrategy::Naive && lane.sumsq != 0)
+        ImGui::Text("sum of squares %.9g", static_cast<double>(lane.sumsq));
+      if (lane.source >= 0) ImGui::Text("combined the partial of thread %d", lane.source);
+    }
+    ImGui::EndTooltip();
+    if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) selectLane(hovered);
+  }
+  ImGui::EndChild();
+}
+
+void StepperPanel::drawNumerics() {
+  if (!ImGui::CollapsingHeader("Numerics: every strategy against float64",
+                               ImGuiTreeNodeFlags_DefaultOpen))
+    return;
+  refreshOffsetNumerics();
+  auto table = [&](const char* id, const StrategyComparison& c) {
+    ImGui::TextWrapped("float64: mean %.9g, var %.6g (errors relative to these)", c.ref_mean,
+                       c.ref_var);
+    if (!ImGui::BeginTable(id, 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) return;
+    ImGui::TableSetupColumn("strategy");
+    ImGui::TableSetupColumn("mean err");
+    ImGui::TableSetupColumn("var");
+    ImGui::TableSetupColumn("var err");
+    ImGui::TableHeadersRow();
+    for (const StrategyResult& r : c.results) {
+      ImGui::TableNextRow();
+      ImGui::TableSetColumnIndex(0);
+      ImGui::TextUnformatted(varianceName(r.strategy));
+      ImGui::TableSetColumnIndex(1);
+      ImGui::Text("%.1e", r.mean_rel_error);
+      ImGui::TableSetColumnIndex(2);
+      ImGui::Text("%.5g", static_cast<double>(r.var));
+      ImGui::TableSetColumnIndex(3);
+      if (r.var_rel_error > 1e-2)
+        ImGui::TextColored(ImVec4(1.0f, 0.4f, 0.35f, 1.0f), "%.1e", r.var_rel_error);
+      else
+        ImGui::Text("%.1e", r.var_rel_error);
+    }
+    ImGui::EndTable();
+  };
+  if (has_numerics_) {
+    ImGui::Text("This group (%zu elements, %d threads):", values_.size(), options_.block_size);
+    table("##numerics_group", numerics_group_);
+  }
+  ImGui::Spacing();
+  ImGui::TextWrapped(
+      "Large-offset preset, x = 100 + 0.01 randn over %d elements: the naive E[x^2] - E[x]^2 "
+      "cancels catastrophically while Welford and two-pass hold.",
+      kLargeOffsetSize);
+  table("##numerics_offset", numerics_offset_);
+}
+
+}  // namespace normviz
