@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "host_layout.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -191,6 +192,43 @@ TEST_CASE("recipe geometry: vector width follows the row length, gathers load on
   o.block_size = 100;
   CHECK_THROWS_AS(gpuRecipeGeometry(ln, GpuVariant::BlockTree, o), NormError);
   CHECK_THROWS_AS(gpuRecipeGeometry(ln, GpuVariant::VectorRegisters), NormError);
+}
+
+TEST_CASE("the kernels' element and affine addressing equals the plan's, for every test shape") {
+  // What elementFlat() and normalizedOut() compute on the device, done here on the host tables.
+  for (const Case& c : cases()) {
+    CAPTURE(c.name);
+    const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+    const gpu::HostLayout l = gpu::describeLayout(plan);
+    REQUIRE(l.groups * l.group_size == plan.shape().numel());
+    REQUIRE(l.runs * l.run_length == l.group_size);
+    int64_t mismatches = 0;
+    for (int64_t g = 0; g < l.groups; ++g) {
+      for (int64_t j = 0; j < l.group_size; ++j) {
+        const int64_t r = j / l.run_length;
+        const int64_t flat = l.rows ? g * l.group_size + j
+                                    : l.group_base[static_cast<size_t>(g)] +
+                                          l.run_offset[static_cast<size_t>(r)] + j % l.run_length;
+        const int64_t slot = l.affine_per_element ? j : (flat / l.affine_inner) % l.affine_count;
+        if (flat != plan.elementOf(g, j) || slot != plan.affineIndexOf(flat)) ++mismatches;
+        // vec4: an aligned quadruple is 4 adjacent floats starting on a multiple of 4.
+        if (l.vec4 && j % 4 == 0 && (flat % 4 != 0 || plan.elementOf(g, j + 3) != flat + 3))
+          ++mismatches;
+      }
+    }
+    CHECK(mismatches == 0);
+    // BatchNorm evaluation finds a channel's statistics through the affine map.
+    if (l.eval_running)
+      for (int64_t f = 0; f < plan.shape().numel(); ++f)
+        if ((f / l.affine_inner) % l.affine_count != plan.groupOf(f)) ++mismatches;
+    CHECK(mismatches == 0);
+  }
+  // Rows: LayerNorm, GroupNorm and InstanceNorm groups are contiguous; BatchNorm's are not.
+  CHECK(gpu::describeLayout(ReductionPlan::make({3, 5, 7}, layer(NormKind::Layer))).rows);
+  CHECK(gpu::describeLayout(ReductionPlan::make({2, 6, 5, 7}, group(3))).rows);
+  CHECK_FALSE(gpu::describeLayout(ReductionPlan::make({4, 3, 8, 8}, batch(true))).rows);
+  CHECK(gpu::describeLayout(ReductionPlan::make({4, 3, 8, 8}, batch(true))).vec4);
+  CHECK_FALSE(gpu::describeLayout(ReductionPlan::make({5, 3, 7, 9}, batch(true))).vec4);
 }
 
 TEST_CASE("without a usable GPU every entry point says why") {
