@@ -1,7 +1,7 @@
 // The kernel-reduction stepper panel: settings and scrubbing, the lanes of each warp with the
 // shuffle arrows of the current stage, and every strategy's result against float64.
 //
-// Sections: thread colours; target and settings; highlight; drawing (controls, lanes, numerics).
+// Sections: target and settings; highlight; drawing (controls, lanes, numerics).
 #include "stepper_panel.hpp"
 
 #include <imgui.h>
@@ -15,22 +15,6 @@
 #include "normviz/error.hpp"
 
 namespace normviz {
-
-// ---- Thread colours -----------------------------------------------------------------------------
-
-void threadColor(int thread, int block_size, float rgb[3]) {
-  (void)block_size;
-  // Hue walks round the wheel along a warp's 32 lanes (neighbours differ); warps alternate value
-  // so a lane's warp reads at a glance.
-  const float h = static_cast<float>(thread % kWarpSize) / kWarpSize * 6.0f;
-  const float s = 0.62f;
-  const float v = 1.0f - 0.22f * static_cast<float>((thread / kWarpSize) % 3);
-  const int i = static_cast<int>(h) % 6;
-  const float f = h - std::floor(h);
-  const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-  const float table[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
-  for (int c = 0; c < 3; ++c) rgb[c] = table[i][c];
-}
 
 namespace {
 
@@ -362,7 +346,8 @@ void StepperPanel::drawLanes() {
                 text);
   }
   // Boxes.
-  const ImU32 idle_fill = IM_COL32(70, 70, 74, 255), idle_text = IM_COL32(130, 130, 136, 255);
+  const ImU32 idle_fill = IM_COL32(kIdleLaneRgb[0], kIdleLaneRgb[1], kIdleLaneRgb[2], 255),
+              idle_text = IM_COL32(130, 130, 136, 255);
   const float small = font * 0.78f;
   int hovered = -1;
   for (int t = 0; t < B; ++t) {
@@ -386,7 +371,7 @@ void StepperPanel::drawLanes() {
     if (ImGui::IsMouseHoveringRect(a, b) && ImGui::IsWindowHovered()) hovered = t;
   }
   // Arrows: from the lane a value came from to the lane that combined it at this stage.
-  const ImU32 arrow = IM_COL32(255, 214, 90, 235);
+  const ImU32 arrow = IM_COL32(kArrowRgb[0], kArrowRgb[1], kArrowRgb[2], 255);
   for (int t = 0; t < B; ++t) {
     const TraceLane& lane = stage.lanes[static_cast<size_t>(t)];
     if (lane.idle || lane.source < 0) continue;

@@ -31,9 +31,24 @@ struct StepperHighlight {
   uint64_t revision = 0;  // increases whenever anything above changes
 };
 
-// The colour of a thread, shared by the lane boxes and the 3D cubes: hue by lane within its warp,
-// lightness by warp. rgb in 0..1.
-void threadColor(int thread, int block_size, float rgb[3]);
+// The colour of a thread, shared by the lane boxes and the 3D cubes: hue walks round the wheel
+// along a warp's 32 lanes (neighbours differ), and warps alternate brightness so a lane's warp
+// reads at a glance. rgb in 0..1. Inline and ImGui-free so tests can find these colours in a
+// screenshot.
+inline void threadColor(int thread, int block_size, float rgb[3]) {
+  (void)block_size;
+  const float h = static_cast<float>(thread % kWarpSize) / kWarpSize * 6.0f;
+  const float s = 0.62f;
+  const float v = 1.0f - 0.22f * static_cast<float>((thread / kWarpSize) % 3);
+  const int i = static_cast<int>(h) % 6;
+  const float f = h - static_cast<float>(static_cast<int>(h));
+  const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  const float table[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+  for (int c = 0; c < 3; ++c) rgb[c] = table[i][c];
+}
+// The fill of an idle lane's box and the colour of the shuffle arrows, as 8-bit RGB.
+inline constexpr unsigned char kIdleLaneRgb[3] = {70, 70, 74};
+inline constexpr unsigned char kArrowRgb[3] = {255, 214, 90};
 
 class StepperPanel {
  public:

@@ -6,3 +6,21 @@ normviz_add_test(test_trace_cli SOURCES test_trace_cli.cpp LIBS nlohmann_json::n
 add_dependencies(test_trace_cli normviz)
 normviz_add_test(test_trace_gpu SOURCES test_trace_gpu.cpp LIBS normviz_gpu)
 set_tests_properties(test_trace_gpu PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED:")
+
+# The stepper in the real window, rendered under Xvfb (needs the app and xvfb-run).
+find_program(NORMVIZ_XVFB_RUN xvfb-run)
+if(TARGET normviz_gui AND NORMVIZ_XVFB_RUN)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+  normviz_add_test(test_trace_screenshot SOURCES test_trace_screenshot.cpp
+                   LIBS nlohmann_json::nlohmann_json PkgConfig::STB)
+  add_dependencies(test_trace_screenshot normviz)
+  target_include_directories(test_trace_screenshot PRIVATE ${PROJECT_SOURCE_DIR}/app)
+  set(_shots ${CMAKE_CURRENT_BINARY_DIR}/stepper-screenshots)
+  file(MAKE_DIRECTORY ${_shots})
+  target_compile_definitions(test_trace_screenshot PRIVATE
+    NORMVIZ_XVFB_RUN="${NORMVIZ_XVFB_RUN}" NORMVIZ_SCREENSHOT_DIR="${_shots}")
+  set_tests_properties(test_trace_screenshot PROPERTIES TIMEOUT 120)
+else()
+  message(STATUS "normviz: stepper screenshot test off (needs NORMVIZ_BUILD_APP and xvfb-run)")
+endif()
