@@ -94,13 +94,21 @@ int runCompute(const ComputeFlags& f) {
     NormResult r;
     if (f.device == "gpu") {
       const GpuDevice& dev = gpuDevice();
+      GpuOptions g;
+      g.variant = parseGpuVariant(f.gpu_variant);
+      std::string why = dev.reason;
+      bool done = false;
       if (dev.usable) {
-        GpuOptions g;
-        g.variant = parseGpuVariant(f.gpu_variant);
-        r = gpuCompute(L.x, L.plan, L.params, g).result;
-      } else {
+        try {
+          r = gpuCompute(L.x, L.plan, L.params, g).result;
+          done = true;
+        } catch (const NormError& e) {
+          why = e.what();  // out of memory, a launch failure: the CPU still has the answer
+        }
+      }
+      if (!done) {
         std::fprintf(stderr, "normviz: GPU unavailable (%s); computing on the CPU instead\n",
-                     dev.reason.c_str());
+                     why.c_str());
         r = computeNorm(L.x, L.plan, L.params, options);
       }
     } else if (f.device == "cpu") {
