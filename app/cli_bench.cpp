@@ -262,7 +262,7 @@ int runBench(const BenchFlags& f) {
     std::printf(
         "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
         "fastest row of the shape; max|y-ref| against the fp64 reference\n");
-    std::printf("CPU: %u hardware threads (the engine runs on one)\n",
+    std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
                 std::thread::hardware_concurrency());
     if (gpu)
       std::printf(

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <type_traits>
 
 #include "normviz/error.hpp"
@@ -60,8 +61,8 @@ struct AffineMap {
 // One precision's pass over every group. T is float (fast path) or double (reference).
 template <typename T>
 void runGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-               VarianceStrategy strategy, std::vector<T>& y, std::vector<T>& mean,
-               std::vector<T>& var, std::vector<T>& rstd) {
+               VarianceStrategy strategy, int64_t first_group, int64_t last_group,
+               std::vector<T>& y, std::vector<T>& mean, std::vector<T>& var, std::vector<T>& rstd) {
   const NormConfig& cfg = plan.config();
   const bool use_running = plan.kind() == NormKind::Batch && !cfg.training;
   const T eps = static_cast<T>(cfg.eps);
@@ -73,7 +74,7 @@ void runGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   const bool contiguous = plan.runLength() == m;
   if (!contiguous) gathered.resize(static_cast<size_t>(m));
 
-  for (int64_t g = 0; g < plan.groupCount(); ++g) {
+  for (int64_t g = first_group; g < last_group; ++g) {
     T mu, v;
     if (use_running) {
       mu = params.running_mean ? static_cast<T>(params.running_mean->data[g]) : T(0);
@@ -123,6 +124,30 @@ void runGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   }
 }
 
+// Splits the groups across hardware threads (groups write disjoint outputs). Small tensors stay on
+// the calling thread: starting threads costs more than normalizing a few thousand values.
+template <typename T>
+void runAllGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                  VarianceStrategy strategy, std::vector<T>& y, std::vector<T>& mean,
+                  std::vector<T>& var, std::vector<T>& rstd) {
+  const int64_t groups = plan.groupCount();
+  const int64_t by_size = x.numel() / (int64_t{1} << 16) + 1;
+  const int64_t threads = std::min<int64_t>(
+      {static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())), groups, by_size});
+  if (threads <= 1) {
+    runGroups<T>(x, plan, params, strategy, 0, groups, y, mean, var, rstd);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int64_t t = 0; t < threads; ++t) {
+    const int64_t first = groups * t / threads, last = groups * (t + 1) / threads;
+    pool.emplace_back([&, first, last] {
+      runGroups<T>(x, plan, params, strategy, first, last, y, mean, var, rstd);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
 // PyTorch's running-statistics update: momentum blend with the unbiased batch variance.
 void updateRunning(const ReductionPlan& plan, const NormParams& params, NormResult& r) {
   const NormConfig& cfg = plan.config();
@@ -158,14 +183,14 @@ NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormPar
     r.var = TensorD(plan.statShape());
     r.rstd = TensorD(plan.statShape());
     start = std::chrono::steady_clock::now();
-    runGroups<double>(x, plan, params, VarianceStrategy::TwoPass, r.y.data, r.mean.data, r.var.data,
-                      r.rstd.data);
+    runAllGroups<double>(x, plan, params, VarianceStrategy::TwoPass, r.y.data, r.mean.data,
+                         r.var.data, r.rstd.data);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.backend = "cpu-fp64 reference";
   } else {
     std::vector<float> y(static_cast<size_t>(n)), mean(groups), var(groups), rstd(groups);
     start = std::chrono::steady_clock::now();
-    runGroups<float>(x, plan, params, options.variance, y, mean, var, rstd);
+    runAllGroups<float>(x, plan, params, options.variance, y, mean, var, rstd);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.y = TensorD(x.shape, std::vector<double>(y.begin(), y.end()));
     r.mean = TensorD(plan.statShape(), std::vector<double>(mean.begin(), mean.end()));
