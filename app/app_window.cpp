@@ -379,12 +379,18 @@ nlohmann::json cubeReport(const App& app) {
       const auto screen = v.project(inst.center);
       bool visible = false;
       if (screen) {
-        // Visible when a ray through the projected centre hits this cube first: the pixel there is
-        // its own.
-        const glm::vec2 local = (*screen - v.pos) / v.size;
-        const Ray ray = s.camera.rayThrough({local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f}, aspect);
-        const auto hit = pickCube(layout, ray.origin, ray.dir);
-        visible = hit && *hit == ref && local.x > 0 && local.y > 0 && local.x < 1 && local.y < 1;
+        // Visible when rays through the projected centre and 3 px around it all hit this cube
+        // first: the pixels there are its own, not a neighbour's edge.
+        visible = true;
+        for (const glm::vec2 d : {glm::vec2(0, 0), glm::vec2(3, 0), glm::vec2(-3, 0),
+                                  glm::vec2(0, 3), glm::vec2(0, -3)}) {
+          const glm::vec2 local = (*screen + d - v.pos) / v.size;
+          const Ray ray =
+              s.camera.rayThrough({local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f}, aspect);
+          const auto hit = pickCube(layout, ray.origin, ray.dir);
+          visible = visible && hit && *hit == ref && local.x > 0 && local.y > 0 && local.x < 1 &&
+                    local.y < 1;
+        }
       }
       cubes.push_back({{"section", sectionName(ref.section)},
                        {"index", ref.index},

@@ -57,6 +57,11 @@ void statisticsTab(AppState& s) {
   ImGui::TextDisabled("%s, %.2f ms", snap.result.backend.c_str(), snap.result.seconds * 1e3);
 
   const auto active = s.active();
+  if (active) {
+    ImGui::Separator();
+    drawCubeCard(s, *active);
+    ImGui::Separator();
+  }
   const std::optional<int64_t> lit =
       active ? std::optional<int64_t>(groupOfCube(plan, *active)) : std::nullopt;
   const auto& names = plan.statAxisNames();

@@ -35,6 +35,8 @@ void drawHelpOverlay(AppState& state);                                     // pa
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
 void drawLegend(const AppState& state, glm::vec2 bottom_right);
+// The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
+void drawCubeCard(const AppState& state, CubeRef ref);
 
 // panel_stepper.cpp: the kernel stepper tab, and the colours it asks the 3D view for.
 void drawStepperTab(AppState& state);

@@ -57,47 +57,43 @@ void drawArrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 color, float thickness)
       ImVec2(b.x - ux * head + uy * head * 0.5f, b.y - uy * head - ux * head * 0.5f), color);
 }
 
-void drawTooltip(const AppState& s, const SceneView& view, CubeRef ref) {
-  const Snapshot& snap = *s.shown;
-  const int64_t g = groupOfCube(snap.plan, ref);
-  // Beside the mouse while hovering; a pinned group's card sits in the view's corner, off the
-  // cubes.
-  if (s.hovered && ref == *s.hovered) {
-    const ImVec2 mouse = ImGui::GetIO().MousePos;
-    ImGui::SetNextWindowPos(ImVec2(mouse.x + 24.0f, mouse.y + 24.0f), ImGuiCond_Always);
-  } else {
-    ImGui::SetNextWindowPos(im(view.pos + glm::vec2(8.0f, view.size.y - 8.0f)), ImGuiCond_Always,
-                            ImVec2(0.0f, 1.0f));
-  }
+// Beside the mouse while hovering; a pinned group's card is drawn in the statistics panel instead,
+// so it never covers the cubes.
+void drawTooltip(const AppState& s, CubeRef ref) {
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  ImGui::SetNextWindowPos(ImVec2(mouse.x + 24.0f, mouse.y + 24.0f), ImGuiCond_Always);
   ImGui::SetNextWindowBgAlpha(0.92f);
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
                                  ImGuiWindowFlags_NoSavedSettings |
                                  ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoInputs |
                                  ImGuiWindowFlags_NoNav;
-  if (ImGui::Begin("##cube_tooltip", nullptr, flags)) {
-    if (ref.section == Section::Input || ref.section == Section::Output) {
-      const std::string idx = indexText(snap.x.shape, ref.index);
-      ImGui::Text("x%s = %.6g", idx.c_str(), static_cast<double>(snap.x[ref.index]));
-      ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
-    } else {
-      ImGui::Text("%s%s", sectionName(ref.section),
-                  indexText(snap.plan.statShape(), ref.index).c_str());
-    }
-    ImGui::Separator();
-    ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
-                groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
-    if (snap.plan.subtractsMean()) {
-      ImGui::Text("mean %.6g   var %.6g", snap.result.mean[g], snap.result.var[g]);
-    } else {
-      ImGui::Text("mean square %.6g (RMSNorm subtracts no mean)", snap.result.var[g]);
-    }
-    ImGui::Text("rstd %.6g", snap.result.rstd[g]);
-    if (s.pinned) ImGui::TextDisabled("pinned: Esc to unpin");
-  }
+  if (ImGui::Begin("##cube_tooltip", nullptr, flags)) drawCubeCard(s, ref);
   ImGui::End();
 }
 
 }  // namespace
+
+void drawCubeCard(const AppState& s, CubeRef ref) {
+  const Snapshot& snap = *s.shown;
+  const int64_t g = groupOfCube(snap.plan, ref);
+  if (ref.section == Section::Input || ref.section == Section::Output) {
+    const std::string idx = indexText(snap.x.shape, ref.index);
+    ImGui::Text("x%s = %.6g", idx.c_str(), static_cast<double>(snap.x[ref.index]));
+    ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
+  } else {
+    ImGui::Text("%s%s", sectionName(ref.section),
+                indexText(snap.plan.statShape(), ref.index).c_str());
+  }
+  ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
+              groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
+  if (snap.plan.subtractsMean()) {
+    ImGui::Text("mean %.6g   var %.6g", snap.result.mean[g], snap.result.var[g]);
+  } else {
+    ImGui::Text("mean square %.6g (RMSNorm subtracts no mean)", snap.result.var[g]);
+  }
+  ImGui::Text("rstd %.6g", snap.result.rstd[g]);
+  if (s.pinned && *s.pinned == ref) ImGui::TextDisabled("pinned: Esc to unpin");
+}
 
 void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneView& view) {
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
@@ -130,7 +126,7 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
       const ImVec2 size = ImGui::CalcTextSize(title.c_str());
       dl->AddText(ImVec2(p->x, p->y - size.y * 0.5f), text, title.c_str());
     }
-    if (s.active() && s.shown) drawTooltip(s, view, *s.active());
+    if (s.hovered) drawTooltip(s, *s.hovered);
   } else {
     const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
     const ImVec2 corner = im(view.pos + glm::vec2(10.0f, 8.0f));

@@ -1,0 +1,252 @@
+// The real app rendered under Xvfb (Mesa llvmpipe): screenshots are written, and their pixels show
+// the tensor, the lit region brighter than the rest over the right number of cubes, and four
+// different compare panels.
+#include <doctest/doctest.h>
+#include <stb_image.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Image {
+  int width = 0, height = 0;
+  std::vector<unsigned char> rgb;
+  const unsigned char* at(int x, int y) const {
+    return &rgb[(static_cast<size_t>(y) * width + x) * 3];
+  }
+};
+
+struct Render {
+  int exit_code = -1;
+  Image image;
+  nlohmann::json report;
+};
+
+fs::path workDir() {
+  const fs::path dir =
+      fs::temp_directory_path() / ("normviz-app-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Runs `normviz --screenshot` with `args` under xvfb-run; reads back the PNG and the report.
+Render render(const std::string& name, const std::string& args) {
+  const fs::path dir = workDir();
+  const fs::path png = dir / (name + ".png"), json = dir / (name + ".json");
+  const std::string cmd = std::string(NORMVIZ_XVFB_RUN) + " -a -s '-screen 0 1600x1000x24' " +
+                          NORMVIZ_BINARY + " --screenshot " + png.string() + " --report " +
+                          json.string() + " --size 1280x800 " + args + " > " +
+                          (dir / (name + ".log")).string() + " 2>&1";
+  Render r;
+  const int status = std::system(cmd.c_str());
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (r.exit_code != 0) return r;
+  int channels = 0;
+  unsigned char* data =
+      stbi_load(png.string().c_str(), &r.image.width, &r.image.height, &channels, 3);
+  REQUIRE(data != nullptr);
+  r.image.rgb.assign(data, data + static_cast<size_t>(r.image.width) * r.image.height * 3);
+  stbi_image_free(data);
+  std::ifstream in(json);
+  r.report = nlohmann::json::parse(in);
+  return r;
+}
+
+// How far a cube's centre stands out from the background: faded cubes blend into it, lit ones do
+// not. The median over a 5x5 patch ignores a thin overlay line crossing the centre.
+double contrast(const Image& img, int x, int y, const nlohmann::json& bg) {
+  std::vector<double> values;
+  for (int dy = -2; dy <= 2; ++dy)
+    for (int dx = -2; dx <= 2; ++dx) {
+      const int px = std::clamp(x + dx, 0, img.width - 1),
+                py = std::clamp(y + dy, 0, img.height - 1);
+      const unsigned char* p = img.at(px, py);
+      double sum = 0;
+      for (int k = 0; k < 3; ++k) sum += std::abs(static_cast<int>(p[k]) - bg[k].get<int>());
+      values.push_back(sum / 3.0);
+    }
+  std::nth_element(values.begin(), values.begin() + 12, values.end());
+  return values[12];
+}
+
+struct LitCheck {
+  int visible_lit = 0, visible_faded = 0, pixel_bright_lit = 0, pixel_bright_faded = 0;
+  double mean_lit = 0, mean_faded = 0;
+  std::string mismatches;  // cubes whose pixel disagrees with the report, for the failure message
+};
+
+// Classifies every visible input cube by the pixel at its projected centre.
+LitCheck checkLit(const Render& r, const nlohmann::json& view, const char* section = "x") {
+  LitCheck c;
+  const auto& bg = r.report["background"];
+  for (const auto& cube : view["cubes"]) {
+    if (cube["section"] != section || !cube["visible"].get<bool>()) continue;
+    const int x = static_cast<int>(std::lround(cube["x"].get<double>()));
+    const int y = static_cast<int>(std::lround(cube["y"].get<double>()));
+    const double k = contrast(r.image, x, y, bg);
+    const bool bright = k > 45.0;
+    if (bright != cube["lit"].get<bool>())
+      c.mismatches += std::string(section) + "[" + std::to_string(cube["index"].get<int>()) +
+                      "] at (" + std::to_string(x) + ", " + std::to_string(y) + ") contrast " +
+                      std::to_string(k) + "; ";
+    if (cube["lit"].get<bool>()) {
+      ++c.visible_lit;
+      c.mean_lit += k;
+      c.pixel_bright_lit += bright;
+    } else {
+      ++c.visible_faded;
+      c.mean_faded += k;
+      c.pixel_bright_faded += bright;
+    }
+  }
+  if (c.visible_lit) c.mean_lit /= c.visible_lit;
+  if (c.visible_faded) c.mean_faded /= c.visible_faded;
+  return c;
+}
+
+int litIn(const nlohmann::json& view, const char* section) {
+  int n = 0;
+  for (const auto& cube : view["cubes"]) n += cube["section"] == section && cube["lit"].get<bool>();
+  return n;
+}
+
+std::set<int> litIndices(const nlohmann::json& view) {
+  std::set<int> out;
+  for (const auto& cube : view["cubes"])
+    if (cube["section"] == "x" && cube["lit"].get<bool>()) out.insert(cube["index"].get<int>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("default start: the worked example with GroupNorm's region lit, not blank") {
+  const Render r = render("default", "");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.image.width == 1280);
+  CHECK(r.image.height == 800);
+  std::set<int> colors;
+  for (size_t i = 0; i + 2 < r.image.rgb.size(); i += 3 * 7)
+    colors.insert(r.image.rgb[i] << 16 | r.image.rgb[i + 1] << 8 | r.image.rgb[i + 2]);
+  CHECK(colors.size() > 200);
+
+  REQUIRE(r.report["views"].size() == 1);
+  const auto& view = r.report["views"][0];
+  CHECK(view["title"] == "nn.GroupNorm(num_groups=2, num_channels=4)");
+  // x[0,0,0,0] pinned: group (n=0, g=0) = channels 0 and 1 of sample 0, 8 cubes in x and in y.
+  CHECK(litIn(view, "x") == 8);
+  CHECK(litIn(view, "y") == 8);
+  CHECK(litIn(view, "mean") == 1);
+  CHECK(litIn(view, "rstd") == 1);
+  CHECK(litIndices(view) == std::set<int>{0, 1, 2, 3, 4, 5, 6, 7});
+}
+
+// Pixel checks use the categorical palette: every group colour stands well apart from the
+// background (value colours run down to the background's own darkness at viridis' end).
+TEST_CASE("the lit region is drawn brighter than the rest, on exactly the lit cubes") {
+  const Render r = render("default-groups", "--color-by groups");
+  REQUIRE(r.exit_code == 0);
+  const auto& view = r.report["views"][0];
+  CHECK(litIn(view, "x") == 8);
+  for (const char* section : {"x", "y"}) {
+    const LitCheck c = checkLit(r, view, section);
+    INFO(section << ": " << c.mismatches);
+    REQUIRE(c.visible_lit >= 3);
+    REQUIRE(c.visible_faded >= 5);
+    CHECK(c.mean_lit > 2.0 * c.mean_faded);
+    CHECK(c.pixel_bright_lit == c.visible_lit);  // every visible lit cube stands out...
+    CHECK(c.pixel_bright_faded == 0);            // ...and no faded one does
+  }
+}
+
+TEST_CASE("LayerNorm([H, W]): the four cubes of one (n, c) share a mean") {
+  const Render r =
+      render("layer-hw",
+             "--norm layer --normalized-shape 2,2 --hover 1,0,1,0 --view front --color-by groups");
+  REQUIRE(r.exit_code == 0);
+  const auto& view = r.report["views"][0];
+  CHECK(view["title"] == "nn.LayerNorm(normalized_shape=[2, 2])");
+  CHECK(litIndices(view) == std::set<int>{16, 17, 18, 19});
+  CHECK(litIn(view, "mean") == 1);
+  // From the front, channel 0 of each sample faces the camera: the lit 2x2 and 8 faded cubes.
+  for (const char* section : {"x", "y"}) {
+    const LitCheck c = checkLit(r, view, section);
+    INFO(section << ": " << c.mismatches);
+    CHECK(c.visible_lit == 4);
+    CHECK(c.pixel_bright_lit == 4);
+    CHECK(c.visible_faded == 8);
+    CHECK(c.pixel_bright_faded == 0);
+  }
+}
+
+TEST_CASE("light theme: the lit region still stands out") {
+  const Render r = render("groups", "--color-by groups --norm instance --theme light");
+  REQUIRE(r.exit_code == 0);
+  const auto& view = r.report["views"][0];
+  CHECK(litIn(view, "x") == 4);  // InstanceNorm: one (n, c) = H*W = 4 cubes
+  const LitCheck c = checkLit(r, view);
+  REQUIRE(c.visible_lit >= 1);
+  CHECK(c.mean_lit > 2.0 * c.mean_faded);
+}
+
+TEST_CASE("compare layout: four panels, each lighting its own region for the same element") {
+  const Render r = render("compare", "--layout compare --hover 1,2,1,0 --color-by groups");
+  REQUIRE(r.exit_code == 0);
+  const auto& views = r.report["views"];
+  REQUIRE(views.size() == 4);
+  // BatchNorm: channel 2 of every sample (12); LayerNorm [C,H,W]: sample 1 (16); InstanceNorm (n=1,
+  // c=2): 4; GroupNorm(2): (n=1, g=1): 8.
+  CHECK(litIn(views[0], "x") == 12);
+  CHECK(litIn(views[1], "x") == 16);
+  CHECK(litIn(views[2], "x") == 4);
+  CHECK(litIn(views[3], "x") == 8);
+  for (int i = 0; i < 4; ++i) {
+    const LitCheck c = checkLit(r, views[i]);
+    INFO("panel " << i << ": " << c.mismatches);
+    CHECK(c.pixel_bright_faded == 0);
+    if (c.visible_lit > 0) CHECK(c.pixel_bright_lit == c.visible_lit);
+  }
+  // The panels' pixels differ pairwise (same camera, different lit regions).
+  auto crop = [&](int i) {
+    const auto& rect = views[i]["rect"];
+    const int x0 = rect[0].get<int>(), y0 = rect[1].get<int>(), w = rect[2].get<int>(),
+              h = rect[3].get<int>();
+    std::vector<int> out;
+    for (int y = 0; y < h; y += 2)
+      for (int x = 0; x < w; x += 2) {
+        const unsigned char* p = r.image.at(x0 + x, y0 + y);
+        out.push_back(p[0] + p[1] + p[2]);
+      }
+    return out;
+  };
+  for (int a = 0; a < 4; ++a)
+    for (int b = a + 1; b < 4; ++b) {
+      const auto pa = crop(a), pb = crop(b);
+      REQUIRE(pa.size() == pb.size());
+      int differing = 0;
+      for (size_t i = 0; i < pa.size(); ++i) differing += std::abs(pa[i] - pb[i]) > 30;
+      INFO("panels " << a << " and " << b);
+      CHECK(differing > 100);
+    }
+}
+
+TEST_CASE("bad flags exit with a message and write nothing") {
+  const Render r = render("bad", "--norm group --groups 3");
+  CHECK(r.exit_code == 2);
+  const Render h = render("bad-hover", "--hover 0,9,0,0");
+  CHECK(h.exit_code == 2);
+  std::ifstream log(workDir() / "bad-hover.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find("outside dim 1 of size 4") != std::string::npos);
+  CHECK_FALSE(fs::exists(workDir() / "bad-hover.png"));
+}

@@ -1,0 +1,276 @@
+// The app's logic without a window: layout and alignment, picking, colour maps, lit regions,
+// recompute and its error handling, settings persistence.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "app_compute.hpp"
+#include "camera.hpp"
+#include "colormap.hpp"
+#include "scene_colors.hpp"
+#include "scene_layout.hpp"
+#include "settings.hpp"
+
+using namespace normviz;
+
+namespace {
+
+LayerOptions workedExample() {
+  return LayerOptions{};
+}  // defaults: (3,4,2,2) worked example, GroupNorm(2)
+
+AppState stateFor(const std::string& norm, const std::string& normalized_shape = "") {
+  LayerOptions o = workedExample();
+  o.norm = norm;
+  o.normalized_shape = normalized_shape;
+  AppState s;
+  initFromOptions(s, o);
+  recomputeIfChanged(s);
+  REQUIRE(s.error.empty());
+  REQUIRE(s.shown.has_value());
+  return s;
+}
+
+int64_t litCount(const std::vector<CubeInstance>& cubes, int64_t first, int64_t count) {
+  int64_t n = 0;
+  for (int64_t i = first; i < first + count; ++i)
+    n += cubes[static_cast<size_t>(i)].state > 1.5f ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("layout: W across, H up, C in depth, samples side by side, no two cubes overlap") {
+  const SceneLayout l = makeLayout(Shape{3, 4, 2, 2}, nullptr);
+  REQUIRE(l.element_pos.size() == 48);
+  const float p = SceneLayout::kPitch;
+  // Flat index of (n, c, h, w) = ((n*4 + c)*2 + h)*2 + w.
+  auto at = [&](int n, int c, int h, int w) {
+    return l.element_pos[static_cast<size_t>(((n * 4 + c) * 2 + h) * 2 + w)];
+  };
+  CHECK(at(0, 0, 0, 1).x - at(0, 0, 0, 0).x == doctest::Approx(p));
+  CHECK(at(0, 0, 0, 0).y - at(0, 0, 1, 0).y == doctest::Approx(p));  // h = 0 on top
+  CHECK(at(0, 0, 0, 0).z - at(0, 1, 0, 0).z == doctest::Approx(p));  // c grows into the depth
+  CHECK(at(1, 0, 0, 0).x - at(0, 0, 0, 1).x > p);                    // a gap between samples
+  std::set<std::tuple<float, float, float>> seen;
+  for (const auto& v : l.element_pos) seen.insert({v.x, v.y, v.z});
+  CHECK(seen.size() == 48);
+  CHECK_FALSE(l.has_stats);
+  CHECK(l.count(Section::Output) == 0);
+  CHECK(l.labels.size() == 4);  // N, C, H, W arrows
+}
+
+TEST_CASE("layout: rank 3 is B slabs of T x C, rank 2 one matrix") {
+  const SceneLayout l3 = makeLayout(Shape{2, 3, 5}, nullptr);
+  for (const auto& v : l3.element_pos) CHECK(v.z == 0.0f);
+  CHECK(l3.element_pos[1].x - l3.element_pos[0].x ==
+        doctest::Approx(SceneLayout::kPitch));  // C across
+  CHECK(l3.element_pos[0].y - l3.element_pos[5].y ==
+        doctest::Approx(SceneLayout::kPitch));        // T down the slab
+  CHECK(l3.element_pos[15].x > l3.element_pos[4].x);  // second batch to the right
+  const SceneLayout l2 = makeLayout(Shape{4, 6}, nullptr);
+  CHECK(l2.element_pos[6].y < l2.element_pos[0].y);
+  CHECK(l2.labels.size() == 2);
+}
+
+TEST_CASE("layout: statistics sit at their groups' centroids, aligned with the kept axes") {
+  const Shape shape{3, 4, 2, 2};
+  NormConfig group;  // GroupNorm(2): (N, G)
+  const ReductionPlan gp = ReductionPlan::make(shape, group);
+  const SceneLayout gl = makeLayout(shape, &gp);
+  REQUIRE(gl.group_pos.size() == 6);
+  const float p = SceneLayout::kPitch;
+  // Group (n=1, g=1) holds channels 2 and 3 of sample 1: centred on them in x and in depth.
+  const glm::vec3 g11 = gl.group_pos[3];
+  CHECK(g11.x == doctest::Approx((gl.element_pos[16].x + gl.element_pos[17].x) / 2));
+  CHECK(g11.z == doctest::Approx(-2.5f * p));
+  // Sections stack downward without overlapping.
+  CHECK(gl.bounds[1].hi.y < gl.bounds[0].lo.y);
+  CHECK(gl.bounds[2].hi.y < gl.bounds[1].lo.y);
+  CHECK(gl.bounds[3].hi.y < gl.bounds[2].lo.y);
+
+  NormConfig batch;
+  batch.kind = NormKind::Batch;
+  const ReductionPlan bp = ReductionPlan::make(shape, batch);
+  const SceneLayout bl = makeLayout(shape, &bp);
+  REQUIRE(bl.group_pos.size() == 4);
+  for (int c = 0; c < 4; ++c) {  // BatchNorm's (C): one row along the depth axis
+    CHECK(bl.group_pos[static_cast<size_t>(c)].x == doctest::Approx(bl.group_pos[0].x));
+    CHECK(bl.group_pos[static_cast<size_t>(c)].y == doctest::Approx(bl.group_pos[0].y));
+    CHECK(bl.group_pos[static_cast<size_t>(c)].z == doctest::Approx(-static_cast<float>(c) * p));
+  }
+}
+
+TEST_CASE("picking: a ray from the front hits the front cube it passes through, or nothing") {
+  const Shape shape{3, 4, 2, 2};
+  const ReductionPlan plan = ReductionPlan::make(shape, NormConfig{});
+  const SceneLayout l = makeLayout(shape, &plan);
+  for (int64_t flat = 0; flat < 48; ++flat) {
+    const glm::vec3 c = l.position({Section::Output, flat});
+    const auto hit = pickCube(l, c + glm::vec3(0.0f, 0.0f, 100.0f), glm::vec3(0.0f, 0.0f, -1.0f));
+    REQUIRE(hit.has_value());
+    // The ray through any channel's cube first meets channel 0 of the same (n, h, w).
+    const int64_t n = flat / 16, hw = flat % 4;
+    CHECK(*hit == CubeRef{Section::Output, n * 16 + hw});
+  }
+  // Between two cubes (in the gap) nothing is hit.
+  const glm::vec3 a = l.position({Section::Input, 0}), b = l.position({Section::Input, 1});
+  CHECK_FALSE(pickCube(l, (a + b) * 0.5f + glm::vec3(0, 0, 100), glm::vec3(0, 0, -1)).has_value());
+  // A camera ray through the projected centre of a mean cube picks it.
+  Camera cam;
+  cam.frame(l.world, 1.0f, ViewPreset::Front);
+  const glm::vec3 m = l.position({Section::Mean, 2});
+  const glm::vec4 clip = cam.projection(1.0f) * cam.view() * glm::vec4(m, 1.0f);
+  const Ray ray = cam.rayThrough(glm::vec2(clip) / clip.w, 1.0f);
+  const auto hit = pickCube(l, ray.origin, ray.dir);
+  REQUIRE(hit.has_value());
+  CHECK(*hit == CubeRef{Section::Mean, 2});
+}
+
+TEST_CASE("colour maps: anchors, a diverging scale centred on zero, distinct categories") {
+  const glm::vec3 v0 = sampleColorMap(ColorMap::Viridis, 0.0f),
+                  v1 = sampleColorMap(ColorMap::Viridis, 1.0f);
+  CHECK(v0.r == doctest::Approx(68 / 255.0));
+  CHECK(v1.g == doctest::Approx(231 / 255.0));
+  const ValueScale d = ValueScale::of(ColorMap::Diverging, -0.5, 2.0);
+  CHECK(d.lo == -2.0);
+  CHECK(d.hi == 2.0);
+  CHECK(d.position(0.0) == doctest::Approx(0.5));
+  const glm::vec3 mid = d.color(0.0);
+  CHECK(mid.r == doctest::Approx(247 / 255.0));
+  CHECK(mid.b == doctest::Approx(247 / 255.0));
+  CHECK(d.color(-2.0).b > d.color(-2.0).r);  // negative: blue
+  CHECK(d.color(2.0).r > d.color(2.0).b);    // positive: red
+  CHECK(ValueScale::of(ColorMap::Viridis, 3.0, 3.0).position(3.0) == doctest::Approx(0.5));
+  std::set<std::tuple<float, float, float>> colors;
+  for (int g = 0; g < 24; ++g) {
+    const glm::vec3 c = categoricalColor(g);
+    colors.insert({c.r, c.g, c.b});
+  }
+  CHECK(colors.size() == 24);
+}
+
+TEST_CASE("lit region: the hovered element's group, in x, y and its statistics") {
+  AppState s = stateFor("group");
+  const Snapshot& snap = *s.shown;
+  const SceneLayout l = makeLayout(snap.x.shape, &snap.plan);
+  // x[1, 2, 1, 0] (flat 28) is in GroupNorm group (n=1, g=1) = 3: 8 elements of x, 8 of y, 1 mean,
+  // 1 rstd.
+  const int64_t g = groupOfCube(snap.plan, {Section::Input, 28});
+  CHECK(g == 3);
+  const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis, g);
+  REQUIRE(cubes.size() == 48 + 6 + 6 + 48);
+  CHECK(litCount(cubes, 0, 48) == 8);
+  CHECK(litCount(cubes, 48, 6) == 1);
+  CHECK(cubes[48 + 3].state == 2.0f);
+  CHECK(litCount(cubes, 60, 48) == 8);
+  for (int64_t flat = 24; flat < 32; ++flat) CHECK(cubes[static_cast<size_t>(flat)].state == 2.0f);
+  // Nothing lit: nothing fades either.
+  for (const auto& c : singleInstances(snap, l, ColorBy::Groups, ColorMap::Viridis, std::nullopt))
+    CHECK(c.state == 1.0f);
+  CHECK(cubeOfInstance(l, 50) == CubeRef{Section::Mean, 2});
+  CHECK(cubeOfInstance(l, 60 + 5) == CubeRef{Section::Output, 5});
+
+  // "Which cubes share one mean under LayerNorm([H, W])?": the four of one (n, c).
+  AppState ln = stateFor("layer", "2,2");
+  const auto lcubes = compareInstances(ln.x, makeLayout(ln.x.shape, nullptr), ln.shown->plan,
+                                       ColorBy::Value, ColorMap::Viridis, int64_t{28});
+  CHECK(litCount(lcubes, 0, 48) == 4);
+  for (int64_t flat = 28; flat < 32; ++flat) CHECK(lcubes[static_cast<size_t>(flat)].state == 2.0f);
+}
+
+TEST_CASE(
+    "recompute: the worked example matches the PyTorch figures; errors keep the last good result") {
+  std::ifstream in(std::string(NORMVIZ_TEST_DATA) + "/worked-example.json");
+  const auto j = nlohmann::json::parse(in);
+  AppState s = stateFor("group");
+  for (const auto& c : j["cases"])
+    if (c["norm"] == "group") {
+      const auto& y = c["y"];
+      REQUIRE(y.size() == 48);
+      for (size_t i = 0; i < 48; ++i)
+        CHECK(s.shown->result.y[static_cast<int64_t>(i)] ==
+              doctest::Approx(y[i].get<double>()).epsilon(1e-3));
+    }
+  CHECK(s.shown->result.mean[0] == doctest::Approx(0.75));
+  // fp32 against the float64 reference: small but measured.
+  REQUIRE(s.shown->runs.size() >= 2);
+  CHECK(s.shown->runs[0].max_diff_vs_fp64 < 1e-6);
+  CHECK(s.shown->runs[1].max_diff_vs_fp64 == 0.0);
+  CHECK(divisorsOf(12) == std::vector<int64_t>{1, 2, 3, 4, 6, 12});
+
+  const uint64_t version = s.result_version;
+  s.config.groups = 3;  // does not divide C = 4
+  s.inputs_changed = true;
+  recomputeIfChanged(s);
+  CHECK_FALSE(s.error.empty());
+  CHECK(s.shown->plan.groupCount() == 6);  // still GroupNorm(2)'s result
+  CHECK(s.result_version == version);
+  s.config.groups = 4;
+  s.inputs_changed = true;
+  recomputeIfChanged(s);
+  CHECK(s.error.empty());
+  CHECK(s.shown->plan.groupCount() == 12);
+
+  s.edit_shape = Shape{64, 64, 64, 64};
+  s.init = "randn";
+  regenerateInput(s);
+  CHECK(s.error.find("at most 262144") != std::string::npos);
+  CHECK(s.x.shape == (Shape{3, 4, 2, 2}));
+}
+
+TEST_CASE("BatchNorm: a training step moves the running statistics by the momentum") {
+  AppState s = stateFor("batch");
+  REQUIRE(s.shown->result.running_mean.has_value());
+  applyTrainingStep(s);
+  recomputeIfChanged(s);
+  REQUIRE(s.params.running_mean.has_value());
+  // running_mean = 0.9 * 0 + 0.1 * batch mean; channel 0's batch mean over the worked example.
+  double sum = 0;
+  for (int n = 0; n < 3; ++n)
+    for (int k = 0; k < 4; ++k) sum += s.x[n * 16 + k];
+  CHECK((*s.params.running_mean)[0] == doctest::Approx(0.1 * sum / 12).epsilon(1e-6));
+  CHECK(s.config.num_batches_tracked == 1);
+  resetRunningStats(s);
+  CHECK_FALSE(s.params.running_mean.has_value());
+  CHECK(s.config.num_batches_tracked == 0);
+}
+
+TEST_CASE("settings: round trip, and a corrupt file is ignored with a message") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("normviz-settings-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "normviz" / "settings.json").string();
+  AppState a;
+  a.theme = Theme::Light;
+  a.font_scale = 2.25f;
+  a.layout = LayoutMode::Compare;
+  a.color_by = ColorBy::Groups;
+  a.input_map = ColorMap::Cividis;
+  CHECK(saveSettings(a, path).empty());
+  AppState b;
+  CHECK(loadSettings(b, path).empty());
+  CHECK(b.theme == Theme::Light);
+  CHECK(b.font_scale == 2.25f);
+  CHECK(b.layout == LayoutMode::Compare);
+  CHECK(b.color_by == ColorBy::Groups);
+  CHECK(b.input_map == ColorMap::Cividis);
+
+  for (const char* bad : {"{not json", "[1, 2]", "{\"theme\": \"purple\"}", "{\"font_scale\": 99}",
+                          "{\"theme\": 3}"}) {
+    std::ofstream(path) << bad;
+    AppState c;
+    const std::string message = loadSettings(c, path);
+    CHECK(message.find("ignored settings file") != std::string::npos);
+    CHECK(c.theme == Theme::Dark);  // nothing applied
+    CHECK(c.font_scale == 1.5f);
+  }
+  AppState d;
+  CHECK(loadSettings(d, (dir / "absent.json").string()).empty());
+  std::filesystem::remove_all(dir);
+}
