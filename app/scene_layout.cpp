@@ -129,7 +129,7 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
   }
 
   // Axis arrows around the input block: W under sample 0, H at its left, C in depth at its left
-  // foot, N above all samples.
+  // foot, N above all samples at the back.
   const auto names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
   const float left = -kHalf - 0.7f, bottom = -kHalf - 0.7f;
   const float top = static_cast<float>(r.h - 1) * p + kHalf + 0.7f;
@@ -144,10 +144,13 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
     layout.labels.push_back({labelText(names, r.axis_c, r.c),
                              {left, bottom, kHalf},
                              {left, bottom, -static_cast<float>(r.c - 1) * p - kHalf}});
+  // N runs along the top back edge: seen from above, it passes behind the cubes, not across them.
+  const float back = -static_cast<float>(r.c - 1) * p - kHalf;
   if (r.axis_n >= 0)
     layout.labels.push_back({labelText(names, r.axis_n, r.n),
-                             {-kHalf, top, kHalf},
-                             {static_cast<float>(r.n - 1) * block_stride + right_w, top, kHalf}});
+                             {-kHalf, top, back},
+                             {static_cast<float>(r.n - 1) * block_stride + right_w, top, back},
+                             true});
   // Room for the arrows left of and above the input, and the section titles to the right.
   if (!layout.world.empty()) {
     layout.world.lo.x -= 1.5f;

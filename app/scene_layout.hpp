@@ -43,6 +43,7 @@ struct Box {
 struct AxisLabel {
   std::string text;  // "C = 4"
   glm::vec3 from, to;
+  bool text_above = false;  // the text goes above the arrow (N, which runs over the blocks)
 };
 
 struct SceneLayout {

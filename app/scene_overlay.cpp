@@ -107,7 +107,8 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     drawArrow(dl, im(*a), im(*b), text, 1.5f * scale);
     const glm::vec2 mid = (*a + *b) * 0.5f;
     const ImVec2 size = ImGui::CalcTextSize(label.text.c_str());
-    dl->AddText(ImVec2(mid.x - size.x * 0.5f, mid.y + 2.0f), text, label.text.c_str());
+    const float y = label.text_above ? mid.y - size.y - 4.0f : mid.y + 2.0f;
+    dl->AddText(ImVec2(mid.x - size.x * 0.5f, y), text, label.text.c_str());
   }
 
   const Snapshot& snap = *s.shown;
