@@ -100,7 +100,44 @@ struct App {
   bool offscreen = false;
   glm::vec2 display{1280.0f, 800.0f};
   std::vector<SceneView> views;
+  glm::vec2 fitted_size{0.0f};  // the viewport and camera of the last fit
+  Camera fitted_camera;
 };
+
+// Fits the camera to the scene in `view` (every compare panel has the same size), keeping room for
+// the text drawn beside the cubes: arrow names around the block, section titles to the right of
+// the sections, panel titles at the top of compare panels.
+void fitCamera(AppState& s, const SceneView& view) {
+  const Snapshot& snap = *s.shown;
+  const bool single = s.layout == LayoutMode::Single;
+  const SceneLayout layout = makeLayout(snap.x.shape, single ? &snap.plan : nullptr);
+  const float line = ImGui::GetTextLineHeight(), pad = 0.5f * line;
+  // Pixels to keep free on the left, right, below and above a point, as NDC units.
+  auto ndc = [&](float left, float right, float below, float above) {
+    return glm::vec4(2.0f * left / view.size.x, 2.0f * right / view.size.x,
+                     2.0f * below / view.size.y, 2.0f * above / view.size.y);
+  };
+  // Compare panels print their title, group count and lit group at the top.
+  const float top = single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad;
+  std::vector<FramePoint> points;
+  for (const glm::vec3& p : layout.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
+  // An arrow's name sits beside it, on whichever side faces away from the block.
+  for (const AxisLabel& label : layout.labels) {
+    const ImVec2 size = ImGui::CalcTextSize(label.text.c_str());
+    const float w = size.x + pad, h = size.y + pad;
+    for (const glm::vec3& p : {label.from, label.to, (label.from + label.to) * 0.5f})
+      points.push_back({p, ndc(w, w, h, std::max(h, top))});
+  }
+  if (single)
+    for (int k = 0; k < kSectionCount; ++k) {
+      const Box& b = layout.bounds[static_cast<size_t>(k)];
+      if (b.empty()) continue;
+      const float w = ImGui::CalcTextSize(sectionTitle(snap, static_cast<Section>(k)).c_str()).x;
+      points.push_back({glm::vec3(b.hi.x, (b.lo.y + b.hi.y) * 0.5f, b.hi.z),
+                        ndc(pad, w + kTitleGap * s.font_scale + pad, line, line)});
+    }
+  s.camera.frame(points, view.size.x / std::max(view.size.y, 1.0f), s.preset);
+}
 
 std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
   const PanelRects panels = panelRects(state, display.x);
@@ -298,11 +335,12 @@ void drawFrame(App& app) {
     drawStatsPanel(s, app.display.x - panels.right_width, panels.right_width, app.display.y);
   }
   app.views = sceneViews(s, app.display);
+  // A resized viewport (window, panels, font scale) refits the camera unless the user moved it.
+  if (app.views.front().size != app.fitted_size && s.camera == app.fitted_camera) s.reframe = true;
   if (s.reframe && s.shown) {
-    const SceneLayout layout =
-        makeLayout(s.shown->x.shape, s.layout == LayoutMode::Single ? &s.shown->plan : nullptr);
-    const auto& v = app.views.front();
-    s.camera.frame(layout.world, v.size.x / std::max(v.size.y, 1.0f), s.preset);
+    fitCamera(s, app.views.front());
+    app.fitted_size = app.views.front().size;
+    app.fitted_camera = s.camera;
     app.views = sceneViews(s, app.display);
     s.reframe = false;
   }

@@ -44,6 +44,16 @@ void Camera::zoom(float factor) {
 }
 
 void Camera::frame(const Box& box, float aspect, ViewPreset preset) {
+  std::vector<FramePoint> corners;
+  if (!box.empty())
+    for (int i = 0; i < 8; ++i)
+      corners.push_back({{(i & 1) ? box.hi.x : box.lo.x, (i & 2) ? box.hi.y : box.lo.y,
+                          (i & 4) ? box.hi.z : box.lo.z},
+                         glm::vec4(0.04f)});
+  frame(corners, aspect, preset);
+}
+
+void Camera::frame(const std::vector<FramePoint>& points, float aspect, ViewPreset preset) {
   switch (preset) {
     case ViewPreset::Front:
       yaw = 0.0f, pitch = 0.0f;
@@ -55,24 +65,52 @@ void Camera::frame(const Box& box, float aspect, ViewPreset preset) {
       yaw = glm::radians(-30.0f), pitch = glm::radians(25.0f);
       break;
   }
-  if (box.empty()) return;
-  target = (box.lo + box.hi) * 0.5f;
-  // Fit the box's extent as seen from this direction: project its corners on the view axes.
-  const glm::vec3 fwd = -glm::normalize(eye() - target);
-  const glm::vec3 right = glm::normalize(glm::cross(fwd, glm::vec3(0.0f, 1.0f, 0.0f)));
-  const glm::vec3 up = glm::cross(right, fwd);
-  float half_w = 0.0f, half_h = 0.0f, half_d = 0.0f;
-  for (int i = 0; i < 8; ++i) {
-    const glm::vec3 c((i & 1) ? box.hi.x : box.lo.x, (i & 2) ? box.hi.y : box.lo.y,
-                      (i & 4) ? box.hi.z : box.lo.z);
-    const glm::vec3 d = c - target;
-    half_w = std::max(half_w, std::fabs(glm::dot(d, right)));
-    half_h = std::max(half_h, std::fabs(glm::dot(d, up)));
-    half_d = std::max(half_d, std::fabs(glm::dot(d, fwd)));
+  if (points.empty()) return;
+  glm::vec3 lo(points.front().p), hi(points.front().p);
+  for (const auto& fp : points) lo = glm::min(lo, fp.p), hi = glm::max(hi, fp.p);
+  target = (lo + hi) * 0.5f;
+  // Camera axes for this direction (independent of distance and target).
+  distance = 1.0f;
+  const glm::vec3 back = glm::normalize(eye() - target);
+  const glm::vec3 right = glm::normalize(glm::cross(glm::vec3(0.0f, 1.0f, 0.0f), back));
+  const glm::vec3 up = glm::cross(back, right);
+  const float tx = std::tan(fov_y * 0.5f) * std::max(aspect, 0.01f), ty = std::tan(fov_y * 0.5f);
+  // Each point's NDC window: [-1 + left, 1 - right] x [-1 + bottom, 1 - top], never empty.
+  auto window = [](const FramePoint& fp, glm::vec2& ndc_lo, glm::vec2& ndc_hi) {
+    ndc_lo =
+        glm::vec2(std::min(-1.0f + fp.margin.x, -0.05f), std::min(-1.0f + fp.margin.z, -0.05f));
+    ndc_hi = glm::vec2(std::max(1.0f - fp.margin.y, 0.05f), std::max(1.0f - fp.margin.w, 0.05f));
+  };
+  // A point at view offset (x, y) and depth z toward the camera lands at NDC x / ((D - z) tx).
+  // Each round takes the smallest D that keeps every point in its window, then moves the target in
+  // the view plane so the points' slack is even on both sides; a few rounds settle both
+  // (perspective is mild at this field of view).
+  for (int round = 0; round < 8; ++round) {
+    float need = 0.0f;
+    for (const auto& fp : points) {
+      glm::vec2 ndc_lo, ndc_hi;
+      window(fp, ndc_lo, ndc_hi);
+      const glm::vec3 d = fp.p - target;
+      const float x = glm::dot(d, right), y = glm::dot(d, up), z = glm::dot(d, back);
+      need = std::max(need, z + (x >= 0.0f ? x / (tx * ndc_hi.x) : x / (tx * ndc_lo.x)));
+      need = std::max(need, z + (y >= 0.0f ? y / (ty * ndc_hi.y) : y / (ty * ndc_lo.y)));
+    }
+    distance = std::clamp(need, 2.0f, 5000.0f);
+    if (round == 7) break;  // the last round only refits the distance to the centred target
+    // The least room left toward each edge; shifting by half their difference evens them out.
+    glm::vec2 room_lo(1e30f), room_hi(1e30f);
+    for (const auto& fp : points) {
+      glm::vec2 ndc_lo, ndc_hi;
+      window(fp, ndc_lo, ndc_hi);
+      const glm::vec3 d = fp.p - target;
+      const float depth = std::max(distance - glm::dot(d, back), 1e-3f);
+      const glm::vec2 ndc(glm::dot(d, right) / (depth * tx), glm::dot(d, up) / (depth * ty));
+      room_lo = glm::min(room_lo, ndc - ndc_lo);
+      room_hi = glm::min(room_hi, ndc_hi - ndc);
+    }
+    const glm::vec2 shift = (room_lo - room_hi) * 0.5f;
+    target += right * (shift.x * distance * tx) + up * (shift.y * distance * ty);
   }
-  const float t = std::tan(fov_y * 0.5f);
-  const float need = std::max(half_h / t, half_w / (t * std::max(aspect, 0.01f)));
-  distance = std::clamp(need * 1.08f + half_d, 2.0f, 5000.0f);
 }
 
 Ray Camera::rayThrough(glm::vec2 ndc, float aspect) const {

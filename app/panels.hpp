@@ -35,6 +35,9 @@ void drawHelpOverlay(AppState& state);                                     // pa
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
 void drawLegend(const AppState& state, glm::vec2 bottom_right);
+// "mean (3, 2)": the title drawn kTitleGap * font scale pixels right of a section.
+std::string sectionTitle(const Snapshot& snap, Section section);
+inline constexpr float kTitleGap = 10.0f;
 // The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
 void drawCubeCard(const AppState& state, CubeRef ref);
 

@@ -128,36 +128,56 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
     }
   }
 
-  // Axis arrows around the input block: W under sample 0, H at its left, C in depth at its left
-  // foot, N above all samples at the back.
+  // Axis arrows a gap outside the input block's edges, so they never cross a cube: W under sample
+  // 0, H up its left front edge, C in depth along its left foot, N above all samples at the back
+  // (seen from above, it passes behind the cubes, not across them).
+  constexpr float gap = 0.9f;
   const auto names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
-  const float left = -kHalf - 0.7f, bottom = -kHalf - 0.7f;
-  const float top = static_cast<float>(r.h - 1) * p + kHalf + 0.7f;
+  const float left = -kHalf - gap, bottom = -kHalf - gap, front = kHalf;
+  const float top_face = static_cast<float>(r.h - 1) * p + kHalf;
   const float right_w = static_cast<float>(r.w - 1) * p + kHalf;
+  const float back = -static_cast<float>(r.c - 1) * p - kHalf;
+  const glm::vec3 sample0((right_w - kHalf) * 0.5f, (top_face - kHalf) * 0.5f,
+                          (front + back) * 0.5f);
+  const float all_right = static_cast<float>(r.n - 1) * block_stride + right_w;
+  const glm::vec3 all_samples((all_right - kHalf) * 0.5f, sample0.y, sample0.z);
   if (r.axis_w >= 0)
-    layout.labels.push_back(
-        {labelText(names, r.axis_w, r.w), {-kHalf, bottom, kHalf}, {right_w, bottom, kHalf}});
+    layout.labels.push_back({labelText(names, r.axis_w, r.w),
+                             {-kHalf, bottom, front},
+                             {right_w, bottom, front},
+                             sample0});
   if (r.axis_h >= 0)
     layout.labels.push_back(
-        {labelText(names, r.axis_h, r.h), {left, top - 0.7f, kHalf}, {left, -kHalf, kHalf}});
+        {labelText(names, r.axis_h, r.h), {left, top_face, front}, {left, -kHalf, front}, sample0});
   if (r.axis_c >= 0)
-    layout.labels.push_back({labelText(names, r.axis_c, r.c),
-                             {left, bottom, kHalf},
-                             {left, bottom, -static_cast<float>(r.c - 1) * p - kHalf}});
-  // N runs along the top back edge: seen from above, it passes behind the cubes, not across them.
-  const float back = -static_cast<float>(r.c - 1) * p - kHalf;
+    layout.labels.push_back(
+        {labelText(names, r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, sample0});
   if (r.axis_n >= 0)
     layout.labels.push_back({labelText(names, r.axis_n, r.n),
-                             {-kHalf, top, back},
-                             {static_cast<float>(r.n - 1) * block_stride + right_w, top, back},
-                             true});
-  // Room for the arrows left of and above the input, and the section titles to the right.
-  if (!layout.world.empty()) {
-    layout.world.lo.x -= 1.5f;
-    layout.world.hi.x += layout.has_stats ? 5.0f : 0.5f;
-    layout.world.hi.y += 1.2f;
-  }
+                             {-kHalf, top_face + gap, back},
+                             {all_right, top_face + gap, back},
+                             all_samples});
+  for (const AxisLabel& label : layout.labels)
+    for (const glm::vec3& end : {label.from, label.to}) {
+      layout.world.lo = glm::min(layout.world.lo, end);
+      layout.world.hi = glm::max(layout.world.hi, end);
+    }
   return layout;
+}
+
+std::vector<glm::vec3> SceneLayout::framePoints() const {
+  std::vector<glm::vec3> points;
+  for (const Box& b : bounds) {
+    if (b.empty()) continue;
+    for (int i = 0; i < 8; ++i)
+      points.emplace_back((i & 1) ? b.hi.x : b.lo.x, (i & 2) ? b.hi.y : b.lo.y,
+                          (i & 4) ? b.hi.z : b.lo.z);
+  }
+  for (const AxisLabel& label : labels) {
+    points.push_back(label.from);
+    points.push_back(label.to);
+  }
+  return points;
 }
 
 std::optional<float> rayBox(glm::vec3 origin, glm::vec3 inv_dir, const Box& box) {

@@ -39,11 +39,13 @@ struct Box {
   bool empty() const { return lo.x > hi.x; }
 };
 
-// A labelled arrow along one axis of the input block, for the overlay to draw.
+// A labelled arrow along one axis of the input block, for the overlay to draw. The arrow runs a
+// gap outside the block's edge; its text goes on the side of the arrow away from `block_center`,
+// so neither covers a cube.
 struct AxisLabel {
   std::string text;  // "C = 4"
   glm::vec3 from, to;
-  bool text_above = false;  // the text goes above the arrow (N, which runs over the blocks)
+  glm::vec3 block_center;
 };
 
 struct SceneLayout {
@@ -56,7 +58,10 @@ struct SceneLayout {
   std::array<glm::vec3, kSectionCount> origin{};
   std::array<Box, kSectionCount> bounds{};  // world bounds per section (empty when not shown)
   std::vector<AxisLabel> labels;
-  Box world;  // bounds of everything shown
+  Box world;  // bounds of every cube and axis arrow
+
+  // What the camera must keep in view: the corners of every section and the arrows' ends.
+  std::vector<glm::vec3> framePoints() const;
 
   int64_t count(Section s) const;
   glm::vec3 position(CubeRef ref) const;

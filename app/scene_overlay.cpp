@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app_compute.hpp"
 #include "panels.hpp"
@@ -73,6 +74,12 @@ void drawTooltip(const AppState& s, CubeRef ref) {
 
 }  // namespace
 
+std::string sectionTitle(const Snapshot& snap, Section section) {
+  const Shape& shape =
+      (section == Section::Mean || section == Section::Rstd) ? snap.plan.statShape() : snap.x.shape;
+  return std::string(sectionName(section)) + " " + shape.str();
+}
+
 void drawCubeCard(const AppState& s, CubeRef ref) {
   const Snapshot& snap = *s.shown;
   const int64_t g = groupOfCube(snap.plan, ref);
@@ -101,14 +108,50 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
   const float scale = s.font_scale;
   dl->PushClipRect(im(view.pos), im(view.pos + view.size), true);
 
+  // Arrows first; an axis seen end-on (C from the front, H from the top) has no arrow to label.
+  struct Arrow {
+    const AxisLabel* label;
+    glm::vec2 a, b, center;
+  };
+  std::vector<Arrow> arrows;
   for (const AxisLabel& label : layout.labels) {
     const auto a = view.project(label.from), b = view.project(label.to);
-    if (!a || !b) continue;
+    const auto center = view.project(label.block_center);
+    if (!a || !b || !center || glm::length(*b - *a) < 12.0f * scale) continue;
+    arrows.push_back({&label, *a, *b, *center});
     drawArrow(dl, im(*a), im(*b), text, 1.5f * scale);
-    const glm::vec2 mid = (*a + *b) * 0.5f;
-    const ImVec2 size = ImGui::CalcTextSize(label.text.c_str());
-    const float y = label.text_above ? mid.y - size.y - 4.0f : mid.y + 2.0f;
-    dl->AddText(ImVec2(mid.x - size.x * 0.5f, y), text, label.text.c_str());
+  }
+  // Then each name beside its arrow, on the side away from the block, nudged further out until it
+  // clears every arrow and the names placed before it.
+  struct Rect {
+    glm::vec2 lo, hi;
+    bool overlaps(const Rect& o, float pad) const {
+      return lo.x < o.hi.x + pad && o.lo.x < hi.x + pad && lo.y < o.hi.y + pad &&
+             o.lo.y < hi.y + pad;
+    }
+  };
+  std::vector<Rect> placed;
+  auto clear = [&](const Rect& r) {
+    for (const Rect& o : placed)
+      if (r.overlaps(o, 3.0f)) return false;
+    for (const Arrow& arrow : arrows)
+      for (int k = 0; k <= 16; ++k) {
+        const glm::vec2 q = arrow.a + (arrow.b - arrow.a) * (static_cast<float>(k) / 16.0f);
+        if (r.overlaps(Rect{q, q}, 2.0f)) return false;
+      }
+    return true;
+  };
+  for (const Arrow& arrow : arrows) {
+    const glm::vec2 along = arrow.b - arrow.a, mid = (arrow.a + arrow.b) * 0.5f;
+    glm::vec2 out = glm::vec2(-along.y, along.x) / glm::length(along);
+    if (glm::dot(out, mid - arrow.center) < 0.0f) out = -out;
+    const ImVec2 size = ImGui::CalcTextSize(arrow.label->text.c_str());
+    const glm::vec2 half(size.x * 0.5f, size.y * 0.5f);
+    const float reach = std::fabs(out.x) * half.x + std::fabs(out.y) * half.y;
+    glm::vec2 c = mid + out * (reach + 3.0f * scale);
+    for (int step = 0; step < 100 && !clear(Rect{c - half, c + half}); ++step) c += out * 2.0f;
+    placed.push_back(Rect{c - half, c + half});
+    dl->AddText(im(placed.back().lo), text, arrow.label->text.c_str());
   }
 
   const Snapshot& snap = *s.shown;
@@ -116,16 +159,17 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     for (int k = 0; k < kSectionCount; ++k) {
       const Box& b = layout.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
-      const auto section = static_cast<Section>(k);
-      const Shape& shape = (section == Section::Mean || section == Section::Rstd)
-                               ? snap.plan.statShape()
-                               : snap.x.shape;
-      const std::string title = std::string(sectionName(section)) + " " + shape.str();
-      // To the right of the section, where no axis arrow runs.
-      const auto p = view.project(glm::vec3(b.hi.x + 0.8f, (b.lo.y + b.hi.y) * 0.5f, b.hi.z));
+      const std::string title = sectionTitle(snap, static_cast<Section>(k));
+      // Just right of the section's front right edge, where no axis arrow runs.
+      const auto p = view.project(glm::vec3(b.hi.x, (b.lo.y + b.hi.y) * 0.5f, b.hi.z));
       if (!p) continue;
       const ImVec2 size = ImGui::CalcTextSize(title.c_str());
-      dl->AddText(ImVec2(p->x, p->y - size.y * 0.5f), text, title.c_str());
+      Rect r{glm::vec2(p->x + kTitleGap * scale, p->y - size.y * 0.5f),
+             glm::vec2(p->x + kTitleGap * scale + size.x, p->y + size.y * 0.5f)};
+      // Seen from above the sections stack on one spot: their titles go one under another.
+      for (int step = 0; step < 200 && !clear(r); ++step) r.lo.y += 2.0f, r.hi.y += 2.0f;
+      placed.push_back(r);
+      dl->AddText(im(r.lo), text, title.c_str());
     }
     if (s.hovered) drawTooltip(s, *s.hovered);
   } else {
@@ -137,14 +181,16 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
       dl->AddText(nullptr, 0.0f, ImVec2(corner.x, corner.y + line), IM_COL32(230, 90, 80, 255),
                   panel.error.c_str(), nullptr, view.size.x - 20.0f);
     } else if (panel.plan) {
-      std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
-                         std::to_string(panel.plan->groupSize());
+      const std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
+                               std::to_string(panel.plan->groupSize());
+      dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
       const auto active = s.active();
       if (active && (active->section == Section::Input || active->section == Section::Output)) {
         const int64_t g = panel.plan->groupOf(active->index);
-        info += "; lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
+        const std::string lit =
+            "lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
+        dl->AddText(ImVec2(corner.x, corner.y + 2.0f * line), text, lit.c_str());
       }
-      dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
     }
     const ImU32 frame =
         s.theme == Theme::Dark ? IM_COL32(90, 90, 100, 255) : IM_COL32(180, 180, 180, 255);

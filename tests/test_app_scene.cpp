@@ -132,6 +132,35 @@ TEST_CASE("picking: a ray from the front hits the front cube it passes through, 
   CHECK(*hit == CubeRef{Section::Mean, 2});
 }
 
+TEST_CASE("framing: the scene fills the viewport up to each point's margin, from every preset") {
+  const Shape shape{3, 4, 2, 2};
+  const ReductionPlan plan = ReductionPlan::make(shape, NormConfig{});
+  const SceneLayout l = makeLayout(shape, &plan);
+  for (const float aspect : {0.75f, 1.6f})
+    for (const ViewPreset preset : {ViewPreset::Front, ViewPreset::Top, ViewPreset::Isometric}) {
+      std::vector<FramePoint> points;
+      for (const glm::vec3& p : l.framePoints()) points.push_back({p, glm::vec4(0.1f)});
+      Camera cam;
+      cam.frame(points, aspect, preset);
+      const glm::mat4 m = cam.projection(aspect) * cam.view();
+      glm::vec2 lo(10.0f), hi(-10.0f);
+      for (const FramePoint& fp : points) {
+        const glm::vec4 clip = m * glm::vec4(fp.p, 1.0f);
+        const glm::vec2 ndc = glm::vec2(clip) / clip.w;
+        lo = glm::min(lo, ndc), hi = glm::max(hi, ndc);
+      }
+      INFO("aspect " << aspect << ", preset " << static_cast<int>(preset));
+      // Inside [-0.9, 0.9] on both axes, touching it on the tighter one, centred on the other.
+      CHECK(lo.x >= -0.9f - 1e-3f);
+      CHECK(lo.y >= -0.9f - 1e-3f);
+      CHECK(hi.x <= 0.9f + 1e-3f);
+      CHECK(hi.y <= 0.9f + 1e-3f);
+      CHECK(std::max(hi.x - lo.x, hi.y - lo.y) > 1.8f - 0.02f);
+      CHECK(std::fabs(lo.x + hi.x) < 0.02f);
+      CHECK(std::fabs(lo.y + hi.y) < 0.02f);
+    }
+}
+
 TEST_CASE("colour maps: anchors, a diverging scale centred on zero, distinct categories") {
   const glm::vec3 v0 = sampleColorMap(ColorMap::Viridis, 0.0f),
                   v1 = sampleColorMap(ColorMap::Viridis, 1.0f);
