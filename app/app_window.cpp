@@ -352,7 +352,9 @@ void drawFrame(App& app) {
   rebuildScene(app);
   if (s.shown)
     for (const auto& v : app.views) drawSceneOverlay(s, app.cache.layout, v);
-  drawLegend(s, glm::vec2(app.display.x - panelRects(s, app.display.x).right_width, app.display.y));
+  const PanelRects panels = panelRects(s, app.display.x);
+  drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
+             app.display.x - panels.left_width - panels.right_width);
   if (s.show_help) drawHelpOverlay(s);
   ImGui::Render();
 

@@ -16,9 +16,10 @@ namespace normviz {
 
 PanelRects panelRects(const AppState& state, float width) {
   if (!state.show_panels) return {};
+  // Wide enough for the panels' longest lines at this font scale (their text grows with it), but
+  // never so wide that the 3D view in the middle gets less than about a third of the window.
   const float unit = state.font_scale / 1.5f;
-  return {std::clamp(width * 0.27f, 260.0f * unit, 520.0f * unit),
-          std::clamp(width * 0.25f, 240.0f * unit, 480.0f * unit)};
+  return {std::min(340.0f * unit, width * 0.34f), std::min(320.0f * unit, width * 0.30f)};
 }
 
 namespace {
@@ -154,8 +155,12 @@ void layerSection(AppState& s) {
     ImGui::BeginDisabled(!s.config.training);
     if (ImGui::Button("Step: one training batch")) applyTrainingStep(s);
     ImGui::EndDisabled();
-    ImGui::SameLine();
-    if (ImGui::Button("Reset running stats")) resetRunningStats(s);
+    const char* reset = "Reset running stats";
+    const ImGuiStyle& style = ImGui::GetStyle();
+    if (ImGui::CalcTextSize(reset).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x <
+        ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x)
+      ImGui::SameLine();
+    if (ImGui::Button(reset)) resetRunningStats(s);
   }
 
   if (ImGui::Checkbox("affine (weight, bias)", &s.affine)) changed(s);
@@ -287,15 +292,17 @@ void computeSection(AppState& s) {
   ImGui::BeginDisabled(!gpu.usable);
   edit |= ImGui::RadioButton("GPU", &backend, 2);
   ImGui::EndDisabled();
-  if (!gpu.usable)
-    ImGui::TextDisabled("GPU: %s", gpu.reason.c_str());
-  else
-    ImGui::TextDisabled("GPU: %s", gpu.name.c_str());
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("GPU: %s", gpu.usable ? gpu.name.c_str() : gpu.reason.c_str());
+  ImGui::PopStyleColor();
   if (edit) {
     s.backend = static_cast<Backend>(backend);
     changed(s);
   }
-  if (ImGui::BeginCombo("variance (float32)", varianceName(s.variance))) {
+  const bool open = ImGui::BeginCombo("variance", varianceName(s.variance));
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("How the float32 backends accumulate the variance (float64 is exact)");
+  if (open) {
     for (VarianceStrategy v : kAllStrategies)
       if (ImGui::Selectable(varianceName(v), v == s.variance)) {
         s.variance = v;
@@ -304,15 +311,22 @@ void computeSection(AppState& s) {
     ImGui::EndCombo();
   }
   if (!s.shown) return;
+  // The numbers keep their width; the backend's name takes the rest and wraps.
   if (ImGui::BeginTable("runs", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
-    ImGui::TableSetupColumn("backend");
-    ImGui::TableSetupColumn("time");
-    ImGui::TableSetupColumn("max|y - y64|");
+    ImGui::TableSetupColumn("backend", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("00.000 ms").x);
+    ImGui::TableSetupColumn(
+        "|y - y64|", ImGuiTableColumnFlags_WidthFixed,
+        std::max(ImGui::CalcTextSize("0.00e-00").x, ImGui::CalcTextSize("|y - y64|").x));
     ImGui::TableHeadersRow();
     for (const BackendRun& run : s.shown->runs) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(run.label.c_str());
+      ImGui::TextWrapped("%s", run.label.c_str());
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s: %.4f ms, max |y - y_float64| = %.3g", run.label.c_str(),
+                          run.seconds * 1e3, run.max_diff_vs_fp64);
       ImGui::TableNextColumn();
       if (run.error.empty()) ImGui::Text("%.3f ms", run.seconds * 1e3);
       ImGui::TableNextColumn();

@@ -46,20 +46,25 @@ void statisticsTab(AppState& s) {
   const Snapshot& snap = *s.shown;
   const ReductionPlan& plan = snap.plan;
   ImGui::TextWrapped("%s", plan.describe().c_str());
-  ImGui::TextDisabled("click a row or a cube to pin its group");
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("click a row or a cube to pin its group");
+  ImGui::PopStyleColor();
   const std::string line = plan.pytorchLine();
   ImGui::PushStyleColor(ImGuiCol_Text, s.theme == Theme::Dark ? ImVec4(0.55f, 0.85f, 1.0f, 1.0f)
                                                               : ImVec4(0.0f, 0.3f, 0.6f, 1.0f));
   ImGui::TextWrapped("%s", line.c_str());
   ImGui::PopStyleColor();
   if (ImGui::SmallButton("Copy PyTorch line")) ImGui::SetClipboardText(line.c_str());
-  ImGui::SameLine();
-  ImGui::TextDisabled("%s, %.2f ms", snap.result.backend.c_str(), snap.result.seconds * 1e3);
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%s, %.2f ms", snap.result.backend.c_str(), snap.result.seconds * 1e3);
+  ImGui::PopStyleColor();
 
   const auto active = s.active();
   if (active) {
     ImGui::Separator();
+    ImGui::PushTextWrapPos(0.0f);
     drawCubeCard(s, *active);
+    ImGui::PopTextWrapPos();
     ImGui::Separator();
   }
   const std::optional<int64_t> lit =
@@ -72,10 +77,19 @@ void statisticsTab(AppState& s) {
           ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV,
           ImVec2(0, rows_height))) {
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (int a = 0; a < rank; ++a) ImGui::TableSetupColumn(names[static_cast<size_t>(a)].c_str());
-    ImGui::TableSetupColumn(plan.subtractsMean() ? "mean" : "mean (0)");
-    ImGui::TableSetupColumn(plan.subtractsMean() ? "var" : "mean sq");
-    ImGui::TableSetupColumn("rstd");
+    // Index columns as wide as their largest index; the statistics share the rest.
+    for (int a = 0; a < rank; ++a) {
+      const std::string widest = std::to_string(plan.statShape()[a] - 1);
+      const std::string& name = names[static_cast<size_t>(a)];
+      ImGui::TableSetupColumn(
+          name.c_str(), ImGuiTableColumnFlags_WidthFixed,
+          std::max(ImGui::CalcTextSize(widest.c_str()).x, ImGui::CalcTextSize(name.c_str()).x));
+    }
+    ImGui::TableSetupColumn(plan.subtractsMean() ? "mean" : "mean (0)",
+                            ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn(plan.subtractsMean() ? "var" : "mean sq",
+                            ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("rstd", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     // Keep the lit group in view as the mouse moves over the cubes.
     static std::optional<int64_t> scrolled_to;
@@ -102,17 +116,22 @@ void statisticsTab(AppState& s) {
           const std::string label =
               std::to_string(coord[static_cast<size_t>(a)]) + "##g" + std::to_string(g);
           // The first cell spans the row: clicking a row pins its group.
-          if (a == 0 &&
-              ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
-            s.pinned = CubeRef{Section::Mean, g};
+          if (a == 0) {
+            if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
+              s.pinned = CubeRef{Section::Mean, g};
+            if (ImGui::IsItemHovered())
+              ImGui::SetTooltip("group %d: mean %.9g, var %.9g, rstd %.9g", g, snap.result.mean[g],
+                                snap.result.var[g], snap.result.rstd[g]);
+          }
           if (a > 0) ImGui::Text("%lld", static_cast<long long>(coord[static_cast<size_t>(a)]));
         }
+        // Four significant digits fit the column at any font scale; the row's tooltip has more.
         ImGui::TableNextColumn();
-        ImGui::Text("%.5g", snap.result.mean[g]);
+        ImGui::Text("%.4g", snap.result.mean[g]);
         ImGui::TableNextColumn();
-        ImGui::Text("%.5g", snap.result.var[g]);
+        ImGui::Text("%.4g", snap.result.var[g]);
         ImGui::TableNextColumn();
-        ImGui::Text("%.5g", snap.result.rstd[g]);
+        ImGui::Text("%.4g", snap.result.rstd[g]);
       }
     scrolled_to = lit;
     ImGui::EndTable();

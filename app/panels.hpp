@@ -34,7 +34,8 @@ void drawHelpOverlay(AppState& state);                                     // pa
 
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
-void drawLegend(const AppState& state, glm::vec2 bottom_right);
+// The colour legend in the 3D view's bottom right corner, at most `max_width` pixels wide.
+void drawLegend(const AppState& state, glm::vec2 bottom_right, float max_width);
 // "mean (3, 2)": the title drawn kTitleGap * font scale pixels right of a section.
 std::string sectionTitle(const Snapshot& snap, Section section);
 inline constexpr float kTitleGap = 10.0f;

@@ -68,7 +68,11 @@ void drawTooltip(const AppState& s, CubeRef ref) {
                                  ImGuiWindowFlags_NoSavedSettings |
                                  ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoInputs |
                                  ImGuiWindowFlags_NoNav;
-  if (ImGui::Begin("##cube_tooltip", nullptr, flags)) drawCubeCard(s, ref);
+  if (ImGui::Begin("##cube_tooltip", nullptr, flags)) {
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24.0f);
+    drawCubeCard(s, ref);
+    ImGui::PopTextWrapPos();
+  }
   ImGui::End();
 }
 
@@ -199,7 +203,7 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
   dl->PopClipRect();
 }
 
-void drawLegend(const AppState& s, glm::vec2 bottom_right) {
+void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
   if (!s.shown) return;
   ImGui::SetNextWindowPos(ImVec2(bottom_right.x - 10.0f, bottom_right.y - 10.0f), ImGuiCond_Always,
                           ImVec2(1.0f, 1.0f));
@@ -227,10 +231,25 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right) {
     ImGui::Dummy(ImVec2(static_cast<float>(shown) * (box + 3.0f), box));
   } else {
     const ValueScales scales = valueScales(*s.shown, s.input_map);
-    const float width = 220.0f * s.font_scale / 1.5f, height = ImGui::GetTextLineHeight() * 0.8f;
+    const char* first = s.layout == LayoutMode::Single ? "x, mean" : "x";
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float names_width = ImGui::CalcTextSize(first).x + style.ItemSpacing.x * 2.0f;
+    // The bars take what the 3D view leaves after the names and the widest range.
+    auto range = [](const ValueScale& scale) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.3g .. %.3g", scale.lo, scale.hi);
+      return std::string(buf);
+    };
+    float range_width = 0.0f;
+    for (const ValueScale* scale : {&scales.x, &scales.rstd, &scales.y})
+      range_width = std::max(range_width, ImGui::CalcTextSize(range(*scale).c_str()).x);
+    const float room = max_width - 20.0f - 2.0f * style.WindowPadding.x - names_width -
+                       style.ItemSpacing.x - range_width;
+    const float width = std::clamp(room, 3.0f * ImGui::GetFontSize(), 220.0f * s.font_scale / 1.5f);
+    const float height = ImGui::GetTextLineHeight() * 0.8f;
     auto bar = [&](const char* name, const ValueScale& scale) {
-      ImGui::Text("%s", name);
-      ImGui::SameLine(ImGui::GetFontSize() * 3.2f);
+      ImGui::TextUnformatted(name);
+      ImGui::SameLine(names_width);
       ImDrawList* dl = ImGui::GetWindowDrawList();
       const ImVec2 p = ImGui::GetCursorScreenPos();
       constexpr int kSteps = 32;
@@ -243,9 +262,9 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right) {
       }
       ImGui::Dummy(ImVec2(width, height));
       ImGui::SameLine();
-      ImGui::Text("%.3g .. %.3g", scale.lo, scale.hi);
+      ImGui::TextUnformatted(range(scale).c_str());
     };
-    bar(s.layout == LayoutMode::Single ? "x, mean" : "x", scales.x);
+    bar(first, scales.x);
     if (s.layout == LayoutMode::Single) {
       bar("rstd", scales.rstd);
       bar("y", scales.y);
