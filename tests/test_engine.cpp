@@ -10,18 +10,13 @@
 
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
+#include "test_util.hpp"
 
 using namespace normviz;
 
 namespace {
 
-Tensor randomTensor(const Shape& s, uint64_t seed, float offset = 0, float scale = 1) {
-  Tensor t(s);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0, 1);
-  for (float& v : t.data) v = offset + scale * d(rng);
-  return t;
-}
+using test::randomTensor;
 
 NormResult run(const Tensor& x, NormConfig c, const NormParams& p = {}, ComputeOptions o = {}) {
   return computeNorm(x, ReductionPlan::make(x.shape, c), p, o);

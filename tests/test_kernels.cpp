@@ -21,6 +21,7 @@
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
 #include "normviz/plan.hpp"
+#include "test_util.hpp"
 
 using namespace normviz;
 
@@ -29,11 +30,7 @@ namespace {
 constexpr double kTol = 1e-4;
 
 Tensor randomTensor(const Shape& shape, uint64_t seed, float offset = 0.5f, float scale = 2.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Tensor t(shape);
-  for (float& v : t.data) v = offset + scale * normal(rng);
-  return t;
+  return test::randomTensor(shape, seed, offset, scale);
 }
 
 Tensor positiveTensor(const Shape& shape, uint64_t seed) {

@@ -12,6 +12,7 @@
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/trace.hpp"
+#include "test_util.hpp"
 
 using namespace normviz;
 
@@ -19,13 +20,7 @@ namespace {
 
 constexpr double kUnit = 0x1p-24;  // float32 unit roundoff
 
-Tensor randomTensor(const Shape& s, uint64_t seed, float offset = 0, float scale = 1) {
-  Tensor t(s);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0, 1);
-  for (float& v : t.data) v = offset + scale * d(rng);
-  return t;
-}
+using test::randomTensor;
 
 Tensor workedExample() {
   std::ifstream in(std::string(NORMVIZ_TEST_DATA) + "/worked-example.json");
