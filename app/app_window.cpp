@@ -79,15 +79,10 @@ void buildFont(float scale) {
 struct SceneCache {
   uint64_t result_version = ~uint64_t{0};
   LayoutMode layout_mode = LayoutMode::Single;
-  std::optional<int64_t> lit_key;
-  std::optional<CubeRef> active;
-  ColorBy color_by = ColorBy::Value;
-  ColorMap input_map = ColorMap::Viridis;
-  uint64_t tint_revision = ~uint64_t{0};
+  std::optional<ColorKey> key;  // what the instances were built for
   SceneLayout layout;
   std::vector<CubeInstance> instances;
   int64_t per_panel = 0;
-  bool uploaded = false;
 };
 
 struct App {
@@ -166,48 +161,39 @@ void rebuildScene(App& app) {
   SceneCache& c = app.cache;
   if (!s.shown) return;
   const Snapshot& snap = *s.shown;
-  const bool relayout = c.result_version != s.result_version || c.layout_mode != s.layout;
-  if (relayout) {
+  if (c.result_version != s.result_version || c.layout_mode != s.layout) {
     c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr);
     c.result_version = s.result_version;
     c.layout_mode = s.layout;
   }
   std::optional<ElementTint> tint = s.layout == LayoutMode::Single ? stepperTint(s) : std::nullopt;
-  const uint64_t tint_revision =
-      tint ? static_cast<uint64_t>(tint->flat.size()) * 1000003u + tint->covered.size() +
-                 static_cast<uint64_t>(std::count(tint->covered.begin(), tint->covered.end(), 1)) *
-                     7919u +
-                 static_cast<uint64_t>(tint->group)
-           : ~uint64_t{0};
   const auto active = s.active();
-  if (!relayout && c.active == active && c.color_by == s.color_by && c.input_map == s.input_map &&
-      c.tint_revision == tint_revision && c.uploaded)
-    return;
-  c.active = active;
-  c.color_by = s.color_by;
-  c.input_map = s.input_map;
-  c.tint_revision = tint_revision;
+  // The single layout lights a group; the compare layout lights, in every panel, the group of the
+  // hovered element.
+  std::optional<int64_t> lit;
   if (s.layout == LayoutMode::Single) {
-    std::optional<int64_t> lit;
     if (tint) {
       lit = tint->group;
     } else if (active) {
       lit = groupOfCube(snap.plan, *active);
     }
+  } else if (active && (active->section == Section::Input || active->section == Section::Output)) {
+    lit = active->index;
+  }
+  const ColorKey key = colorKey(s, lit, tint ? &*tint : nullptr);
+  if (c.key == key) return;
+  c.key = key;
+  if (s.layout == LayoutMode::Single) {
     c.instances =
         singleInstances(snap, c.layout, s.color_by, s.input_map, lit, tint ? &*tint : nullptr);
     c.per_panel = static_cast<int64_t>(c.instances.size());
   } else {
-    std::optional<int64_t> hovered_flat;
-    if (active && (active->section == Section::Input || active->section == Section::Output))
-      hovered_flat = active->index;
     c.per_panel = snap.x.numel();
     c.instances.clear();
     for (const ComparePanel& panel : s.compare) {
       std::vector<CubeInstance> part;
       if (panel.plan) {
-        part =
-            compareInstances(snap.x, c.layout, *panel.plan, s.color_by, s.input_map, hovered_flat);
+        part = compareInstances(snap.x, c.layout, *panel.plan, s.color_by, s.input_map, lit);
       } else {
         part.assign(static_cast<size_t>(c.per_panel), CubeInstance{});
         for (int64_t i = 0; i < c.per_panel; ++i)
@@ -219,7 +205,6 @@ void rebuildScene(App& app) {
     }
   }
   app.renderer.upload(c.instances);
-  c.uploaded = true;
 }
 
 // ---- Input --------------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ std::optional<ElementTint> stepperTint(AppState& state) {
   ElementTint tint;
   tint.group = hl.group;
   tint.flat = hl.elements;
+  tint.revision = hl.revision;
   tint.color.reserve(hl.elements.size());
   for (size_t j = 0; j < hl.elements.size(); ++j) {
     float rgb[3];

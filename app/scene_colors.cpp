@@ -114,6 +114,17 @@ std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& l
   return out;
 }
 
+ColorKey colorKey(const AppState& state, std::optional<int64_t> lit, const ElementTint* tint) {
+  ColorKey key;
+  key.result_version = state.result_version;
+  key.layout = state.layout;
+  key.color_by = state.color_by;
+  key.input_map = state.input_map;
+  key.lit = lit;
+  if (tint != nullptr) key.tint_revision = tint->revision;
+  return key;
+}
+
 CubeRef cubeOfInstance(const SceneLayout& layout, int64_t instance) {
   const int64_t numel = layout.count(Section::Input);
   const int64_t groups = static_cast<int64_t>(layout.group_pos.size());

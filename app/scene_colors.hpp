@@ -36,7 +36,21 @@ struct ElementTint {
   std::vector<int64_t> flat;     // elements
   std::vector<glm::vec3> color;  // their colours
   std::vector<uint8_t> covered;  // 1: drawn lit (outlined), 0: drawn normally; empty: all lit
+  uint64_t revision = 0;         // changes whenever anything above changes (the stepper's revision)
 };
+
+// Everything the instances of a frame depend on: the scene rebuilds them when this changes. The
+// stepper's tint counts by its revision, since a different lane or stage can cover as many cubes.
+struct ColorKey {
+  uint64_t result_version = 0;
+  LayoutMode layout = LayoutMode::Single;
+  ColorBy color_by = ColorBy::Value;
+  ColorMap input_map = ColorMap::Viridis;
+  std::optional<int64_t> lit;  // the lit group (single layout) or the hovered element (compare)
+  std::optional<uint64_t> tint_revision;
+  bool operator==(const ColorKey&) const = default;
+};
+ColorKey colorKey(const AppState& state, std::optional<int64_t> lit, const ElementTint* tint);
 
 // Instances of the single layout, sections in order x, mean, rstd, y.
 // `lit_group`: the group whose region is lit (others fade); nullopt lights nothing and fades

@@ -213,6 +213,34 @@ TEST_CASE("lit region: the hovered element's group, in x, y and its statistics")
   for (int64_t flat = 28; flat < 32; ++flat) CHECK(lcubes[static_cast<size_t>(flat)].state == 2.0f);
 }
 
+TEST_CASE("stepper: another lane or stage covering as many cubes still changes the colours") {
+  AppState s = stateFor("group");
+  const Snapshot& snap = *s.shown;
+  const SceneLayout l = makeLayout(snap.x.shape, &snap.plan);
+  // Group 0's 8 elements; lane A covers the first two, lane B the next two: equal counts.
+  ElementTint a;
+  a.group = 0;
+  for (int64_t flat : snap.plan.elementsOf(0)) a.flat.push_back(flat);
+  a.color.assign(a.flat.size(), glm::vec3(0.8f, 0.3f, 0.3f));
+  a.covered = {1, 1, 0, 0, 0, 0, 0, 0};
+  a.revision = 7;
+  ElementTint b = a;
+  b.covered = {0, 0, 1, 1, 0, 0, 0, 0};
+  b.revision = 8;
+  CHECK(colorKey(s, a.group, &a) != colorKey(s, b.group, &b));
+  CHECK(colorKey(s, a.group, &a) == colorKey(s, a.group, &a));
+  CHECK(colorKey(s, a.group, nullptr) != colorKey(s, a.group, &a));
+  auto lit = [&](const ElementTint& t) {
+    std::set<int64_t> out;
+    const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis, t.group, &t);
+    for (int64_t i = 0; i < 48; ++i)
+      if (cubes[static_cast<size_t>(i)].state > 1.5f) out.insert(i);
+    return out;
+  };
+  CHECK(lit(a).size() == lit(b).size());
+  CHECK(lit(a) != lit(b));
+}
+
 TEST_CASE(
     "recompute: the worked example matches the PyTorch figures; errors keep the last good result") {
   std::ifstream in(std::string(NORMVIZ_TEST_DATA) + "/worked-example.json");
