@@ -122,7 +122,7 @@ void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count
   gl::Uniform1f(loc_cube_size_, SceneLayout::kCube);
   gl::Uniform3f(loc_background_, background.r, background.g, background.b);
   gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
-  gl::Uniform1f(loc_fade_, 0.78f);
+  gl::Uniform1f(loc_fade_, 0.86f);
   gl::BindVertexArray(vao_);
   // GL 3.3 has no base-instance draw: point the instance attributes at `first` instead.
   gl::BindBuffer(GL_ARRAY_BUFFER, instances_);

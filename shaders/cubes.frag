@@ -26,9 +26,11 @@ void main() {
 
   if (v_state < 0.5) {
     float grey = dot(color, vec3(0.299, 0.587, 0.114));
-    color = mix(mix(color, vec3(grey), 0.6), u_background, u_fade);
+    color = mix(mix(color, vec3(grey), 0.7), u_background, u_fade);
   } else if (v_state > 1.5) {
-    if (edge < 0.07) color = u_outline;
+    // A thick outline in the theme's contrast colour: a lit cube at a colour map's dark end is
+    // still unmistakable on the dark background.
+    if (edge < 0.1) color = u_outline;
   } else if (edge < 0.025) {
     color *= 0.7;
   }
