@@ -80,6 +80,7 @@ std::string CubeRenderer::init() {
   loc_background_ = gl::GetUniformLocation(program_, "u_background");
   loc_outline_ = gl::GetUniformLocation(program_, "u_outline");
   loc_fade_ = gl::GetUniformLocation(program_, "u_fade");
+  loc_lit_group_ = gl::GetUniformLocation(program_, "u_lit_group");
 
   gl::GenVertexArrays(1, &vao_);
   gl::BindVertexArray(vao_);
@@ -95,7 +96,7 @@ std::string CubeRenderer::init() {
                           reinterpret_cast<void*>(3 * sizeof(float)));
   gl::GenBuffers(1, &instances_);
   gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
-  for (GLuint a = 2; a <= 4; ++a) {
+  for (GLuint a = 2; a <= 5; ++a) {
     gl::EnableVertexAttribArray(a);
     gl::VertexAttribDivisor(a, 1);
   }
@@ -115,7 +116,8 @@ void CubeRenderer::upload(const std::vector<CubeInstance>& instances) {
 }
 
 void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count,
-                        glm::vec3 background, glm::vec3 outline) const {
+                        std::optional<int64_t> lit_group, glm::vec3 background,
+                        glm::vec3 outline) const {
   if (count <= 0 || program_ == 0) return;
   gl::UseProgram(program_);
   gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
@@ -123,6 +125,7 @@ void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count
   gl::Uniform3f(loc_background_, background.r, background.g, background.b);
   gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
   gl::Uniform1f(loc_fade_, 0.86f);
+  gl::Uniform1f(loc_lit_group_, lit_group ? static_cast<float>(*lit_group) : -1.0f);
   gl::BindVertexArray(vao_);
   // GL 3.3 has no base-instance draw: point the instance attributes at `first` instead.
   gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
@@ -130,9 +133,11 @@ void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count
   const auto stride = static_cast<GLsizei>(sizeof(CubeInstance));
   gl::VertexAttribPointer(2, 3, GL_FLOAT, GL_FALSE, stride,
                           reinterpret_cast<void*>(base + offsetof(CubeInstance, center)));
-  gl::VertexAttribPointer(3, 4, GL_FLOAT, GL_FALSE, stride,
+  gl::VertexAttribPointer(3, 3, GL_FLOAT, GL_FALSE, stride,
                           reinterpret_cast<void*>(base + offsetof(CubeInstance, color)));
   gl::VertexAttribPointer(4, 1, GL_FLOAT, GL_FALSE, stride,
+                          reinterpret_cast<void*>(base + offsetof(CubeInstance, group)));
+  gl::VertexAttribPointer(5, 1, GL_FLOAT, GL_FALSE, stride,
                           reinterpret_cast<void*>(base + offsetof(CubeInstance, state)));
   gl::Enable(GL_DEPTH_TEST);
   gl::DepthFunc(GL_LESS);

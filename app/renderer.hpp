@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <glm/glm.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,15 +23,16 @@ class CubeRenderer {
   std::string init();
   // Replaces the instance buffer.
   void upload(const std::vector<CubeInstance>& instances);
-  // Draws instances [first, first + count) in the current viewport with one instanced call.
-  void draw(const glm::mat4& view_proj, int64_t first, int64_t count, glm::vec3 background,
-            glm::vec3 outline) const;
+  // Draws instances [first, first + count) in the current viewport with one instanced call,
+  // lighting the ByGroup cubes of `lit_group` and fading the others (none: all drawn normally).
+  void draw(const glm::mat4& view_proj, int64_t first, int64_t count,
+            std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline) const;
 
  private:
   unsigned program_ = 0, vao_ = 0, mesh_ = 0, instances_ = 0;
   int64_t capacity_ = 0;
   int loc_view_proj_ = -1, loc_cube_size_ = -1, loc_background_ = -1, loc_outline_ = -1,
-      loc_fade_ = -1;
+      loc_fade_ = -1, loc_lit_group_ = -1;
 };
 
 // A colour + depth render target of a fixed size, read back as RGBA rows top to bottom.

@@ -21,12 +21,16 @@ std::pair<double, double> finiteRange(const std::vector<T>& values) {
   return {lo, hi};
 }
 
-float stateOf(std::optional<int64_t> lit_group, int64_t group) {
-  if (!lit_group) return static_cast<float>(CubeState::Normal);
-  return static_cast<float>(group == *lit_group ? CubeState::Lit : CubeState::Faded);
-}
+constexpr float kByGroup = static_cast<float>(CubeState::ByGroup);
 
 }  // namespace
+
+CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group) {
+  const auto state = static_cast<CubeState>(static_cast<int>(cube.state));
+  if (state != CubeState::ByGroup) return state;
+  if (!lit_group) return CubeState::Normal;
+  return static_cast<int64_t>(cube.group) == *lit_group ? CubeState::Lit : CubeState::Faded;
+}
 
 ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
   ValueScales s;
@@ -41,7 +45,6 @@ ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
 
 std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayout& layout,
                                           ColorBy color_by, ColorMap input_map,
-                                          std::optional<int64_t> lit_group,
                                           const ElementTint* tint) {
   const ReductionPlan& plan = snap.plan;
   const ValueScales scales = valueScales(snap, input_map);
@@ -60,8 +63,8 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
       const glm::vec3 rgb = color_by == ColorBy::Groups
                                 ? categoricalColor(g)
                                 : scale.color(static_cast<double>(values[i]));
-      out.push_back({origin + layout.element_pos[static_cast<size_t>(i)], glm::vec4(rgb, 1.0f),
-                     stateOf(lit_group, g)});
+      out.push_back({origin + layout.element_pos[static_cast<size_t>(i)], rgb,
+                     static_cast<float>(g), kByGroup});
     }
   };
   auto add_groups = [&](Section section, const TensorD& values, const ValueScale& scale) {
@@ -69,8 +72,8 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
     for (int64_t g = 0; g < groups; ++g) {
       const glm::vec3 rgb =
           color_by == ColorBy::Groups ? categoricalColor(g) : scale.color(values[g]);
-      out.push_back({origin + layout.group_pos[static_cast<size_t>(g)], glm::vec4(rgb, 1.0f),
-                     stateOf(lit_group, g)});
+      out.push_back({origin + layout.group_pos[static_cast<size_t>(g)], rgb, static_cast<float>(g),
+                     kByGroup});
     }
   };
   add_elements(Section::Input, snap.x, scales.x);
@@ -87,7 +90,7 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
       const bool lit = k >= tint->covered.size() || tint->covered[k] != 0;
       const float state = static_cast<float>(lit ? CubeState::Lit : CubeState::Normal);
       for (int64_t i : {flat, output_base + flat}) {
-        out[static_cast<size_t>(i)].color = glm::vec4(tint->color[k], 1.0f);
+        out[static_cast<size_t>(i)].color = tint->color[k];
         out[static_cast<size_t>(i)].state = state;
       }
     }
@@ -97,30 +100,26 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
 
 std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& layout,
                                            const ReductionPlan& plan, ColorBy color_by,
-                                           ColorMap input_map,
-                                           std::optional<int64_t> hovered_flat) {
+                                           ColorMap input_map) {
   const auto [lo, hi] = finiteRange(x.data);
   const ValueScale scale = ValueScale::of(input_map, lo, hi);
-  const std::optional<int64_t> lit =
-      hovered_flat ? std::optional<int64_t>(plan.groupOf(*hovered_flat)) : std::nullopt;
   std::vector<CubeInstance> out(static_cast<size_t>(x.numel()));
   for (int64_t g = 0; g < plan.groupCount(); ++g)
     for (int64_t flat : plan.elementsOf(g)) {
       const glm::vec3 rgb =
           color_by == ColorBy::Groups ? categoricalColor(g) : scale.color(x[flat]);
-      out[static_cast<size_t>(flat)] = {layout.element_pos[static_cast<size_t>(flat)],
-                                        glm::vec4(rgb, 1.0f), stateOf(lit, g)};
+      out[static_cast<size_t>(flat)] = {layout.element_pos[static_cast<size_t>(flat)], rgb,
+                                        static_cast<float>(g), kByGroup};
     }
   return out;
 }
 
-ColorKey colorKey(const AppState& state, std::optional<int64_t> lit, const ElementTint* tint) {
+ColorKey colorKey(const AppState& state, const ElementTint* tint) {
   ColorKey key;
   key.result_version = state.result_version;
   key.layout = state.layout;
   key.color_by = state.color_by;
   key.input_map = state.input_map;
-  key.lit = lit;
   if (tint != nullptr) key.tint_revision = tint->revision;
   return key;
 }

@@ -12,16 +12,23 @@
 
 namespace normviz {
 
-enum class CubeState : int { Faded = 0, Normal = 1, Lit = 2 };
+// How a cube is drawn. ByGroup cubes are lit when their group is the lit group, faded when another
+// group is lit, normal when none is: the shader decides from one uniform, so hovering another
+// group uploads nothing.
+enum class CubeState : int { Faded = 0, Normal = 1, Lit = 2, ByGroup = 3 };
 
 // What one instanced cube needs: 32 bytes, uploaded as-is to the instance buffer.
 struct CubeInstance {
   glm::vec3 center{0.0f};
-  glm::vec4 color{1.0f};  // rgb, a = size factor
-  float state = 1.0f;     // CubeState as float
+  glm::vec3 color{1.0f};
+  float group = -1.0f;  // the cube's group in the plan it is drawn for (exact: groups < 2^24)
+  float state = static_cast<float>(CubeState::ByGroup);
 };
 static_assert(sizeof(CubeInstance) == 32,
               "the vertex layout in renderer.cpp assumes 32-byte instances");
+
+// The state a cube is drawn in while `lit_group` is lit (nullopt: none), as the shader decides.
+CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group);
 
 // The value scales of the current snapshot: x (sequential), y (diverging on zero), rstd
 // (sequential).
@@ -39,32 +46,31 @@ struct ElementTint {
   uint64_t revision = 0;         // changes whenever anything above changes (the stepper's revision)
 };
 
-// Everything the instances of a frame depend on: the scene rebuilds them when this changes. The
-// stepper's tint counts by its revision, since a different lane or stage can cover as many cubes.
+// Everything the instances depend on: the scene rebuilds them when this changes (not on hover:
+// the lit group is a uniform). The stepper's tint counts by its revision, since a different lane or
+// stage can cover as many cubes.
 struct ColorKey {
   uint64_t result_version = 0;
   LayoutMode layout = LayoutMode::Single;
   ColorBy color_by = ColorBy::Value;
   ColorMap input_map = ColorMap::Viridis;
-  std::optional<int64_t> lit;  // the lit group (single layout) or the hovered element (compare)
   std::optional<uint64_t> tint_revision;
   bool operator==(const ColorKey&) const = default;
 };
-ColorKey colorKey(const AppState& state, std::optional<int64_t> lit, const ElementTint* tint);
+ColorKey colorKey(const AppState& state, const ElementTint* tint);
 
-// Instances of the single layout, sections in order x, mean, rstd, y.
-// `lit_group`: the group whose region is lit (others fade); nullopt lights nothing and fades
-// nothing.
+// Instances of the single layout, sections in order x, mean, rstd, y, each cube tagged with its
+// group. A stepper tint recolours its group's elements in x and y and fixes their state (lit where
+// covered); its group is then the lit one.
 std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayout& layout,
                                           ColorBy color_by, ColorMap input_map,
-                                          std::optional<int64_t> lit_group,
                                           const ElementTint* tint = nullptr);
 
-// Instances of one compare panel: the input only, coloured by value or by `plan`'s groups, with the
-// group of `hovered_flat` lit.
+// Instances of one compare panel: the input only, coloured by value or by `plan`'s groups, tagged
+// with `plan`'s groups.
 std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& layout,
                                            const ReductionPlan& plan, ColorBy color_by,
-                                           ColorMap input_map, std::optional<int64_t> hovered_flat);
+                                           ColorMap input_map);
 
 // The cube a flat instance index of singleInstances() stands for.
 CubeRef cubeOfInstance(const SceneLayout& layout, int64_t instance);

@@ -36,10 +36,12 @@ AppState stateFor(const std::string& norm, const std::string& normalized_shape =
   return s;
 }
 
-int64_t litCount(const std::vector<CubeInstance>& cubes, int64_t first, int64_t count) {
+// How many of cubes [first, first + count) are drawn lit while `lit_group` is lit.
+int64_t litCount(const std::vector<CubeInstance>& cubes, int64_t first, int64_t count,
+                 std::optional<int64_t> lit_group) {
   int64_t n = 0;
   for (int64_t i = first; i < first + count; ++i)
-    n += cubes[static_cast<size_t>(i)].state > 1.5f ? 1 : 0;
+    n += drawnState(cubes[static_cast<size_t>(i)], lit_group) == CubeState::Lit ? 1 : 0;
   return n;
 }
 
@@ -192,25 +194,29 @@ TEST_CASE("lit region: the hovered element's group, in x, y and its statistics")
   // 1 rstd.
   const int64_t g = groupOfCube(snap.plan, {Section::Input, 28});
   CHECK(g == 3);
-  const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis, g);
+  const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis);
   REQUIRE(cubes.size() == 48 + 6 + 6 + 48);
-  CHECK(litCount(cubes, 0, 48) == 8);
-  CHECK(litCount(cubes, 48, 6) == 1);
-  CHECK(cubes[48 + 3].state == 2.0f);
-  CHECK(litCount(cubes, 60, 48) == 8);
-  for (int64_t flat = 24; flat < 32; ++flat) CHECK(cubes[static_cast<size_t>(flat)].state == 2.0f);
+  CHECK(litCount(cubes, 0, 48, g) == 8);
+  CHECK(litCount(cubes, 48, 6, g) == 1);
+  CHECK(drawnState(cubes[48 + 3], g) == CubeState::Lit);
+  CHECK(litCount(cubes, 60, 48, g) == 8);
+  for (int64_t flat = 24; flat < 32; ++flat)
+    CHECK(drawnState(cubes[static_cast<size_t>(flat)], g) == CubeState::Lit);
+  CHECK(drawnState(cubes[0], g) == CubeState::Faded);
   // Nothing lit: nothing fades either.
-  for (const auto& c : singleInstances(snap, l, ColorBy::Groups, ColorMap::Viridis, std::nullopt))
-    CHECK(c.state == 1.0f);
+  for (const auto& c : singleInstances(snap, l, ColorBy::Groups, ColorMap::Viridis))
+    CHECK(drawnState(c, std::nullopt) == CubeState::Normal);
   CHECK(cubeOfInstance(l, 50) == CubeRef{Section::Mean, 2});
   CHECK(cubeOfInstance(l, 60 + 5) == CubeRef{Section::Output, 5});
 
   // "Which cubes share one mean under LayerNorm([H, W])?": the four of one (n, c).
   AppState ln = stateFor("layer", "2,2");
   const auto lcubes = compareInstances(ln.x, makeLayout(ln.x.shape, nullptr), ln.shown->plan,
-                                       ColorBy::Value, ColorMap::Viridis, int64_t{28});
-  CHECK(litCount(lcubes, 0, 48) == 4);
-  for (int64_t flat = 28; flat < 32; ++flat) CHECK(lcubes[static_cast<size_t>(flat)].state == 2.0f);
+                                       ColorBy::Value, ColorMap::Viridis);
+  const int64_t lg = ln.shown->plan.groupOf(28);
+  CHECK(litCount(lcubes, 0, 48, lg) == 4);
+  for (int64_t flat = 28; flat < 32; ++flat)
+    CHECK(drawnState(lcubes[static_cast<size_t>(flat)], lg) == CubeState::Lit);
 }
 
 TEST_CASE("stepper: another lane or stage covering as many cubes still changes the colours") {
@@ -227,14 +233,18 @@ TEST_CASE("stepper: another lane or stage covering as many cubes still changes t
   ElementTint b = a;
   b.covered = {0, 0, 1, 1, 0, 0, 0, 0};
   b.revision = 8;
-  CHECK(colorKey(s, a.group, &a) != colorKey(s, b.group, &b));
-  CHECK(colorKey(s, a.group, &a) == colorKey(s, a.group, &a));
-  CHECK(colorKey(s, a.group, nullptr) != colorKey(s, a.group, &a));
+  CHECK(colorKey(s, &a) != colorKey(s, &b));
+  CHECK(colorKey(s, &a) == colorKey(s, &a));
+  CHECK(colorKey(s, nullptr) != colorKey(s, &a));
+  // Hovering another group needs no new instances: the lit group is the shader's uniform.
+  const ColorKey before = colorKey(s, nullptr);
+  s.pinned = CubeRef{Section::Input, 40};
+  CHECK(colorKey(s, nullptr) == before);
   auto lit = [&](const ElementTint& t) {
     std::set<int64_t> out;
-    const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis, t.group, &t);
+    const auto cubes = singleInstances(snap, l, ColorBy::Value, ColorMap::Viridis, &t);
     for (int64_t i = 0; i < 48; ++i)
-      if (cubes[static_cast<size_t>(i)].state > 1.5f) out.insert(i);
+      if (drawnState(cubes[static_cast<size_t>(i)], t.group) == CubeState::Lit) out.insert(i);
     return out;
   };
   CHECK(lit(a).size() == lit(b).size());
