@@ -124,6 +124,16 @@ void fitCamera(AppState& s, const SceneView& view) {
     for (const glm::vec3& p : {label.from, label.to, (label.from + label.to) * 0.5f})
       points.push_back({p, ndc(w, w, h, std::max(h, top))});
   }
+  // The colour legend covers the view's bottom right: the bottom section stays above it.
+  if (single) {
+    const float legend = 3.0f * ImGui::GetTextLineHeightWithSpacing() +
+                         2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
+    const Box& b = layout.bounds[static_cast<size_t>(Section::Output)];
+    if (!b.empty())
+      for (int i = 0; i < 4; ++i)
+        points.push_back({{(i & 1) ? b.hi.x : b.lo.x, b.lo.y, (i & 2) ? b.hi.z : b.lo.z},
+                          ndc(pad, pad, legend, pad)});
+  }
   if (single)
     for (int k = 0; k < kSectionCount; ++k) {
       const Box& b = layout.bounds[static_cast<size_t>(k)];

@@ -211,14 +211,24 @@ void StepperPanel::draw() {
 }
 
 void StepperPanel::drawControls() {
-  // Two settings per line, each combo sized to its half of the panel.
+  // Two settings per line when each half holds its label and a combo wide enough for "two-pass",
+  // otherwise one per line: nothing is cut off at large font scales.
   const float font = ImGui::GetFontSize();
-  const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
-  ImGui::PushItemWidth(std::max(half - font * 4.2f, font * 4.0f));
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const float half = (avail - style.ItemSpacing.x) * 0.5f;
+  const float label_w = ImGui::CalcTextSize("strategy").x + style.ItemInnerSpacing.x;
+  const float combo =
+      ImGui::CalcTextSize("two-pass").x + ImGui::GetFrameHeight() + 2.0f * style.FramePadding.x;
+  const bool two_per_line = half >= label_w + combo;
+  ImGui::PushItemWidth(two_per_line ? half - label_w : avail - label_w);
+  auto next_column = [&] {
+    if (two_per_line) ImGui::SameLine(half + style.ItemSpacing.x);
+  };
   int strategy = static_cast<int>(options_.strategy);
   if (ImGui::Combo("strategy", &strategy, "two-pass\0welford\0naive\0pairwise\0"))
     setStrategy(kAllStrategies[strategy]);
-  ImGui::SameLine(half + ImGui::GetStyle().ItemSpacing.x);
+  next_column();
   static const int kBlocks[] = {32, 64, 96, 128, 256, 512, 1024};
   char label[16];
   std::snprintf(label, sizeof label, "%d", options_.block_size);
@@ -234,7 +244,7 @@ void StepperPanel::drawControls() {
   if (pairwise) ImGui::BeginDisabled();
   if (ImGui::Combo("vector", &width_index, "1\0002\0004\0")) setVectorWidth(1 << width_index);
   if (pairwise) ImGui::EndDisabled();
-  ImGui::SameLine(half + ImGui::GetStyle().ItemSpacing.x);
+  next_column();
   int shuffle = options_.shuffle == ShuffleKind::Xor ? 1 : 0;
   if (ImGui::Combo("shuffle", &shuffle, "down\0xor\0"))
     setShuffle(shuffle ? ShuffleKind::Xor : ShuffleKind::Down);
@@ -254,8 +264,9 @@ void StepperPanel::drawControls() {
   if (ImGui::Button(">|")) setStage(n - 1);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-1);
-  ImGui::SliderFloat("##speed", &stages_per_second_, 0.25f, 8.0f, "%.2f stages/s",
+  ImGui::SliderFloat("##speed", &stages_per_second_, 0.25f, 8.0f, "%.2f/s",
                      ImGuiSliderFlags_Logarithmic);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("playback speed: stages per second");
 
   const TraceStage& current = trace_.stages[static_cast<size_t>(stage_)];
   int scrub = stage_;
@@ -302,8 +313,8 @@ void StepperPanel::drawControls() {
     ImGui::EndChild();
   else
     ImGui::EndGroup();
-  ImGui::Text("result: mean %.6g  var %.6g  rstd %.6g", static_cast<double>(trace_.mean),
-              static_cast<double>(trace_.var), static_cast<double>(trace_.rstd));
+  ImGui::TextWrapped("result: mean %.6g  var %.6g  rstd %.6g", static_cast<double>(trace_.mean),
+                     static_cast<double>(trace_.var), static_cast<double>(trace_.rstd));
 }
 
 void StepperPanel::drawLanes() {
@@ -408,9 +419,9 @@ void StepperPanel::drawLanes() {
 }
 
 void StepperPanel::drawNumerics() {
-  if (!ImGui::CollapsingHeader("Numerics: every strategy against float64",
-                               ImGuiTreeNodeFlags_DefaultOpen))
-    return;
+  const bool open = ImGui::CollapsingHeader("Numerics vs float64", ImGuiTreeNodeFlags_DefaultOpen);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every variance strategy against float64");
+  if (!open) return;
   refreshOffsetNumerics();
   auto table = [&](const char* id, const StrategyComparison& c) {
     ImGui::TextWrapped("float64: mean %.9g, var %.6g (errors relative to these)", c.ref_mean,
@@ -438,7 +449,8 @@ void StepperPanel::drawNumerics() {
     ImGui::EndTable();
   };
   if (has_numerics_) {
-    ImGui::Text("This group (%zu elements, %d threads):", values_.size(), options_.block_size);
+    ImGui::TextWrapped("This group (%zu elements, %d threads):", values_.size(),
+                       options_.block_size);
     table("##numerics_group", numerics_group_);
   }
   ImGui::Spacing();
