@@ -129,7 +129,8 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
   }
 
   // Axis arrows a gap outside the input block's edges, so they never cross a cube: W under sample
-  // 0, H up its left front edge, C in depth along its left foot, N above all samples at the back
+  // 0, H down its left back edge (from the isometric view the back channels reach furthest left),
+  // C in depth along its left foot, N above all samples at the back
   // (seen from above, it passes behind the cubes, not across them).
   constexpr float gap = 0.9f;
   const auto names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
@@ -148,7 +149,7 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
                              sample0});
   if (r.axis_h >= 0)
     layout.labels.push_back(
-        {labelText(names, r.axis_h, r.h), {left, top_face, front}, {left, -kHalf, front}, sample0});
+        {labelText(names, r.axis_h, r.h), {left, top_face, back}, {left, -kHalf, back}, sample0});
   if (r.axis_c >= 0)
     layout.labels.push_back(
         {labelText(names, r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, sample0});
