@@ -34,8 +34,8 @@ struct BenchFlags {
   bool json = false;
 };
 
-// The headline shapes of NORMS.md: GPT-2 small activations for LayerNorm, a ResNet-stage feature
-// map for the convolution-shaped norms.
+// The headline shapes of docs/NORMS.md: GPT-2 small activations for LayerNorm, a ResNet-stage
+// feature map for the convolution-shaped norms.
 struct BenchShape {
   std::string key, title;
   Shape shape;

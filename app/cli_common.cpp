@@ -38,7 +38,7 @@ void addLayerOptions(CLI::App& cmd, LayerOptions& o) {
       ->capture_default_str();
 }
 
-// The worked example from NORMS.md's companion (3,4,2,2), row-major.
+// The worked example of tests/fixtures/worked-example.json (3,4,2,2), row-major.
 static constexpr float kWorkedExample[48] = {1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0,
                                              2, 2, 0, 0, 2, 0, 1, 1, 1, 0, 0, 2, 2, 1, 1, 0,
                                              3, 1, 2, 2, 3, 0, 0, 2, 2, 3, 1, 2, 3, 3, 2, 1};
@@ -57,7 +57,7 @@ Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed) {
   } else if (init == "constant") {
     for (float& v : t.data) v = 1.0f;
   } else if (init == "large-offset") {
-    // NORMS.md's cancellation demo: mean 100, std 0.01.
+    // docs/NORMS.md's cancellation demo: mean 100, std 0.01.
     std::normal_distribution<float> dist(0.0f, 1.0f);
     for (float& v : t.data) v = 100.0f + 0.01f * dist(rng);
   } else if (init == "worked-example") {

@@ -24,7 +24,7 @@ ImU32 threadColorU32(int thread, int block_size, float alpha = 1.0f) {
   return ImGui::ColorConvertFloat4ToU32(ImVec4(rgb[0], rgb[1], rgb[2], alpha));
 }
 
-constexpr int kLargeOffsetSize = 32768;  // NORMS.md's cancellation demo
+constexpr int kLargeOffsetSize = 32768;  // docs/NORMS.md's cancellation demo
 
 }  // namespace
 

@@ -167,7 +167,7 @@ TEST_CASE("float32 fast path vs float64 reference, every strategy but naive") {
 }
 
 TEST_CASE("naive E[x^2]-E[x]^2 collapses on the large-offset input while the others hold") {
-  // NORMS.md: x = 100 + 0.01 randn over 32768 elements; true var about 1e-4.
+  // docs/NORMS.md: x = 100 + 0.01 randn over 32768 elements; true var about 1e-4.
   Tensor x = randomTensor(Shape{1, 32768}, 42, 100.0f, 0.01f);
   auto c = cfg(NormKind::Layer);
   const double truth = run(x, c, {}, {Precision::Fp64}).var[0];

@@ -255,7 +255,7 @@ TEST_CASE("the trace's final values are the emulator's, whatever is recorded") {
 }
 
 TEST_CASE("large offset: naive sum of squares collapses, Welford and two-pass hold") {
-  // NORMS.md: x = 100 + 0.01 randn over 32768 elements; the true variance is about 1e-4.
+  // docs/NORMS.md: x = 100 + 0.01 randn over 32768 elements; the true variance is about 1e-4.
   const Tensor x = randomTensor(Shape{32768}, 1, 100.0f, 0.01f);
   const StrategyComparison c = compareStrategies(x.data.data(), 32768, true, 1e-5f, 256, 4);
   REQUIRE(c.results.size() == 4);

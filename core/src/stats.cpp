@@ -31,7 +31,7 @@ VarianceStrategy parseVariance(std::string_view name) {
 
 namespace {
 
-// Binary accumulation (NORMS.md): the largest power-of-two main block, the tail added onto its
+// Binary accumulation (docs/NORMS.md): the largest power-of-two main block, the tail added onto its
 // start, then the upper half added onto the lower half until one value is left. `v` is consumed.
 float pairwiseSum(float* v, int64_t n) {
   int64_t main = 1;

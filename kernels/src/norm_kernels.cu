@@ -39,7 +39,7 @@ __device__ __forceinline__ float teamSum(float v, int team, float* shm) {
   return total;
 }
 
-// (count, mean, M2) of a set of values; merged with Chan et al.'s formula (NORMS.md).
+// (count, mean, M2) of a set of values; merged with Chan et al.'s formula (docs/NORMS.md).
 struct Partial {
   float n, mean, m2;
 };

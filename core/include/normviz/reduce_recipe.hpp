@@ -82,7 +82,7 @@ NORMVIZ_HD float sqrtRn(float a) {
 #endif
 }
 
-// rstd = 1 / sqrt(var + eps), NORMS.md.
+// rstd = 1 / sqrt(var + eps), docs/NORMS.md.
 NORMVIZ_HD float rstdOf(float var, float eps) {
   return divRn(1.0f, sqrtRn(addRn(var, eps)));
 }
@@ -111,7 +111,7 @@ struct SquaredDeviationOp {
   NORMVIZ_HD State combine(State a, State b) const { return addRn(a, b); }
 };
 
-// Naive one pass: sum and sum of squares together (cancels when |mean| >> std; NORMS.md).
+// Naive one pass: sum and sum of squares together (cancels when |mean| >> std; docs/NORMS.md).
 struct NaiveState {
   float sum, sumsq;
 };
@@ -239,7 +239,7 @@ NORMVIZ_HD int crossWarpFirstOffset(int warps) {
 }
 
 // ---- 5. Pairwise (binary) accumulation ----------------------------------------------------------
-// NORMS.md: each term is scaled by 1/M first; the M terms are split into a main block of
+// docs/NORMS.md: each term is scaled by 1/M first; the M terms are split into a main block of
 // P = 2^k <= M terms and a tail of M - P; tail term P+i is added onto main term i; then the upper
 // half is repeatedly added onto the lower half (h = P/2, P/4, ..., 1) until one value is left.
 // On B threads: thread t owns main positions t, t+B, t+2B, ... (P >= B) or position t (t < P).

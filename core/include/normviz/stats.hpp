@@ -11,7 +11,7 @@ enum class VarianceStrategy {
   TwoPass,   // mean first, then sum of squared deviations
   Welford,   // one pass, online update (Welford 1962)
   Naive,     // E[x^2] - E[x]^2 in one pass: cancels catastrophically when |mean| >> std
-  Pairwise,  // binary accumulation: x/M, 2^k main block + tail, halving (NORMS.md)
+  Pairwise,  // binary accumulation: x/M, 2^k main block + tail, halving (docs/NORMS.md)
 };
 const char* varianceName(VarianceStrategy s);  // "two-pass", "welford", "naive", "pairwise"
 VarianceStrategy parseVariance(std::string_view name);
