@@ -171,129 +171,119 @@ void printTable(const std::vector<Row>& rows) {
 }
 
 int runBench(const BenchFlags& f) {
-  try {
-    if (f.cpu_repeats < 1 || f.fp64_repeats < 1 || f.gpu_repeats < 1 || f.gpu_warmup < 0)
-      throw NormError("repeat counts must be at least 1 (warm-up at least 0)");
-    std::vector<BenchShape> shapes;
-    const std::vector<BenchShape> all = headlineShapes();
-    for (const std::string& key : splitList(f.shapes)) {
-      auto it =
-          std::find_if(all.begin(), all.end(), [&](const BenchShape& s) { return s.key == key; });
-      if (it == all.end())
-        throw NormError("unknown bench shape '" + key +
-                        "'; expected layer, batch, group, instance");
-      shapes.push_back(*it);
-    }
-
-    const GpuDevice& device = gpuDevice();
-    const bool gpu = device.usable && !f.no_gpu;
-    const std::string gpu_absent =
-        f.no_gpu ? "GPU rows skipped (--no-gpu)" : "GPU rows absent: " + device.reason;
-    const double copy_gbs = gpu ? gpuCopyBandwidthGbs() : 0;
-
-    std::vector<Row> rows;
-    for (const BenchShape& s : shapes) {
-      const ReductionPlan plan = ReductionPlan::make(s.shape, s.config);
-      const Tensor x = makeInput(s.shape, "randn", f.seed);
-      const size_t first = rows.size();
-      // The fp64 reference always runs once: it is what every other row's y is checked against.
-      NormResult reference;
-      ComputeOptions fp64;
-      fp64.precision = Precision::Fp64;
-      Row ref_row = cpuRow(s, x, plan, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference);
-      if (!f.no_cpu) {
-        rows.push_back(ref_row);
-        for (VarianceStrategy v : kAllStrategies) {
-          ComputeOptions o;
-          o.variance = v;
-          rows.push_back(cpuRow(s, x, plan, o, f.cpu_repeats, &reference.y, nullptr));
-        }
-      }
-      if (gpu)
-        for (GpuVariant v : gpuVariantsFor(plan))
-          if (v != GpuVariant::Auto)
-            rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
-      double best = 0;
-      for (size_t i = first; i < rows.size(); ++i)
-        if (best == 0 || rows[i].ms < best) best = rows[i].ms;
-      for (size_t i = first; i < rows.size(); ++i) rows[i].ratio = rows[i].ms / best;
-    }
-
-    if (f.json) {
-      using nlohmann::json;
-      json j;
-      j["cpu_threads"] = std::thread::hardware_concurrency();
-      if (gpu) {
-        j["gpu"] = {{"name", device.name},
-                    {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
-                    {"sm_count", device.sm_count},
-                    {"memory_bytes", device.memory_bytes},
-                    {"l2_bytes", device.l2_bytes},
-                    {"peak_bandwidth_gbs", device.peak_bandwidth_gbs},
-                    {"copy_bandwidth_gbs", copy_gbs}};
-      } else {
-        j["gpu"] = nullptr;
-        j["gpu_absent_reason"] = gpu_absent;
-      }
-      json list = json::array();
-      for (const Row& r : rows) {
-        json row = {{"shape", r.shape_key},
-                    {"title", r.shape_title},
-                    {"device", r.device},
-                    {"path", r.path},
-                    {"ms", r.ms},
-                    {"gbs", r.gbs},
-                    {"ratio_to_best", r.ratio},
-                    {"max_abs_err", r.max_err},
-                    {"repeats", r.repeats}};
-        if (r.device == "gpu") {
-          row["h2d_ms"] = r.h2d_ms;
-          row["d2h_ms"] = r.d2h_ms;
-          row["fraction_of_peak"] = r.fraction_of_peak;
-          row["fraction_of_copy"] = r.fraction_of_copy;
-        }
-        list.push_back(row);
-      }
-      j["rows"] = list;
-      std::printf("%s\n", j.dump(2).c_str());
-      return 0;
-    }
-
-    std::printf(
-        "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-        "fastest row of the shape; max|y-ref| against the fp64 reference\n");
-    std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
-                std::thread::hardware_concurrency());
-    if (gpu)
-      std::printf(
-          "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
-          "kernel times from CUDA events after %d warm-up runs, L2 flushed between "
-          "repeats\n",
-          device.name.c_str(), device.sm_major, device.sm_minor, device.sm_count,
-          static_cast<double>(device.l2_bytes) / (1 << 20), device.peak_bandwidth_gbs, copy_gbs,
-          f.gpu_warmup);
-    else
-      std::printf("%s\n", gpu_absent.c_str());
-    std::printf("\n");
-    printTable(rows);
-    if (gpu) {
-      std::printf("\nhost<->device copies (pageable memory), per shape:\n");
-      std::string last;
-      for (const Row& r : rows)
-        if (r.device == "gpu" && r.shape_key != last) {
-          last = r.shape_key;
-          std::printf("  %-36s x to device %.3f ms, y to host %.3f ms\n", r.shape_title.c_str(),
-                      r.h2d_ms, r.d2h_ms);
-        }
-    }
-    return 0;
-  } catch (const NormError& e) {
-    std::fprintf(stderr, "normviz bench: error: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "normviz bench: error: out of memory\n");
-    return 1;
+  if (f.cpu_repeats < 1 || f.fp64_repeats < 1 || f.gpu_repeats < 1 || f.gpu_warmup < 0)
+    throw NormError("repeat counts must be at least 1 (warm-up at least 0)");
+  std::vector<BenchShape> shapes;
+  const std::vector<BenchShape> all = headlineShapes();
+  for (const std::string& key : splitList(f.shapes)) {
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const BenchShape& s) { return s.key == key; });
+    if (it == all.end())
+      throw NormError("unknown bench shape '" + key + "'; expected layer, batch, group, instance");
+    shapes.push_back(*it);
   }
+
+  const GpuDevice& device = gpuDevice();
+  const bool gpu = device.usable && !f.no_gpu;
+  const std::string gpu_absent =
+      f.no_gpu ? "GPU rows skipped (--no-gpu)" : "GPU rows absent: " + device.reason;
+  const double copy_gbs = gpu ? gpuCopyBandwidthGbs() : 0;
+
+  std::vector<Row> rows;
+  for (const BenchShape& s : shapes) {
+    const ReductionPlan plan = ReductionPlan::make(s.shape, s.config);
+    const Tensor x = makeInput(s.shape, "randn", f.seed);
+    const size_t first = rows.size();
+    // The fp64 reference always runs once: it is what every other row's y is checked against.
+    NormResult reference;
+    ComputeOptions fp64;
+    fp64.precision = Precision::Fp64;
+    Row ref_row = cpuRow(s, x, plan, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference);
+    if (!f.no_cpu) {
+      rows.push_back(ref_row);
+      for (VarianceStrategy v : kAllStrategies) {
+        ComputeOptions o;
+        o.variance = v;
+        rows.push_back(cpuRow(s, x, plan, o, f.cpu_repeats, &reference.y, nullptr));
+      }
+    }
+    if (gpu)
+      for (GpuVariant v : gpuVariantsFor(plan))
+        if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
+    double best = 0;
+    for (size_t i = first; i < rows.size(); ++i)
+      if (best == 0 || rows[i].ms < best) best = rows[i].ms;
+    for (size_t i = first; i < rows.size(); ++i) rows[i].ratio = rows[i].ms / best;
+  }
+
+  if (f.json) {
+    using nlohmann::json;
+    json j;
+    j["cpu_threads"] = std::thread::hardware_concurrency();
+    if (gpu) {
+      j["gpu"] = {{"name", device.name},
+                  {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
+                  {"sm_count", device.sm_count},
+                  {"memory_bytes", device.memory_bytes},
+                  {"l2_bytes", device.l2_bytes},
+                  {"peak_bandwidth_gbs", device.peak_bandwidth_gbs},
+                  {"copy_bandwidth_gbs", copy_gbs}};
+    } else {
+      j["gpu"] = nullptr;
+      j["gpu_absent_reason"] = gpu_absent;
+    }
+    json list = json::array();
+    for (const Row& r : rows) {
+      json row = {{"shape", r.shape_key},
+                  {"title", r.shape_title},
+                  {"device", r.device},
+                  {"path", r.path},
+                  {"ms", r.ms},
+                  {"gbs", r.gbs},
+                  {"ratio_to_best", r.ratio},
+                  {"max_abs_err", r.max_err},
+                  {"repeats", r.repeats}};
+      if (r.device == "gpu") {
+        row["h2d_ms"] = r.h2d_ms;
+        row["d2h_ms"] = r.d2h_ms;
+        row["fraction_of_peak"] = r.fraction_of_peak;
+        row["fraction_of_copy"] = r.fraction_of_copy;
+      }
+      list.push_back(row);
+    }
+    j["rows"] = list;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+
+  std::printf(
+      "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
+      "fastest row of the shape; max|y-ref| against the fp64 reference\n");
+  std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
+              std::thread::hardware_concurrency());
+  if (gpu)
+    std::printf(
+        "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
+        "kernel times from CUDA events after %d warm-up runs, L2 flushed between "
+        "repeats\n",
+        device.name.c_str(), device.sm_major, device.sm_minor, device.sm_count,
+        static_cast<double>(device.l2_bytes) / (1 << 20), device.peak_bandwidth_gbs, copy_gbs,
+        f.gpu_warmup);
+  else
+    std::printf("%s\n", gpu_absent.c_str());
+  std::printf("\n");
+  printTable(rows);
+  if (gpu) {
+    std::printf("\nhost<->device copies (pageable memory), per shape:\n");
+    std::string last;
+    for (const Row& r : rows)
+      if (r.device == "gpu" && r.shape_key != last) {
+        last = r.shape_key;
+        std::printf("  %-36s x to device %.3f ms, y to host %.3f ms\n", r.shape_title.c_str(),
+                    r.h2d_ms, r.d2h_ms);
+      }
+  }
+  return 0;
 }
 
 }  // namespace

@@ -84,57 +84,49 @@ std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& 
 }
 
 int runCompute(const ComputeFlags& f) {
-  try {
-    if (f.out.empty() && !f.json)
-      throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
-    LoadedLayer L = loadLayer(f.layer);
-    ComputeOptions options;
-    options.precision = parsePrecision(f.precision);
-    options.variance = parseVariance(f.variance);
-    NormResult r;
-    if (f.device == "gpu") {
-      const GpuDevice& dev = gpuDevice();
-      GpuOptions g;
-      g.variant = parseGpuVariant(f.gpu_variant);
-      std::string why = dev.reason;
-      bool done = false;
-      if (dev.usable) {
-        try {
-          r = gpuCompute(L.x, L.plan, L.params, g).result;
-          done = true;
-        } catch (const NormError& e) {
-          why = e.what();  // out of memory, a launch failure: the CPU still has the answer
-        }
+  if (f.out.empty() && !f.json)
+    throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
+  LoadedLayer L = loadLayer(f.layer);
+  ComputeOptions options;
+  options.precision = parsePrecision(f.precision);
+  options.variance = parseVariance(f.variance);
+  NormResult r;
+  if (f.device == "gpu") {
+    const GpuDevice& dev = gpuDevice();
+    GpuOptions g;
+    g.variant = parseGpuVariant(f.gpu_variant);
+    std::string why = dev.reason;
+    bool done = false;
+    if (dev.usable) {
+      try {
+        r = gpuCompute(L.x, L.plan, L.params, g).result;
+        done = true;
+      } catch (const NormError& e) {
+        why = e.what();  // out of memory, a launch failure: the CPU still has the answer
       }
-      if (!done) {
-        std::fprintf(stderr, "normviz: GPU unavailable (%s); computing on the CPU instead\n",
-                     why.c_str());
-        r = computeNorm(L.x, L.plan, L.params, options);
-      }
-    } else if (f.device == "cpu") {
+    }
+    if (!done) {
+      std::fprintf(stderr, "normviz: GPU unavailable (%s); computing on the CPU instead\n",
+                   why.c_str());
       r = computeNorm(L.x, L.plan, L.params, options);
-    } else {
-      throw NormError("unknown --device '" + f.device + "'; expected cpu or gpu");
     }
-    std::vector<std::string> files;
-    if (!f.out.empty()) {
-      NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
-      files = writeOutputs(f.out, r, dtype);
-    }
-    if (f.json)
-      std::printf("%s\n", summary(L, r, f, files).dump(2).c_str());
-    else
-      std::printf("%s\n%s\n%s: %.3f ms; wrote %zu files to %s\n", L.plan.pytorchLine().c_str(),
-                  L.plan.describe().c_str(), r.backend.c_str(), r.seconds * 1e3, files.size(),
-                  f.out.c_str());
-    return 0;
-  } catch (const NormError& e) {
-    std::fprintf(stderr, "normviz compute: error: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "normviz compute: error: out of memory\n");
-    return 1;
+  } else if (f.device == "cpu") {
+    r = computeNorm(L.x, L.plan, L.params, options);
+  } else {
+    throw NormError("unknown --device '" + f.device + "'; expected cpu or gpu");
   }
+  std::vector<std::string> files;
+  if (!f.out.empty()) {
+    NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
+    files = writeOutputs(f.out, r, dtype);
+  }
+  if (f.json)
+    std::printf("%s\n", summary(L, r, f, files).dump(2).c_str());
+  else
+    std::printf("%s\n%s\n%s: %.3f ms; wrote %zu files to %s\n", L.plan.pytorchLine().c_str(),
+                L.plan.describe().c_str(), r.backend.c_str(), r.seconds * 1e3, files.size(),
+                f.out.c_str());
+  return 0;
 }
 
 }  // namespace

@@ -128,26 +128,18 @@ void printText(const LoadedLayer& L, const ReductionTrace& t) {
 }
 
 int runTrace(const TraceFlags& f) {
-  try {
-    LoadedLayer L = loadLayer(f.layer);
-    TraceOptions o;
-    o.strategy = parseVariance(f.strategy);
-    o.block_size = f.block_size;
-    o.vector_width = f.vector_width;
-    o.shuffle = parseShuffle(f.shuffle);
-    const ReductionTrace t = traceReduction(L.x, L.plan, f.group, o);
-    if (f.json)
-      std::printf("%s\n", traceJson(L, t).dump().c_str());
-    else
-      printText(L, t);
-    return 0;
-  } catch (const NormError& e) {
-    std::fprintf(stderr, "normviz trace: error: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "normviz trace: error: out of memory\n");
-    return 1;
-  }
+  LoadedLayer L = loadLayer(f.layer);
+  TraceOptions o;
+  o.strategy = parseVariance(f.strategy);
+  o.block_size = f.block_size;
+  o.vector_width = f.vector_width;
+  o.shuffle = parseShuffle(f.shuffle);
+  const ReductionTrace t = traceReduction(L.x, L.plan, f.group, o);
+  if (f.json)
+    std::printf("%s\n", traceJson(L, t).dump().c_str());
+  else
+    printText(L, t);
+  return 0;
 }
 
 }  // namespace
