@@ -132,6 +132,16 @@ def rand_affine(n_shape, seed):
     return w, b
 
 
+def set_affine(module, arrays, shape, seed):
+    """Random float32 weight/bias of `shape` loaded into `module` and recorded as fixtures."""
+    wt, bs = rand_affine(shape, seed)
+    with torch.no_grad():
+        module.weight.copy_(f64(wt))
+        module.bias.copy_(f64(bs))
+    arrays["weight"] = (wt, np.float32)
+    arrays["bias"] = (bs, np.float32)
+
+
 def base_meta(norm, x, module, eps, **kw):
     meta = {"norm": norm, "module": module, "shape": list(x.shape), "eps": eps, "affine": False}
     meta.update(kw)
@@ -157,12 +167,7 @@ def batch_case(w, name, shape, seed, *, momentum=0.1, training=True, affine=True
     m = cls(C, eps=eps, momentum=momentum, affine=affine).double()
     arrays = {}
     if affine:
-        wt, bs = rand_affine((C,), seed + 1)
-        with torch.no_grad():
-            m.weight.copy_(f64(wt))
-            m.bias.copy_(f64(bs))
-        arrays["weight"] = (wt, np.float32)
-        arrays["bias"] = (bs, np.float32)
+        set_affine(m, arrays, (C,), seed + 1)
     if running_in:
         g = torch.Generator().manual_seed(seed + 2)
         rm = (0.2 * torch.randn(C, generator=g)).to(torch.float32)
@@ -202,12 +207,7 @@ def layer_case(w, name, shape, normalized_shape, seed, *, affine=True, eps=1e-5)
     m = torch.nn.LayerNorm(normalized_shape, eps=eps, elementwise_affine=affine).double()
     arrays = {}
     if affine:
-        wt, bs = rand_affine(ns, seed + 1)
-        with torch.no_grad():
-            m.weight.copy_(f64(wt))
-            m.bias.copy_(f64(bs))
-        arrays["weight"] = (wt, np.float32)
-        arrays["bias"] = (bs, np.float32)
+        set_affine(m, arrays, ns, seed + 1)
     dims = list(range(len(shape) - len(ns), len(shape)))
     mean, var = stats_by_hand(x, dims)
     _, t_mean, t_rstd = torch.native_layer_norm(f64(x), ns, None, None, eps)
@@ -227,12 +227,7 @@ def instance_case(w, name, shape, seed, *, affine=False, eps=1e-5):
     m = cls(C, eps=eps, affine=affine).double()
     arrays = {}
     if affine:
-        wt, bs = rand_affine((C,), seed + 1)
-        with torch.no_grad():
-            m.weight.copy_(f64(wt))
-            m.bias.copy_(f64(bs))
-        arrays["weight"] = (wt, np.float32)
-        arrays["bias"] = (bs, np.float32)
+        set_affine(m, arrays, (C,), seed + 1)
     mean, var = stats_by_hand(x, list(range(2, len(shape))))
     with torch.no_grad():
         y = m(f64(x))
@@ -247,12 +242,7 @@ def group_case(w, name, shape, groups, seed, *, affine=True, eps=1e-5):
     m = torch.nn.GroupNorm(groups, C, eps=eps, affine=affine).double()
     arrays = {}
     if affine:
-        wt, bs = rand_affine((C,), seed + 1)
-        with torch.no_grad():
-            m.weight.copy_(f64(wt))
-            m.bias.copy_(f64(bs))
-        arrays["weight"] = (wt, np.float32)
-        arrays["bias"] = (bs, np.float32)
+        set_affine(m, arrays, (C,), seed + 1)
     mean, var = stats_by_hand(x.reshape(N, groups, -1), [2])
     hw = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     _, t_mean, t_rstd = torch.native_group_norm(f64(x), None, None, N, C, hw, groups, eps)
