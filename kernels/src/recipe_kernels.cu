@@ -27,27 +27,29 @@ __device__ __forceinline__ void forEachLoad(const KernelArgs& a, int32_t g, int 
                                             F&& f) {
   const int32_t m = a.layout.group_size;
   const bool vector = a.layout.rows && m % V == 0;
-  for (int32_t base = t * V; base < m; base += block * V) {
+  // 64-bit: for a group of nearly INT32_MAX elements, base + block * V passes INT32_MAX.
+  for (int64_t base = int64_t{t} * V; base < m; base += int64_t{block} * V) {
+    const int32_t j = static_cast<int32_t>(base);  // < m
     if constexpr (V > 1) {
       if (vector) {
         const float* p = a.x + static_cast<int64_t>(g) * m + base;
         if constexpr (V == 4) {
           const float4 q = *reinterpret_cast<const float4*>(p);
-          f(base, q.x);
-          f(base + 1, q.y);
-          f(base + 2, q.z);
-          f(base + 3, q.w);
+          f(j, q.x);
+          f(j + 1, q.y);
+          f(j + 2, q.z);
+          f(j + 3, q.w);
         } else {
           const float2 q = *reinterpret_cast<const float2*>(p);
-          f(base, q.x);
-          f(base + 1, q.y);
+          f(j, q.x);
+          f(j + 1, q.y);
         }
         continue;
       }
     }
 #pragma unroll
     for (int v = 0; v < V; ++v)
-      if (base + v < m) f(base + v, a.x[elementFlat(a.layout, g, base + v)]);
+      if (j + v < m) f(j + v, a.x[elementFlat(a.layout, g, j + v)]);
   }
 }
 
@@ -59,7 +61,7 @@ __device__ __forceinline__ void writeOutputs(const KernelArgs& a, int32_t g, int
   if constexpr (V == 4) {
     if (a.layout.rows && m % 4 == 0 && a.affine.per_element) {
       const int64_t row = static_cast<int64_t>(g) * m;
-      for (int32_t base = t * 4; base < m; base += block * 4) {
+      for (int64_t base = int64_t{t} * 4; base < m; base += int64_t{block} * 4) {
         const float4 q = *reinterpret_cast<const float4*>(a.x + row + base);
         float4 w = make_float4(1.f, 1.f, 1.f, 1.f), b = make_float4(0.f, 0.f, 0.f, 0.f);
         if (a.weight) w = *reinterpret_cast<const float4*>(a.weight + base);
@@ -238,7 +240,7 @@ std::string launchBlockTree(const KernelArgs& a, int block_size, int vector_widt
 std::string launchWarp(const KernelArgs& a, bool welford, int vector_width) {
   if (!validVectorWidth(vector_width)) return "warp kernels: vector width must be 1, 2 or 4";
   const unsigned grid =
-      static_cast<unsigned>((a.layout.groups + kWarpsPerBlock - 1) / kWarpsPerBlock);
+      static_cast<unsigned>((int64_t{a.layout.groups} + kWarpsPerBlock - 1) / kWarpsPerBlock);
   const int block = kWarpsPerBlock * kWarpSize;
   if (welford) {
     switch (vector_width) {
