@@ -92,8 +92,10 @@ __device__ __forceinline__ Partial partialOf(const float* v, int count, bool sub
 // threads read addresses a whole row apart, so loads do not coalesce for LayerNorm rows; for
 // channels-last LayerNorm (one group per pixel) neighbours are adjacent and it coalesces well.
 __global__ void threadPerRowKernel(KernelArgs a) {
-  const int32_t g = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (g >= a.layout.groups) return;
+  // 64-bit: with nearly INT32_MAX groups the last block's thread numbers pass INT32_MAX.
+  const int64_t thread = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (thread >= a.layout.groups) return;
+  const int32_t g = static_cast<int32_t>(thread);
   const int32_t m = a.layout.group_size;
   float mean = 0.f;
   if (a.subtract_mean) {
@@ -117,7 +119,7 @@ __global__ void threadPerRowKernel(KernelArgs a) {
 
 std::string launchThreadPerRow(const KernelArgs& a) {
   const int block = 128;
-  const int grid = (a.layout.groups + block - 1) / block;
+  const auto grid = static_cast<unsigned>((int64_t{a.layout.groups} + block - 1) / block);
   threadPerRowKernel<<<grid, block>>>(a);
   return lastError("thread-per-row");
 }
@@ -244,17 +246,19 @@ __global__ void splitPartialKernel(KernelArgs a, int32_t chunks, float* partials
   const int32_t g = static_cast<int32_t>(blockIdx.x) / chunks;
   const int32_t c = static_cast<int32_t>(blockIdx.x) % chunks;
   const int32_t m = a.layout.group_size;
-  const int32_t j0 = c * kSplitChunk, j1 = min(m, j0 + kSplitChunk);
+  // 64-bit: for a group of nearly INT32_MAX elements, j0 + kSplitChunk and j + step pass INT32_MAX.
+  const int64_t j0 = int64_t{c} * kSplitChunk, j1 = min(int64_t{m}, j0 + kSplitChunk);
   Partial p{0.f, 0.f, 0.f};
   if (splitVectorizable(a.layout)) {
-    for (int32_t j = j0 + 4 * static_cast<int32_t>(threadIdx.x); j < j1; j += 4 * blockDim.x) {
-      const float4 q = *reinterpret_cast<const float4*>(a.x + elementFlat(a.layout, g, j));
+    for (int64_t j = j0 + 4 * int64_t{threadIdx.x}; j < j1; j += 4 * blockDim.x) {
+      const float4 q =
+          *reinterpret_cast<const float4*>(a.x + elementFlat(a.layout, g, static_cast<int32_t>(j)));
       const float v[4] = {q.x, q.y, q.z, q.w};
       p = mergePartial(p, partialOf(v, 4, a.subtract_mean));
     }
   } else {
-    for (int32_t j = j0 + static_cast<int32_t>(threadIdx.x); j < j1; j += blockDim.x) {
-      const float v = a.x[elementFlat(a.layout, g, j)];
+    for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+      const float v = a.x[elementFlat(a.layout, g, static_cast<int32_t>(j))];
       p = mergePartial(p, partialOf(&v, 1, a.subtract_mean));
     }
   }
@@ -267,9 +271,10 @@ __global__ void splitPartialKernel(KernelArgs a, int32_t chunks, float* partials
     p = lane < warps ? warp_partials[lane] : Partial{0.f, 0.f, 0.f};
     p = warpMerge(p);
     if (lane == 0) {
-      partials[3 * blockIdx.x + 0] = p.n;
-      partials[3 * blockIdx.x + 1] = p.mean;
-      partials[3 * blockIdx.x + 2] = p.m2;
+      float* out = partials + 3 * int64_t{blockIdx.x};  // 3 * blockIdx.x can pass 2^32
+      out[0] = p.n;
+      out[1] = p.mean;
+      out[2] = p.m2;
     }
   }
 }
@@ -298,9 +303,11 @@ __global__ void splitApplyKernel(KernelArgs a, int32_t chunks, const float* part
   }
   __syncthreads();
   const float mean = s_mean, rstd = s_rstd;
-  const int32_t j0 = c * kSplitChunk, j1 = min(a.layout.group_size, j0 + kSplitChunk);
+  const int64_t j0 = int64_t{c} * kSplitChunk,
+                j1 = min(int64_t{a.layout.group_size}, j0 + kSplitChunk);
   if (splitVectorizable(a.layout)) {
-    for (int32_t j = j0 + 4 * static_cast<int32_t>(threadIdx.x); j < j1; j += 4 * blockDim.x) {
+    for (int64_t jj = j0 + 4 * int64_t{threadIdx.x}; jj < j1; jj += 4 * blockDim.x) {
+      const int32_t j = static_cast<int32_t>(jj);
       const int32_t f = elementFlat(a.layout, g, j);
       const float4 q = *reinterpret_cast<const float4*>(a.x + f);
       *reinterpret_cast<float4*>(a.y + f) = make_float4(
@@ -309,7 +316,8 @@ __global__ void splitApplyKernel(KernelArgs a, int32_t chunks, const float* part
           normalizedOut(a, q.w, mean, rstd, f + 3, j + 3));
     }
   } else {
-    for (int32_t j = j0 + static_cast<int32_t>(threadIdx.x); j < j1; j += blockDim.x) {
+    for (int64_t jj = j0 + threadIdx.x; jj < j1; jj += blockDim.x) {
+      const int32_t j = static_cast<int32_t>(jj);
       const int32_t f = elementFlat(a.layout, g, j);
       a.y[f] = normalizedOut(a, a.x[f], mean, rstd, f, j);
     }
@@ -339,9 +347,10 @@ std::string launchSplitReduce(const KernelArgs& a, float* partials) {
 // the affine map's index, since BatchNorm's groups are its affine channels.
 __global__ void evalRunningKernel(KernelArgs a, const float* running_mean, const float* running_var,
                                   int32_t numel) {
-  const int32_t stride = static_cast<int32_t>(gridDim.x * blockDim.x);
-  for (int32_t f = static_cast<int32_t>(blockIdx.x * blockDim.x + threadIdx.x); f < numel;
-       f += stride) {
+  // 64-bit: f + stride passes INT32_MAX when numel is within one grid's stride of it.
+  const int64_t stride = int64_t{gridDim.x} * blockDim.x;
+  for (int64_t ff = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; ff < numel; ff += stride) {
+    const int32_t f = static_cast<int32_t>(ff);
     const int32_t ch = (f / a.affine.inner) % a.affine.count;
     const float rstd = rstdOf(running_var[ch], a.eps);
     a.y[f] = normalizedOut(a, a.x[f], running_mean[ch], rstd, f, 0);
@@ -357,7 +366,7 @@ std::string launchEvalRunning(const KernelArgs& a, const float* running_mean,
                               const float* running_var) {
   const int32_t numel = a.layout.groups * a.layout.group_size;
   const int block = 256;
-  const int grid = std::min<int32_t>((numel + block - 1) / block, 65536);
+  const int grid = static_cast<int>(std::min<int64_t>((int64_t{numel} + block - 1) / block, 65536));
   evalRunningKernel<<<grid, block>>>(a, running_mean, running_var, numel);
   return lastError("eval (running statistics)");
 }
