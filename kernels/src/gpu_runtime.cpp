@@ -152,7 +152,11 @@ class EventPair {
  public:
   EventPair() {
     check(cudaEventCreate(&start_), "creating a CUDA event");
-    check(cudaEventCreate(&stop_), "creating a CUDA event");
+    // A throwing constructor runs no destructor: the first event must not leak.
+    if (const cudaError_t e = cudaEventCreate(&stop_); e != cudaSuccess) {
+      cudaEventDestroy(start_);
+      check(e, "creating a CUDA event");
+    }
   }
   EventPair(const EventPair&) = delete;
   EventPair& operator=(const EventPair&) = delete;
