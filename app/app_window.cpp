@@ -379,8 +379,11 @@ void drawFrame(App& app) {
       gl::Viewport(x, y, w, h);
       gl::Scissor(x, y, w, h);
       const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
+      // Value colours recede strongly so the lit region stands out; in "all groups" mode the other
+      // groups keep enough of their colour that the whole partition stays readable.
+      const bool by_group = s.color_by == ColorBy::Groups;
       app.renderer.draw(v.view_proj, first, app.cache.per_panel, litGroupOf(app, v), bg,
-                        outlineOf(s.theme));
+                        outlineOf(s.theme), by_group ? 0.8f : 0.86f, by_group ? 0.0f : 0.7f);
     }
     gl::Disable(GL_SCISSOR_TEST);
     gl::Viewport(0, 0, fb_w, fb_h);

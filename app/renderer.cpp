@@ -80,6 +80,7 @@ std::string CubeRenderer::init() {
   loc_background_ = gl::GetUniformLocation(program_, "u_background");
   loc_outline_ = gl::GetUniformLocation(program_, "u_outline");
   loc_fade_ = gl::GetUniformLocation(program_, "u_fade");
+  loc_desaturate_ = gl::GetUniformLocation(program_, "u_desaturate");
   loc_lit_group_ = gl::GetUniformLocation(program_, "u_lit_group");
 
   gl::GenVertexArrays(1, &vao_);
@@ -116,15 +117,16 @@ void CubeRenderer::upload(const std::vector<CubeInstance>& instances) {
 }
 
 void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count,
-                        std::optional<int64_t> lit_group, glm::vec3 background,
-                        glm::vec3 outline) const {
+                        std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline,
+                        float fade, float desaturate) const {
   if (count <= 0 || program_ == 0) return;
   gl::UseProgram(program_);
   gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
   gl::Uniform1f(loc_cube_size_, SceneLayout::kCube);
   gl::Uniform3f(loc_background_, background.r, background.g, background.b);
   gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
-  gl::Uniform1f(loc_fade_, 0.86f);
+  gl::Uniform1f(loc_fade_, fade);
+  gl::Uniform1f(loc_desaturate_, desaturate);
   gl::Uniform1f(loc_lit_group_, lit_group ? static_cast<float>(*lit_group) : -1.0f);
   gl::BindVertexArray(vao_);
   // GL 3.3 has no base-instance draw: point the instance attributes at `first` instead.

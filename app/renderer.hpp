@@ -25,14 +25,16 @@ class CubeRenderer {
   void upload(const std::vector<CubeInstance>& instances);
   // Draws instances [first, first + count) in the current viewport with one instanced call,
   // lighting the ByGroup cubes of `lit_group` and fading the others (none: all drawn normally).
+  // Faded cubes lose `desaturate` of their colour to grey, then `fade` of it to the background.
   void draw(const glm::mat4& view_proj, int64_t first, int64_t count,
-            std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline) const;
+            std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline, float fade,
+            float desaturate) const;
 
  private:
   unsigned program_ = 0, vao_ = 0, mesh_ = 0, instances_ = 0;
   int64_t capacity_ = 0;
   int loc_view_proj_ = -1, loc_cube_size_ = -1, loc_background_ = -1, loc_outline_ = -1,
-      loc_fade_ = -1, loc_lit_group_ = -1;
+      loc_fade_ = -1, loc_desaturate_ = -1, loc_lit_group_ = -1;
 };
 
 // A colour + depth render target of a fixed size, read back as RGBA rows top to bottom.

@@ -9,6 +9,7 @@ flat in float v_state;
 uniform vec3 u_background;  // faded cubes blend toward it, so they recede on dark and light themes
 uniform vec3 u_outline;     // edge colour of lit cubes: contrasts with the background
 uniform float u_fade;       // 0 = no fading, 1 = faded cubes vanish
+uniform float u_desaturate; // how much of a faded cube's colour turns grey first
 
 out vec4 frag_color;
 
@@ -26,7 +27,7 @@ void main() {
 
   if (v_state < 0.5) {
     float grey = dot(color, vec3(0.299, 0.587, 0.114));
-    color = mix(mix(color, vec3(grey), 0.7), u_background, u_fade);
+    color = mix(mix(color, vec3(grey), u_desaturate), u_background, u_fade);
   } else if (v_state > 1.5) {
     // A thick outline in the theme's contrast colour: a lit cube at a colour map's dark end is
     // still unmistakable on the dark background.
