@@ -15,7 +15,7 @@ if(TARGET normviz_gui AND NORMVIZ_XVFB_RUN)
   normviz_add_test(test_trace_screenshot SOURCES test_trace_screenshot.cpp
                    LIBS nlohmann_json::nlohmann_json PkgConfig::STB)
   add_dependencies(test_trace_screenshot normviz)
-  target_include_directories(test_trace_screenshot PRIVATE ${PROJECT_SOURCE_DIR}/app)
+  target_include_directories(test_trace_screenshot PRIVATE ${PROJECT_SOURCE_DIR}/app/gui/panels)
   set(_shots ${CMAKE_CURRENT_BINARY_DIR}/stepper-screenshots)
   file(MAKE_DIRECTORY ${_shots})
   target_compile_definitions(test_trace_screenshot PRIVATE

@@ -2,18 +2,13 @@
 // (which thread loads each element, which ones the selected lane covers) into cube colours.
 #include <imgui.h>
 
-#include "app_compute.hpp"
-#include "panels.hpp"
-
-#if defined(NORMVIZ_HAVE_STEPPER)
 #include <memory>
 
+#include "app_compute.hpp"
+#include "panels.hpp"
 #include "stepper_panel.hpp"
-#endif
 
 namespace normviz {
-
-#if defined(NORMVIZ_HAVE_STEPPER)
 
 namespace {
 
@@ -85,22 +80,5 @@ std::optional<ElementTint> stepperTint(AppState& state) {
   if (hl.selected_lane >= 0) tint.covered = hl.covered;
   return tint;
 }
-
-#else
-
-std::string configureStepper(AppState&) {
-  return "--stepper: this build has no kernel stepper (the trace emulator was not compiled in)";
-}
-bool stepperAnimating() {
-  return false;
-}
-void drawStepperTab(AppState&) {
-  ImGui::TextWrapped("This build has no kernel stepper: the trace emulator was not compiled in.");
-}
-std::optional<ElementTint> stepperTint(AppState&) {
-  return std::nullopt;
-}
-
-#endif
 
 }  // namespace normviz
