@@ -47,8 +47,8 @@ int64_t litCount(const std::vector<CubeInstance>& cubes, int64_t first, int64_t 
 
 }  // namespace
 
-TEST_CASE("layout: W across, H up, C in depth, samples side by side, no two cubes overlap") {
-  const SceneLayout l = makeLayout(Shape{3, 4, 2, 2}, nullptr);
+TEST_CASE("layout, compact blocks: W across, H down, C in depth, no two cubes overlap") {
+  const SceneLayout l = makeLayout(Shape{3, 4, 2, 2}, nullptr, LayoutOptions{0.0f});
   REQUIRE(l.element_pos.size() == 48);
   const float p = SceneLayout::kPitch;
   // Flat index of (n, c, h, w) = ((n*4 + c)*2 + h)*2 + w.
@@ -58,7 +58,7 @@ TEST_CASE("layout: W across, H up, C in depth, samples side by side, no two cube
   CHECK(at(0, 0, 0, 1).x - at(0, 0, 0, 0).x == doctest::Approx(p));
   CHECK(at(0, 0, 0, 0).y - at(0, 0, 1, 0).y == doctest::Approx(p));  // h = 0 on top
   CHECK(at(0, 0, 0, 0).z - at(0, 1, 0, 0).z == doctest::Approx(p));  // c grows into the depth
-  CHECK(at(1, 0, 0, 0).x - at(0, 0, 0, 1).x > p);                    // a gap between samples
+  CHECK(glm::length(at(1, 0, 0, 0) - at(0, 0, 0, 0)) > 2.0f * p);   // samples apart
   std::set<std::tuple<float, float, float>> seen;
   for (const auto& v : l.element_pos) seen.insert({v.x, v.y, v.z});
   CHECK(seen.size() == 48);
@@ -67,41 +67,88 @@ TEST_CASE("layout: W across, H up, C in depth, samples side by side, no two cube
   CHECK(l.labels.size() == 4);  // N, C, H, W arrows
 }
 
-TEST_CASE("layout: rank 3 is B slabs of T x C, rank 2 one matrix") {
-  const SceneLayout l3 = makeLayout(Shape{2, 3, 5}, nullptr);
-  for (const auto& v : l3.element_pos) CHECK(v.z == 0.0f);
-  CHECK(l3.element_pos[1].x - l3.element_pos[0].x ==
-        doctest::Approx(SceneLayout::kPitch));  // C across
-  CHECK(l3.element_pos[0].y - l3.element_pos[5].y ==
-        doctest::Approx(SceneLayout::kPitch));        // T down the slab
-  CHECK(l3.element_pos[15].x > l3.element_pos[4].x);  // second batch to the right
-  const SceneLayout l2 = makeLayout(Shape{4, 6}, nullptr);
-  CHECK(l2.element_pos[6].y < l2.element_pos[0].y);
-  CHECK(l2.labels.size() == 2);
+TEST_CASE("layout, plates (the default): every (n, c) a flat plate, plates and samples apart") {
+  const Shape shape{4, 6, 5, 5};
+  const SceneLayout l = makeLayout(shape, nullptr);
+  const float p = SceneLayout::kPitch;
+  auto at = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+    return l.element_pos[static_cast<size_t>(((n * 6 + c) * 5 + h) * 5 + w)];
+  };
+  for (const auto& v : l.element_pos) CHECK(v.z == 0.0f);  // nothing stands in front of anything
+  CHECK(at(0, 0, 0, 1).x - at(0, 0, 0, 0).x == doctest::Approx(p));
+  CHECK(at(0, 0, 0, 0).y - at(0, 0, 1, 0).y == doctest::Approx(p));
+  // Plates never overlap: each plate's box is disjoint from every other's, with a gap.
+  std::vector<Box> plates;
+  for (int64_t n = 0; n < 4; ++n)
+    for (int64_t c = 0; c < 6; ++c) plates.push_back({at(n, c, 4, 0), at(n, c, 0, 4)});
+  for (size_t i = 0; i < plates.size(); ++i)
+    for (size_t j = i + 1; j < plates.size(); ++j) {
+      const bool apart = plates[i].hi.x + p < plates[j].lo.x || plates[j].hi.x + p < plates[i].lo.x ||
+                         plates[i].hi.y + p < plates[j].lo.y || plates[j].hi.y + p < plates[i].lo.y;
+      CHECK(apart);
+    }
+  // Every sample arranges its channels the same way (BatchNorm's groups line up).
+  for (int64_t c = 0; c < 6; ++c)
+    for (int64_t n = 1; n < 4; ++n) {
+      const glm::vec3 d0 = at(0, c, 0, 0) - at(0, 0, 0, 0), dn = at(n, c, 0, 0) - at(n, 0, 0, 0);
+      CHECK(glm::length(d0 - dn) < 1e-4f);
+    }
+  CHECK(l.tags.size() == 4);  // n=0..3 under the samples
 }
 
-TEST_CASE("layout: statistics sit at their groups' centroids, aligned with the kept axes") {
+TEST_CASE("layout: long rows fold into tiles; rank 3 is tokens as plates, rank 2 a matrix") {
+  const LayoutRoles roles = layoutRoles(Shape{8, 1024, 768});
+  CHECK(roles.folded_axis == 2);
+  CHECK(roles.w == 32);
+  CHECK(roles.h == 24);  // "a row of 768 becomes a 24 x 32 tile"
+  const SceneLayout l = makeLayout(Shape{2, 6, 256}, nullptr);
+  const float p = SceneLayout::kPitch;
+  // Element 16 of a token starts the tile's second row.
+  CHECK(l.element_pos[16].y == doctest::Approx(l.element_pos[0].y - p));
+  CHECK(l.element_pos[16].x == doctest::Approx(l.element_pos[0].x));
+  bool labelled = false;
+  for (const AxisLabel& label : l.labels) labelled = labelled || label.text.find("16×16") != std::string::npos;
+  CHECK(labelled);
+  const LayoutRoles short_rows = layoutRoles(Shape{2, 3, 5});
+  CHECK(short_rows.folded_axis == -1);
+  CHECK(short_rows.rows_only);
+  const SceneLayout l2 = makeLayout(Shape{4, 6}, nullptr);
+  CHECK(l2.element_pos[6].y < l2.element_pos[0].y);  // the next row is lower
+  CHECK(l2.element_pos[6].x == doctest::Approx(l2.element_pos[0].x));
+  const SceneLayout b2 = makeLayout(Shape{4, 6}, nullptr, LayoutOptions{0.0f});
+  for (const auto& v : b2.element_pos) CHECK(v.z == 0.0f);  // a matrix stays flat when compact
+}
+
+TEST_CASE("layout: statistics sit at their groups' centroids in a column right of x") {
   const Shape shape{3, 4, 2, 2};
   NormConfig group;  // GroupNorm(2): (N, G)
   const ReductionPlan gp = ReductionPlan::make(shape, group);
-  const SceneLayout gl = makeLayout(shape, &gp);
-  REQUIRE(gl.group_pos.size() == 6);
-  const float p = SceneLayout::kPitch;
-  // Group (n=1, g=1) holds channels 2 and 3 of sample 1: centred on them in x and in depth.
-  const glm::vec3 g11 = gl.group_pos[3];
-  CHECK(g11.x == doctest::Approx((gl.element_pos[16].x + gl.element_pos[17].x) / 2));
-  CHECK(g11.z == doctest::Approx(-2.5f * p));
-  // Sections stack downward without overlapping.
-  CHECK(gl.bounds[1].hi.y < gl.bounds[0].lo.y);
-  CHECK(gl.bounds[2].hi.y < gl.bounds[1].lo.y);
-  CHECK(gl.bounds[3].hi.y < gl.bounds[2].lo.y);
-
+  for (float explode : {0.0f, 1.0f}) {
+    const SceneLayout gl = makeLayout(shape, &gp, LayoutOptions{explode});
+    REQUIRE(gl.group_pos.size() == 6);
+    // Group (n=1, g=1) holds channels 2 and 3 of sample 1: its centroid.
+    glm::vec3 sum(0.0f);
+    for (int64_t flat = 24; flat < 32; ++flat) sum += gl.element_pos[static_cast<size_t>(flat)];
+    const glm::vec3 g11 = gl.group_pos[3];
+    CHECK(glm::length(g11 - sum / 8.0f) < 1e-4f);
+    // mean, rstd and y stack top to bottom right of x, without overlapping.
+    const auto& b = gl.bounds;
+    CHECK(b[1].lo.x > b[0].hi.x);
+    CHECK(b[2].hi.y < b[1].lo.y);
+    CHECK(b[3].hi.y < b[2].lo.y);
+    CHECK(b[3].lo.x > b[0].hi.x);
+    // A statistic cube is its centroid scaled into the section: same arrangement as x.
+    const float sc = gl.scale[static_cast<size_t>(Section::Mean)];
+    const glm::vec3 d = gl.position({Section::Mean, 3}) - gl.position({Section::Mean, 0});
+    CHECK(glm::length(d - sc * (gl.group_pos[3] - gl.group_pos[0])) < 1e-4f);
+  }
   NormConfig batch;
   batch.kind = NormKind::Batch;
   const ReductionPlan bp = ReductionPlan::make(shape, batch);
-  const SceneLayout bl = makeLayout(shape, &bp);
+  const SceneLayout bl = makeLayout(shape, &bp, LayoutOptions{0.0f});
   REQUIRE(bl.group_pos.size() == 4);
-  for (int c = 0; c < 4; ++c) {  // BatchNorm's (C): one row along the depth axis
+  const float p = SceneLayout::kPitch;
+  for (int c = 0; c < 4; ++c) {  // BatchNorm's (C), compact: one row along the depth axis
     CHECK(bl.group_pos[static_cast<size_t>(c)].x == doctest::Approx(bl.group_pos[0].x));
     CHECK(bl.group_pos[static_cast<size_t>(c)].y == doctest::Approx(bl.group_pos[0].y));
     CHECK(bl.group_pos[static_cast<size_t>(c)].z == doctest::Approx(-static_cast<float>(c) * p));
@@ -111,7 +158,7 @@ TEST_CASE("layout: statistics sit at their groups' centroids, aligned with the k
 TEST_CASE("picking: a ray from the front hits the front cube it passes through, or nothing") {
   const Shape shape{3, 4, 2, 2};
   const ReductionPlan plan = ReductionPlan::make(shape, NormConfig{});
-  const SceneLayout l = makeLayout(shape, &plan);
+  const SceneLayout l = makeLayout(shape, &plan, LayoutOptions{0.0f});
   for (int64_t flat = 0; flat < 48; ++flat) {
     const glm::vec3 c = l.position({Section::Output, flat});
     const auto hit = pickCube(l, c + glm::vec3(0.0f, 0.0f, 100.0f), glm::vec3(0.0f, 0.0f, -1.0f));

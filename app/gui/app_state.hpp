@@ -19,6 +19,9 @@
 namespace normviz {
 
 enum class LayoutMode { Single, Compare };
+// Cubes: the 3D scene. Sheet: every element one cell of a 2D image (rows n, c, ...; columns the
+// trailing axes), for tensors past the cube limit and for people who think in 2D.
+enum class DisplayMode { Cubes, Sheet };
 enum class ColorBy { Value, Groups };
 enum class Theme { Dark, Light };
 enum class Backend { CpuFp32, CpuFp64, Gpu };
@@ -26,8 +29,10 @@ enum class AffineInit { OnesZeros, Random, Edited };
 
 const char* backendLabel(Backend b);  // "CPU float32", "CPU float64 reference", "GPU (CUDA)"
 
-// The most cubes the view draws; larger inputs are refused with a message before anything changes.
+// The most cubes the 3D view draws; larger inputs open in the sheet view.
 inline constexpr int64_t kMaxDisplayedElements = int64_t{1} << 18;  // 262,144
+// The most elements the app opens at all (both headline shapes fit: 6.4M and 6.3M).
+inline constexpr int64_t kMaxSheetElements = int64_t{1} << 24;  // 16,777,216
 
 // One backend's run of the current configuration.
 struct BackendRun {
@@ -85,6 +90,9 @@ struct AppState {
 
   // ---- View.
   LayoutMode layout = LayoutMode::Single;
+  DisplayMode display = DisplayMode::Cubes;  // switched to Sheet by itself past the cube limit
+  float explode = 1.0f;                      // 0 compact blocks .. 1 separate plates
+  float view_aspect = 1.4f;  // the 3D view's width / height (0.1 steps): the plates' grid follows
   ColorBy color_by = ColorBy::Value;
   ColorMap input_map = ColorMap::Viridis;
   Theme theme = Theme::Dark;

@@ -79,6 +79,7 @@ void buildFont(float scale) {
 struct SceneCache {
   uint64_t result_version = ~uint64_t{0};
   LayoutMode layout_mode = LayoutMode::Single;
+  float explode = -1.0f, aspect = -1.0f;
   std::optional<ColorKey> key;       // what the instances were built for
   std::optional<int64_t> lit_group;  // the single layout's lit group, this frame
   SceneLayout layout;
@@ -106,7 +107,8 @@ struct App {
 void fitCamera(AppState& s, const SceneView& view) {
   const Snapshot& snap = *s.shown;
   const bool single = s.layout == LayoutMode::Single;
-  const SceneLayout layout = makeLayout(snap.x.shape, single ? &snap.plan : nullptr);
+  const SceneLayout layout =
+      makeLayout(snap.x.shape, single ? &snap.plan : nullptr, layoutOptions(s));
   const float line = ImGui::GetTextLineHeight(), pad = 0.5f * line;
   // Pixels to keep free on the left, right, below and above a point, as NDC units.
   auto ndc = [&](float left, float right, float below, float above) {
@@ -118,31 +120,49 @@ void fitCamera(AppState& s, const SceneView& view) {
   std::vector<FramePoint> points;
   for (const glm::vec3& p : layout.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
   // An arrow's name sits beside it, on whichever side faces away from the block.
+  float headers = 0.0f;
   for (const AxisLabel& label : layout.labels) {
     const ImVec2 size = ImGui::CalcTextSize(label.text.c_str());
     const float w = size.x + pad, h = size.y + pad;
+    if (label.header) {
+      // Headers stack above the section: each takes an arrow and a line of text.
+      ++headers;
+      for (const glm::vec3& p : {label.from, label.to})
+        points.push_back(
+            {p, ndc(pad, w, pad, headers * (line + 10.0f * s.font_scale) + std::max(line, top))});
+      continue;
+    }
     for (const glm::vec3& p : {label.from, label.to, (label.from + label.to) * 0.5f})
       points.push_back({p, ndc(w, w, h, std::max(h, top))});
   }
-  // The colour legend covers the view's bottom right: the bottom section stays above it.
-  if (single) {
-    const float legend = 3.0f * ImGui::GetTextLineHeightWithSpacing() +
+  for (const SampleTag& tag : layout.tags) points.push_back({tag.anchor, ndc(pad, pad, line + pad, pad)});
+  // The colour legend covers the view's bottom right: the bottom sections stay above it (in the
+  // compare layout the bottom panels' cubes, one legend line high).
+  {
+    const float lines = single ? 3.0f : 2.0f;
+    const float legend = lines * ImGui::GetTextLineHeightWithSpacing() +
                          2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
-    const Box& b = layout.bounds[static_cast<size_t>(Section::Output)];
-    if (!b.empty())
-      for (int i = 0; i < 4; ++i)
-        points.push_back({{(i & 1) ? b.hi.x : b.lo.x, b.lo.y, (i & 2) ? b.hi.z : b.lo.z},
-                          ndc(pad, pad, legend, pad)});
+    for (Section section : {Section::Input, Section::Output, Section::Rstd}) {
+      if (single && section == Section::Input) continue;
+      if (!single && section != Section::Input) continue;
+      const Box& b = layout.bounds[static_cast<size_t>(section)];
+      if (!b.empty())
+        for (int i = 0; i < 4; ++i)
+          points.push_back({{(i & 1) ? b.hi.x : b.lo.x, b.lo.y, (i & 2) ? b.hi.z : b.lo.z},
+                            ndc(pad, pad, legend, pad)});
+    }
   }
+  // Each section's title sits above its top left corner.
   if (single)
     for (int k = 0; k < kSectionCount; ++k) {
       const Box& b = layout.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
-      const float w = ImGui::CalcTextSize(sectionTitle(snap, static_cast<Section>(k)).c_str()).x;
-      points.push_back({glm::vec3(b.hi.x, (b.lo.y + b.hi.y) * 0.5f, b.hi.z),
-                        ndc(pad, w + kTitleGap * s.font_scale + pad, line, line)});
+      const auto section = static_cast<Section>(k);
+      const float w = ImGui::CalcTextSize(sectionTitle(snap, section).c_str()).x;
+      points.push_back({glm::vec3(b.lo.x, b.hi.y, b.hi.z),
+                        ndc(pad, w + pad, pad, 2.0f * line + pad)});
     }
-  s.camera.frame(points, view.size.x / std::max(view.size.y, 1.0f), s.preset);
+  s.camera.frame(points, view.size.x / std::max(view.size.y, 1.0f), s.preset, s.explode);
 }
 
 std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
@@ -187,10 +207,14 @@ void rebuildScene(App& app) {
   SceneCache& c = app.cache;
   if (!s.shown) return;
   const Snapshot& snap = *s.shown;
-  if (c.result_version != s.result_version || c.layout_mode != s.layout) {
-    c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr);
+  if (c.result_version != s.result_version || c.layout_mode != s.layout ||
+      c.explode != s.explode || c.aspect != s.view_aspect) {
+    c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr,
+                          layoutOptions(s));
     c.result_version = s.result_version;
     c.layout_mode = s.layout;
+    c.explode = s.explode;
+    c.aspect = s.view_aspect;
   }
   std::optional<ElementTint> tint = s.layout == LayoutMode::Single ? stepperTint(s) : std::nullopt;
   const auto active = s.active();
@@ -339,6 +363,10 @@ void drawFrame(App& app) {
     drawStatsPanel(s, app.display.x - panels.right_width, panels.right_width, app.display.y);
   }
   app.views = sceneViews(s, app.display);
+  {
+    const glm::vec2 size = app.views.front().size;
+    s.view_aspect = std::round(10.0f * size.x / std::max(size.y, 1.0f)) / 10.0f;
+  }
   // A resized viewport (window, panels, font scale) refits the camera unless the user moved it.
   if (app.views.front().size != app.fitted_size && s.camera == app.fitted_camera) s.reframe = true;
   if (s.reframe && s.shown) {
@@ -368,7 +396,8 @@ void drawFrame(App& app) {
   const glm::vec3 bg = backgroundOf(s.theme);
   gl::Viewport(0, 0, fb_w, fb_h);
   gl::ClearColor(bg.r, bg.g, bg.b, 1.0f);
-  gl::Clear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+  gl::ClearStencil(0);
+  gl::Clear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT | GL_STENCIL_BUFFER_BIT);
   if (s.shown) {
     gl::Enable(GL_SCISSOR_TEST);
     for (const auto& v : app.views) {
@@ -379,11 +408,11 @@ void drawFrame(App& app) {
       gl::Viewport(x, y, w, h);
       gl::Scissor(x, y, w, h);
       const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
-      // Value colours recede strongly so the lit region stands out; in "all groups" mode the other
-      // groups keep enough of their colour that the whole partition stays readable.
+      // Unlit cubes are faint grey ghosts so the lit region stands out; in "all groups" mode they
+      // keep their group's hue and more opacity, so the whole partition stays readable.
       const bool by_group = s.color_by == ColorBy::Groups;
-      app.renderer.draw(v.view_proj, first, app.cache.per_panel, litGroupOf(app, v), bg,
-                        outlineOf(s.theme), by_group ? 0.8f : 0.86f, by_group ? 0.0f : 0.7f);
+      app.renderer.draw(v.view_proj, first, app.cache.per_panel, litGroupOf(app, v),
+                        outlineOf(s.theme), by_group ? 0.35f : 0.16f, by_group ? 0.0f : 0.75f);
     }
     gl::Disable(GL_SCISSOR_TEST);
     gl::Viewport(0, 0, fb_w, fb_h);
@@ -393,16 +422,51 @@ void drawFrame(App& app) {
 
 // ---- Screenshot report --------------------------------------------------------------------------
 
+// Every drawn cube's screen position, lit state and visible pixels, read from one id render pass
+// (each pixel names the cube that owns it, ghosts never covering solid cubes, as drawn): linear in
+// the cubes and pixels. A cube is `visible` when the pixel at its projected centre is its own.
 nlohmann::json cubeReport(const App& app) {
   const AppState& s = *app.state;
   nlohmann::json j;
   j["width"] = static_cast<int>(app.display.x);
   j["height"] = static_cast<int>(app.display.y);
   j["layout"] = s.layout == LayoutMode::Single ? "single" : "compare";
+  j["explode"] = s.explode;
   const glm::vec3 bg = backgroundOf(s.theme);
   j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
   if (!s.error.empty()) j["error"] = s.error;
   if (!s.shown) return j;
+  const int width = static_cast<int>(app.display.x), height = static_cast<int>(app.display.y);
+  Framebuffer ids;
+  if (const std::string error = ids.create(width, height); !error.empty()) {
+    j["error"] = error;
+    return j;
+  }
+  ids.bind();
+  gl::Viewport(0, 0, width, height);
+  gl::ClearColor(0.0f, 0.0f, 0.0f, 0.0f);
+  gl::ClearStencil(0);
+  gl::Clear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT | GL_STENCIL_BUFFER_BIT);
+  gl::Disable(GL_DITHER);
+  gl::Enable(GL_SCISSOR_TEST);
+  for (const auto& v : app.views) {
+    const int x = static_cast<int>(v.pos.x), w = static_cast<int>(v.size.x);
+    const int h = static_cast<int>(v.size.y);
+    const int y = height - static_cast<int>(v.pos.y) - h;
+    gl::Viewport(x, y, w, h);
+    gl::Scissor(x, y, w, h);
+    const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
+    app.renderer.drawIds(v.view_proj, first, app.cache.per_panel, litGroupOf(app, v));
+  }
+  gl::Disable(GL_SCISSOR_TEST);
+  gl::Enable(GL_DITHER);
+  gl::Finish();
+  const std::vector<uint8_t> rgba = ids.readRgba();
+  auto id_at = [&](int px, int py) -> int64_t {
+    const size_t o = (static_cast<size_t>(py) * static_cast<size_t>(width) + static_cast<size_t>(px)) * 4;
+    return int64_t{rgba[o]} | (int64_t{rgba[o + 1]} << 8) | (int64_t{rgba[o + 2]} << 16);
+  };
+
   const SceneLayout& layout = app.cache.layout;
   nlohmann::json views = nlohmann::json::array();
   for (const auto& v : app.views) {
@@ -415,9 +479,18 @@ nlohmann::json cubeReport(const App& app) {
     } else {
       view["title"] = s.shown->plan.pytorchLine();
     }
-    const float aspect = v.size.x / std::max(v.size.y, 1.0f);
+    // Pixels per cube inside this view's rectangle.
+    std::vector<int64_t> pixels(static_cast<size_t>(app.cache.per_panel), 0);
+    const int x0 = std::max(0, static_cast<int>(v.pos.x)), y0 = std::max(0, static_cast<int>(v.pos.y));
+    const int x1 = std::min(width, static_cast<int>(v.pos.x + v.size.x)),
+              y1 = std::min(height, static_cast<int>(v.pos.y + v.size.y));
+    for (int py = y0; py < y1; ++py)
+      for (int px = x0; px < x1; ++px) {
+        const int64_t id = id_at(px, py);
+        if (id > 0 && id <= app.cache.per_panel) ++pixels[static_cast<size_t>(id - 1)];
+      }
     nlohmann::json cubes = nlohmann::json::array();
-    int64_t lit = 0;
+    int64_t lit = 0, lit_visible = 0;
     const std::optional<int64_t> lit_group = litGroupOf(app, v);
     const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
     for (int64_t i = 0; i < app.cache.per_panel; ++i) {
@@ -425,31 +498,28 @@ nlohmann::json cubeReport(const App& app) {
       const CubeRef ref =
           v.compare_panel < 0 ? cubeOfInstance(layout, i) : CubeRef{Section::Input, i};
       const bool is_lit = drawnState(inst, lit_group) == CubeState::Lit;
-      lit += is_lit ? 1 : 0;
       const auto screen = v.project(inst.center);
       bool visible = false;
       if (screen) {
-        // Visible when rays through the projected centre and 3 px around it all hit this cube
-        // first: the pixels there are its own, not a neighbour's edge.
-        visible = true;
-        for (const glm::vec2 d : {glm::vec2(0, 0), glm::vec2(3, 0), glm::vec2(-3, 0),
-                                  glm::vec2(0, 3), glm::vec2(0, -3)}) {
-          const glm::vec2 local = (*screen + d - v.pos) / v.size;
-          const Ray ray =
-              s.camera.rayThrough({local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f}, aspect);
-          const auto hit = pickCube(layout, ray.origin, ray.dir);
-          visible = visible && hit && *hit == ref && local.x > 0 && local.y > 0 && local.x < 1 &&
-                    local.y < 1;
-        }
+        const int px = static_cast<int>(std::floor(screen->x)),
+                  py = static_cast<int>(std::floor(screen->y));
+        visible = px >= x0 && py >= y0 && px < x1 && py < y1 && id_at(px, py) == i + 1;
       }
+      lit += is_lit ? 1 : 0;
+      lit_visible += is_lit && visible ? 1 : 0;
       cubes.push_back({{"section", sectionName(ref.section)},
                        {"index", ref.index},
                        {"lit", is_lit},
                        {"visible", visible},
+                       {"pixels", pixels[static_cast<size_t>(i)]},
+                       {"color",
+                        {std::lround(inst.color.r * 255), std::lround(inst.color.g * 255),
+                         std::lround(inst.color.b * 255)}},
                        {"x", screen ? screen->x : -1.0f},
                        {"y", screen ? screen->y : -1.0f}});
     }
     view["lit_count"] = lit;
+    view["lit_visible"] = lit_visible;
     view["cubes"] = std::move(cubes);
     views.push_back(std::move(view));
   }
@@ -592,6 +662,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
   glfwWindowHint(GLFW_VISIBLE, offscreen ? GLFW_FALSE : GLFW_TRUE);
+  glfwWindowHint(GLFW_STENCIL_BITS, 8);  // ghosts are drawn only where no solid cube is
   GLFWwindow* window = glfwCreateWindow(options.width, options.height, "normviz", nullptr, nullptr);
   if (window == nullptr) {
     std::fprintf(

@@ -61,7 +61,25 @@
   X(PFNGLGENRENDERBUFFERSPROC, GenRenderbuffers)               \
   X(PFNGLBINDRENDERBUFFERPROC, BindRenderbuffer)               \
   X(PFNGLRENDERBUFFERSTORAGEPROC, RenderbufferStorage)         \
-  X(PFNGLDELETERENDERBUFFERSPROC, DeleteRenderbuffers)
+  X(PFNGLDELETERENDERBUFFERSPROC, DeleteRenderbuffers)         \
+  X(PFNGLSTENCILFUNCPROC, StencilFunc)                         \
+  X(PFNGLSTENCILOPPROC, StencilOp)                             \
+  X(PFNGLSTENCILMASKPROC, StencilMask)                         \
+  X(PFNGLCLEARSTENCILPROC, ClearStencil)                       \
+  X(PFNGLDEPTHMASKPROC, DepthMask)                             \
+  X(PFNGLBLENDFUNCPROC, BlendFunc)                             \
+  X(PFNGLUNIFORM1IPROC, Uniform1i)                             \
+  X(PFNGLGENTEXTURESPROC, GenTextures)                         \
+  X(PFNGLBINDTEXTUREPROC, BindTexture)                         \
+  X(PFNGLDELETETEXTURESPROC, DeleteTextures)                   \
+  X(PFNGLTEXIMAGE2DPROC, TexImage2D)                           \
+  X(PFNGLTEXSUBIMAGE2DPROC, TexSubImage2D)                     \
+  X(PFNGLTEXPARAMETERIPROC, TexParameteri)                     \
+  X(PFNGLACTIVETEXTUREPROC, ActiveTexture)                     \
+  X(PFNGLGETINTEGERVPROC, GetIntegerv)                         \
+  X(PFNGLUNIFORM2FPROC, Uniform2f)                             \
+  X(PFNGLUNIFORM4FPROC, Uniform4f)                             \
+  X(PFNGLDRAWARRAYSPROC, DrawArrays)
 
 namespace gl {
 

@@ -23,6 +23,8 @@ struct AppFlags {
   std::string hover;  // n,c,h,w
   std::string layout, color_by, theme, colormap, view;
   float font_scale = 0;
+  float explode = -1;
+  std::string display;
   std::string backend, variance;
   bool affine = false;
   bool groups_view = false;
@@ -136,9 +138,23 @@ int runApp(AppFlags& f) {
       state.affine = true;
       state.affine_init = AffineInit::Random;
     }
-    // The lit region is visible from the first frame: the given element, or the first one.
-    state.pinned =
-        CubeRef{Section::Input, f.hover.empty() ? 0 : parseHover(f.hover, state.x.shape)};
+    // Nothing is pinned unless asked, so moving the mouse lights groups from the first frame.
+    if (!f.hover.empty()) state.pinned = CubeRef{Section::Input, parseHover(f.hover, state.x.shape)};
+    if (f.explode >= 0) {
+      if (!(f.explode <= 1.0f)) throw NormError("--explode must be in 0..1");
+      state.explode = f.explode;
+    } else if (f.explode != -1) {
+      throw NormError("--explode must be in 0..1");
+    }
+    if (!f.display.empty()) {
+      if (f.display == "cubes") {
+        state.display = DisplayMode::Cubes;
+      } else if (f.display == "sheet") {
+        state.display = DisplayMode::Sheet;
+      } else {
+        throw NormError("--display must be cubes or sheet");
+      }
+    }
     if (f.stepper) {
       state.stepper.active = true;
       state.stepper.stage = f.stage >= 0 ? std::to_string(f.stage) : "";
@@ -172,6 +188,11 @@ void addAppOptions(CLI::App& cli) {
                  "viridis or cividis (inputs; outputs use a diverging map)");
   cli.add_option("--theme", f.theme, "dark or light");
   cli.add_option("--view", f.view, "front, top or isometric");
+  cli.add_option("--display", f.display,
+                 "cubes (3D) or sheet (every element one cell of a 2D image; automatic past " +
+                     std::to_string(kMaxDisplayedElements) + " elements)");
+  cli.add_option("--explode", f.explode,
+                 "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");
   cli.add_option("--backend", f.backend, "fp32, fp64 or gpu");
   cli.add_option("--variance", f.variance, "float32 variance: two-pass, welford, naive, pairwise");

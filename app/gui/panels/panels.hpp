@@ -36,9 +36,8 @@ void drawHelpOverlay(AppState& state);                                     // pa
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
 // The colour legend in the 3D view's bottom right corner, at most `max_width` pixels wide.
 void drawLegend(const AppState& state, glm::vec2 bottom_right, float max_width);
-// "mean (3, 2)": the title drawn kTitleGap * font scale pixels right of a section.
+// "mean (3, 2)": the title drawn above a section's top left corner.
 std::string sectionTitle(const Snapshot& snap, Section section);
-inline constexpr float kTitleGap = 10.0f;
 // The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
 void drawCubeCard(const AppState& state, CubeRef ref);
 

@@ -53,7 +53,8 @@ void Camera::frame(const Box& box, float aspect, ViewPreset preset) {
   frame(corners, aspect, preset);
 }
 
-void Camera::frame(const std::vector<FramePoint>& points, float aspect, ViewPreset preset) {
+void Camera::frame(const std::vector<FramePoint>& points, float aspect, ViewPreset preset,
+                   float flatness) {
   switch (preset) {
     case ViewPreset::Front:
       yaw = 0.0f, pitch = 0.0f;
@@ -62,7 +63,9 @@ void Camera::frame(const std::vector<FramePoint>& points, float aspect, ViewPres
       yaw = 0.0f, pitch = kMaxPitch;
       break;
     case ViewPreset::Isometric:
-      yaw = glm::radians(-30.0f), pitch = glm::radians(25.0f);
+      flatness = std::clamp(flatness, 0.0f, 1.0f);
+      yaw = glm::radians(-30.0f * (1.0f - 0.65f * flatness));
+      pitch = glm::radians(25.0f * (1.0f - 0.55f * flatness));
       break;
   }
   if (points.empty()) return;

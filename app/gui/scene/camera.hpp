@@ -43,7 +43,10 @@ struct Camera {
   void frame(const Box& box, float aspect, ViewPreset preset);
   // Looks at `points` from a preset direction with the target and distance where their
   // perspective projection fills the viewport, each point kept its own margin from the edges.
-  void frame(const std::vector<FramePoint>& points, float aspect, ViewPreset preset);
+  // `flatness` in [0, 1] turns the isometric preset toward the front (1: a gentle tilt, for a
+  // scene of flat plates).
+  void frame(const std::vector<FramePoint>& points, float aspect, ViewPreset preset,
+             float flatness = 0.0f);
   // The ray through a point in normalized device coordinates ([-1, 1], y up).
   Ray rayThrough(glm::vec2 ndc, float aspect) const;
 };

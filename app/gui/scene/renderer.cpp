@@ -76,12 +76,13 @@ std::string CubeRenderer::init() {
   gl::DeleteShader(fs);
   if (!error.empty()) return error;
   loc_view_proj_ = gl::GetUniformLocation(program_, "u_view_proj");
-  loc_cube_size_ = gl::GetUniformLocation(program_, "u_cube_size");
-  loc_background_ = gl::GetUniformLocation(program_, "u_background");
   loc_outline_ = gl::GetUniformLocation(program_, "u_outline");
-  loc_fade_ = gl::GetUniformLocation(program_, "u_fade");
+  loc_ghost_alpha_ = gl::GetUniformLocation(program_, "u_ghost_alpha");
   loc_desaturate_ = gl::GetUniformLocation(program_, "u_desaturate");
   loc_lit_group_ = gl::GetUniformLocation(program_, "u_lit_group");
+  loc_pass_ = gl::GetUniformLocation(program_, "u_pass");
+  loc_id_mode_ = gl::GetUniformLocation(program_, "u_id_mode");
+  loc_first_ = gl::GetUniformLocation(program_, "u_first");
 
   gl::GenVertexArrays(1, &vao_);
   gl::BindVertexArray(vao_);
@@ -97,7 +98,7 @@ std::string CubeRenderer::init() {
                           reinterpret_cast<void*>(3 * sizeof(float)));
   gl::GenBuffers(1, &instances_);
   gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
-  for (GLuint a = 2; a <= 5; ++a) {
+  for (GLuint a = 2; a <= 6; ++a) {
     gl::EnableVertexAttribArray(a);
     gl::VertexAttribDivisor(a, 1);
   }
@@ -116,18 +117,7 @@ void CubeRenderer::upload(const std::vector<CubeInstance>& instances) {
   }
 }
 
-void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count,
-                        std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline,
-                        float fade, float desaturate) const {
-  if (count <= 0 || program_ == 0) return;
-  gl::UseProgram(program_);
-  gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
-  gl::Uniform1f(loc_cube_size_, SceneLayout::kCube);
-  gl::Uniform3f(loc_background_, background.r, background.g, background.b);
-  gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
-  gl::Uniform1f(loc_fade_, fade);
-  gl::Uniform1f(loc_desaturate_, desaturate);
-  gl::Uniform1f(loc_lit_group_, lit_group ? static_cast<float>(*lit_group) : -1.0f);
+void CubeRenderer::bindInstances(int64_t first) const {
   gl::BindVertexArray(vao_);
   // GL 3.3 has no base-instance draw: point the instance attributes at `first` instead.
   gl::BindBuffer(GL_ARRAY_BUFFER, instances_);
@@ -141,14 +131,67 @@ void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count
                           reinterpret_cast<void*>(base + offsetof(CubeInstance, group)));
   gl::VertexAttribPointer(5, 1, GL_FLOAT, GL_FALSE, stride,
                           reinterpret_cast<void*>(base + offsetof(CubeInstance, state)));
+  gl::VertexAttribPointer(6, 1, GL_FLOAT, GL_FALSE, stride,
+                          reinterpret_cast<void*>(base + offsetof(CubeInstance, size)));
+}
+
+// Pass 0: solid cubes, depth-tested and written, each pixel marked 1 in the stencil. Pass 1: the
+// faded cubes, only on unmarked pixels: blended without depth writes for colour, or written with
+// depth among themselves for ids.
+void CubeRenderer::drawPasses(int64_t count, bool ids) const {
   gl::Enable(GL_DEPTH_TEST);
   gl::DepthFunc(GL_LESS);
   gl::Enable(GL_CULL_FACE);
+  gl::Enable(GL_STENCIL_TEST);
+  gl::StencilMask(0xFF);
+  gl::StencilFunc(GL_ALWAYS, 1, 0xFF);
+  gl::StencilOp(GL_KEEP, GL_KEEP, GL_REPLACE);
+  gl::Uniform1i(loc_pass_, 0);
   gl::DrawArraysInstanced(GL_TRIANGLES, 0, 36, static_cast<GLsizei>(count));
+  gl::StencilFunc(GL_EQUAL, 0, 0xFF);
+  gl::StencilOp(GL_KEEP, GL_KEEP, GL_KEEP);
+  if (!ids) {
+    gl::DepthMask(GL_FALSE);
+    gl::Enable(GL_BLEND);
+    gl::BlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+  }
+  gl::Uniform1i(loc_pass_, 1);
+  gl::DrawArraysInstanced(GL_TRIANGLES, 0, 36, static_cast<GLsizei>(count));
+  gl::Disable(GL_BLEND);
+  gl::DepthMask(GL_TRUE);
+  gl::Disable(GL_STENCIL_TEST);
   gl::Disable(GL_CULL_FACE);
   gl::Disable(GL_DEPTH_TEST);
   gl::BindVertexArray(0);
   gl::UseProgram(0);
+}
+
+void CubeRenderer::draw(const glm::mat4& view_proj, int64_t first, int64_t count,
+                        std::optional<int64_t> lit_group, glm::vec3 outline, float ghost_alpha,
+                        float desaturate) const {
+  if (count <= 0 || program_ == 0) return;
+  gl::UseProgram(program_);
+  gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
+  gl::Uniform3f(loc_outline_, outline.r, outline.g, outline.b);
+  gl::Uniform1f(loc_ghost_alpha_, ghost_alpha);
+  gl::Uniform1f(loc_desaturate_, desaturate);
+  gl::Uniform1f(loc_lit_group_, lit_group ? static_cast<float>(*lit_group) : -1.0f);
+  gl::Uniform1i(loc_id_mode_, 0);
+  gl::Uniform1i(loc_first_, 0);
+  bindInstances(first);
+  drawPasses(count, false);
+}
+
+void CubeRenderer::drawIds(const glm::mat4& view_proj, int64_t first, int64_t count,
+                           std::optional<int64_t> lit_group) const {
+  if (count <= 0 || program_ == 0) return;
+  gl::UseProgram(program_);
+  gl::UniformMatrix4fv(loc_view_proj_, 1, GL_FALSE, &view_proj[0][0]);
+  gl::Uniform1f(loc_lit_group_, lit_group ? static_cast<float>(*lit_group) : -1.0f);
+  gl::Uniform1i(loc_id_mode_, 1);
+  gl::Uniform1i(loc_first_, 0);
+  bindInstances(first);
+  drawPasses(count, true);
 }
 
 Framebuffer::~Framebuffer() {
@@ -169,8 +212,8 @@ std::string Framebuffer::create(int width, int height) {
   gl::FramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color_);
   gl::GenRenderbuffers(1, &depth_);
   gl::BindRenderbuffer(GL_RENDERBUFFER, depth_);
-  gl::RenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, width, height);
-  gl::FramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, depth_);
+  gl::RenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH24_STENCIL8, width, height);
+  gl::FramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_STENCIL_ATTACHMENT, GL_RENDERBUFFER, depth_);
   const GLenum status = gl::CheckFramebufferStatus(GL_FRAMEBUFFER);
   gl::BindFramebuffer(GL_FRAMEBUFFER, 0);
   if (status != GL_FRAMEBUFFER_COMPLETE)

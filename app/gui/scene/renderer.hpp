@@ -23,21 +23,32 @@ class CubeRenderer {
   std::string init();
   // Replaces the instance buffer.
   void upload(const std::vector<CubeInstance>& instances);
-  // Draws instances [first, first + count) in the current viewport with one instanced call,
-  // lighting the ByGroup cubes of `lit_group` and fading the others (none: all drawn normally).
-  // Faded cubes lose `desaturate` of their colour to grey, then `fade` of it to the background.
+  // Draws instances [first, first + count) in the current viewport, lighting the ByGroup cubes of
+  // `lit_group` and fading the others (none: all drawn normally). Two passes: solid cubes (lit and
+  // normal) with depth and a stencil mark, then faded cubes as translucent ghosts, without depth
+  // writes and only where no solid cube was drawn, so a ghost never hides a lit cube. Ghosts lose
+  // `desaturate` of their colour to grey and are blended with opacity `ghost_alpha`.
+  // Needs a stencil buffer cleared to 0.
   void draw(const glm::mat4& view_proj, int64_t first, int64_t count,
-            std::optional<int64_t> lit_group, glm::vec3 background, glm::vec3 outline, float fade,
+            std::optional<int64_t> lit_group, glm::vec3 outline, float ghost_alpha,
             float desaturate) const;
+  // The same two passes writing instance index + 1 (24 bits in RGB) instead of colour, ghosts opaque
+  // among themselves: which cube owns each pixel, for the visibility report.
+  void drawIds(const glm::mat4& view_proj, int64_t first, int64_t count,
+               std::optional<int64_t> lit_group) const;
 
  private:
+  void bindInstances(int64_t first) const;
+  void drawPasses(int64_t count, bool ids) const;
+
   unsigned program_ = 0, vao_ = 0, mesh_ = 0, instances_ = 0;
   int64_t capacity_ = 0;
-  int loc_view_proj_ = -1, loc_cube_size_ = -1, loc_background_ = -1, loc_outline_ = -1,
-      loc_fade_ = -1, loc_desaturate_ = -1, loc_lit_group_ = -1;
+  int loc_view_proj_ = -1, loc_outline_ = -1, loc_ghost_alpha_ = -1,
+      loc_desaturate_ = -1, loc_lit_group_ = -1, loc_pass_ = -1, loc_id_mode_ = -1,
+      loc_first_ = -1;
 };
 
-// A colour + depth render target of a fixed size, read back as RGBA rows top to bottom.
+// A colour + depth/stencil render target of a fixed size, read back as RGBA rows top to bottom.
 class Framebuffer {
  public:
   Framebuffer() = default;

@@ -58,22 +58,24 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
 
   auto add_elements = [&](Section section, const auto& values, const ValueScale& scale) {
     const glm::vec3 origin = layout.origin[static_cast<size_t>(section)];
+    const float sc = layout.scale[static_cast<size_t>(section)], size = layout.size(section);
     for (int64_t i = 0; i < numel; ++i) {
       const int64_t g = group_of[static_cast<size_t>(i)];
       const glm::vec3 rgb = color_by == ColorBy::Groups
                                 ? categoricalColor(g)
                                 : scale.color(static_cast<double>(values[i]));
-      out.push_back({origin + layout.element_pos[static_cast<size_t>(i)], rgb,
-                     static_cast<float>(g), kByGroup});
+      out.push_back({origin + sc * layout.element_pos[static_cast<size_t>(i)], rgb,
+                     static_cast<float>(g), kByGroup, size});
     }
   };
   auto add_groups = [&](Section section, const TensorD& values, const ValueScale& scale) {
     const glm::vec3 origin = layout.origin[static_cast<size_t>(section)];
+    const float sc = layout.scale[static_cast<size_t>(section)], size = layout.size(section);
     for (int64_t g = 0; g < groups; ++g) {
       const glm::vec3 rgb =
           color_by == ColorBy::Groups ? categoricalColor(g) : scale.color(values[g]);
-      out.push_back({origin + layout.group_pos[static_cast<size_t>(g)], rgb, static_cast<float>(g),
-                     kByGroup});
+      out.push_back({origin + sc * layout.group_pos[static_cast<size_t>(g)], rgb,
+                     static_cast<float>(g), kByGroup, size});
     }
   };
   add_elements(Section::Input, snap.x, scales.x);
@@ -114,12 +116,21 @@ std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& l
   return out;
 }
 
+LayoutOptions layoutOptions(const AppState& state) {
+  LayoutOptions options;
+  options.explode = state.explode;
+  options.aspect = state.view_aspect;
+  return options;
+}
+
 ColorKey colorKey(const AppState& state, const ElementTint* tint) {
   ColorKey key;
   key.result_version = state.result_version;
   key.layout = state.layout;
   key.color_by = state.color_by;
   key.input_map = state.input_map;
+  key.explode = state.explode;
+  key.aspect = state.view_aspect;
   if (tint != nullptr) key.tint_revision = tint->revision;
   return key;
 }

@@ -17,15 +17,16 @@ namespace normviz {
 // group uploads nothing.
 enum class CubeState : int { Faded = 0, Normal = 1, Lit = 2, ByGroup = 3 };
 
-// What one instanced cube needs: 32 bytes, uploaded as-is to the instance buffer.
+// What one instanced cube needs: 36 bytes, uploaded as-is to the instance buffer.
 struct CubeInstance {
   glm::vec3 center{0.0f};
   glm::vec3 color{1.0f};
   float group = -1.0f;  // the cube's group in the plan it is drawn for (exact: groups < 2^24)
   float state = static_cast<float>(CubeState::ByGroup);
+  float size = 1.0f;  // edge length (statistics cubes are larger where their groups are far apart)
 };
-static_assert(sizeof(CubeInstance) == 32,
-              "the vertex layout in renderer.cpp assumes 32-byte instances");
+static_assert(sizeof(CubeInstance) == 36,
+              "the vertex layout in renderer.cpp assumes 36-byte instances");
 
 // The state a cube is drawn in while `lit_group` is lit (nullopt: none), as the shader decides.
 CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group);
@@ -55,9 +56,13 @@ struct ColorKey {
   ColorBy color_by = ColorBy::Value;
   ColorMap input_map = ColorMap::Viridis;
   std::optional<uint64_t> tint_revision;
+  float explode = 1.0f, aspect = 1.0f;  // positions move with them
   bool operator==(const ColorKey&) const = default;
 };
 ColorKey colorKey(const AppState& state, const ElementTint* tint);
+
+// The layout the state asks for (explode, the view's aspect).
+LayoutOptions layoutOptions(const AppState& state);
 
 // Instances of the single layout, sections in order x, mean, rstd, y, each cube tagged with its
 // group. A stepper tint recolours its group's elements in x and y and fixes their state (lit where

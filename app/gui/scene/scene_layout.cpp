@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 namespace normviz {
 
@@ -32,42 +33,53 @@ int64_t SceneLayout::count(Section s) const {
 glm::vec3 SceneLayout::position(CubeRef ref) const {
   const auto& local =
       (ref.section == Section::Input || ref.section == Section::Output) ? element_pos : group_pos;
-  return origin[static_cast<int>(ref.section)] + local[static_cast<size_t>(ref.index)];
+  const auto k = static_cast<size_t>(ref.section);
+  return origin[k] + scale[k] * local[static_cast<size_t>(ref.index)];
 }
 
 namespace {
 
 constexpr float kHalf = SceneLayout::kCube * 0.5f;
+constexpr float kP = SceneLayout::kPitch;
 
-// Dims as (N, C, H, W) roles: rank 3 has no depth axis, rank 2 is one matrix, rank 1 one row.
-struct Roles {
-  int64_t n = 1, c = 1, h = 1, w = 1;
-  int axis_n = -1, axis_c = -1, axis_h = -1, axis_w = -1;  // original axis playing each role
-};
-
-Roles rolesOf(const Shape& shape) {
-  Roles r;
-  const int rank = shape.rank();
-  if (rank >= 1) r.axis_w = rank - 1;
-  if (rank >= 2) r.axis_h = rank - 2;
-  if (rank == 3) r.axis_n = 0;
-  if (rank == 4) r.axis_c = 1, r.axis_n = 0;
-  if (r.axis_n >= 0) r.n = shape[r.axis_n];
-  if (r.axis_c >= 0) r.c = shape[r.axis_c];
-  if (r.axis_h >= 0) r.h = shape[r.axis_h];
-  if (r.axis_w >= 0) r.w = shape[r.axis_w];
-  return r;
-}
-
-Box boundsOf(const std::vector<glm::vec3>& points, glm::vec3 origin) {
+Box boundsOf(const std::vector<glm::vec3>& points, glm::vec3 origin, float half = kHalf,
+             float scale = 1.0f) {
   Box b;
   b.lo = glm::vec3(std::numeric_limits<float>::max());
   b.hi = glm::vec3(std::numeric_limits<float>::lowest());
   for (const auto& p : points) {
-    b.lo = glm::min(b.lo, origin + p - glm::vec3(kHalf));
-    b.hi = glm::max(b.hi, origin + p + glm::vec3(kHalf));
+    b.lo = glm::min(b.lo, origin + scale * p - glm::vec3(half));
+    b.hi = glm::max(b.hi, origin + scale * p + glm::vec3(half));
   }
   return b;
+}
+
+// The smallest distance between two of `points` (inf for fewer than two), with a hash grid whose
+// cells are `cell` wide: each point is compared with the points of its 27 neighbouring cells, so
+// any pair closer than `cell` is found, in time linear in the points.
+float minDistance(const std::vector<glm::vec3>& points, float cell) {
+  float best = std::numeric_limits<float>::infinity();
+  if (points.size() < 2) return best;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> cells;
+  auto key = [&](glm::ivec3 k) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(k.x) & 0x1FFFFF) << 42) |
+           (static_cast<uint64_t>(static_cast<uint32_t>(k.y) & 0x1FFFFF) << 21) |
+           static_cast<uint64_t>(static_cast<uint32_t>(k.z) & 0x1FFFFF);
+  };
+  auto cell_of = [&](glm::vec3 p) { return glm::ivec3(glm::floor(p / cell)); };
+  for (uint32_t i = 0; i < points.size(); ++i) cells[key(cell_of(points[i]))].push_back(i);
+  for (uint32_t i = 0; i < points.size(); ++i) {
+    const glm::ivec3 k = cell_of(points[i]);
+    for (int dx = -1; dx <= 1; ++dx)
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dz = -1; dz <= 1; ++dz) {
+          const auto it = cells.find(key(k + glm::ivec3(dx, dy, dz)));
+          if (it == cells.end()) continue;
+          for (uint32_t j : it->second)
+            if (j > i) best = std::min(best, glm::length(points[j] - points[i]));
+        }
+  }
+  return best;
 }
 
 Box merge(const Box& a, const Box& b) {
@@ -76,88 +88,310 @@ Box merge(const Box& a, const Box& b) {
   return {glm::min(a.lo, b.lo), glm::max(a.hi, b.hi)};
 }
 
-std::string labelText(const std::vector<std::string>& names, int axis, int64_t size) {
-  return names[static_cast<size_t>(axis)] + " = " + std::to_string(size);
+// The columns of a folded axis of length d: a divisor near sqrt(d) when there is one (768 -> 32,
+// so 24 rows of 32), otherwise ceil(sqrt(d)) with a short last row.
+int64_t foldColumns(int64_t d) {
+  const auto root = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(d))));
+  for (int64_t cols = root; cols <= 2 * root; ++cols)
+    if (d % cols == 0) return cols;
+  return root;
+}
+
+// The distinct values of ceil(count / k) for k = 1..count, each with the smallest k giving it: the
+// only grid widths worth trying (O(sqrt(count)) of them).
+std::vector<int64_t> gridWidths(int64_t count) {
+  std::vector<int64_t> widths;
+  int64_t last_rows = -1;
+  for (int64_t k = 1; k <= count;) {
+    const int64_t rows = (count + k - 1) / k;
+    if (rows != last_rows) widths.push_back(k), last_rows = rows;
+    // Jump to the next k with fewer rows.
+    const int64_t next = rows > 1 ? (count + rows - 2) / (rows - 1) : count + 1;
+    k = std::max(k + 1, next);
+  }
+  return widths;
+}
+
+struct Grid {
+  int64_t cols = 1, rows = 1;
+  float width(float cell_w, float gap) const {
+    return static_cast<float>(cols) * (cell_w + gap) - gap;
+  }
+  float height(float cell_h, float gap) const {
+    return static_cast<float>(rows) * (cell_h + gap) - gap;
+  }
+};
+
+// How much of a view of the given aspect (width / height) an x section of w × h leaves to each
+// cube: the scene is x plus, with statistics, the column at `column` scale beside it. Larger is
+// better; a few empty grid cells cost a little.
+double fitScore(float w, float h, float aspect, float column, double waste) {
+  double total_w = w, total_h = h;
+  if (column > 0.0f) {
+    total_w = w * (1.0 + column) + std::max(3.0 * SceneLayout::kPitch, 0.06 * w);
+    total_h = std::max<double>(h, 3.0 * column * h + 2.0 * std::max(3.0 * SceneLayout::kPitch,
+                                                                     0.1 * h * column));
+  }
+  return 1.0 / std::max(total_w / aspect, total_h) * (1.0 - 0.2 * waste);
+}
+
+// The two nested grids (plates within a sample, samples side by side) that give the cubes the most
+// room in the view; each level tries only the widths that change its row count.
+std::pair<Grid, Grid> bestGrids(int64_t plates, int64_t samples, float plate_w, float plate_h,
+                                float plate_gap, float sample_gap, float aspect, float column) {
+  std::pair<Grid, Grid> best{{plates, 1}, {samples, 1}};
+  double best_score = -1.0;
+  for (int64_t pc : gridWidths(plates)) {
+    const Grid p{pc, (plates + pc - 1) / pc};
+    const float sw = p.width(plate_w, plate_gap), sh = p.height(plate_h, plate_gap);
+    for (int64_t sc : gridWidths(samples)) {
+      const Grid q{sc, (samples + sc - 1) / sc};
+      const double waste =
+          static_cast<double>(p.cols * p.rows - plates) / static_cast<double>(p.cols * p.rows) +
+          static_cast<double>(q.cols * q.rows - samples) / static_cast<double>(q.cols * q.rows);
+      const double score =
+          fitScore(q.width(sw, sample_gap), q.height(sh, sample_gap), aspect, column, waste);
+      if (score > best_score) best_score = score, best = {p, q};
+    }
+  }
+  return best;
+}
+
+std::string axisName(const std::vector<std::string>& names, int axis) {
+  return axis >= 0 && axis < static_cast<int>(names.size()) ? names[static_cast<size_t>(axis)]
+                                                            : std::string("?");
 }
 
 }  // namespace
 
-SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan) {
-  constexpr float p = SceneLayout::kPitch;
+LayoutRoles layoutRoles(const Shape& shape) {
+  LayoutRoles r;
+  const int rank = shape.rank();
+  auto fold = [&](int axis) {
+    const int64_t d = shape[axis];
+    r.axis_w = axis;
+    if (d > kFoldAbove) {
+      r.folded_axis = axis;
+      r.w = foldColumns(d);
+      r.h = (d + r.w - 1) / r.w;
+      r.axis_h = axis;
+    } else {
+      r.w = d;
+      r.rows_only = true;
+    }
+  };
+  if (rank == 4) {
+    r.axis_n = 0, r.axis_c = 1;
+    r.n = shape[0], r.c = shape[1];
+    if (shape[2] == 1 && shape[3] > kFoldAbove) {
+      fold(3);
+      r.rows_only = false;
+    } else {
+      r.axis_h = 2, r.axis_w = 3;
+      r.h = shape[2], r.w = shape[3];
+    }
+  } else if (rank == 3) {
+    r.axis_n = 0, r.axis_c = 1;
+    r.n = shape[0], r.c = shape[1];
+    fold(2);
+  } else if (rank == 2) {
+    r.axis_c = 0;
+    r.c = shape[0];
+    fold(1);
+  } else if (rank == 1) {
+    fold(0);
+    r.rows_only = false;
+  }
+  return r;
+}
+
+SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
+                       const LayoutOptions& options) {
   SceneLayout layout;
   layout.shape = shape;
-  const Roles r = rolesOf(shape);
-  const float block_stride = static_cast<float>(r.w) * p + 1.5f * p;
+  const LayoutRoles r = layoutRoles(shape);
+  layout.roles = r;
+  const float t = std::clamp(options.explode, 0.0f, 1.0f);
+  layout.explode = t;
+  const auto fw = static_cast<float>(r.w), fh = static_cast<float>(r.h),
+             fc = static_cast<float>(r.c);
 
+  // The whole scene aims at options.aspect; with the statistics column beside x (see below), x
+  // itself aims a little narrower.
+  const bool with_stats = plan != nullptr && plan->shape() == shape;
+  const int64_t numel_all = shape.numel();
+  const float column_scale = numel_all <= 256 ? 0.5f : numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
+  const float column = with_stats ? column_scale : 0.0f;
+  // Plates: a sample's plates in a grid, samples in a grid. Rows of a matrix sit closer.
+  const float plate_w = fw * kP, plate_h = fh * kP;
+  const float plate_gap = r.rows_only ? 0.6f * kP : kP;
+  const float sample_gap = 2.5f * kP;
+  const auto [plates, samples] =
+      bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap, options.aspect, column);
+  const float sample_w = plates.width(plate_w, plate_gap);
+  const float sample_h = plates.height(plate_h, plate_gap);
+  // Blocks: C in depth (rows of a matrix stacked downward), samples in their own grid; a block seen
+  // from the side is about half its depth wider.
+  const float block_w = plate_w, block_h = r.rows_only ? fc * kP : plate_h;
+  const Grid blocks =
+      bestGrids(1, r.n, block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), block_h, 0.0f, sample_gap,
+                options.aspect, column)
+          .second;
+  auto block_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+    const glm::vec3 sample(static_cast<float>(n % blocks.cols) * (block_w + sample_gap),
+                           -static_cast<float>(n / blocks.cols) * (block_h + sample_gap), 0.0f);
+    if (r.rows_only)
+      return sample + glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(c) * kP, 0.0f);
+    return sample + glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(h) * kP,
+                              -static_cast<float>(c) * kP);
+  };
+  auto plate_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+    const glm::vec3 sample(static_cast<float>(n % samples.cols) * (sample_w + sample_gap),
+                           -static_cast<float>(n / samples.cols) * (sample_h + sample_gap), 0.0f);
+    const glm::vec3 plate(static_cast<float>(c % plates.cols) * (plate_w + plate_gap),
+                          -static_cast<float>(c / plates.cols) * (plate_h + plate_gap), 0.0f);
+    return sample + plate +
+           glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(h) * kP, 0.0f);
+  };
+  auto pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+    if (t <= 0.0f) return block_pos(n, c, h, w);
+    if (t >= 1.0f) return plate_pos(n, c, h, w);
+    return glm::mix(block_pos(n, c, h, w), plate_pos(n, c, h, w), t);
+  };
+
+  // Flat index order is row-major over the shape; with a folded last axis, (h, w) come from it.
   const int64_t numel = shape.numel();
   layout.element_pos.resize(static_cast<size_t>(numel));
-  size_t i = 0;
-  for (int64_t n = 0; n < r.n; ++n)
-    for (int64_t c = 0; c < r.c; ++c)
-      for (int64_t h = 0; h < r.h; ++h)
-        for (int64_t w = 0; w < r.w; ++w)
-          layout.element_pos[i++] = {
-              static_cast<float>(n) * block_stride + static_cast<float>(w) * p,
-              static_cast<float>(r.h - 1 - h) * p, -static_cast<float>(c) * p};
+  const int64_t last = shape.rank() > 0 ? shape[shape.rank() - 1] : 1;
+  const bool folded = r.folded_axis >= 0;
+  const int64_t per_plate = folded ? last : r.h * r.w;
+  for (int64_t i = 0; i < numel; ++i) {
+    const int64_t within = i % per_plate, plate = i / per_plate;
+    const int64_t c = plate % r.c, n = plate / r.c;
+    const int64_t h = within / r.w, w = within % r.w;
+    layout.element_pos[static_cast<size_t>(i)] = pos(n, c, h, w);
+  }
 
   for (auto& b : layout.bounds) b = Box{glm::vec3(1.0f), glm::vec3(-1.0f)};
   layout.bounds[0] = boundsOf(layout.element_pos, layout.origin[0]);
   layout.world = layout.bounds[0];
 
-  if (plan != nullptr && plan->shape() == shape) {
+  if (with_stats) {
     layout.has_stats = true;
     layout.group_pos.assign(static_cast<size_t>(plan->groupCount()), glm::vec3(0.0f));
-    for (int64_t g = 0; g < plan->groupCount(); ++g) {
-      glm::dvec3 sum(0.0);
-      for (int64_t flat : plan->elementsOf(g))
-        sum += glm::dvec3(layout.element_pos[static_cast<size_t>(flat)]);
-      layout.group_pos[static_cast<size_t>(g)] =
-          glm::vec3(sum / static_cast<double>(plan->groupSize()));
-    }
-    // Stack the sections top to bottom, a row gap apart, keeping x and z so axes stay aligned.
-    constexpr float row_gap = 2.5f * p;
-    float cursor = layout.bounds[0].lo.y - row_gap;
+    std::vector<glm::dvec3> sums(static_cast<size_t>(plan->groupCount()), glm::dvec3(0.0));
+    for (int64_t i = 0; i < numel; ++i)
+      sums[static_cast<size_t>(plan->groupOf(i))] +=
+          glm::dvec3(layout.element_pos[static_cast<size_t>(i)]);
+    for (size_t g = 0; g < sums.size(); ++g)
+      layout.group_pos[g] = glm::vec3(sums[g] / static_cast<double>(plan->groupSize()));
+    // A statistic cube grows to most of the room between neighbouring centroids (up to a plate),
+    // so a few statistics far apart are not specks next to their groups.
+    const float cap = std::max(4.0f * SceneLayout::kCube, 0.8f * std::min(plate_w, plate_h));
+    // Cells about twice the mean spacing keep the search linear (a handful of points per cell);
+    // nothing closer than a cell is missed, and anything farther only needs to be at least that.
+    const Box& xb0 = layout.bounds[0];
+    const float area = std::max((xb0.hi.x - xb0.lo.x) * (xb0.hi.y - xb0.lo.y), 1.0f);
+    const float spacing = std::sqrt(area / static_cast<float>(plan->groupCount()));
+    const float cell = std::clamp(2.0f * spacing, SceneLayout::kPitch, cap / 0.75f);
+    const float nearest = std::min(minDistance(layout.group_pos, cell), cell);
+    layout.stat_size = std::clamp(0.75f * nearest, SceneLayout::kCube, cap);
+    // The column right of x: mean, rstd and y, each x's arrangement at scale s (half for small
+    // tensors, down to a quarter for larger ones, so x keeps most of the view), a title apart.
+    const Box& xb = layout.bounds[0];
+    const glm::vec3 size = xb.hi - xb.lo;
+    const float sc = column_scale;
+    const float gap_x = std::max(3.0f * kP, 0.06f * size.x);
+    const float gap_y = std::max(3.0f * kP, 0.1f * size.y * sc);
+    float cursor = xb.hi.y;
     for (Section s : {Section::Mean, Section::Rstd, Section::Output}) {
       const auto& local = s == Section::Output ? layout.element_pos : layout.group_pos;
-      const Box b = boundsOf(local, glm::vec3(0.0f));
       const int k = static_cast<int>(s);
-      layout.origin[k] = glm::vec3(0.0f, cursor - b.hi.y, 0.0f);
-      layout.bounds[k] = boundsOf(local, layout.origin[k]);
+      layout.scale[k] = sc;
+      // Place the copy of x's frame so its top left is at (right of x, cursor).
+      layout.origin[k] = glm::vec3(xb.hi.x + gap_x - sc * xb.lo.x, cursor - sc * xb.hi.y, 0.0f);
+      layout.bounds[k] = boundsOf(local, layout.origin[k], 0.5f * layout.size(s), sc);
       layout.world = merge(layout.world, layout.bounds[k]);
-      cursor = layout.bounds[k].lo.y - row_gap;
+      cursor -= sc * size.y + gap_y;
     }
   }
 
-  // Axis arrows a gap outside the input block's edges, so they never cross a cube: W under sample
-  // 0, H down its left back edge (from the isometric view the back channels reach furthest left),
-  // C in depth along its left foot, N above all samples at the back
-  // (seen from above, it passes behind the cubes, not across them).
-  constexpr float gap = 0.9f;
+  // Axis arrows a gap outside the cubes of sample 0 (and across samples for N): the block's edges
+  // when compact, the first plate's edges when exploded.
   const auto names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
-  const float left = -kHalf - gap, bottom = -kHalf - gap, front = kHalf;
-  const float top_face = static_cast<float>(r.h - 1) * p + kHalf;
-  const float right_w = static_cast<float>(r.w - 1) * p + kHalf;
-  const float back = -static_cast<float>(r.c - 1) * p - kHalf;
-  const glm::vec3 sample0((right_w - kHalf) * 0.5f, (top_face - kHalf) * 0.5f,
-                          (front + back) * 0.5f);
-  const float all_right = static_cast<float>(r.n - 1) * block_stride + right_w;
-  const glm::vec3 all_samples((all_right - kHalf) * 0.5f, sample0.y, sample0.z);
-  if (r.axis_w >= 0)
-    layout.labels.push_back({labelText(names, r.axis_w, r.w),
-                             {-kHalf, bottom, front},
-                             {right_w, bottom, front},
-                             sample0});
-  if (r.axis_h >= 0)
-    layout.labels.push_back(
-        {labelText(names, r.axis_h, r.h), {left, top_face, back}, {left, -kHalf, back}, sample0});
-  if (r.axis_c >= 0)
-    layout.labels.push_back(
-        {labelText(names, r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, sample0});
-  if (r.axis_n >= 0)
-    layout.labels.push_back({labelText(names, r.axis_n, r.n),
-                             {-kHalf, top_face + gap, back},
-                             {all_right, top_face + gap, back},
-                             all_samples});
+  constexpr float gap = 0.9f;
+  const glm::vec3 first = pos(0, 0, 0, 0);
+  const float left = first.x - kHalf - gap, top = first.y + kHalf;
+  const float front = kHalf;
+  auto name_of = [&](int axis, int64_t size) {
+    return axisName(names, axis) + " = " + std::to_string(size);
+  };
+  std::string w_text = name_of(r.axis_w, r.axis_w >= 0 ? shape[r.axis_w] : 1);
+  if (folded) w_text += " as " + std::to_string(r.h) + "×" + std::to_string(r.w);
+  if (t < 0.5f) {
+    const float bottom_row = r.rows_only ? fc - 1.0f : fh - 1.0f;
+    const float bottom = first.y - bottom_row * kP - kHalf - gap;
+    const float right = first.x + (fw - 1.0f) * kP + kHalf;
+    const float back = r.rows_only ? -kHalf : -(fc - 1.0f) * kP - kHalf;
+    const glm::vec3 center(0.5f * (first.x + right), 0.5f * (top + bottom), 0.5f * (front + back));
+    if (r.axis_w >= 0)
+      layout.labels.push_back({w_text, {first.x - kHalf, bottom, front}, {right, bottom, front},
+                               center});
+    if (r.rows_only && r.axis_c >= 0 && r.c > 1)
+      layout.labels.push_back(
+          {name_of(r.axis_c, r.c), {left, top, 0.0f}, {left, bottom + gap, 0.0f}, center});
+    if (!r.rows_only && !folded && r.axis_h >= 0)
+      layout.labels.push_back(
+          {name_of(r.axis_h, r.h), {left, top, back}, {left, bottom + gap, back}, center});
+    if (!r.rows_only && r.axis_c >= 0)
+      layout.labels.push_back(
+          {name_of(r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, center});
+    if (r.axis_n >= 0 && r.n > 1) {
+      const float all_right =
+          pos(std::min(r.n, blocks.cols) - 1, 0, 0, r.w - 1).x + kHalf;
+      std::string text = name_of(r.axis_n, r.n);
+      if (blocks.cols < r.n) text += ", " + std::to_string(blocks.cols) + " a row";
+      layout.labels.push_back({text, {first.x - kHalf, top + gap, back},
+                               {all_right, top + gap, back},
+                               glm::vec3(0.5f * all_right, center.y, center.z)});
+    }
+  } else {
+    // W along the first plate's top and C along the first row of plates as header arrows above the
+    // section, H down the first plate's left side; each sample named under its bottom left corner.
+    const float plate_bottom = first.y - (fh - 1.0f) * kP - kHalf;
+    const float plate_right = first.x + (fw - 1.0f) * kP + kHalf;
+    const glm::vec3 center(0.5f * (first.x + plate_right), 0.5f * (top + plate_bottom), 0.0f);
+    if (r.axis_w >= 0)
+      layout.labels.push_back(
+          {w_text, {first.x - kHalf, top, front}, {plate_right, top, front}, center, true});
+    if (!folded && !r.rows_only && r.axis_h >= 0 && r.h > 1)
+      layout.labels.push_back(
+          {name_of(r.axis_h, r.h), {left, top, front}, {left, plate_bottom, front}, center});
+    if (r.axis_c >= 0 && r.c > 1) {
+      std::string text = name_of(r.axis_c, r.c);
+      if (plates.rows > 1) text += ", " + std::to_string(plates.cols) + " a row";
+      if (r.rows_only || plates.cols == 1) {
+        // Plates in one column (or a matrix's rows): the arrow runs down the left side, outside H's.
+        const float bottom = pos(0, (plates.rows - 1) * plates.cols, r.h - 1, 0).y - kHalf;
+        const float x = r.rows_only ? left : left - 2.5f * gap;
+        text = name_of(r.axis_c, r.c);
+        layout.labels.push_back({text, {x, top, front}, {x, bottom, front}, center});
+      } else {
+        const glm::vec3 last_plate = pos(0, std::min(r.c, plates.cols) - 1, 0, r.w - 1);
+        layout.labels.push_back({text, {first.x - kHalf, top, front},
+                                 {last_plate.x + kHalf, top, front}, center, true});
+      }
+    }
+    if (r.axis_n >= 0 && r.n > 1) {
+      std::string name = axisName(names, r.axis_n);
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (int64_t n = 0; n < r.n; ++n) {
+        const glm::vec3 corner = pos(n, (plates.rows - 1) * plates.cols, r.h - 1, 0);
+        layout.tags.push_back({name + "=" + std::to_string(n),
+                               {corner.x - kHalf, corner.y - kHalf, front}, sample_w});
+      }
+    }
+  }
   for (const AxisLabel& label : layout.labels)
     for (const glm::vec3& end : {label.from, label.to}) {
       layout.world.lo = glm::min(layout.world.lo, end);
@@ -209,10 +443,14 @@ std::optional<CubeRef> pickCube(const SceneLayout& layout, glm::vec3 origin, glm
     const auto& local = (section == Section::Input || section == Section::Output)
                             ? layout.element_pos
                             : layout.group_pos;
-    const glm::vec3 o = origin - layout.origin[static_cast<size_t>(k)];
+    // In the section's own units: local = (world - origin) / scale, so t stays a world distance.
+    const float sc = layout.scale[static_cast<size_t>(k)];
+    const glm::vec3 o = (origin - layout.origin[static_cast<size_t>(k)]) / sc;
+    const glm::vec3 inv_local = inv * sc;
+    const glm::vec3 half(0.5f * layout.size(section) / sc);
     for (int64_t i = 0; i < count; ++i) {
       const glm::vec3 c = local[static_cast<size_t>(i)];
-      const auto t = rayBox(o, inv, Box{c - glm::vec3(kHalf), c + glm::vec3(kHalf)});
+      const auto t = rayBox(o, inv_local, Box{c - half, c + half});
       if (t && *t < best_t) {
         best_t = *t;
         best = CubeRef{section, i};

@@ -1,14 +1,19 @@
 // Where every cube goes: the input tensor, its statistics and its output laid out in world space,
 // and which cube a ray hits. Plain math on the CPU, no OpenGL, so tests can check it directly.
 //
-// Layout (the classic Group Normalization figure): each sample n is a C×H×W block with W across
-// (+x), H up (+y, h = 0 on top) and C in depth (-z, c = 0 in front); samples stand side by side
-// with a gap. Rank 3 (N, C, L) / (B, T, C) is N blocks of d1 rows (up) × d2 columns (across);
-// rank 2 is one matrix, rows up and columns across; rank 1 a single row.
-// The statistics sit below the input: each group's mean (and rstd) cube at the centroid of the
-// group's cubes, so a kept axis lines up with the input (BatchNorm's (C) as a row along C,
-// GroupNorm's (N, G) one column per sample, each at the depth of its channels). The output y sits
-// at the bottom.
+// Every shape is seen through four roles, sample n, plate c, row h and column w:
+//   rank 4 (N, C, H, W)  n, c, h, w (a W longer than kFoldAbove with H = 1 is folded like D below)
+//   rank 3 (N, L, D)     n, c = L, and D folded into an h × w tile when longer than kFoldAbove
+//   rank 2 (R, D)        c = R, D folded likewise;   rank 1 (D): one folded tile
+// Two arrangements, blended by `explode` in [0, 1]:
+//   block  (0): each sample a C×H×W block (W across, H up, C in depth), the Group Normalization
+//               figure; rows of rank 2/3 tensors stack downward instead of in depth.
+//   plates (1): each (n, c) an H×W plate facing the viewer, a sample's plates in a grid, samples in
+//               a grid, gaps between them. No cube stands in front of another, so every reduction
+//               region is visible whole.
+// Sections: x large on the left; to its right a column of mean, rstd and y, each a copy of x's
+// arrangement at a reduced scale (a statistic cube at its group's centroid), so every statistic sits
+// where its group sits in x and every kept axis lines up, while x keeps most of the view.
 #pragma once
 
 #include <array>
@@ -39,25 +44,54 @@ struct Box {
   bool empty() const { return lo.x > hi.x; }
 };
 
-// A labelled arrow along one axis of the input block, for the overlay to draw. The arrow runs a
-// gap outside the block's edge; its text goes on the side of the arrow away from `block_center`,
-// so neither covers a cube.
+// A labelled arrow along one axis of the input, for the overlay to draw. The arrow runs a gap
+// outside the cubes; its text goes on the side of the arrow away from `block_center`.
 struct AxisLabel {
-  std::string text;  // "C = 4"
+  std::string text;  // "C = 4", "D = 768 as 24×32" (folded into 24 rows of 32)
   glm::vec3 from, to;
   glm::vec3 block_center;
+  // A header arrow is drawn in screen space above the section's top edge (from.y), headers stacked
+  // upward in order, each with its name above it; from/to give its horizontal extent.
+  bool header = false;
+};
+
+// A name under one sample of the plates arrangement ("n=2"), drawn when it fits the sample's width.
+struct SampleTag {
+  std::string text;
+  glm::vec3 anchor;  // the sample's bottom left corner
+  float width = 0;   // the sample's width in world units
+};
+
+// How a shape's axes map onto plates, rows and columns (see the file comment).
+struct LayoutRoles {
+  int64_t n = 1, c = 1, h = 1, w = 1;
+  int axis_n = -1, axis_c = -1, axis_h = -1, axis_w = -1;  // the tensor axis in each role
+  int folded_axis = -1;      // the axis split into h × w rows, or -1
+  bool rows_only = false;    // plates are single rows (rank 2/3 unfolded): block mode stacks down
+};
+inline constexpr int64_t kFoldAbove = 32;  // a last axis longer than this folds into a tile
+LayoutRoles layoutRoles(const Shape& shape);
+
+struct LayoutOptions {
+  float explode = 1.0f;  // 0: compact blocks, 1: separate plates (the default: nothing hidden)
+  float aspect = 1.4f;   // width / height the plate grid aims for
 };
 
 struct SceneLayout {
   static constexpr float kPitch = 1.25f;  // distance between neighbouring cube centres
   static constexpr float kCube = 1.0f;    // cube edge length
   Shape shape;
+  LayoutRoles roles;
+  float explode = 1.0f;
   bool has_stats = false;
   std::vector<glm::vec3> element_pos;  // per flat index, relative to a section origin
   std::vector<glm::vec3> group_pos;    // per group (centroid of its elements)
+  float stat_size = kCube;             // edge of a statistics cube: larger when groups are apart
   std::array<glm::vec3, kSectionCount> origin{};
+  std::array<float, kSectionCount> scale{1.0f, 1.0f, 1.0f, 1.0f};  // world = origin + scale·local
   std::array<Box, kSectionCount> bounds{};  // world bounds per section (empty when not shown)
   std::vector<AxisLabel> labels;
+  std::vector<SampleTag> tags;
   Box world;  // bounds of every cube and axis arrow
 
   // What the camera must keep in view: the corners of every section and the arrows' ends.
@@ -65,10 +99,16 @@ struct SceneLayout {
 
   int64_t count(Section s) const;
   glm::vec3 position(CubeRef ref) const;
+  // A cube's edge in world units.
+  float size(Section s) const {
+    return scale[static_cast<size_t>(s)] *
+           (s == Section::Mean || s == Section::Rstd ? stat_size : kCube);
+  }
 };
 
 // Lays out `shape`. With a plan, adds the mean/rstd/output sections (the plan's shape must match).
-SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan);
+SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
+                       const LayoutOptions& options = {});
 
 // The nearest cube the ray origin + t·dir (t > 0) passes through, by slab tests against each
 // section's bounds and then each cube.

@@ -118,10 +118,17 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     glm::vec2 a, b, center;
   };
   std::vector<Arrow> arrows;
+  float header_y = 1e30f;  // the top of the header stack so far
   for (const AxisLabel& label : layout.labels) {
-    const auto a = view.project(label.from), b = view.project(label.to);
+    auto a = view.project(label.from), b = view.project(label.to);
     const auto center = view.project(label.block_center);
     if (!a || !b || !center || glm::length(*b - *a) < 12.0f * scale) continue;
+    if (label.header) {
+      // Stacked above the section: arrow, then its name above it, then the next header.
+      const float y = std::min(header_y, std::min(a->y, b->y)) - 6.0f * scale;
+      a->y = b->y = y;
+      header_y = y - ImGui::GetTextLineHeight() - 4.0f * scale;
+    }
     arrows.push_back({&label, *a, *b, *center});
     drawArrow(dl, im(*a), im(*b), text, 1.5f * scale);
   }
@@ -146,16 +153,35 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     return true;
   };
   for (const Arrow& arrow : arrows) {
-    const glm::vec2 along = arrow.b - arrow.a, mid = (arrow.a + arrow.b) * 0.5f;
-    glm::vec2 out = glm::vec2(-along.y, along.x) / glm::length(along);
-    if (glm::dot(out, mid - arrow.center) < 0.0f) out = -out;
     const ImVec2 size = ImGui::CalcTextSize(arrow.label->text.c_str());
     const glm::vec2 half(size.x * 0.5f, size.y * 0.5f);
-    const float reach = std::fabs(out.x) * half.x + std::fabs(out.y) * half.y;
-    glm::vec2 c = mid + out * (reach + 3.0f * scale);
+    glm::vec2 c, out;
+    if (arrow.label->header) {
+      // Just above the arrow, from its start.
+      c = glm::vec2(std::min(arrow.a.x, arrow.b.x) + half.x, arrow.a.y - half.y - 2.0f * scale);
+      out = glm::vec2(0.0f, -1.0f);
+    } else {
+      const glm::vec2 along = arrow.b - arrow.a, mid = (arrow.a + arrow.b) * 0.5f;
+      out = glm::vec2(-along.y, along.x) / glm::length(along);
+      if (glm::dot(out, mid - arrow.center) < 0.0f) out = -out;
+      const float reach = std::fabs(out.x) * half.x + std::fabs(out.y) * half.y;
+      c = mid + out * (reach + 3.0f * scale);
+    }
     for (int step = 0; step < 100 && !clear(Rect{c - half, c + half}); ++step) c += out * 2.0f;
     placed.push_back(Rect{c - half, c + half});
     dl->AddText(im(placed.back().lo), text, arrow.label->text.c_str());
+  }
+  // Sample names under their samples, where the sample is wide enough on screen.
+  for (const SampleTag& tag : layout.tags) {
+    const auto a = view.project(tag.anchor);
+    const auto b = view.project(tag.anchor + glm::vec3(tag.width, 0.0f, 0.0f));
+    if (!a || !b) continue;
+    const ImVec2 size = ImGui::CalcTextSize(tag.text.c_str());
+    if (b->x - a->x < size.x + 4.0f) continue;
+    const Rect r{*a + glm::vec2(0.0f, 3.0f * scale), *a + glm::vec2(size.x, 3.0f * scale + size.y)};
+    if (!clear(r)) continue;
+    placed.push_back(r);
+    dl->AddText(im(r.lo), text, tag.text.c_str());
   }
 
   const Snapshot& snap = *s.shown;
@@ -164,14 +190,13 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
       const Box& b = layout.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
       const std::string title = sectionTitle(snap, static_cast<Section>(k));
-      // Just right of the section's front right edge, where no axis arrow runs.
-      const auto p = view.project(glm::vec3(b.hi.x, (b.lo.y + b.hi.y) * 0.5f, b.hi.z));
+      // Above the section's top left corner, moved up until it clears arrows and other titles.
+      const auto p = view.project(glm::vec3(b.lo.x, b.hi.y, b.hi.z));
       if (!p) continue;
       const ImVec2 size = ImGui::CalcTextSize(title.c_str());
-      Rect r{glm::vec2(p->x + kTitleGap * scale, p->y - size.y * 0.5f),
-             glm::vec2(p->x + kTitleGap * scale + size.x, p->y + size.y * 0.5f)};
-      // Seen from above the sections stack on one spot: their titles go one under another.
-      for (int step = 0; step < 200 && !clear(r); ++step) r.lo.y += 2.0f, r.hi.y += 2.0f;
+      const float y0 = p->y - size.y - 4.0f * scale;
+      Rect r{glm::vec2(p->x, y0), glm::vec2(p->x + size.x, y0 + size.y)};
+      for (int step = 0; step < 200 && !clear(r); ++step) r.lo.y -= 2.0f, r.hi.y -= 2.0f;
       placed.push_back(r);
       dl->AddText(im(r.lo), text, title.c_str());
     }
