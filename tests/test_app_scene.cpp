@@ -331,10 +331,15 @@ TEST_CASE(
   CHECK(s.error.empty());
   CHECK(s.shown->plan.groupCount() == 12);
 
-  s.edit_shape = Shape{64, 64, 64, 64};
+  s.edit_shape = Shape{64, 64, 64, 128};  // 2^25 elements: past what the app shows
   s.init = "randn";
   regenerateInput(s);
-  CHECK(s.error.find("at most 262144") != std::string::npos);
+  CHECK(s.error.find("at most 16777216") != std::string::npos);
+  CHECK(s.x.shape == (Shape{3, 4, 2, 2}));
+  s.error.clear();
+  s.edit_shape = Shape{2, 5000};  // a dim past the editor's 4096
+  regenerateInput(s);
+  CHECK(s.error.find("between 1 and 4096") != std::string::npos);
   CHECK(s.x.shape == (Shape{3, 4, 2, 2}));
 }
 

@@ -34,9 +34,9 @@ void initFromOptions(AppState& state, const LayerOptions& options) {
   state.seed = options.seed;
   state.edit_shape = state.x.shape;
   if (!options.input.empty()) state.npy_path = options.input;
-  if (state.x.numel() > kMaxDisplayedElements)
+  if (state.x.numel() > kMaxSheetElements)
     throw NormError("the input has " + std::to_string(state.x.numel()) +
-                    " elements; the view draws at most " + std::to_string(kMaxDisplayedElements) +
+                    " elements; the app shows at most " + std::to_string(kMaxSheetElements) +
                     " (use `normviz compute` for larger tensors)");
   state.inputs_changed = true;
 }
@@ -198,13 +198,14 @@ void recomputeIfChanged(AppState& state) {
 void regenerateInput(AppState& state) {
   const Shape& shape = state.edit_shape;
   for (int64_t d : shape.dims)
-    if (d < 1 || d > 64) {
-      state.error = "each dim must be between 1 and 64; got " + shape.str();
+    if (d < 1 || d > kMaxDim) {
+      state.error = "each dim must be between 1 and " + std::to_string(kMaxDim) + "; got " +
+                    shape.str();
       return;
     }
-  if (shape.numel() > kMaxDisplayedElements) {
+  if (shape.numel() > kMaxSheetElements) {
     state.error = shape.str() + " has " + std::to_string(shape.numel()) +
-                  " elements; the view draws at most " + std::to_string(kMaxDisplayedElements) +
+                  " elements; the app shows at most " + std::to_string(kMaxSheetElements) +
                   ". Make a dim smaller (or use `normviz compute`).";
     return;
   }

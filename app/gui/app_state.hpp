@@ -15,6 +15,7 @@
 #include "normviz/stats.hpp"
 #include "normviz/tensor.hpp"
 #include "scene_layout.hpp"
+#include "sheet_layout.hpp"
 
 namespace normviz {
 
@@ -33,6 +34,11 @@ const char* backendLabel(Backend b);  // "CPU float32", "CPU float64 reference",
 inline constexpr int64_t kMaxDisplayedElements = int64_t{1} << 18;  // 262,144
 // The most elements the app opens at all (both headline shapes fit: 6.4M and 6.3M).
 inline constexpr int64_t kMaxSheetElements = int64_t{1} << 24;  // 16,777,216
+// Past this many elements cubes get smaller than a few pixels at the default window size, so the
+// app opens the tensor in the sheet view unless the user chose the cubes.
+// The largest dim the shape editor takes (a transformer's 1024 tokens, ResNet's 64 channels).
+inline constexpr int64_t kMaxDim = 4096;
+inline constexpr int64_t kAutoSheetAbove = int64_t{1} << 14;  // 16,384
 
 // One backend's run of the current configuration.
 struct BackendRun {
@@ -90,7 +96,8 @@ struct AppState {
 
   // ---- View.
   LayoutMode layout = LayoutMode::Single;
-  DisplayMode display = DisplayMode::Cubes;  // switched to Sheet by itself past the cube limit
+  DisplayMode display = DisplayMode::Cubes;  // what the user chose (see shownDisplay)
+  bool display_chosen = false;               // false: the app picks by size
   float explode = 1.0f;                      // 0 compact blocks .. 1 separate plates
   float view_aspect = 1.4f;  // the 3D view's width / height (0.1 steps): the plates' grid follows
   ColorBy color_by = ColorBy::Value;
@@ -98,6 +105,7 @@ struct AppState {
   Theme theme = Theme::Dark;
   float font_scale = 1.5f;
   Camera camera;
+  SheetCamera sheet_camera;
   ViewPreset preset = ViewPreset::Isometric;
   bool reframe = true;  // fit the camera to the scene on the next frame
   std::optional<CubeRef> hovered, pinned;
@@ -111,5 +119,13 @@ struct AppState {
   // The element whose region is lit: the pinned one, else the hovered one.
   std::optional<CubeRef> active() const { return pinned ? pinned : hovered; }
 };
+
+// The view in use: the sheet past the cube limit, or past kAutoSheetAbove unless the user chose.
+inline DisplayMode shownDisplay(const AppState& s) {
+  const int64_t numel = s.shown ? s.shown->x.numel() : s.x.numel();
+  if (numel > kMaxDisplayedElements) return DisplayMode::Sheet;
+  if (!s.display_chosen && numel > kAutoSheetAbove) return DisplayMode::Sheet;
+  return s.display;
+}
 
 }  // namespace normviz

@@ -27,6 +27,7 @@
 #include "panels.hpp"
 #include "renderer.hpp"
 #include "settings.hpp"
+#include "sheet_view.hpp"
 
 namespace normviz {
 
@@ -92,6 +93,9 @@ struct App {
   AppState* state = nullptr;
   CubeRenderer renderer;
   SceneCache cache;
+  SheetRenderer sheet_renderer;
+  SheetCache sheet;
+  SheetCamera fitted_sheet_camera;
   float built_font_scale = 0.0f;
   Theme applied_theme = Theme::Dark;
   bool offscreen = false;
@@ -191,7 +195,12 @@ std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
 // compare panel the group of the hovered element under that panel's layer.
 std::optional<int64_t> litGroupOf(const App& app, const SceneView& view) {
   const AppState& s = *app.state;
-  if (view.compare_panel < 0) return app.cache.lit_group;
+  if (view.compare_panel < 0) {
+    if (shownDisplay(s) == DisplayMode::Cubes || !s.shown) return app.cache.lit_group;
+    const auto active = s.active();
+    if (!active) return std::nullopt;
+    return groupOfCube(s.shown->plan, *active);
+  }
   const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
   const auto active = s.active();
   if (!panel.plan || !active ||
@@ -206,6 +215,10 @@ void rebuildScene(App& app) {
   AppState& s = *app.state;
   SceneCache& c = app.cache;
   if (!s.shown) return;
+  if (shownDisplay(s) == DisplayMode::Sheet) {
+    rebuildSheet(s, app.sheet, app.sheet_renderer, app.views.front().size);
+    return;
+  }
   const Snapshot& snap = *s.shown;
   if (c.result_version != s.result_version || c.layout_mode != s.layout ||
       c.explode != s.explode || c.aspect != s.view_aspect) {
@@ -281,6 +294,12 @@ void handleShortcuts(App& app) {
     s.layout = s.layout == LayoutMode::Single ? LayoutMode::Compare : LayoutMode::Single,
     s.reframe = true;
   if (pressed(GLFW_KEY_T)) s.theme = s.theme == Theme::Dark ? Theme::Light : Theme::Dark;
+  if (pressed(GLFW_KEY_S) && (!s.shown || s.shown->x.numel() <= kMaxDisplayedElements)) {
+    s.display = shownDisplay(s) == DisplayMode::Cubes ? DisplayMode::Sheet : DisplayMode::Cubes;
+    s.display_chosen = true;
+    s.reframe = true;
+  }
+  if (pressed(GLFW_KEY_E)) s.explode = s.explode < 0.5f ? 1.0f : 0.0f, s.reframe = true;
   if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
   // Held keys move continuously: orbit with arrows, pan with shift+arrows, zoom with +/-.
   const float step = 1.8f * io.DeltaTime;
@@ -313,8 +332,21 @@ void handleMouse(App& app) {
     s.hovered.reset();
     return;
   }
-  // Drag: left orbits, right or middle pans (shift + left pans too); the wheel zooms.
   const glm::vec2 delta(io.MouseDelta.x, io.MouseDelta.y);
+  if (shownDisplay(s) == DisplayMode::Sheet) {
+    // The sheet: any drag pans, the wheel zooms about the mouse.
+    if (ImGui::IsMouseDragging(0, 3.0f) || ImGui::IsMouseDragging(1, 3.0f) ||
+        ImGui::IsMouseDragging(2, 3.0f))
+      s.sheet_camera.center -= delta / s.sheet_camera.zoom;
+    if (io.MouseWheel != 0.0f)
+      s.sheet_camera.zoomAt(std::pow(1.15f, io.MouseWheel), mouse, under->pos, under->size);
+    s.hovered = pickSheet(s, app.sheet, *under, mouse);
+    if (under->compare_panel >= 0 && s.hovered && s.hovered->section != Section::Input)
+      s.hovered.reset();
+    if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) s.pinned = s.hovered;
+    return;
+  }
+  // Drag: left orbits, right or middle pans (shift + left pans too); the wheel zooms.
   const bool dragging_left = ImGui::IsMouseDragging(0, 3.0f),
              dragging_other = ImGui::IsMouseDragging(1, 3.0f) || ImGui::IsMouseDragging(2, 3.0f);
   if (dragging_left && !io.KeyShift) s.camera.orbit(-delta.x * 0.01f, delta.y * 0.01f);
@@ -367,12 +399,21 @@ void drawFrame(App& app) {
     const glm::vec2 size = app.views.front().size;
     s.view_aspect = std::round(10.0f * size.x / std::max(size.y, 1.0f)) / 10.0f;
   }
+  const bool sheet = s.shown && shownDisplay(s) == DisplayMode::Sheet;
   // A resized viewport (window, panels, font scale) refits the camera unless the user moved it.
-  if (app.views.front().size != app.fitted_size && s.camera == app.fitted_camera) s.reframe = true;
+  if (app.views.front().size != app.fitted_size &&
+      (sheet ? s.sheet_camera == app.fitted_sheet_camera : s.camera == app.fitted_camera))
+    s.reframe = true;
+  if (sheet) rebuildSheet(s, app.sheet, app.sheet_renderer, app.views.front().size);
   if (s.reframe && s.shown) {
-    fitCamera(s, app.views.front());
+    if (sheet) {
+      fitSheet(s, app.sheet, app.views.front());
+      app.fitted_sheet_camera = s.sheet_camera;
+    } else {
+      fitCamera(s, app.views.front());
+      app.fitted_camera = s.camera;
+    }
     app.fitted_size = app.views.front().size;
-    app.fitted_camera = s.camera;
     app.views = sceneViews(s, app.display);
     s.reframe = false;
   }
@@ -383,7 +424,13 @@ void drawFrame(App& app) {
   }
   rebuildScene(app);
   if (s.shown)
-    for (const auto& v : app.views) drawSceneOverlay(s, app.cache.layout, v);
+    for (const auto& v : app.views) {
+      if (sheet) {
+        drawSheetOverlay(s, app.sheet, v, litGroupOf(app, v));
+      } else {
+        drawSceneOverlay(s, app.cache.layout, v);
+      }
+    }
   const PanelRects panels = panelRects(s, app.display.x);
   drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
              app.display.x - panels.left_width - panels.right_width);
@@ -407,6 +454,15 @@ void drawFrame(App& app) {
       const int y = fb_h - static_cast<int>(v.pos.y * fb_scale.y) - h;
       gl::Viewport(x, y, w, h);
       gl::Scissor(x, y, w, h);
+      if (sheet) {
+        const SheetRenderer::View view{v.pos, v.size, static_cast<float>(fb_h), fb_scale.y};
+        std::vector<glm::vec3> palette;
+        for (int k = 0; k < 24; ++k) palette.push_back(categoricalColor(k));
+        const bool by_group = s.color_by == ColorBy::Groups;
+        app.sheet_renderer.draw(app.sheet.layout, s.sheet_camera, view, std::max(v.compare_panel, 0),
+                                litGroupOf(app, v), by_group, bg, palette, by_group ? 0.6f : 0.78f);
+        continue;
+      }
       const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
       // Unlit cubes are faint grey ghosts so the lit region stands out; in "all groups" mode they
       // keep their group's hue and more opacity, so the whole partition stays readable.
@@ -436,6 +492,21 @@ nlohmann::json cubeReport(const App& app) {
   j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
   if (!s.error.empty()) j["error"] = s.error;
   if (!s.shown) return j;
+  if (shownDisplay(s) == DisplayMode::Sheet) {
+    j["display"] = "sheet";
+    nlohmann::json views = nlohmann::json::array();
+    for (const auto& v : app.views) {
+      nlohmann::json view = sheetViewReport(s, app.sheet, v, litGroupOf(app, v));
+      view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
+      view["title"] = v.compare_panel >= 0
+                          ? s.compare[static_cast<size_t>(v.compare_panel)].title
+                          : s.shown->plan.pytorchLine();
+      views.push_back(std::move(view));
+    }
+    j["views"] = std::move(views);
+    return j;
+  }
+  j["display"] = "cubes";
   const int width = static_cast<int>(app.display.x), height = static_cast<int>(app.display.y);
   Framebuffer ids;
   if (const std::string error = ids.create(width, height); !error.empty()) {
@@ -683,6 +754,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
     app.display = glm::vec2(static_cast<float>(options.width), static_cast<float>(options.height));
     std::string error =
         missing.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing;
+    if (error.empty()) error = app.sheet_renderer.init();
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered

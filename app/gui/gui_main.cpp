@@ -154,6 +154,7 @@ int runApp(AppFlags& f) {
       } else {
         throw NormError("--display must be cubes or sheet");
       }
+      state.display_chosen = true;
     }
     if (f.stepper) {
       state.stepper.active = true;
@@ -189,8 +190,9 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--theme", f.theme, "dark or light");
   cli.add_option("--view", f.view, "front, top or isometric");
   cli.add_option("--display", f.display,
-                 "cubes (3D) or sheet (every element one cell of a 2D image; automatic past " +
-                     std::to_string(kMaxDisplayedElements) + " elements)");
+                 "cubes (3D) or sheet (every element one cell of a 2D image); by default the "
+                 "sheet past " + std::to_string(kAutoSheetAbove) + " elements, always past " +
+                     std::to_string(kMaxDisplayedElements));
   cli.add_option("--explode", f.explode,
                  "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");

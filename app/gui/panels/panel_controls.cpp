@@ -223,15 +223,18 @@ void dataSection(AppState& s) {
     ImGui::SetNextItemWidth(w);
     ImGui::PushID(a);
     const std::string format = names[static_cast<size_t>(a)] + "=%d";
-    if (ImGui::DragInt("##dim", &d, 0.1f, 1, 64, format.c_str()))
-      s.edit_shape.dims[static_cast<size_t>(a)] = std::clamp(d, 1, 64);
+    if (ImGui::DragInt("##dim", &d, 0.1f, 1, static_cast<int>(kMaxDim), format.c_str(),
+                       ImGuiSliderFlags_AlwaysClamp))
+      s.edit_shape.dims[static_cast<size_t>(a)] = std::clamp(d, 1, static_cast<int>(kMaxDim));
     ImGui::PopID();
   }
   const int64_t numel = s.edit_shape.numel();
-  if (numel > kMaxDisplayedElements) {
-    ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1.0f),
-                       "%lld elements: past the %lld the view draws", static_cast<long long>(numel),
-                       static_cast<long long>(kMaxDisplayedElements));
+  if (numel > kMaxSheetElements) {
+    ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1.0f), "%lld elements: past the %lld the app shows",
+                       static_cast<long long>(numel), static_cast<long long>(kMaxSheetElements));
+  } else if (numel > kMaxDisplayedElements) {
+    ImGui::Text("%lld elements (sheet view: past %lld cubes)", static_cast<long long>(numel),
+                static_cast<long long>(kMaxDisplayedElements));
   } else {
     ImGui::Text("%lld elements", static_cast<long long>(numel));
   }
@@ -251,10 +254,9 @@ void dataSection(AppState& s) {
   if (ImGui::Button("Load x")) {
     try {
       Tensor t = readNpyF32(s.npy_path);
-      if (t.numel() > kMaxDisplayedElements)
+      if (t.numel() > kMaxSheetElements)
         throw NormError(s.npy_path + " has " + std::to_string(t.numel()) +
-                        " elements; the view draws at most " +
-                        std::to_string(kMaxDisplayedElements));
+                        " elements; the app shows at most " + std::to_string(kMaxSheetElements));
       s.x = std::move(t);
       s.edit_shape = s.x.shape;
       s.init = "file";
@@ -344,6 +346,24 @@ void viewSection(AppState& s) {
   if (radioPair("x, stats, y", "compare 4 layers", &layout)) {
     s.layout = static_cast<LayoutMode>(layout);
     s.reframe = true;
+  }
+  int display = static_cast<int>(shownDisplay(s));
+  const bool too_big = s.shown && s.shown->x.numel() > kMaxDisplayedElements;
+  ImGui::BeginDisabled(too_big);
+  if (radioPair("cubes (3D)", "sheet (2D)", &display)) {
+    s.display = static_cast<DisplayMode>(display);
+    s.display_chosen = true;
+    s.reframe = true;
+  }
+  ImGui::EndDisabled();
+  if (too_big)
+    ImGui::TextDisabled("past %lld elements only the sheet", static_cast<long long>(kMaxDisplayedElements));
+  if (shownDisplay(s) == DisplayMode::Cubes) {
+    float explode = s.explode;
+    if (ImGui::SliderFloat("explode", &explode, 0.0f, 1.0f, explode < 0.5f ? "blocks %.2f" : "plates %.2f")) {
+      s.explode = explode;
+      s.reframe = true;
+    }
   }
   int color = static_cast<int>(s.color_by);
   if (radioPair("colour by value", "all groups", &color)) s.color_by = static_cast<ColorBy>(color);

@@ -34,6 +34,10 @@ void drawHelpOverlay(AppState& state);                                     // pa
 
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
+// A compare panel's title, group count and lit group, at its top left; its frame.
+void drawComparePanelHeader(const AppState& state, const SceneView& view);
+// The hovered element's card beside the mouse.
+void drawHoverTooltip(const AppState& state);
 // The colour legend in the 3D view's bottom right corner, at most `max_width` pixels wide.
 void drawLegend(const AppState& state, glm::vec2 bottom_right, float max_width);
 // "mean (3, 2)": the title drawn above a section's top left corner.

@@ -106,6 +106,37 @@ void drawCubeCard(const AppState& s, CubeRef ref) {
   if (s.pinned && *s.pinned == ref) ImGui::TextDisabled("pinned: Esc to unpin");
 }
 
+void drawComparePanelHeader(const AppState& s, const SceneView& view) {
+  ImDrawList* dl = ImGui::GetBackgroundDrawList();
+  const ImU32 text = textColor(s);
+  const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
+  const ImVec2 corner = im(view.pos + glm::vec2(10.0f, 8.0f));
+  dl->AddText(corner, text, panel.title.c_str());
+  const float line = ImGui::GetTextLineHeightWithSpacing();
+  if (!panel.error.empty()) {
+    dl->AddText(nullptr, 0.0f, ImVec2(corner.x, corner.y + line), IM_COL32(230, 90, 80, 255),
+                panel.error.c_str(), nullptr, view.size.x - 20.0f);
+  } else if (panel.plan) {
+    const std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
+                             std::to_string(panel.plan->groupSize());
+    dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
+    const auto active = s.active();
+    if (active && (active->section == Section::Input || active->section == Section::Output)) {
+      const int64_t g = panel.plan->groupOf(active->index);
+      const std::string lit =
+          "lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
+      dl->AddText(ImVec2(corner.x, corner.y + 2.0f * line), text, lit.c_str());
+    }
+  }
+  const ImU32 frame =
+      s.theme == Theme::Dark ? IM_COL32(90, 90, 100, 255) : IM_COL32(180, 180, 180, 255);
+  dl->AddRect(im(view.pos), im(view.pos + view.size), frame);
+}
+
+void drawHoverTooltip(const AppState& s) {
+  if (s.hovered) drawTooltip(s, *s.hovered);
+}
+
 void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneView& view) {
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
   const ImU32 text = textColor(s);
@@ -202,28 +233,7 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     }
     if (s.hovered) drawTooltip(s, *s.hovered);
   } else {
-    const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
-    const ImVec2 corner = im(view.pos + glm::vec2(10.0f, 8.0f));
-    dl->AddText(corner, text, panel.title.c_str());
-    const float line = ImGui::GetTextLineHeightWithSpacing();
-    if (!panel.error.empty()) {
-      dl->AddText(nullptr, 0.0f, ImVec2(corner.x, corner.y + line), IM_COL32(230, 90, 80, 255),
-                  panel.error.c_str(), nullptr, view.size.x - 20.0f);
-    } else if (panel.plan) {
-      const std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
-                               std::to_string(panel.plan->groupSize());
-      dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
-      const auto active = s.active();
-      if (active && (active->section == Section::Input || active->section == Section::Output)) {
-        const int64_t g = panel.plan->groupOf(active->index);
-        const std::string lit =
-            "lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
-        dl->AddText(ImVec2(corner.x, corner.y + 2.0f * line), text, lit.c_str());
-      }
-    }
-    const ImU32 frame =
-        s.theme == Theme::Dark ? IM_COL32(90, 90, 100, 255) : IM_COL32(180, 180, 180, 255);
-    dl->AddRect(im(view.pos), im(view.pos + view.size), frame);
+    drawComparePanelHeader(s, view);
   }
   dl->PopClipRect();
 }
