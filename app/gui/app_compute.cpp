@@ -41,6 +41,28 @@ void initFromOptions(AppState& state, const LayerOptions& options) {
   state.inputs_changed = true;
 }
 
+template <typename T>
+ValueSummary summarize(const std::vector<T>& values, int bins) {
+  ValueSummary out;
+  double lo = INFINITY, hi = -INFINITY;
+  for (T v : values)
+    if (std::isfinite(static_cast<double>(v)))
+      lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
+  out.counts.assign(static_cast<size_t>(bins), 0.0f);
+  if (!(lo <= hi)) return out;  // nothing finite: the default range
+  out.lo = lo;
+  out.hi = hi;
+  const double width = hi > lo ? (hi - lo) / bins : 1.0;
+  for (T v : values) {
+    if (!std::isfinite(static_cast<double>(v))) continue;
+    const int b = std::clamp(static_cast<int>((static_cast<double>(v) - lo) / width), 0, bins - 1);
+    out.counts[static_cast<size_t>(b)] += 1.0f;
+  }
+  return out;
+}
+template ValueSummary summarize(const std::vector<float>&, int);
+template ValueSummary summarize(const std::vector<double>&, int);
+
 std::vector<int64_t> divisorsOf(int64_t c) {
   std::vector<int64_t> out;
   for (int64_t d = 1; d <= c; ++d)
@@ -142,7 +164,7 @@ void recomputeIfChanged(AppState& state) {
   state.inputs_changed = false;
   const auto start = std::chrono::steady_clock::now();
   try {
-    Snapshot snap{state.x, ReductionPlan::make(state.x.shape, state.config), {}, {}, 0};
+    Snapshot snap{state.x, ReductionPlan::make(state.x.shape, state.config), {}, {}, 0, {}, {}, {}};
     prepareAffine(state, snap.plan);
     validateParams(snap.plan, state.params);
 
@@ -172,6 +194,9 @@ void recomputeIfChanged(AppState& state) {
     } else {
       snap.result = std::move(fp32);
     }
+    snap.x_summary = summarize(snap.x.data);
+    snap.y_summary = summarize(snap.result.y.data);
+    snap.rstd_summary = summarize(snap.result.rstd.data);
     snap.recompute_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

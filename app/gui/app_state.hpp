@@ -49,6 +49,15 @@ struct BackendRun {
   std::string error;            // set when this backend failed (the others still show)
 };
 
+// The finite values' range and a 32-bin histogram over it (computed once per result: at 16M
+// elements a pass over the data costs more than a frame).
+struct ValueSummary {
+  double lo = 0, hi = 1;
+  std::vector<float> counts;
+};
+template <typename T>
+ValueSummary summarize(const std::vector<T>& values, int bins = 32);
+
 // What the scene shows: a consistent input, plan and result, replaced only by a successful run.
 struct Snapshot {
   Tensor x;
@@ -56,6 +65,7 @@ struct Snapshot {
   NormResult result;
   std::vector<BackendRun> runs;
   double recompute_seconds = 0;  // wall time of the whole recompute (all backends)
+  ValueSummary x_summary, y_summary, rstd_summary;
 };
 
 // One panel of the compare layout.

@@ -612,10 +612,15 @@ int runBenchmark(App& app, int frames) {
   // frame: a whole frame (GL included); hover frame: the lit group changes every frame; hover cpu:
   // the CPU side of that change alone (scene update + picking one ray), what must stay under a
   // frame on any GPU.
-  std::printf("%-18s %8s %13s %10s %12s %14s %9s\n", "shape", "cubes", "recompute ms", "frame ms",
-              "hover frame", "hover cpu ms", "pick ms");
-  const Shape shapes[] = {{4, 16, 8, 8}, {8, 32, 16, 16}, {16, 64, 16, 16}};
-  for (const Shape& shape : shapes) {
+  std::printf("%-18s %-6s %9s %13s %10s %12s %14s %9s\n", "shape", "view", "elements",
+              "recompute ms", "frame ms", "hover frame", "hover cpu ms", "pick ms");
+  const std::pair<Shape, DisplayMode> runs[] = {
+      {{4, 16, 8, 8}, DisplayMode::Cubes},     {{8, 32, 16, 16}, DisplayMode::Cubes},
+      {{16, 64, 16, 16}, DisplayMode::Cubes},  {{16, 64, 32, 32}, DisplayMode::Sheet},
+      {{64, 64, 64, 64}, DisplayMode::Sheet}};
+  for (const auto& [shape, display] : runs) {
+    s.display = display;
+    s.display_chosen = true;
     s.edit_shape = shape;
     s.init = "randn";
     s.layout = LayoutMode::Single;
@@ -655,7 +660,7 @@ int runBenchmark(App& app, int frames) {
     for (int f = 0; f < frames; ++f) {
       s.pinned = CubeRef{Section::Input, (int64_t{f} * 7919 + 1) % s.x.numel()};
       rebuildScene(app);
-      lit += app.cache.lit_group.has_value() ? 1 : 0;
+      lit += litGroupOf(app, app.views.front()).has_value() ? 1 : 0;
     }
     const double colours_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
@@ -664,13 +669,19 @@ int runBenchmark(App& app, int frames) {
     const auto& v = app.views.front();
     for (int f = 0; f < frames; ++f) {
       const float t = static_cast<float>(f) / static_cast<float>(frames);
+      if (display == DisplayMode::Sheet) {
+        const glm::vec2 mouse = v.pos + v.size * glm::vec2(0.2f + 0.6f * t, 0.3f + 0.4f * t);
+        lit += pickSheet(s, app.sheet, v, mouse).has_value() ? 1 : 0;
+        continue;
+      }
       const Ray ray = s.camera.rayThrough({t - 0.5f, 0.3f - t * 0.6f}, v.size.x / v.size.y);
       lit += pickCube(app.cache.layout, ray.origin, ray.dir).has_value() ? 1 : 0;
     }
     const double pick_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
         frames;
-    std::printf("%-18s %8lld %13.2f %10.2f %12.2f %14.2f %9.2f\n", shape.str().c_str(),
+    std::printf("%-18s %-6s %9lld %13.2f %10.2f %12.2f %14.2f %9.2f\n", shape.str().c_str(),
+                display == DisplayMode::Sheet ? "sheet" : "cubes",
                 static_cast<long long>(shape.numel()), recompute_ms, frame_ms, hover_ms,
                 colours_ms + pick_ms, pick_ms);
     if (lit == 0) std::printf("(no cube drawn or picked)\n");
@@ -785,8 +796,11 @@ int runWindow(AppState& state, const WindowOptions& options) {
           std::fprintf(stderr, "normviz: cannot write %s\n", options.screenshot.c_str());
           rc = 1;
         } else if (!options.report.empty()) {
+          const auto t0 = std::chrono::steady_clock::now();
           std::ofstream out(options.report);
-          out << cubeReport(app).dump(1) << "\n";
+          out << cubeReport(app).dump() << "\n";
+          std::fprintf(stderr, "normviz: report written in %.2f s\n",
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
           if (!out) {
             std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
             rc = 1;

@@ -208,7 +208,8 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--block-size", f.block_size, "stepper: threads per block (multiple of 32)");
   f.bench =
       cli.add_option("--bench-frames", f.window.bench_frames,
-                     "print frame and recompute times for 4K, 64K and 256K cubes (N frames each)")
+                     "print frame and hover times for 4K, 64K, 256K cubes and 1M, 16M-cell sheets "
+                     "(N frames each)")
           ->expected(0, 1);
   registerCommand(&cli, [] { return runApp(f); });
 }

@@ -13,32 +13,10 @@ namespace normviz {
 
 namespace {
 
-// Counts per bin over [min, max] of the finite values, for ImGui::PlotHistogram.
-template <typename T>
-std::vector<float> histogram(const std::vector<T>& values, int bins, double& lo, double& hi) {
-  lo = INFINITY;
-  hi = -INFINITY;
-  for (T v : values)
-    if (std::isfinite(static_cast<double>(v)))
-      lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
-  std::vector<float> counts(static_cast<size_t>(bins), 0.0f);
-  if (!(lo <= hi)) return counts;
-  const double width = hi > lo ? (hi - lo) / bins : 1.0;
-  for (T v : values) {
-    if (!std::isfinite(static_cast<double>(v))) continue;
-    const int b = std::clamp(static_cast<int>((static_cast<double>(v) - lo) / width), 0, bins - 1);
-    counts[static_cast<size_t>(b)] += 1.0f;
-  }
-  return counts;
-}
-
-template <typename T>
-void plotHistogram(const char* name, const std::vector<T>& values) {
-  double lo = 0, hi = 0;
-  const std::vector<float> counts = histogram(values, 32, lo, hi);
-  ImGui::Text("%s: %.4g .. %.4g", name, lo, hi);
-  ImGui::PlotHistogram((std::string("##") + name).c_str(), counts.data(),
-                       static_cast<int>(counts.size()), 0, nullptr, 0.0f, FLT_MAX,
+void plotHistogram(const char* name, const ValueSummary& summary) {
+  ImGui::Text("%s: %.4g .. %.4g", name, summary.lo, summary.hi);
+  ImGui::PlotHistogram((std::string("##") + name).c_str(), summary.counts.data(),
+                       static_cast<int>(summary.counts.size()), 0, nullptr, 0.0f, FLT_MAX,
                        ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeight() * 3.5f));
 }
 
@@ -136,8 +114,8 @@ void statisticsTab(AppState& s) {
     scrolled_to = lit;
     ImGui::EndTable();
   }
-  plotHistogram("x", snap.x.data);
-  plotHistogram("y", snap.result.y.data);
+  plotHistogram("x", snap.x_summary);
+  plotHistogram("y", snap.y_summary);
 }
 
 }  // namespace

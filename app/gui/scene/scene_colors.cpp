@@ -33,13 +33,11 @@ CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group)
 }
 
 ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
+  // The ranges were summarized once with the result (finite values only).
   ValueScales s;
-  const auto [xlo, xhi] = finiteRange(snap.x.data);
-  s.x = ValueScale::of(input_map, xlo, xhi);
-  const auto [ylo, yhi] = finiteRange(snap.result.y.data);
-  s.y = ValueScale::of(ColorMap::Diverging, ylo, yhi);
-  const auto [rlo, rhi] = finiteRange(snap.result.rstd.data);
-  s.rstd = ValueScale::of(input_map, rlo, rhi);
+  s.x = ValueScale::of(input_map, snap.x_summary.lo, snap.x_summary.hi);
+  s.y = ValueScale::of(ColorMap::Diverging, snap.y_summary.lo, snap.y_summary.hi);
+  s.rstd = ValueScale::of(input_map, snap.rstd_summary.lo, snap.rstd_summary.hi);
   return s;
 }
 
