@@ -8,11 +8,11 @@ NORMVIZ_APP_PACKAGES=(
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri libglm-dev libstb-dev
   nlohmann-json3-dev libcli11-dev
 )
-# What the test suite adds: doctest, clang with libFuzzer's runtime, and a virtual X server for the
-# app's screenshot tests. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).
+# What the test suite adds: doctest, clang with libFuzzer's runtime, a virtual X server for the
+# app's screenshot tests, and xdotool and xwd to drive and capture the real window. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).
 NORMVIZ_TEST_PACKAGES=(
   "${NORMVIZ_APP_PACKAGES[@]}"
-  doctest-dev clang libclang-rt-14-dev xvfb xauth
+  doctest-dev clang libclang-rt-14-dev xvfb xauth xdotool x11-apps
 )
 
 # Number of parallel build/test jobs: every core this process may use.

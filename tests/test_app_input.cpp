@@ -1,0 +1,266 @@
+// The real window driven by real X input: a private Xvfb server, the app in it, xdotool moving the
+// mouse, clicking and pressing keys, and xwd capturing the screen, whose pixels are checked. Cube
+// positions and colours come from an offscreen --report of the same configuration at the same size.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kArgs = "--no-settings --size 1280x800 --norm batch --shape 4,6,5,5 --init randn";
+
+fs::path workDir() {
+  const fs::path dir = fs::temp_directory_path() / ("normviz-input-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+int run(const std::string& cmd) {
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// An X screen of our own with the app in it; both stopped on destruction.
+class Session {
+ public:
+  Session() {
+    display_ = std::to_string(90 + ::getpid() % 800);
+    display_.insert(display_.begin(), ':');
+    xvfb_ = spawn({"Xvfb", display_, "-screen", "0", "1280x800x24", "-nolisten", "tcp"});
+    ::setenv("DISPLAY", display_.c_str(), 1);
+    for (int i = 0; i < 100 && run("xdpyinfo >/dev/null 2>&1 || xdotool getmouselocation >/dev/null 2>&1") != 0; ++i)
+      pause(100);
+    std::vector<std::string> app = {NORMVIZ_BINARY};
+    for (const char* p = kArgs; *p;) {
+      const char* end = p;
+      while (*end && *end != ' ') ++end;
+      app.emplace_back(p, end);
+      p = *end ? end + 1 : end;
+    }
+    app_ = spawn(app);
+    ready_ = run("timeout 30 xdotool search --sync --onlyvisible --name '^normviz$' >/dev/null") == 0;
+    pause(1500);  // the first frames: fonts, panels sized, camera fitted
+  }
+  ~Session() {
+    for (pid_t pid : {app_, xvfb_})
+      if (pid > 0) {
+        ::kill(pid, SIGTERM);
+        ::waitpid(pid, nullptr, 0);
+      }
+  }
+  bool ready() const { return ready_; }
+  void xdotool(const std::string& args) const {
+    run("xdotool " + args);
+    pause(700);  // the app sleeps up to 0.5 s between frames when idle
+  }
+
+ private:
+  static pid_t spawn(const std::vector<std::string>& argv) {
+    std::fflush(nullptr);  // the child must not write the parent's buffered output again
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::freopen("/dev/null", "w", stdout);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+  std::string display_;
+  pid_t xvfb_ = -1, app_ = -1;
+  bool ready_ = false;
+};
+
+// The screen as RGB, from xwd's dump (a big-endian header, then 32-bit pixels in the server's
+// byte order).
+struct Screen {
+  int width = 0, height = 0;
+  std::vector<unsigned char> rgb;
+  const unsigned char* at(int x, int y) const {
+    return &rgb[(static_cast<size_t>(std::clamp(y, 0, height - 1)) * width +
+                 std::clamp(x, 0, width - 1)) * 3];
+  }
+};
+
+Screen capture() {
+  const fs::path file = workDir() / "screen.xwd";
+  REQUIRE(run("xwd -root -silent > " + file.string()) == 0);
+  std::ifstream in(file, std::ios::binary);
+  std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(data.size() > 100);
+  auto card = [&](size_t i) {
+    return (uint32_t{data[4 * i]} << 24) | (uint32_t{data[4 * i + 1]} << 16) |
+           (uint32_t{data[4 * i + 2]} << 8) | uint32_t{data[4 * i + 3]};
+  };
+  const uint32_t header = card(0), width = card(4), height = card(5), byte_order = card(7),
+                 bpp = card(11), line = card(12), ncolors = card(19);
+  REQUIRE(bpp == 32);
+  const size_t pixels = header + ncolors * 12;
+  REQUIRE(data.size() >= pixels + static_cast<size_t>(line) * height);
+  Screen s;
+  s.width = static_cast<int>(width);
+  s.height = static_cast<int>(height);
+  s.rgb.resize(static_cast<size_t>(width) * height * 3);
+  for (uint32_t y = 0; y < height; ++y)
+    for (uint32_t x = 0; x < width; ++x) {
+      const unsigned char* p = &data[pixels + static_cast<size_t>(y) * line + 4 * x];
+      unsigned char* q = &s.rgb[(static_cast<size_t>(y) * width + x) * 3];
+      if (byte_order == 0) {  // LSBFirst: B, G, R, X
+        q[0] = p[2], q[1] = p[1], q[2] = p[0];
+      } else {  // MSBFirst: X, R, G, B
+        q[0] = p[1], q[1] = p[2], q[2] = p[3];
+      }
+    }
+  return s;
+}
+
+// The pixel shows the cube's own colour as a solid cube draws it (one light factor, 0.62 to 1):
+// lit or nothing lit. A ghost (a faded cube, when another group is lit) does not.
+bool solid(const Screen& s, const nlohmann::json& cube) {
+  const unsigned char* p = s.at(static_cast<int>(std::floor(cube["x"].get<double>())),
+                                static_cast<int>(std::floor(cube["y"].get<double>())));
+  double pc = 0, cc = 0;
+  for (int k = 0; k < 3; ++k) {
+    pc += p[k] * cube["color"][k].get<double>();
+    cc += cube["color"][k].get<double>() * cube["color"][k].get<double>();
+  }
+  const double f = cc > 0 ? pc / cc : 0;
+  if (f < 0.55 || f > 1.05) return false;
+  for (int k = 0; k < 3; ++k)
+    if (std::abs(p[k] - f * cube["color"][k].get<double>()) > 14.0) return false;
+  return true;
+}
+
+// Of the x cubes visible in the report, how many of those in channel `c` (and of the others) show
+// solid colour on screen.
+struct Count {
+  int group_solid = 0, group = 0, other_solid = 0, other = 0;
+};
+Count count(const Screen& s, const nlohmann::json& view, int channel) {
+  Count c;
+  for (const auto& cube : view["cubes"]) {
+    if (cube["section"] != "x" || !cube["visible"].get<bool>()) continue;
+    const bool in = (cube["index"].get<int>() / 25) % 6 == channel;
+    (in ? c.group : c.other) += 1;
+    (in ? c.group_solid : c.other_solid) += solid(s, cube) ? 1 : 0;
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("real input: hover lights a group, click pins it, Esc unpins, shortcuts do what help says") {
+  // Where each cube is, from an offscreen frame of the same configuration.
+  const fs::path json = workDir() / "layout.json";
+  REQUIRE(run(std::string(NORMVIZ_XVFB_RUN) + " -a -s '-screen 0 1280x800x24' " + NORMVIZ_BINARY +
+              " " + kArgs + " --screenshot " + (workDir() / "layout.png").string() + " --report " +
+              json.string() + " >/dev/null 2>&1") == 0);
+  std::ifstream in(json);
+  const nlohmann::json report = nlohmann::json::parse(in);
+  const auto& view = report["views"][0];
+  // The target: x[1, 3, 2, 2] (BatchNorm's channel 3); an empty point left of the cubes.
+  const int flat = ((1 * 6 + 3) * 5 + 2) * 5 + 2;
+  nlohmann::json target;
+  double min_x = 1e9;
+  for (const auto& cube : view["cubes"]) {
+    if (cube["section"] == "x" && cube["index"] == flat) target = cube;
+    if (cube["section"] == "x") min_x = std::min(min_x, cube["x"].get<double>());
+  }
+  REQUIRE(target.is_object());
+  REQUIRE(target["visible"].get<bool>());
+  const int tx = static_cast<int>(target["x"].get<double>()), ty = static_cast<int>(target["y"].get<double>());
+  const int ex = static_cast<int>(view["rect"][0].get<double>()) + 6;
+  const int ey = static_cast<int>(view["rect"][1].get<double>() + view["rect"][3].get<double>() * 0.6);
+  REQUIRE(ex < min_x - 20);
+
+  Session session;
+  REQUIRE(session.ready());
+
+  // Nothing pinned at start: with the mouse away from the cubes, every cube solid.
+  session.xdotool("mousemove " + std::to_string(ex) + " " + std::to_string(ey));
+  Count c = count(capture(), view, 3);
+  INFO("start: " << c.group_solid << "/" << c.group << " in channel 3, " << c.other_solid << "/"
+                 << c.other << " others solid");
+  CHECK(c.group_solid == c.group);
+  CHECK(c.other_solid >= c.other * 9 / 10);
+
+  // Hover: channel 3 lit (solid), every other channel a ghost.
+  session.xdotool("mousemove " + std::to_string(tx) + " " + std::to_string(ty));
+  c = count(capture(), view, 3);
+  INFO("hover: " << c.group_solid << "/" << c.group << " lit solid, " << c.other_solid << "/" << c.other
+                 << " others solid");
+  CHECK(c.group_solid >= c.group * 95 / 100);
+  CHECK(c.other_solid == 0);
+
+  // Moving away unlights; hovering again and clicking pins: still lit away from the cubes.
+  session.xdotool("mousemove " + std::to_string(ex) + " " + std::to_string(ey));
+  c = count(capture(), view, 3);
+  CHECK(c.other_solid >= c.other * 9 / 10);
+  session.xdotool("mousemove " + std::to_string(tx) + " " + std::to_string(ty));
+  session.xdotool("click 1");
+  session.xdotool("mousemove " + std::to_string(ex) + " " + std::to_string(ey));
+  c = count(capture(), view, 3);
+  INFO("pinned: " << c.group_solid << "/" << c.group << " lit, " << c.other_solid << " others solid");
+  CHECK(c.group_solid >= c.group * 95 / 100);
+  CHECK(c.other_solid == 0);
+
+  // Esc unpins: everything solid again.
+  session.xdotool("key Escape");
+  c = count(capture(), view, 3);
+  CHECK(c.other_solid >= c.other * 9 / 10);
+
+  // F1 opens the help overlay (a window over the centre of the screen); Esc closes it.
+  const Screen before = capture();
+  session.xdotool("key F1");
+  const Screen help = capture();
+  int changed = 0;
+  for (int y = 250; y < 550; y += 5)
+    for (int x = 400; x < 880; x += 5)
+      changed += std::abs(help.at(x, y)[0] - before.at(x, y)[0]) > 20 ? 1 : 0;
+  CHECK(changed > 300);
+  session.xdotool("key Escape");
+
+  // T: the light theme's background; P: the side panels hide, the scene's background shows there.
+  session.xdotool("key t");
+  Screen light = capture();
+  CHECK(light.at(ex, ey)[0] > 200);
+  session.xdotool("key p");
+  light = capture();
+  CHECK(light.at(8, 400)[0] > 200);  // was the controls panel
+  session.xdotool("key p");
+  session.xdotool("key t");
+
+  // C: the compare layout's four panels, framed; the frame's vertical line runs down the middle.
+  session.xdotool("key c");
+  const Screen compare = capture();
+  const int mid = static_cast<int>(view["rect"][0].get<double>() + view["rect"][2].get<double>() / 2);
+  int frame = 0;
+  for (int y = 100; y < 700; y += 10)
+    for (int dx = -1; dx <= 1; ++dx) {
+      const unsigned char* p = compare.at(mid + dx, y);
+      if (std::abs(p[0] - 90) < 12 && std::abs(p[1] - 90) < 12 && std::abs(p[2] - 100) < 12) {
+        ++frame;
+        break;
+      }
+    }
+  CHECK(frame >= 50);
+}
