@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,7 @@
 #include "scene_colors.hpp"
 #include "scene_layout.hpp"
 #include "settings.hpp"
+#include "sheet_layout.hpp"
 
 using namespace normviz;
 
@@ -392,4 +394,121 @@ TEST_CASE("settings: round trip, and a corrupt file is ignored with a message") 
   AppState d;
   CHECK(loadSettings(d, (dir / "absent.json").string()).empty());
   std::filesystem::remove_all(dir);
+}
+
+// Thousands of random configurations and actions through the app's state and scene code (no
+// window): norms, shapes, G, normalized_shape and custom axes (valid or not), hover, pin, layout,
+// explode and the sheet. After every step: a failed change leaves the last good snapshot and says
+// why; the lit cubes are exactly the plan's group of the active element; every statistic cube sits
+// at its group's centroid; plates never put two cubes in one place; the sheet maps each cell's
+// centre back to that cell.
+TEST_CASE("randomized UI state: invariants hold over thousands of random configurations and actions") {
+  std::mt19937_64 rng(20261123);
+  auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
+  AppState s = stateFor("group");
+  int recomputes = 0, refused = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const int action = static_cast<int>(pick(6));
+    const std::optional<Snapshot> before = s.shown;
+    const uint64_t version = s.result_version;
+    if (action == 0) {  // a new shape (rank 1..4, dims 1..6), random data
+      Shape shape;
+      const int rank = 1 + static_cast<int>(pick(4));
+      for (int a = 0; a < rank; ++a) shape.dims.push_back(1 + pick(6));
+      s.edit_shape = shape;
+      s.init = pick(2) ? "randn" : "arange";
+      regenerateInput(s);
+    } else if (action == 1) {  // a layer with random options
+      s.config.kind = static_cast<NormKind>(pick(7));
+      s.config.groups = 1 + pick(6);
+      s.config.normalized_shape.clear();
+      const int rank = s.x.shape.rank();
+      const int suffix = static_cast<int>(pick(rank + 1));
+      for (int a = rank - suffix; a < rank; ++a)
+        s.config.normalized_shape.push_back(pick(5) ? s.x.shape[a] : 1 + pick(6));  // sometimes wrong
+      s.config.axes.clear();
+      for (int a = 0; a < rank; ++a)
+        if (pick(2)) s.config.axes.push_back(a);
+      if (pick(8) == 0) s.config.axes.push_back(7);  // an axis that does not exist
+      s.config.training = pick(4) != 0;
+      s.inputs_changed = true;
+    } else if (action == 2) {  // hover, pin or unpin
+      const int64_t numel = s.shown ? s.shown->x.numel() : s.x.numel();
+      const int what = static_cast<int>(pick(4));
+      if (what == 0) s.hovered = CubeRef{Section::Input, pick(numel)};
+      if (what == 1) s.hovered = CubeRef{Section::Output, pick(numel)};
+      if (what == 2) s.pinned = s.hovered;
+      if (what == 3) s.pinned.reset();
+    } else if (action == 3) {
+      s.layout = pick(2) ? LayoutMode::Single : LayoutMode::Compare;
+    } else if (action == 4) {
+      s.explode = static_cast<float>(pick(5)) / 4.0f;
+      s.view_aspect = 0.6f + 0.2f * static_cast<float>(pick(6));
+    } else {
+      s.display = pick(2) ? DisplayMode::Cubes : DisplayMode::Sheet;
+      s.display_chosen = pick(2) != 0;
+    }
+    s.error.clear();
+    recomputeIfChanged(s);
+    REQUIRE(s.shown.has_value());
+    const Snapshot& snap = *s.shown;
+    if (!s.error.empty()) {
+      // Refused: the last good snapshot stays, untouched.
+      ++refused;
+      CHECK(s.result_version == version);
+      if (before) CHECK(snap.plan.groupCount() == before->plan.groupCount());
+      continue;
+    }
+    recomputes += s.result_version != version ? 1 : 0;
+    REQUIRE(snap.plan.shape() == snap.x.shape);
+    if (s.pinned && s.pinned->index >= snap.x.numel()) FAIL("a pinned index past the tensor");
+    if (s.hovered && (s.hovered->section == Section::Input || s.hovered->section == Section::Output))
+      REQUIRE(s.hovered->index < snap.x.numel());
+
+    // The scene of the single layout.
+    const SceneLayout layout = makeLayout(snap.x.shape, &snap.plan, layoutOptions(s));
+    const std::vector<CubeInstance> cubes =
+        singleInstances(snap, layout, s.color_by, s.input_map);
+    const int64_t numel = snap.x.numel(), groups = snap.plan.groupCount();
+    REQUIRE(static_cast<int64_t>(cubes.size()) == 2 * numel + 2 * groups);
+    const auto active = s.active();
+    const std::optional<int64_t> lit =
+        active ? std::optional<int64_t>(groupOfCube(snap.plan, *active)) : std::nullopt;
+    std::set<int64_t> lit_x;
+    for (int64_t i = 0; i < numel; ++i)
+      if (drawnState(cubes[static_cast<size_t>(i)], lit) == CubeState::Lit) lit_x.insert(i);
+    if (lit) {
+      std::set<int64_t> group;
+      for (int64_t flat : snap.plan.elementsOf(*lit)) group.insert(flat);
+      CHECK(lit_x == group);
+    } else {
+      CHECK(lit_x.empty());
+    }
+    // Each statistic cube at its group's centroid.
+    const int64_t g = pick(groups);
+    glm::dvec3 sum(0.0);
+    for (int64_t flat : snap.plan.elementsOf(g))
+      sum += glm::dvec3(layout.element_pos[static_cast<size_t>(flat)]);
+    const glm::vec3 centroid(sum / static_cast<double>(snap.plan.groupSize()));
+    CHECK(glm::length(layout.group_pos[static_cast<size_t>(g)] - centroid) < 1e-3f);
+    const glm::vec3 mean_at = layout.position({Section::Mean, g});
+    const float sc = layout.scale[static_cast<size_t>(Section::Mean)];
+    CHECK(glm::length(mean_at - (layout.origin[1] + sc * centroid)) < 1e-3f);
+    // Plates: distinct positions.
+    if (s.explode == 1.0f) {
+      std::set<std::tuple<float, float, float>> seen;
+      for (const auto& p : layout.element_pos) seen.insert({p.x, p.y, p.z});
+      CHECK(static_cast<int64_t>(seen.size()) == numel);
+    }
+    // The sheet: each cell's centre maps back to it.
+    const SheetLayout sheet = makeSheetLayout(snap.x.shape, pick(2) != 0, false, s.view_aspect);
+    const int64_t cell = pick(numel);
+    const auto hit = sheet.at(sheet.center(Section::Input, cell));
+    REQUIRE(hit.has_value());
+    CHECK(hit->section == Section::Input);
+    CHECK(hit->index == cell);
+  }
+  INFO(recomputes << " recomputes, " << refused << " refused changes");
+  CHECK(recomputes > 300);
+  CHECK(refused > 50);
 }
