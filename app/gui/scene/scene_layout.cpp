@@ -220,7 +220,7 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
   // itself aims a little narrower.
   const bool with_stats = plan != nullptr && plan->shape() == shape;
   const int64_t numel_all = shape.numel();
-  const float column_scale = numel_all <= 256 ? 0.5f : numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
+  const float column_scale = numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
   const float column = with_stats ? column_scale : 0.0f;
   // Plates: a sample's plates in a grid, samples in a grid. Rows of a matrix sit closer.
   const float plate_w = fw * kP, plate_h = fh * kP;
@@ -285,9 +285,10 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
           glm::dvec3(layout.element_pos[static_cast<size_t>(i)]);
     for (size_t g = 0; g < sums.size(); ++g)
       layout.group_pos[g] = glm::vec3(sums[g] / static_cast<double>(plan->groupSize()));
-    // A statistic cube grows to most of the room between neighbouring centroids (up to a plate),
-    // so a few statistics far apart are not specks next to their groups.
-    const float cap = std::max(4.0f * SceneLayout::kCube, 0.8f * std::min(plate_w, plate_h));
+    // A statistic cube grows to most of the room between neighbouring centroids (up to most of a
+    // plate, at most 4 cubes), so a few statistics far apart are not specks.
+    const float cap = std::clamp(0.8f * std::min(plate_w, plate_h), SceneLayout::kCube,
+                                 4.0f * SceneLayout::kCube);
     // Cells about twice the mean spacing keep the search linear (a handful of points per cell);
     // nothing closer than a cell is missed, and anything farther only needs to be at least that.
     const Box& xb0 = layout.bounds[0];
@@ -296,8 +297,8 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
     const float cell = std::clamp(2.0f * spacing, SceneLayout::kPitch, cap / 0.75f);
     const float nearest = std::min(minDistance(layout.group_pos, cell), cell);
     layout.stat_size = std::clamp(0.75f * nearest, SceneLayout::kCube, cap);
-    // The column right of x: mean, rstd and y, each x's arrangement at scale s (half for small
-    // tensors, down to a quarter for larger ones, so x keeps most of the view), a title apart.
+    // The column right of x: mean, rstd and y, each x's arrangement at scale s (a third, a quarter
+    // past 2048 elements, so x keeps most of the view), a title apart.
     const Box& xb = layout.bounds[0];
     const glm::vec3 size = xb.hi - xb.lo;
     const float sc = column_scale;
