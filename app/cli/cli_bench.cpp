@@ -182,6 +182,29 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   return r;
 }
 
+// GPU backward from the float32 forward's statistics, timed like the forward's GPU rows.
+Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
+                   const ReductionPlan& plan, const NormResult& forward, const BenchFlags& f,
+                   const TensorD* reference_dx, double copy_gbs) {
+  GpuOptions o;
+  o.warmup = f.gpu_warmup;
+  o.repeats = f.gpu_repeats;
+  const GpuBackwardResult g = gpuBackward(x, dy, plan, {}, forward.mean, forward.rstd, o);
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "gpu";
+  r.pass = "backward";
+  r.path = plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows";
+  r.repeats = o.repeats;
+  r.ms = g.timings.kernel_ms;
+  r.gbs = g.timings.gbs;
+  r.fraction_of_peak = g.timings.fraction_of_peak;
+  r.fraction_of_copy = copy_gbs > 0 ? g.timings.gbs / copy_gbs : 0;
+  r.max_err = reference_dx ? maxAbsDiff(g.result.dx, *reference_dx) : 0;
+  return r;
+}
+
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -247,15 +270,21 @@ int runBench(const BenchFlags& f) {
     if (gpu)
       for (GpuVariant v : gpuVariantsFor(plan))
         if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
-    if (!f.no_backward && !f.no_cpu) {
-      // Each backward from the forward of its own precision, as training would run them.
+    if (!f.no_backward) {
+      // Each backward from the forward of its own precision, as training would run them. The
+      // fp64 backward always runs once: the other rows' dx is checked against it.
       const Tensor dy = makeInput(s.shape, "randn", f.seed + 1);
       BackwardResult reference_back;
-      rows.push_back(cpuBackwardRow(s, x, dy, plan, reference, fp64, f.fp64_repeats, nullptr,
-                                    &reference_back));
+      const Row ref_back_row = cpuBackwardRow(
+          s, x, dy, plan, reference, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference_back);
       const NormResult forward32 = computeNorm(x, plan, {}, ComputeOptions{});
-      rows.push_back(cpuBackwardRow(s, x, dy, plan, forward32, ComputeOptions{}, f.cpu_repeats,
-                                    &reference_back.dx, nullptr));
+      if (!f.no_cpu) {
+        rows.push_back(ref_back_row);
+        rows.push_back(cpuBackwardRow(s, x, dy, plan, forward32, ComputeOptions{}, f.cpu_repeats,
+                                      &reference_back.dx, nullptr));
+      }
+      if (gpu && gpuBackwardUnsupported(plan).empty())
+        rows.push_back(gpuBackwardRow(s, x, dy, plan, forward32, f, &reference_back.dx, copy_gbs));
     }
     for (const char* pass : {"forward", "backward"}) {
       double best = 0;

@@ -176,9 +176,23 @@ int runCompute(const ComputeFlags& f) {
   } else {
     throw NormError("unknown --device '" + f.device + "'; expected cpu or gpu");
   }
-  // The backward runs on the CPU from the forward's saved statistics (whichever device made them).
+  // The backward starts from the forward's saved statistics, whichever device made them; on the
+  // GPU where a backward kernel runs the plan, else on the CPU with a line saying why.
   std::optional<BackwardResult> back;
-  if (dy) back = computeNormBackward(L.x, *dy, L.plan, L.params, r, options);
+  if (dy && f.device == "gpu" && gpuDevice().usable) {
+    std::string why = gpuBackwardUnsupported(L.plan);
+    if (why.empty()) {
+      try {
+        back = gpuBackward(L.x, *dy, L.plan, L.params, r.mean, r.rstd).result;
+      } catch (const NormError& e) {
+        why = e.what();
+      }
+    }
+    if (!back)
+      std::fprintf(stderr, "normviz: GPU backward unavailable (%s); computing on the CPU instead\n",
+                   why.c_str());
+  }
+  if (dy && !back) back = computeNormBackward(L.x, *dy, L.plan, L.params, r, options);
   std::vector<std::string> files;
   if (!f.out.empty()) {
     NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
