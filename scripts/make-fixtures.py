@@ -11,6 +11,11 @@
 # rounding. Statistics PyTorch does not return (variance, or any statistic of InstanceNorm,
 # channels-last LayerNorm, RMSNorm, custom axes) are computed here in float64 over the reduced dims,
 # and cross-checked against torch.native_* where PyTorch does expose them (mean, rstd).
+#
+# Backward: every case also has a float32 dy and PyTorch autograd's float64 dx, dweight and dbias
+# of the same float64 forward (torch.autograd.grad of y against dy; BatchNorm on a copy of the
+# module so its running statistics are those of one forward).
+import copy
 import json
 import os
 import shutil
@@ -26,6 +31,10 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 # Tolerances the C++ test applies: |got - want| <= atol + rtol * |want|.
 TOL_FP64 = {"atol": 1e-12, "rtol": 1e-12}
 TOL_FP32 = {"atol": 2e-5, "rtol": 2e-5}
+# Backward tolerances: dx is a difference of three terms of similar size, so float32 cancellation
+# shows in the small elements; the fp32 bound is 1e-4 relative with an absolute floor of 1e-5.
+TOL_BWD_FP64 = {"atol": 1e-10, "rtol": 1e-10}
+TOL_BWD_FP32 = {"atol": 1e-5, "rtol": 1e-4}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +112,8 @@ class Writer:
         case = {"name": name}
         case.update(meta)
         case.setdefault("tolerance", {"fp64": TOL_FP64, "fp32": TOL_FP32})
+        if "dx" in arrays:
+            case["tolerance"].update({"backward_fp64": TOL_BWD_FP64, "backward_fp32": TOL_BWD_FP32})
         case["files"] = files
         self.cases.append(case)
 
@@ -112,7 +123,8 @@ class Writer:
             "bias, running_*_in) are float32; expected outputs are float64 from torch in float64 "
             "on those inputs. Statistics have the kept axes' shape; var is biased; for RMSNorm "
             "mean is 0 and var is mean(x^2); in BatchNorm eval mode mean/var are the running "
-            "statistics used. Compare |got - want| <= atol + rtol * |want|." % torch.__version__,
+"statistics used. dy is float32; dx, dweight, dbias are autograd's float64 gradients of "
+            "sum(y * dy). Compare |got - want| <= atol + rtol * |want|." % torch.__version__,
             "cases": self.cases,
         }
         with open(os.path.join(self.root, "manifest.json"), "w") as f:
@@ -140,6 +152,26 @@ def set_affine(module, arrays, shape, seed):
         module.bias.copy_(f64(bs))
     arrays["weight"] = (wt, np.float32)
     arrays["bias"] = (bs, np.float32)
+
+
+def add_backward(arrays, x, seed, forward, weight=None, bias=None):
+    """dy (float32) and autograd's float64 dx, dweight, dbias of y = forward(x) against dy."""
+    g = torch.Generator().manual_seed(seed + 9000)
+    dy = torch.randn(*x.shape, generator=g).to(torch.float32)
+    xd = f64(x).requires_grad_(True)
+    params = [p for p in (weight, bias) if p is not None]
+    grads = torch.autograd.grad(forward(xd), [xd] + params, grad_outputs=f64(dy))
+    arrays["dy"] = (dy, np.float32)
+    arrays["dx"] = (grads[0], np.float64)
+    if weight is not None:
+        arrays["dweight"] = (grads[1], np.float64)
+    if bias is not None:
+        arrays["dbias"] = (grads[-1], np.float64)
+
+
+def leaf(t):
+    """A float64 copy of t that autograd differentiates against."""
+    return f64(t).clone().requires_grad_(True)
 
 
 def base_meta(norm, x, module, eps, **kw):
@@ -180,6 +212,8 @@ def batch_case(w, name, shape, seed, *, momentum=0.1, training=True, affine=True
         rm, rv = torch.zeros(C), torch.ones(C)
     m.num_batches_tracked.fill_(num_batches_tracked)
     m.train(training)
+    bm = copy.deepcopy(m)  # the backward's forward must not move the recorded running statistics
+    add_backward(arrays, x, seed, bm, bm.weight, bm.bias)
     dims = [0] + list(range(2, len(shape)))
     if training:
         mean, var = stats_by_hand(x, dims)
@@ -213,6 +247,7 @@ def layer_case(w, name, shape, normalized_shape, seed, *, affine=True, eps=1e-5)
     _, t_mean, t_rstd = torch.native_layer_norm(f64(x), ns, None, None, eps)
     close(mean, t_mean, name + " mean")
     close(1.0 / torch.sqrt(var + eps), t_rstd, name + " rstd")
+    add_backward(arrays, x, seed, m, m.weight, m.bias)
     with torch.no_grad():
         y = m(f64(x))
     arrays.update(common_arrays(x, y, mean, var, eps))
@@ -229,6 +264,7 @@ def instance_case(w, name, shape, seed, *, affine=False, eps=1e-5):
     if affine:
         set_affine(m, arrays, (C,), seed + 1)
     mean, var = stats_by_hand(x, list(range(2, len(shape))))
+    add_backward(arrays, x, seed, m, m.weight, m.bias)
     with torch.no_grad():
         y = m(f64(x))
     arrays.update(common_arrays(x, y, mean, var, eps))
@@ -248,6 +284,7 @@ def group_case(w, name, shape, groups, seed, *, affine=True, eps=1e-5):
     _, t_mean, t_rstd = torch.native_group_norm(f64(x), None, None, N, C, hw, groups, eps)
     close(mean, t_mean, name + " mean")
     close(1.0 / torch.sqrt(var + eps), t_rstd, name + " rstd")
+    add_backward(arrays, x, seed, m, m.weight, m.bias)
     with torch.no_grad():
         y = m(f64(x))
     arrays.update(common_arrays(x, y, mean, var, eps))
@@ -255,21 +292,30 @@ def group_case(w, name, shape, groups, seed, *, affine=True, eps=1e-5):
     w.add(name, base_meta("group", x, module, eps, groups=groups, affine=affine), arrays)
 
 
-def layer2d_case(w, name, shape, seed, *, eps=1e-5):
+def layer2d_case(w, name, shape, seed, *, affine=True, eps=1e-5):
     """ConvNeXt's LayerNorm2d: permute NCHW->NHWC, layer_norm over C, permute back."""
     x = rand_input(shape, seed)
     C = shape[1]
     wt, bs = rand_affine((C,), seed + 1)
-    y = F.layer_norm(f64(x).permute(0, 2, 3, 1), [C], f64(wt), f64(bs), eps).permute(0, 3, 1, 2)
+    wd, bd = (leaf(wt), leaf(bs)) if affine else (None, None)
+
+    def forward(xd):
+        return F.layer_norm(xd.permute(0, 2, 3, 1), [C], wd, bd, eps).permute(0, 3, 1, 2)
+
+    arrays = {}
+    add_backward(arrays, x, seed, forward, wd, bd)
+    with torch.no_grad():
+        y = forward(f64(x))
     mean, var = stats_by_hand(x, [1])
     _, t_mean, t_rstd = torch.native_layer_norm(f64(x).permute(0, 2, 3, 1), [C], None, None, eps)
     close(mean, t_mean, name + " mean")
     close(1.0 / torch.sqrt(var + eps), t_rstd, name + " rstd")
-    arrays = {"weight": (wt, np.float32), "bias": (bs, np.float32)}
+    if affine:
+        arrays.update({"weight": (wt, np.float32), "bias": (bs, np.float32)})
     arrays.update(common_arrays(x, y, mean, var, eps))
-    module = "LayerNorm2d(%d, eps=%g): x.permute(0,2,3,1) -> layer_norm([%d]) -> permute(0,3,1,2)" % (
-        C, eps, C)
-    w.add(name, base_meta("layer2d", x, module, eps, affine=True), arrays)
+    module = "LayerNorm2d(%d, eps=%g, affine=%s): x.permute(0,2,3,1) -> layer_norm([%d]) -> permute(0,3,1,2)" % (
+        C, eps, affine, C)
+    w.add(name, base_meta("layer2d", x, module, eps, affine=affine), arrays)
 
 
 def rms_case(w, name, shape, normalized_shape, seed, *, affine=True, eps=1e-5):
@@ -278,27 +324,49 @@ def rms_case(w, name, shape, normalized_shape, seed, *, affine=True, eps=1e-5):
     ns = list(normalized_shape)
     dims = list(range(len(shape) - len(ns), len(shape)))
     mean, ms = stats_by_hand(x, dims, subtract_mean=False)
-    y = f64(x) / torch.sqrt((f64(x) ** 2).mean(dim=dims, keepdim=True) + eps)
+    wt, _ = rand_affine(ns, seed + 1)
+    wd = leaf(wt) if affine else None
+
+    def forward(xd):
+        y = xd / torch.sqrt((xd ** 2).mean(dim=dims, keepdim=True) + eps)
+        return y * wd if affine else y
+
     arrays = {}
+    add_backward(arrays, x, seed, forward, wd)
+    with torch.no_grad():
+        y = forward(f64(x))
     if affine:
-        wt, _ = rand_affine(ns, seed + 1)
-        y = y * f64(wt)
         arrays["weight"] = (wt, np.float32)
     arrays.update(common_arrays(x, y, mean, ms, eps))
     module = "RMSNorm(%r, eps=%g): x / sqrt(mean(x^2) + eps)%s" % (ns, eps, " * weight" if affine else "")
     w.add(name, base_meta("rms", x, module, eps, normalized_shape=ns, affine=affine), arrays)
 
 
-def custom_case(w, name, shape, axes, seed, *, eps=1e-5):
-    """(x - mean(axes)) / sqrt(var(axes, unbiased=False) + eps), in float64, no affine."""
+def custom_case(w, name, shape, axes, seed, *, affine=False, eps=1e-5):
+    """(x - mean(axes)) / sqrt(var(axes, unbiased=False) + eps), in float64; with affine, times
+    weight and plus bias along the channel axis (normviz's affine axis for custom axes)."""
     x = rand_input(shape, seed, scale=0.7, offset=1.0)
     mean, var = stats_by_hand(x, list(axes))
-    xd = f64(x)
-    y = (xd - xd.mean(dim=axes, keepdim=True)) / torch.sqrt(
-        xd.var(dim=axes, unbiased=False, keepdim=True) + eps)
-    arrays = common_arrays(x, y, mean, var, eps)
-    module = "(x - x.mean(%s)) / sqrt(x.var(%s, unbiased=False) + %g)" % (axes, axes, eps)
-    w.add(name, base_meta("custom", x, module, eps, axes=list(axes)), arrays)
+    C = shape[1]
+    wt, bs = rand_affine((C,), seed + 1)
+    wd, bd = (leaf(wt), leaf(bs)) if affine else (None, None)
+    along_c = [1, C] + [1] * (len(shape) - 2)
+
+    def forward(xd):
+        y = (xd - xd.mean(dim=axes, keepdim=True)) / torch.sqrt(
+            xd.var(dim=axes, unbiased=False, keepdim=True) + eps)
+        return y * wd.view(along_c) + bd.view(along_c) if affine else y
+
+    arrays = {}
+    add_backward(arrays, x, seed, forward, wd, bd)
+    with torch.no_grad():
+        y = forward(f64(x))
+    if affine:
+        arrays.update({"weight": (wt, np.float32), "bias": (bs, np.float32)})
+    arrays.update(common_arrays(x, y, mean, var, eps))
+    module = "(x - x.mean(%s)) / sqrt(x.var(%s, unbiased=False) + %g)%s" % (
+        axes, axes, eps, " * weight[c] + bias[c]" if affine else "")
+    w.add(name, base_meta("custom", x, module, eps, axes=list(axes), affine=affine), arrays)
 
 
 def make_torch_fixtures():
@@ -313,6 +381,7 @@ def make_torch_fixtures():
     batch_case(w, "batch1d_nc_train", (6, 5), 105)
     batch_case(w, "batch1d_ncl_train_default_running", (4, 3, 7), 106, affine=False,
                running_in=False)
+    batch_case(w, "batch2d_eval_noaffine", (2, 3, 3, 3), 107, training=False, affine=False)
     # LayerNorm on (3,4,2,2) with each legal normalized_shape, and on a transformer activation.
     layer_case(w, "layer_422", (3, 4, 2, 2), (4, 2, 2), 201)
     layer_case(w, "layer_22_eps1e-3", (3, 4, 2, 2), (2, 2), 202, eps=1e-3)
@@ -331,6 +400,7 @@ def make_torch_fixtures():
     # Channels-last LayerNorm (ConvNeXt).
     layer2d_case(w, "layer2d", (2, 4, 3, 3), 501)
     layer2d_case(w, "layer2d_odd_eps1e-3", (2, 3, 5, 7), 502, eps=1e-3)
+    layer2d_case(w, "layer2d_noaffine", (2, 3, 2, 4), 503, affine=False)
     # RMSNorm.
     rms_case(w, "rms_btc", (2, 5, 8), [8], 601)
     rms_case(w, "rms_422_noaffine", (3, 4, 2, 2), [4, 2, 2], 602, affine=False)
@@ -339,6 +409,7 @@ def make_torch_fixtures():
     custom_case(w, "custom_1_odd", (2, 3, 5, 7), (1,), 702)
     custom_case(w, "custom_all", (3, 4, 2, 2), (0, 1, 2, 3), 703)
     custom_case(w, "custom_2_eps1e-3", (2, 3, 4, 5), (2,), 704, eps=1e-3)
+    custom_case(w, "custom_02_affine", (3, 4, 2, 3), (0, 2), 705, affine=True)
     w.finish()
 
 

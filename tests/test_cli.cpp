@@ -386,3 +386,200 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
     CHECK(slurp(box.out) == "keep me");
   }
 }
+
+// ---- --backward
+// ----------------------------------------------------------------------------------
+
+namespace {
+
+// The flags that rebuild a fixture case of tests/fixtures/torch from its manifest entry.
+std::string torchCaseFlags(const json& c, const std::string& dir) {
+  const json& files = c["files"];
+  auto file = [&](const char* key) { return shellQuote(dir + files[key].get<std::string>()); };
+  std::ostringstream eps;
+  eps.precision(17);
+  eps << c["eps"].get<double>();
+  std::string flags = "--norm " + c["norm"].get<std::string>() + " --eps " + eps.str() +
+                      " --input " + file("x") + " --backward --grad-output " + file("dy");
+  if (c.contains("groups")) flags += " --groups " + std::to_string(c["groups"].get<int>());
+  if (c.contains("normalized_shape"))
+    flags += " --normalized-shape " + joinDims(c["normalized_shape"].get<std::vector<int64_t>>());
+  if (c.contains("axes")) {
+    std::vector<int64_t> axes;
+    for (int a : c["axes"].get<std::vector<int>>()) axes.push_back(a);
+    flags += " --axes " + joinDims(axes);
+  }
+  if (c.contains("training") && !c["training"].get<bool>()) flags += " --eval";
+  if (files.contains("weight")) flags += " --weight " + file("weight");
+  if (files.contains("bias")) flags += " --bias " + file("bias");
+  if (files.contains("running_mean_in")) flags += " --running-mean " + file("running_mean_in");
+  if (files.contains("running_var_in")) flags += " --running-var " + file("running_var_in");
+  return flags;
+}
+
+}  // namespace
+
+TEST_CASE("compute --backward matches PyTorch autograd on every fixture case to 1e-4 in float32") {
+  std::ifstream in(kFixtures + "/torch/manifest.json");
+  REQUIRE(in.good());
+  const json manifest = json::parse(in);
+  for (const json& c : manifest["cases"]) {
+    const std::string name = c["name"].get<std::string>();
+    CAPTURE(name);
+    const std::string dir = kFixtures + "/torch/" + name + "/";
+    Sandbox box;
+    const Run r = box.compute(torchCaseFlags(c, dir));
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    for (const char* grad : {"dx", "dweight", "dbias"}) {
+      CAPTURE(grad);
+      const bool expected = c["files"].contains(grad);
+      REQUIRE(fs::exists(box.out / (std::string(grad) + ".npy")) == expected);
+      if (!expected) continue;
+      const TensorD got = box.output(std::string(grad) + ".npy");
+      const TensorD want = normviz::readNpy(dir + c["files"][grad].get<std::string>());
+      REQUIRE(got.shape == want.shape);
+      double err = 0, scale = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) {
+        err = std::max(err, std::fabs(got[i] - want[i]));
+        scale = std::max(scale, std::fabs(want[i]));
+      }
+      CHECK(err <= 1e-4 * scale);
+    }
+  }
+}
+
+TEST_CASE("compute --backward writes dx, and dweight/dbias in the affine shape, beside y") {
+  Sandbox files;
+  normviz::writeNpy(files.path("w.npy"), TensorD(Shape{4, 2}, {1, 2, 3, 4, 5, 6, 7, 8}),
+                    NpyDtype::Float32);
+  normviz::writeNpy(files.path("b.npy"), TensorD(Shape{4, 2}, 0.5), NpyDtype::Float32);
+  const std::string layer = "--norm layer --normalized-shape 4,2 --shape 3,4,2 --init randn";
+  SUBCASE("weight and bias") {
+    Sandbox box;
+    const Run r =
+        box.compute(layer + " --backward --grad-init randn --weight " +
+                    shellQuote(files.path("w.npy")) + " --bias " + shellQuote(files.path("b.npy")));
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(box.outputNames() == std::vector<std::string>{"dbias.npy", "dweight.npy", "dx.npy",
+                                                        "mean.npy", "rstd.npy", "var.npy",
+                                                        "y.npy"});
+    CHECK(box.output("dx.npy").shape == Shape{3, 4, 2});
+    CHECK(box.output("dweight.npy").shape == Shape{4, 2});
+    CHECK(box.output("dbias.npy").shape == Shape{4, 2});
+    CHECK(r.out.find("cpu-fp32 backward") != std::string::npos);
+  }
+  SUBCASE("weight only: no dbias") {
+    Sandbox box;
+    REQUIRE(box.compute(layer + " --backward --grad-init ones --weight " +
+                        shellQuote(files.path("w.npy")))
+                .status == 0);
+    CHECK(box.outputNames() == std::vector<std::string>{"dweight.npy", "dx.npy", "mean.npy",
+                                                        "rstd.npy", "var.npy", "y.npy"});
+  }
+  SUBCASE("no affine: dx only") {
+    Sandbox box;
+    REQUIRE(box.compute(layer + " --backward --grad-init arange").status == 0);
+    CHECK(box.outputNames() ==
+          std::vector<std::string>{"dx.npy", "mean.npy", "rstd.npy", "var.npy", "y.npy"});
+  }
+}
+
+TEST_CASE("--grad-init ones, arange and randn generate dy") {
+  const std::string group = "--norm group --groups 2 --shape 3,4,2,2 --init worked-example ";
+  // Without affine, dy = 1 makes Σ dy·y constant in x, so dx is zero up to rounding.
+  Sandbox ones;
+  REQUIRE(ones.compute(group + "--backward --grad-init ones --precision fp64").status == 0);
+  for (double v : ones.output("dx.npy").data) CHECK(std::fabs(v) <= 1e-12);
+
+  // arange is 0, 1, 2, ...: the same dx as that tensor given as a file.
+  Sandbox arange, file;
+  std::vector<double> ramp(48);
+  for (size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<double>(i);
+  normviz::writeNpy(file.path("dy.npy"), TensorD(Shape{3, 4, 2, 2}, ramp), NpyDtype::Float32);
+  REQUIRE(arange.compute(group + "--backward --grad-init arange").status == 0);
+  REQUIRE(
+      file.compute(group + "--backward --grad-output " + shellQuote(file.path("dy.npy"))).status ==
+      0);
+  CHECK(arange.output("dx.npy").data == file.output("dx.npy").data);
+  CHECK(arange.output("dx.npy").data != ones.output("dx.npy").data);
+
+  // randn follows --seed.
+  Sandbox a, b, c;
+  REQUIRE(a.compute(group + "--backward --grad-init randn --seed 3").status == 0);
+  REQUIRE(b.compute(group + "--backward --grad-init randn --seed 3").status == 0);
+  REQUIRE(c.compute(group + "--backward --grad-init randn --seed 4").status == 0);
+  CHECK(a.output("dx.npy").data == b.output("dx.npy").data);
+  CHECK(a.output("dx.npy").data != c.output("dx.npy").data);
+}
+
+TEST_CASE("compute --backward --json adds the backward's timings and per-group sums") {
+  Sandbox box;
+  const Run r = box.run(
+      "compute --norm batch --shape 3,4,2,2 --init worked-example --backward --grad-init arange "
+      "--precision fp64 --json");
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  const json j = json::parse(r.out);
+  const json& b = j["backward"];
+  CHECK(b["timings"]["backend"] == "cpu-fp64 backward reference");
+  CHECK(b["timings"]["seconds"].get<double>() >= 0);
+  CHECK(b["group_coupled"] == true);
+  REQUIRE(b["groups"].size() == 4);
+  // BatchNorm channel c: Σ dy over its 12 elements, dy = flat index (no affine: w = 1).
+  for (int c = 0; c < 4; ++c) {
+    double sum = 0;
+    for (int n = 0; n < 3; ++n)
+      for (int i = 0; i < 4; ++i) sum += 16 * n + 4 * c + i;
+    CHECK(b["groups"][c]["group"] == c);
+    CHECK(b["groups"][c]["sum_dy_w"].get<double>() == doctest::Approx(sum).epsilon(1e-12));
+    CHECK(b["groups"][c]["sum_dy_w_xhat"].is_number());
+  }
+  CHECK(!fs::exists(box.out));
+  // Evaluation mode says its gradient does not couple the batch.
+  Sandbox eval;
+  const Run e = eval.run(
+      "compute --norm batch --eval --shape 3,4,2,2 --init worked-example --backward "
+      "--grad-init ones --json");
+  REQUIRE(e.status == 0);
+  CHECK(json::parse(e.out)["backward"]["group_coupled"] == false);
+}
+
+TEST_CASE("backward errors: one message, non-zero exit, no output at all") {
+  Sandbox files;
+  std::ofstream(files.path("garbage.npy")) << "this is not a numpy file";
+  normviz::writeNpy(files.path("dy_wrong.npy"), TensorD(Shape{3, 4, 4}, 1.0), NpyDtype::Float32);
+  normviz::writeNpy(files.path("dy.npy"), TensorD(Shape{3, 4, 2, 2}, 1.0), NpyDtype::Float32);
+  const std::string layer = "--norm group --shape 3,4,2,2 ";
+  struct Case {
+    std::string args, reason;
+  };
+  const std::vector<Case> cases = {
+      {layer + "--backward --grad-output " + shellQuote(files.path("dy_wrong.npy")),
+       "--grad-output: dy has shape (3, 4, 4) but the input has shape (3, 4, 2, 2)"},
+      {layer + "--grad-output " + shellQuote(files.path("dy.npy")),
+       "--grad-output needs --backward"},
+      {layer + "--grad-init randn", "--grad-init needs --backward"},
+      {layer + "--backward --grad-output " + shellQuote(files.path("garbage.npy")),
+       "--grad-output: "},
+      {layer + "--backward --grad-output " + shellQuote(files.path("missing.npy")),
+       files.path("missing.npy")},
+      {layer + "--backward", "--backward needs dy"},
+      {layer + "--backward --grad-init ones --grad-output " + shellQuote(files.path("dy.npy")),
+       "not both"},
+      {layer + "--backward --grad-init zeros", "unknown --grad-init 'zeros'"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    Sandbox box;
+    const Run r = box.compute(c.args);
+    CAPTURE(r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find(c.reason) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.out.empty());
+    CHECK(box.outputNames().empty());
+    CHECK(!fs::exists(box.out));
+  }
+}

@@ -46,6 +46,11 @@ LoadedLayer loadLayer(const LayerOptions& options);
 Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed);
 inline constexpr const char* kInitNames = "randn|uniform|arange|constant|worked-example|large-offset";
 
+// A generated dy for the backward: randn (seeded with seed + 1, so that it differs from a randn
+// input of the same seed), ones, arange. Throws NormError on an unknown name.
+Tensor makeGradOutput(const Shape& shape, const std::string& init, uint64_t seed);
+inline constexpr const char* kGradInitNames = "randn|ones|arange";
+
 // Subcommands register a runner; runSelected calls the one the user chose.
 void registerCommand(CLI::App* sub, std::function<int()> run);
 int runSelected(CLI::App& cli);

@@ -1,7 +1,8 @@
 // `normviz bench`: times every CPU path (fp64 reference, fp32 per variance strategy) and every GPU
 // kernel design on the headline shapes, with effective bandwidth, ratio to the best, and the
-// largest deviation of y from the fp64 reference. Without a usable GPU the GPU rows are absent
-// and one line says why.
+// largest deviation of y from the fp64 reference. Backward rows (dx, dweight, dbias from a randn dy
+// and the forward's saved statistics) follow per shape, their dx checked against the fp64
+// backward. Without a usable GPU the GPU rows are absent and one line says why.
 #include "cli_bench.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -30,6 +32,7 @@ struct BenchFlags {
   int gpu_repeats = 50;
   bool no_gpu = false;
   bool no_cpu = false;
+  bool no_backward = false;
   uint64_t seed = 0;
   bool json = false;
 };
@@ -60,6 +63,7 @@ std::vector<BenchShape> headlineShapes() {
 
 struct Row {
   std::string shape_key, shape_title, device, path;
+  std::string pass = "forward";  // or "backward"; "x best" compares rows of one shape and pass
   double ms = 0, gbs = 0, ratio = 0, max_err = 0;
   int repeats = 0;
   // GPU only
@@ -74,6 +78,13 @@ double minimumBytes(const ReductionPlan& plan) {
   double bytes = 4.0 * (2.0 * n + 3.0 * g);
   if (plan.kind() == NormKind::Batch && plan.config().training) bytes += 16.0 * g;
   return bytes;
+}
+
+// The backward reads x and dy, writes dx, and reads mean/rstd and writes the two sums per group.
+double minimumBackwardBytes(const ReductionPlan& plan) {
+  const double n = static_cast<double>(plan.shape().numel());
+  const double g = static_cast<double>(plan.groupCount());
+  return 4.0 * (3.0 * n + 4.0 * g);
 }
 
 double maxAbsDiff(const TensorD& a, const TensorD& b) {
@@ -117,6 +128,32 @@ Row cpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
   return r;
 }
 
+// CPU backward: median of `repeats` runs from the forward's saved statistics; dx compared with
+// the fp64 backward's.
+Row cpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
+                   const ReductionPlan& plan, const NormResult& forward,
+                   const ComputeOptions& options, int repeats, const TensorD* reference_dx,
+                   BackwardResult* keep) {
+  std::vector<double> seconds;
+  BackwardResult last;
+  for (int i = 0; i < std::max(repeats, 1); ++i) {
+    last = computeNormBackward(x, dy, plan, {}, forward, options);
+    seconds.push_back(last.seconds);
+  }
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "cpu";
+  r.pass = "backward";
+  r.path = options.precision == Precision::Fp64 ? "cpu fp64 backward" : "cpu fp32 backward";
+  r.repeats = static_cast<int>(seconds.size());
+  r.ms = median(seconds) * 1e3;
+  r.gbs = minimumBackwardBytes(plan) / (r.ms * 1e-3) / 1e9;
+  r.max_err = reference_dx ? maxAbsDiff(last.dx, *reference_dx) : 0;
+  if (keep) *keep = std::move(last);
+  return r;
+}
+
 // GPU design: one untimed-for-the-table run first; designs slower than 20 ms (thread-per-row on
 // big groups) get 5 repeats instead of the full count so the benchmark stays short.
 Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuVariant variant,
@@ -145,6 +182,29 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   return r;
 }
 
+// GPU backward from the float32 forward's statistics, timed like the forward's GPU rows.
+Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
+                   const ReductionPlan& plan, const NormResult& forward, const BenchFlags& f,
+                   const TensorD* reference_dx, double copy_gbs) {
+  GpuOptions o;
+  o.warmup = f.gpu_warmup;
+  o.repeats = f.gpu_repeats;
+  const GpuBackwardResult g = gpuBackward(x, dy, plan, {}, forward.mean, forward.rstd, o);
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "gpu";
+  r.pass = "backward";
+  r.path = plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows";
+  r.repeats = o.repeats;
+  r.ms = g.timings.kernel_ms;
+  r.gbs = g.timings.gbs;
+  r.fraction_of_peak = g.timings.fraction_of_peak;
+  r.fraction_of_copy = copy_gbs > 0 ? g.timings.gbs / copy_gbs : 0;
+  r.max_err = reference_dx ? maxAbsDiff(g.result.dx, *reference_dx) : 0;
+  return r;
+}
+
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -159,8 +219,8 @@ void printTable(const std::vector<Row>& rows) {
               "max|y-ref|", "repeats");
   std::string last;
   for (const Row& r : rows) {
-    if (r.shape_key != last && !last.empty()) std::printf("\n");
-    last = r.shape_key;
+    if (r.shape_key + r.pass != last && !last.empty()) std::printf("\n");
+    last = r.shape_key + r.pass;
     std::printf("%-36s %-24s %11.4f %9.2f %8.2f %11.2e %7d", r.shape_title.c_str(), r.path.c_str(),
                 r.ms, r.gbs, r.ratio, r.max_err, r.repeats);
     if (r.device == "gpu")
@@ -210,10 +270,29 @@ int runBench(const BenchFlags& f) {
     if (gpu)
       for (GpuVariant v : gpuVariantsFor(plan))
         if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
-    double best = 0;
-    for (size_t i = first; i < rows.size(); ++i)
-      if (best == 0 || rows[i].ms < best) best = rows[i].ms;
-    for (size_t i = first; i < rows.size(); ++i) rows[i].ratio = rows[i].ms / best;
+    if (!f.no_backward) {
+      // Each backward from the forward of its own precision, as training would run them. The
+      // fp64 backward always runs once: the other rows' dx is checked against it.
+      const Tensor dy = makeInput(s.shape, "randn", f.seed + 1);
+      BackwardResult reference_back;
+      const Row ref_back_row = cpuBackwardRow(
+          s, x, dy, plan, reference, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference_back);
+      const NormResult forward32 = computeNorm(x, plan, {}, ComputeOptions{});
+      if (!f.no_cpu) {
+        rows.push_back(ref_back_row);
+        rows.push_back(cpuBackwardRow(s, x, dy, plan, forward32, ComputeOptions{}, f.cpu_repeats,
+                                      &reference_back.dx, nullptr));
+      }
+      if (gpu && gpuBackwardUnsupported(plan).empty())
+        rows.push_back(gpuBackwardRow(s, x, dy, plan, forward32, f, &reference_back.dx, copy_gbs));
+    }
+    for (const char* pass : {"forward", "backward"}) {
+      double best = 0;
+      for (size_t i = first; i < rows.size(); ++i)
+        if (rows[i].pass == pass && (best == 0 || rows[i].ms < best)) best = rows[i].ms;
+      for (size_t i = first; i < rows.size(); ++i)
+        if (rows[i].pass == pass) rows[i].ratio = rows[i].ms / best;
+    }
   }
 
   if (f.json) {
@@ -234,14 +313,9 @@ int runBench(const BenchFlags& f) {
     }
     json list = json::array();
     for (const Row& r : rows) {
-      json row = {{"shape", r.shape_key},
-                  {"title", r.shape_title},
-                  {"device", r.device},
-                  {"path", r.path},
-                  {"ms", r.ms},
-                  {"gbs", r.gbs},
-                  {"ratio_to_best", r.ratio},
-                  {"max_abs_err", r.max_err},
+      json row = {{"shape", r.shape_key}, {"title", r.shape_title},   {"device", r.device},
+                  {"pass", r.pass},       {"path", r.path},           {"ms", r.ms},
+                  {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
                   {"repeats", r.repeats}};
       if (r.device == "gpu") {
         row["h2d_ms"] = r.h2d_ms;
@@ -258,7 +332,8 @@ int runBench(const BenchFlags& f) {
 
   std::printf(
       "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-      "fastest row of the shape; max|y-ref| against the fp64 reference\n");
+      "fastest row of the shape and pass; max|y-ref| against the fp64 reference (backward rows: "
+      "max|dx-ref| against the fp64 backward)\n");
   std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
               std::thread::hardware_concurrency());
   if (gpu)
@@ -305,6 +380,7 @@ void addBenchCommand(CLI::App& cli) {
   cmd->add_option("--seed", flags->seed, "seed of the randn input")->capture_default_str();
   cmd->add_flag("--no-gpu", flags->no_gpu, "CPU rows only");
   cmd->add_flag("--no-cpu", flags->no_cpu, "GPU rows only (the fp64 reference still runs once)");
+  cmd->add_flag("--no-backward", flags->no_backward, "forward rows only");
   cmd->add_flag("--json", flags->json, "print JSON instead of the table");
   registerCommand(cmd, [flags] { return runBench(*flags); });
 }

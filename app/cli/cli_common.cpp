@@ -70,6 +70,13 @@ Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed) {
   return t;
 }
 
+Tensor makeGradOutput(const Shape& shape, const std::string& init, uint64_t seed) {
+  if (init == "randn") return makeInput(shape, "randn", seed + 1);
+  if (init == "ones") return makeInput(shape, "constant", seed);
+  if (init == "arange") return makeInput(shape, "arange", seed);
+  throw NormError("unknown --grad-init '" + init + "'; expected " + kGradInitNames);
+}
+
 static std::optional<Tensor> loadOptional(const std::string& path, const char* flag) {
   if (path.empty()) return std::nullopt;
   try {

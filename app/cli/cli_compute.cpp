@@ -1,10 +1,12 @@
-// `normviz compute`: run one layer, write y/mean/var/rstd (.npy) and optionally a JSON summary.
+// `normviz compute`: run one layer, write y/mean/var/rstd (.npy) and optionally a JSON summary;
+// with --backward also dx (and dweight/dbias) from a given or generated dy.
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "cli.hpp"
+#include "normviz/backward.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
 #include "normviz/npy.hpp"
@@ -20,10 +22,59 @@ struct ComputeFlags {
   std::string device = "cpu";
   std::string gpu_variant = "auto";
   bool json = false;
+  bool backward = false;
+  std::string grad_output;  // dy .npy
+  std::string grad_init;    // or generated: randn|ones|arange
 };
 
+// dy for --backward, from --grad-output or --grad-init; throws NormError naming the flag at fault.
+Tensor loadGradOutput(const ComputeFlags& f, const Tensor& x) {
+  if (!f.grad_init.empty()) return makeGradOutput(x.shape, f.grad_init, f.layer.seed);
+  Tensor dy;
+  NpyLimits limits;
+  limits.max_elements = f.layer.max_elements;
+  try {
+    dy = readNpyF32(f.grad_output, limits);
+  } catch (const NormError& e) {
+    throw NormError(std::string("--grad-output: ") + e.what());
+  }
+  if (!(dy.shape == x.shape))
+    throw NormError("--grad-output: dy has shape " + dy.shape.str() + " but the input has shape " +
+                    x.shape.str() + "; dy must have the input's shape");
+  return dy;
+}
+
+// The backward flags make sense together or not at all: checked before anything is computed.
+void checkBackwardFlags(const ComputeFlags& f) {
+  if (!f.backward) {
+    if (!f.grad_output.empty()) throw NormError("--grad-output needs --backward");
+    if (!f.grad_init.empty()) throw NormError("--grad-init needs --backward");
+    return;
+  }
+  if (!f.grad_output.empty() && !f.grad_init.empty())
+    throw NormError("--backward takes dy from --grad-output or --grad-init, not both");
+  if (f.grad_output.empty() && f.grad_init.empty())
+    throw NormError("--backward needs dy: give --grad-output dy.npy or --grad-init " +
+                    std::string(kGradInitNames));
+}
+
+nlohmann::json backwardSummary(const ReductionPlan& plan, const BackwardResult& b) {
+  using nlohmann::json;
+  json groups = json::array();
+  for (int64_t g = 0; g < std::min<int64_t>(plan.groupCount(), 64); ++g)
+    groups.push_back(
+        {{"group", g}, {"sum_dy_w", b.sum_dy_w[g]}, {"sum_dy_w_xhat", b.sum_dy_w_xhat[g]}});
+  json j = {{"timings", {{"backend", b.backend}, {"seconds", b.seconds}}},
+            {"group_coupled", b.group_coupled},
+            {"groups", groups},
+            {"groups_shown", groups.size()}};
+  if (b.dweight && b.dweight->numel() <= 64) j["dweight"] = b.dweight->data;
+  if (b.dbias && b.dbias->numel() <= 64) j["dbias"] = b.dbias->data;
+  return j;
+}
+
 nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeFlags& f,
-                       const std::vector<std::string>& files) {
+                       const std::vector<std::string>& files, const BackwardResult* backward) {
   using nlohmann::json;
   const ReductionPlan& plan = L.plan;
   json groups = json::array();
@@ -52,16 +103,23 @@ nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeF
       j["running_var"] = r.running_var->data.size() <= 64 ? json(r.running_var->data) : json();
     }
   }
+  if (backward) j["backward"] = backwardSummary(plan, *backward);
   return j;
 }
 
 // Writes every output or none: on any failure the files already written are removed again.
-std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& r, NpyDtype dtype) {
+std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& r,
+                                      const BackwardResult* backward, NpyDtype dtype) {
   namespace fs = std::filesystem;
   std::vector<std::pair<std::string, const TensorD*>> outputs = {
       {"y.npy", &r.y}, {"mean.npy", &r.mean}, {"var.npy", &r.var}, {"rstd.npy", &r.rstd}};
   if (r.running_mean) outputs.push_back({"running_mean.npy", &*r.running_mean});
   if (r.running_var) outputs.push_back({"running_var.npy", &*r.running_var});
+  if (backward) {
+    outputs.push_back({"dx.npy", &backward->dx});
+    if (backward->dweight) outputs.push_back({"dweight.npy", &*backward->dweight});
+    if (backward->dbias) outputs.push_back({"dbias.npy", &*backward->dbias});
+  }
 
   std::error_code ec;
   const bool created = !fs::exists(dir, ec);
@@ -86,7 +144,10 @@ std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& 
 int runCompute(const ComputeFlags& f) {
   if (f.out.empty() && !f.json)
     throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
+  checkBackwardFlags(f);
   LoadedLayer L = loadLayer(f.layer);
+  std::optional<Tensor> dy;
+  if (f.backward) dy = loadGradOutput(f, L.x);
   ComputeOptions options;
   options.precision = parsePrecision(f.precision);
   options.variance = parseVariance(f.variance);
@@ -115,17 +176,36 @@ int runCompute(const ComputeFlags& f) {
   } else {
     throw NormError("unknown --device '" + f.device + "'; expected cpu or gpu");
   }
+  // The backward starts from the forward's saved statistics, whichever device made them; on the
+  // GPU where a backward kernel runs the plan, else on the CPU with a line saying why.
+  std::optional<BackwardResult> back;
+  if (dy && f.device == "gpu" && gpuDevice().usable) {
+    std::string why = gpuBackwardUnsupported(L.plan);
+    if (why.empty()) {
+      try {
+        back = gpuBackward(L.x, *dy, L.plan, L.params, r.mean, r.rstd).result;
+      } catch (const NormError& e) {
+        why = e.what();
+      }
+    }
+    if (!back)
+      std::fprintf(stderr, "normviz: GPU backward unavailable (%s); computing on the CPU instead\n",
+                   why.c_str());
+  }
+  if (dy && !back) back = computeNormBackward(L.x, *dy, L.plan, L.params, r, options);
   std::vector<std::string> files;
   if (!f.out.empty()) {
     NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
-    files = writeOutputs(f.out, r, dtype);
+    files = writeOutputs(f.out, r, back ? &*back : nullptr, dtype);
   }
-  if (f.json)
-    std::printf("%s\n", summary(L, r, f, files).dump(2).c_str());
-  else
-    std::printf("%s\n%s\n%s: %.3f ms; wrote %zu files to %s\n", L.plan.pytorchLine().c_str(),
-                L.plan.describe().c_str(), r.backend.c_str(), r.seconds * 1e3, files.size(),
-                f.out.c_str());
+  if (f.json) {
+    std::printf("%s\n", summary(L, r, f, files, back ? &*back : nullptr).dump(2).c_str());
+  } else {
+    std::printf("%s\n%s\n%s: %.3f ms", L.plan.pytorchLine().c_str(), L.plan.describe().c_str(),
+                r.backend.c_str(), r.seconds * 1e3);
+    if (back) std::printf("; %s: %.3f ms", back->backend.c_str(), back->seconds * 1e3);
+    std::printf("; wrote %zu files to %s\n", files.size(), f.out.c_str());
+  }
   return 0;
 }
 
@@ -146,6 +226,14 @@ void addComputeCommand(CLI::App& cli) {
   cmd->add_option("--gpu-variant", flags->gpu_variant, "GPU kernel design (see normviz bench)")
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print a JSON summary to stdout");
+  cmd->add_flag("--backward", flags->backward,
+                "also run the backward: write dx.npy (and dweight.npy/dbias.npy with "
+                "--weight/--bias)");
+  cmd->add_option("--grad-output", flags->grad_output,
+                  "--backward: dy .npy, the input's shape (float32 or float64)");
+  cmd->add_option("--grad-init", flags->grad_init,
+                  std::string("--backward: generate dy instead: ") + kGradInitNames +
+                      " (randn uses --seed + 1)");
   registerCommand(cmd, [flags] { return runCompute(*flags); });
 }
 

@@ -24,6 +24,12 @@ double gpuCopyBandwidthGbs() {
   return 0;
 }
 
+GpuBackwardResult gpuBackward(const Tensor&, const Tensor&, const ReductionPlan&,
+                              const NormParams&, const TensorD&, const TensorD&,
+                              const GpuOptions&) {
+  throw NormError(std::string("GPU backend unavailable: ") + kNoCuda);
+}
+
 bool gpuReduceOneGroup(const float*, int64_t, int, int, VarianceStrategy, bool, float*, float*,
                        std::string* error) {
   if (error) *error = kNoCuda;

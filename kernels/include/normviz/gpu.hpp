@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/plan.hpp"
 
@@ -88,5 +89,24 @@ GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant varian
 bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
                        VarianceStrategy strategy, bool subtract_mean, float* mean_out,
                        float* var_out, std::string* error);
+
+// ---- backward (backward_kernels.cu, gpu_backward.cpp) -------------------------------------------
+
+// Whether a GPU backward kernel runs this plan: BatchNorm (training and evaluation; split
+// partials), and layers whose groups are contiguous rows: LayerNorm, RMSNorm, InstanceNorm,
+// GroupNorm (one reduction pass for both sums). "" when it does, else why not.
+std::string gpuBackwardUnsupported(const ReductionPlan& plan);
+
+struct GpuBackwardResult {
+  BackwardResult result;  // same fields and meaning as computeNormBackward's
+  GpuTimings timings;     // kernel_ms covers every backward kernel of one run
+};
+
+// The backward on the GPU from the forward's saved mean/rstd (float32). Throws NormError when no
+// usable device, the plan has no backward kernel (gpuBackwardUnsupported), out of memory, or a
+// CUDA error; callers fall back to computeNormBackward.
+GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                              const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                              const GpuOptions& options = {});
 
 }  // namespace normviz

@@ -1,0 +1,51 @@
+// The backward pass of every plan: dx, dweight and dbias from dy and the forward's saved mean/rstd.
+//
+// With x̂ = (x - mean)·rstd and g = dy·weight over the M elements of one group (docs/NORMS.md):
+//   dx      = rstd · (g - mean(g) - x̂ · mean(g·x̂))        (RMSNorm: no mean(g) term)
+//   dweight = Σ dy·x̂ over the axes the weight is shared across
+//   dbias   = Σ dy   over the same axes
+// BatchNorm in evaluation mode uses its running statistics, which do not depend on x, so its
+// dx = dy·weight·rstd elementwise: no group coupling.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "normviz/engine.hpp"
+#include "normviz/plan.hpp"
+#include "normviz/tensor.hpp"
+
+namespace normviz {
+
+struct BackwardResult {
+  TensorD dx;                             // input shape
+  std::optional<TensorD> dweight, dbias;  // affine shape; present when params has weight / bias
+  // The two reductions per group that couple its elements, in plan.statShape():
+  // Σ dy·weight and Σ dy·weight·x̂ (dx subtracts their means over the group).
+  TensorD sum_dy_w, sum_dy_w_xhat;
+  // false for BatchNorm evaluation: dx of an element depends on that element's dy alone.
+  bool group_coupled = true;
+  std::string backend;  // "cpu-fp32 backward", "cpu-fp64 backward reference", "gpu ..."
+  double seconds = 0;   // compute time of this path alone
+};
+
+// Checks dy and the saved statistics against the plan; throws NormError naming the mismatch.
+void validateBackward(const ReductionPlan& plan, const Tensor& dy, const TensorD& mean,
+                      const TensorD& rstd);
+
+// Runs the backward on the CPU from the forward's saved statistics (mean and rstd in
+// plan.statShape(), as NormResult holds them). Fp64 is the reference; Fp32 is the threaded fast
+// path. Throws NormError on any shape mismatch, before any work.
+BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                   const NormParams& params, const TensorD& mean,
+                                   const TensorD& rstd, const ComputeOptions& options = {});
+
+// The same, with the statistics taken from a forward result.
+inline BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy,
+                                          const ReductionPlan& plan, const NormParams& params,
+                                          const NormResult& forward,
+                                          const ComputeOptions& options = {}) {
+  return computeNormBackward(x, dy, plan, params, forward.mean, forward.rstd, options);
+}
+
+}  // namespace normviz

@@ -1,0 +1,327 @@
+// The backward pass on the CPU: the float64 reference and the threaded float32 fast path.
+//
+// Sections: validation · walking a group in spans of one weight pattern · the two passes per group
+// · threads and the dweight/dbias merge · entry point.
+//
+// Per group, pass 1 reads x and dy once and forms both sums Σ dy·w and Σ dy·w·x̂ (and the group's
+// share of dweight/dbias); pass 2 reads them again and writes dx. The second read hits cache for
+// every group that fits in it, which is what PyTorch's CPU kernels rely on too.
+#include "normviz/backward.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "normviz/error.hpp"
+
+namespace normviz {
+
+// ---- validation ------------------------------------------------------------------------------
+
+void validateBackward(const ReductionPlan& plan, const Tensor& dy, const TensorD& mean,
+                      const TensorD& rstd) {
+  if (!(dy.shape == plan.shape()) || dy.numel() != plan.shape().numel())
+    throw NormError("grad_output (dy) has shape " + dy.shape.str() + " but the input has shape " +
+                    plan.shape().str() + "; dy must have the input's shape");
+  for (const auto& [name, t] : {std::pair<const char*, const TensorD*>{"mean", &mean},
+                                std::pair<const char*, const TensorD*>{"rstd", &rstd}})
+    if (!(t->shape == plan.statShape()) || t->numel() != plan.statShape().numel())
+      throw NormError(std::string("saved ") + name + " has shape " + t->shape.str() +
+                      " but the plan's statistics have shape " + plan.statShape().str());
+}
+
+namespace {
+
+// ---- walking a group -------------------------------------------------------------------------
+
+// The weight slot of flat element f is (f / inner) % count: `inner` is the size of the dims after
+// the last affine axis (1 for LayerNorm's trailing shape, H*W for a channel axis).
+struct AffineSlots {
+  int64_t inner = 1, count = 1;
+  explicit AffineSlots(const ReductionPlan& plan) {
+    count = plan.affineShape().numel();
+    for (int a = plan.affineAxes().back() + 1; a < plan.shape().rank(); ++a)
+      inner *= plan.shape()[a];
+  }
+};
+
+// Calls f(flat, length, k, per_element) for a group cut into contiguous spans over which the
+// weight slot is constant k (per_element false: a channel's run) or steps k, k+1, ...
+// (per_element true: LayerNorm's trailing axes).
+template <typename F>
+void forEachSpan(const ReductionPlan& plan, const AffineSlots& slots, int64_t group, F&& f) {
+  plan.forEachRun(group, [&](int64_t offset, int64_t length) {
+    const int64_t end = offset + length;
+    for (int64_t flat = offset; flat < end;) {
+      const int64_t q = flat / slots.inner, k = q % slots.count;
+      const int64_t span_end = slots.inner > 1 ? std::min(end, (q + 1) * slots.inner)
+                                               : std::min(end, flat + (slots.count - k));
+      f(flat, span_end - flat, k, slots.inner == 1);
+      flat = span_end;
+    }
+  });
+}
+
+// ---- the two passes --------------------------------------------------------------------------
+
+// Interleaved accumulators: the lanes fit one SIMD register and the compiler needs no
+// reassociation to use it; error grows like n / kLanes.
+constexpr int kLanes = 8;
+
+// Σ dy and Σ dy·(x - mean) over a span with one weight: the weight and rstd are applied once to
+// the totals instead of per element.
+template <typename T>
+void constantSpanSums(const float* x, const float* dy, int64_t n, T mean, T& sum_dy, T& sum_dy_xc) {
+  T a[kLanes] = {}, b[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const T d = static_cast<T>(dy[i + l]);
+      a[l] += d;
+      b[l] += d * (static_cast<T>(x[i + l]) - mean);
+    }
+  for (int l = 0; i < n; ++i, ++l) {
+    const T d = static_cast<T>(dy[i]);
+    a[l] += d;
+    b[l] += d * (static_cast<T>(x[i]) - mean);
+  }
+  sum_dy = 0;
+  sum_dy_xc = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    sum_dy += a[l];
+    sum_dy_xc += b[l];
+  }
+}
+
+// A span whose weights step with the element (LayerNorm): both sums, and each element's dy·x̂
+// and dy added into the dweight/dbias slots it owns. The pointers never overlap (__restrict lets
+// the compiler vectorize without a run-time overlap check per block of lanes).
+template <typename T, bool kAffineGrads>
+void perElementSpanSums(const float* __restrict x, const float* __restrict dy,
+                        const float* __restrict w, int64_t n, T mean, T rstd, T& s1, T& s2,
+                        T* __restrict dw, T* __restrict db) {
+  T a[kLanes] = {}, b[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const T d = static_cast<T>(dy[i + l]);
+      const T xh = (static_cast<T>(x[i + l]) - mean) * rstd;
+      const T g = d * static_cast<T>(w[i + l]);
+      a[l] += g;
+      b[l] += g * xh;
+      if constexpr (kAffineGrads) {
+        dw[i + l] += d * xh;
+        db[i + l] += d;
+      }
+    }
+  for (int l = 0; i < n; ++i, ++l) {
+    const T d = static_cast<T>(dy[i]);
+    const T xh = (static_cast<T>(x[i]) - mean) * rstd;
+    const T g = d * static_cast<T>(w[i]);
+    a[l] += g;
+    b[l] += g * xh;
+    if constexpr (kAffineGrads) {
+      dw[i] += d * xh;
+      db[i] += d;
+    }
+  }
+  for (int l = 0; l < kLanes; ++l) {
+    s1 += a[l];
+    s2 += b[l];
+  }
+}
+
+// dx = rstd · (dy·w - c1 - x̂·c2) with c1 = mean(g), c2 = mean(g·x̂); w_stride 0 for one weight.
+template <typename T, int kWStride>
+void dxSpan(const float* __restrict x, const float* __restrict dy, const float* __restrict w,
+            int64_t n, T mean, T rstd, T c1, T c2, T* __restrict dx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T xh = (static_cast<T>(x[i]) - mean) * rstd;
+    const T g = static_cast<T>(dy[i]) * static_cast<T>(w[i * kWStride]);
+    dx[i] = rstd * (g - c1 - xh * c2);
+  }
+}
+
+// Everything a thread needs to run its groups.
+template <typename T>
+struct Job {
+  const ReductionPlan* plan;
+  AffineSlots slots;
+  const float* x;
+  const float* dy;
+  const float* w;  // the weight, or ones when there is none
+  const T* mean;
+  const T* rstd;
+  T* dx;
+  T* sum_dy_w;
+  T* sum_dy_w_xhat;
+  bool coupled, subtract_mean;
+};
+
+// A thread's share of dweight/dbias: accumulated in T per group, folded into double every
+// kFlushGroups groups so that a float32 sum over thousands of rows does not drift.
+template <typename T>
+struct AffinePartials {
+  static constexpr int kFlushGroups = 32;
+  std::vector<T> dw, db;
+  std::vector<double> dw_total, db_total;
+  int pending = 0;
+  explicit AffinePartials(int64_t count)
+      : dw(count, T(0)), db(count, T(0)), dw_total(count, 0.0), db_total(count, 0.0) {}
+  void flush() {
+    for (size_t k = 0; k < dw.size(); ++k) {
+      dw_total[k] += static_cast<double>(dw[k]);
+      db_total[k] += static_cast<double>(db[k]);
+      dw[k] = T(0);
+      db[k] = T(0);
+    }
+    pending = 0;
+  }
+};
+
+template <typename T, bool kAffineGrads>
+void backwardGroups(const Job<T>& job, int64_t first_group, int64_t last_group,
+                    AffinePartials<T>& partials) {
+  const ReductionPlan& plan = *job.plan;
+  const T m = static_cast<T>(plan.groupSize());
+  for (int64_t g = first_group; g < last_group; ++g) {
+    const T mu = job.mean[g], r = job.rstd[g];
+    T s1 = 0, s2 = 0;
+    forEachSpan(plan, job.slots, g, [&](int64_t flat, int64_t n, int64_t k, bool per_element) {
+      if (per_element) {
+        perElementSpanSums<T, kAffineGrads>(job.x + flat, job.dy + flat, job.w + k, n, mu, r, s1,
+                                            s2, partials.dw.data() + k, partials.db.data() + k);
+        return;
+      }
+      T sum_dy, sum_dy_xc;
+      constantSpanSums<T>(job.x + flat, job.dy + flat, n, mu, sum_dy, sum_dy_xc);
+      const T sum_dy_xhat = sum_dy_xc * r, wk = static_cast<T>(job.w[k]);
+      s1 += wk * sum_dy;
+      s2 += wk * sum_dy_xhat;
+      if constexpr (kAffineGrads) {
+        partials.dw[k] += sum_dy_xhat;
+        partials.db[k] += sum_dy;
+      }
+    });
+    job.sum_dy_w[g] = s1;
+    job.sum_dy_w_xhat[g] = s2;
+    // Without coupling (BatchNorm evaluation) the statistics are constants: dx = dy·w·rstd.
+    const T c1 = job.coupled && job.subtract_mean ? s1 / m : T(0);
+    const T c2 = job.coupled ? s2 / m : T(0);
+    forEachSpan(plan, job.slots, g, [&](int64_t flat, int64_t n, int64_t k, bool per_element) {
+      if (per_element)
+        dxSpan<T, 1>(job.x + flat, job.dy + flat, job.w + k, n, mu, r, c1, c2, job.dx + flat);
+      else
+        dxSpan<T, 0>(job.x + flat, job.dy + flat, job.w + k, n, mu, r, c1, c2, job.dx + flat);
+    });
+    if constexpr (kAffineGrads)
+      if (++partials.pending == AffinePartials<T>::kFlushGroups) partials.flush();
+  }
+  if constexpr (kAffineGrads) partials.flush();
+}
+
+// ---- threads ---------------------------------------------------------------------------------
+
+// Splits the groups across hardware threads as the forward does (groups write disjoint dx and
+// sums); each thread keeps its own dweight/dbias partials, added in thread order afterwards.
+template <typename T>
+void backwardAllGroups(const Job<T>& job, bool affine_grads, std::vector<double>& dweight,
+                       std::vector<double>& dbias) {
+  const ReductionPlan& plan = *job.plan;
+  const int64_t groups = plan.groupCount(), count = job.slots.count;
+  const int64_t by_size = plan.shape().numel() / (int64_t{1} << 16) + 1;
+  const int64_t threads = std::min<int64_t>(
+      {static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())), groups, by_size});
+  std::vector<AffinePartials<T>> partials;
+  partials.reserve(static_cast<size_t>(threads));
+  for (int64_t t = 0; t < threads; ++t) partials.emplace_back(affine_grads ? count : 0);
+  auto work = [&](int64_t t) {
+    const int64_t first = groups * t / threads, last = groups * (t + 1) / threads;
+    if (affine_grads)
+      backwardGroups<T, true>(job, first, last, partials[t]);
+    else
+      backwardGroups<T, false>(job, first, last, partials[t]);
+  };
+  if (threads <= 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (int64_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
+    for (auto& th : pool) th.join();
+  }
+  dweight.assign(affine_grads ? count : 0, 0.0);
+  dbias.assign(affine_grads ? count : 0, 0.0);
+  for (const auto& p : partials)
+    for (size_t k = 0; k < dweight.size(); ++k) {
+      dweight[k] += p.dw_total[k];
+      dbias[k] += p.db_total[k];
+    }
+}
+
+template <typename T>
+std::vector<T> convert(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+}  // namespace
+
+// ---- entry point -----------------------------------------------------------------------------
+
+BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                   const NormParams& params, const TensorD& mean,
+                                   const TensorD& rstd, const ComputeOptions& options) {
+  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
+    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
+                    plan.shape().str());
+  validateParams(plan, params);
+  validateBackward(plan, dy, mean, rstd);
+
+  const AffineSlots slots(plan);
+  const std::vector<float> ones(params.weight ? 0 : static_cast<size_t>(slots.count), 1.0f);
+  const bool affine_grads = params.weight.has_value() || params.bias.has_value();
+  const int64_t n = x.numel(), groups = plan.groupCount();
+  BackwardResult r;
+  r.group_coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
+
+  std::vector<double> dweight, dbias;
+  auto run = [&]<typename T>(std::vector<T>& dx, std::vector<T>& s1, std::vector<T>& s2,
+                             const std::vector<T>& mu, const std::vector<T>& rs) {
+    Job<T> job{&plan,
+               slots,
+               x.data.data(),
+               dy.data.data(),
+               params.weight ? params.weight->data.data() : ones.data(),
+               mu.data(),
+               rs.data(),
+               dx.data(),
+               s1.data(),
+               s2.data(),
+               r.group_coupled,
+               plan.subtractsMean()};
+    const auto start = std::chrono::steady_clock::now();
+    backwardAllGroups<T>(job, affine_grads, dweight, dbias);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+
+  if (options.precision == Precision::Fp64) {
+    r.dx = TensorD(x.shape);
+    r.sum_dy_w = TensorD(plan.statShape());
+    r.sum_dy_w_xhat = TensorD(plan.statShape());
+    run(r.dx.data, r.sum_dy_w.data, r.sum_dy_w_xhat.data, mean.data, rstd.data);
+    r.backend = "cpu-fp64 backward reference";
+  } else {
+    std::vector<float> dx(static_cast<size_t>(n)), s1(groups), s2(groups);
+    const std::vector<float> mu = convert<float>(mean.data), rs = convert<float>(rstd.data);
+    run(dx, s1, s2, mu, rs);
+    r.dx = TensorD(x.shape, std::vector<double>(dx.begin(), dx.end()));
+    r.sum_dy_w = TensorD(plan.statShape(), std::vector<double>(s1.begin(), s1.end()));
+    r.sum_dy_w_xhat = TensorD(plan.statShape(), std::vector<double>(s2.begin(), s2.end()));
+    r.backend = "cpu-fp32 backward";
+  }
+  if (params.weight) r.dweight = TensorD(plan.affineShape(), dweight);
+  if (params.bias) r.dbias = TensorD(plan.affineShape(), dbias);
+  return r;
+}
+
+}  // namespace normviz

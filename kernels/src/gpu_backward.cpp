@@ -1,0 +1,210 @@
+// The GPU backward's host side with CUDA: moving x, dy and the saved statistics, launching the
+// backward kernels for the plan, and timing them (CUDA events, warm-up, L2 flushed, median).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backward_launch.hpp"
+#include "host_layout.hpp"
+#include "normviz/error.hpp"
+#include "normviz/gpu.hpp"
+
+namespace normviz {
+
+namespace {
+
+void cudaCheck(cudaError_t e, const std::string& what) {
+  if (e == cudaSuccess) return;
+  cudaGetLastError();
+  throw NormError("CUDA error during " + what + ": " + cudaGetErrorName(e) + ": " +
+                  cudaGetErrorString(e));
+}
+
+// Device memory released on scope exit, whatever throws in between.
+struct CudaFree {
+  void operator()(void* p) const { cudaFree(p); }
+};
+using DeviceFloats = std::unique_ptr<float, CudaFree>;
+
+DeviceFloats deviceFloats(size_t count, const char* what) {
+  if (count == 0) return DeviceFloats(nullptr);
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, count * sizeof(float));
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    throw NormError("out of GPU memory: " + std::string(what) + " needs " +
+                    std::to_string((count * sizeof(float)) >> 20) + " MiB");
+  }
+  cudaCheck(e, std::string("allocating ") + what);
+  return DeviceFloats(static_cast<float*>(p));
+}
+
+template <typename T>
+void toDevice(void* dst, const std::vector<T>& src, const char* what) {
+  if (!src.empty())
+    cudaCheck(cudaMemcpy(dst, src.data(), src.size() * sizeof(T), cudaMemcpyHostToDevice),
+              std::string("copying ") + what + " to the GPU");
+}
+
+std::vector<float> fromDevice(const float* src, size_t count, const char* what) {
+  std::vector<float> out(count);
+  if (count)
+    cudaCheck(cudaMemcpy(out.data(), src, count * sizeof(float), cudaMemcpyDeviceToHost),
+              std::string("copying ") + what + " back");
+  return out;
+}
+
+TensorD widened(const Shape& shape, const std::vector<float>& v) {
+  return TensorD(shape, std::vector<double>(v.begin(), v.end()));
+}
+
+std::mutex& backwardMutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                              const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                              const GpuOptions& options) {
+  const GpuDevice& device = gpuDevice();
+  if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
+  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
+    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
+                    plan.shape().str());
+  validateParams(plan, params);
+  validateBackward(plan, dy, mean, rstd);
+  if (const std::string why = gpuBackwardUnsupported(plan); !why.empty()) throw NormError(why);
+  if (options.warmup < 0 || options.repeats < 0)
+    throw NormError("GPU warm-up and repeat counts must not be negative");
+
+  const gpu::HostLayout L = gpu::describeLayout(plan);
+  const bool split = plan.kind() == NormKind::Batch;
+  const size_t n = static_cast<size_t>(L.numel), groups = static_cast<size_t>(L.groups);
+  const size_t affine = static_cast<size_t>(L.affine_count);
+  const bool affine_grads = params.weight.has_value() || params.bias.has_value();
+
+  std::lock_guard<std::mutex> lock(backwardMutex());
+  cudaCheck(cudaSetDevice(0), "selecting the GPU");
+  DeviceFloats d_x = deviceFloats(n, "the input"), d_dy = deviceFloats(n, "dy");
+  DeviceFloats d_dx = deviceFloats(n, "dx");
+  DeviceFloats d_stats = deviceFloats(4 * groups, "the statistics and sums");
+  DeviceFloats d_weight = deviceFloats(params.weight ? affine : 0, "the weight");
+  DeviceFloats d_affine = deviceFloats(affine_grads ? 2 * affine : 0, "dweight and dbias");
+  DeviceFloats d_tables = deviceFloats(L.group_base.size() + L.run_offset.size(), "the tables");
+
+  gpu::BackwardArgs a;
+  a.x = d_x.get();
+  a.dy = d_dy.get();
+  a.mean = d_stats.get();
+  a.rstd = d_stats.get() + groups;
+  a.sum_dy_w = d_stats.get() + 2 * groups;
+  a.sum_dy_w_xhat = d_stats.get() + 3 * groups;
+  a.weight = params.weight ? d_weight.get() : nullptr;
+  a.dx = d_dx.get();
+  a.dweight = affine_grads ? d_affine.get() : nullptr;
+  a.dbias = affine_grads ? d_affine.get() + affine : nullptr;
+  a.affine = {static_cast<int32_t>(L.affine_inner), static_cast<int32_t>(L.affine_count),
+              L.affine_per_element};
+  a.layout.groups = static_cast<int32_t>(L.groups);
+  a.layout.group_size = static_cast<int32_t>(L.group_size);
+  a.layout.run_length = static_cast<int32_t>(L.run_length);
+  a.layout.runs = static_cast<int32_t>(L.runs);
+  a.layout.rows = L.rows;
+  a.layout.vec4 = L.vec4;
+  if (!L.rows) {
+    a.layout.group_base = reinterpret_cast<const int32_t*>(d_tables.get());
+    a.layout.run_offset = reinterpret_cast<const int32_t*>(d_tables.get()) + L.group_base.size();
+  }
+  a.subtract_mean = plan.subtractsMean();
+  a.coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
+
+  const size_t scratch = static_cast<size_t>(
+      split ? 2 * L.groups * gpu::backwardSplitChunks(L.group_size) : gpu::backwardRowsScratch(a));
+  DeviceFloats d_scratch = deviceFloats(scratch, "the backward partials");
+  // Writing twice the L2 size between timed repeats: every repeat reads x and dy from DRAM.
+  const size_t flush_bytes = std::max<size_t>(2 * device.l2_bytes, size_t{64} << 20);
+  DeviceFloats d_flush = deviceFloats(flush_bytes / sizeof(float), "the L2 flush");
+
+  toDevice(d_x.get(), x.data, "the input");
+  toDevice(d_dy.get(), dy.data, "dy");
+  std::vector<float> saved(2 * groups);
+  std::copy(mean.data.begin(), mean.data.end(), saved.begin());
+  std::copy(rstd.data.begin(), rstd.data.end(), saved.begin() + static_cast<long>(groups));
+  toDevice(d_stats.get(), saved, "the saved statistics");
+  if (params.weight) toDevice(d_weight.get(), params.weight->data, "the weight");
+  if (!L.rows) {
+    std::vector<int32_t> tables(L.group_base);
+    tables.insert(tables.end(), L.run_offset.begin(), L.run_offset.end());
+    toDevice(d_tables.get(), tables, "the group tables");
+  }
+
+  auto launch = [&] {
+    const std::string error = split ? gpu::launchBackwardSplit(a, d_scratch.get())
+                                    : gpu::launchBackwardRows(a, d_scratch.get());
+    if (!error.empty()) throw NormError("GPU kernel: " + error);
+  };
+  cudaEvent_t start{}, stop{};
+  cudaCheck(cudaEventCreate(&start), "creating a CUDA event");
+  std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> start_guard(start, cudaEventDestroy);
+  cudaCheck(cudaEventCreate(&stop), "creating a CUDA event");
+  std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> stop_guard(stop, cudaEventDestroy);
+  auto timed = [&] {
+    cudaCheck(cudaMemsetAsync(d_flush.get(), 0, flush_bytes), "flushing L2");
+    cudaCheck(cudaEventRecord(start), "recording an event");
+    launch();
+    cudaCheck(cudaEventRecord(stop), "recording an event");
+    cudaCheck(cudaEventSynchronize(stop), "waiting for the GPU");
+    float ms = 0;
+    cudaCheck(cudaEventElapsedTime(&ms, start, stop), "reading an event timer");
+    return static_cast<double>(ms);
+  };
+
+  // Correctness run on poisoned outputs (all-ones bytes are NaN): an unwritten element shows.
+  cudaCheck(cudaMemset(d_dx.get(), 0xff, n * sizeof(float)), "poisoning dx");
+  cudaCheck(cudaMemset(d_stats.get() + 2 * groups, 0xff, 2 * groups * sizeof(float)),
+            "poisoning the sums");
+  const double first_ms = timed();
+  GpuBackwardResult out;
+  BackwardResult& r = out.result;
+  r.dx = widened(x.shape, fromDevice(d_dx.get(), n, "dx"));
+  const std::vector<float> sums = fromDevice(d_stats.get() + 2 * groups, 2 * groups, "the sums");
+  r.sum_dy_w = widened(plan.statShape(), {sums.begin(), sums.begin() + static_cast<long>(groups)});
+  r.sum_dy_w_xhat =
+      widened(plan.statShape(), {sums.begin() + static_cast<long>(groups), sums.end()});
+  if (affine_grads) {
+    const std::vector<float> grads = fromDevice(d_affine.get(), 2 * affine, "dweight and dbias");
+    const auto mid = grads.begin() + static_cast<long>(affine);
+    if (params.weight) r.dweight = widened(plan.affineShape(), {grads.begin(), mid});
+    if (params.bias) r.dbias = widened(plan.affineShape(), {mid, grads.end()});
+  }
+  r.group_coupled = a.coupled;
+
+  for (int i = 0; i < options.warmup; ++i) launch();
+  std::vector<double> times;
+  for (int i = 0; i < options.repeats; ++i) times.push_back(timed());
+  std::sort(times.begin(), times.end());
+  GpuTimings& t = out.timings;
+  t.kernel_ms =
+      times.empty()
+          ? first_ms
+          : (times.size() % 2 ? times[times.size() / 2]
+                              : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]));
+  // The least traffic: read x and dy, write dx; the statistics and sums; the affine vectors.
+  double bytes = 4.0 * (3.0 * static_cast<double>(n) + 4.0 * static_cast<double>(groups));
+  if (params.weight) bytes += 4.0 * static_cast<double>(affine);
+  if (affine_grads) bytes += 8.0 * static_cast<double>(affine);
+  t.bytes_moved = bytes;
+  t.gbs = t.kernel_ms > 0 ? bytes / (t.kernel_ms * 1e-3) / 1e9 : 0;
+  t.fraction_of_peak = device.peak_bandwidth_gbs > 0 ? t.gbs / device.peak_bandwidth_gbs : 0;
+  r.backend = std::string("gpu backward ") + (split ? "split" : "rows") + " on " + device.name;
+  r.seconds = t.kernel_ms * 1e-3;
+  return out;
+}
+
+}  // namespace normviz

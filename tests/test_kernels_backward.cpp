@@ -1,0 +1,132 @@
+// GPU backward kernels: which plans they run, and their dx, sums, dweight and dbias against the
+// float64 CPU backward when a device is present (skipped with the reason otherwise).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "normviz/backward.hpp"
+#include "normviz/error.hpp"
+#include "normviz/gpu.hpp"
+#include "test_util.hpp"
+
+using namespace normviz;
+
+namespace {
+
+NormConfig cfg(NormKind kind) {
+  NormConfig c;
+  c.kind = kind;
+  return c;
+}
+
+// max |got - want| / max(1, max |want|).
+double scaledError(const TensorD& got, const TensorD& want) {
+  REQUIRE(got.shape == want.shape);
+  double err = 0, scale = 1;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double d = std::fabs(got[i] - want[i]);
+    if (!(d <= err)) err = std::isnan(d) ? INFINITY : d;
+    scale = std::max(scale, std::fabs(want[i]));
+  }
+  return err / scale;
+}
+
+struct GpuCase {
+  const char* name;
+  Shape shape;
+  NormConfig config;
+};
+
+std::vector<GpuCase> supportedCases() {
+  NormConfig eval = cfg(NormKind::Batch);
+  eval.training = false;
+  NormConfig layer_chw = cfg(NormKind::Layer);
+  layer_chw.normalized_shape = {6, 5, 7};
+  NormConfig group = cfg(NormKind::Group);
+  group.groups = 3;
+  return {{"BatchNorm training", {4, 6, 5, 7}, cfg(NormKind::Batch)},
+          {"BatchNorm training, groups over 4096 elements", {3, 2, 64, 40}, cfg(NormKind::Batch)},
+          {"BatchNorm training (N, C)", {37, 5}, cfg(NormKind::Batch)},
+          {"BatchNorm evaluation", {4, 6, 5, 7}, eval},
+          {"LayerNorm(768) (2, 70, 768)", {2, 70, 768}, cfg(NormKind::Layer)},
+          {"LayerNorm [6, 5, 7]", {3, 6, 5, 7}, layer_chw},
+          {"RMSNorm(33)", {5, 9, 33}, cfg(NormKind::RMS)},
+          {"InstanceNorm", {3, 6, 5, 7}, cfg(NormKind::Instance)},
+          {"GroupNorm(3, 6)", {3, 6, 5, 7}, group}};
+}
+
+}  // namespace
+
+TEST_CASE("GPU backward kernels cover BatchNorm and the row layers; others say why") {
+  for (const GpuCase& c : supportedCases()) {
+    CAPTURE(c.name);
+    CHECK(gpuBackwardUnsupported(ReductionPlan::make(c.shape, c.config)) == "");
+  }
+  NormConfig custom = cfg(NormKind::Custom);
+  custom.axes = {0, 2};
+  CHECK(gpuBackwardUnsupported(ReductionPlan::make({2, 3, 4, 5}, cfg(NormKind::Layer2d)))
+            .find("no GPU backward kernel for Channels-last LayerNorm") != std::string::npos);
+  CHECK(gpuBackwardUnsupported(ReductionPlan::make({2, 3, 4, 5}, custom))
+            .find("the CPU backward computes it") != std::string::npos);
+}
+
+TEST_CASE("without a usable GPU the backward says why") {
+  const GpuDevice& device = gpuDevice();
+  if (device.usable) {
+    MESSAGE("a GPU is present (" << device.name << "); the no-device path is not exercised");
+    return;
+  }
+  const Tensor x = test::randomTensor({2, 4, 3, 3}, 1);
+  const ReductionPlan plan = ReductionPlan::make(x.shape, cfg(NormKind::Group));
+  const NormResult f = computeNorm(x, plan, {});
+  CHECK_THROWS_WITH_AS(gpuBackward(x, x, plan, {}, f.mean, f.rstd),
+                       doctest::Contains(device.reason.c_str()), NormError);
+}
+
+TEST_CASE("GPU backward equals the float64 CPU backward on every supported layer") {
+  const GpuDevice& device = gpuDevice();
+  if (!device.usable) {
+    MESSAGE("GPU tests skipped: " << device.reason);
+    return;
+  }
+  for (const GpuCase& c : supportedCases()) {
+    for (const bool affine : {false, true}) {
+      CAPTURE(c.name);
+      CAPTURE(affine);
+      const Tensor x = test::randomTensor(c.shape, 3, 0.5f, 2.0f);
+      const Tensor dy = test::randomTensor(c.shape, 4);
+      const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+      NormParams p;
+      if (affine) {
+        p.weight = test::randomTensor(plan.affineShape(), 5, 1.0f, 0.5f);
+        p.bias = test::randomTensor(plan.affineShape(), 6);
+      }
+      if (plan.kind() == NormKind::Batch && !plan.config().training) {
+        p.running_mean = test::randomTensor(plan.statShape(), 7);
+        p.running_var = test::randomTensor(plan.statShape(), 8, 2.0f, 0.5f);
+      }
+      // Both from the float32 forward's statistics, so the difference is the backward's alone.
+      const NormResult f = computeNorm(x, plan, p);
+      ComputeOptions fp64;
+      fp64.precision = Precision::Fp64;
+      const BackwardResult want = computeNormBackward(x, dy, plan, p, f, fp64);
+      GpuOptions o;
+      o.warmup = 0;
+      o.repeats = 1;
+      const GpuBackwardResult got = gpuBackward(x, dy, plan, p, f.mean, f.rstd, o);
+      CHECK(got.result.group_coupled == want.group_coupled);
+      CHECK(scaledError(got.result.dx, want.dx) <= 1e-4);
+      CHECK(scaledError(got.result.sum_dy_w, want.sum_dy_w) <= 1e-4);
+      CHECK(scaledError(got.result.sum_dy_w_xhat, want.sum_dy_w_xhat) <= 1e-4);
+      REQUIRE(got.result.dweight.has_value() == affine);
+      REQUIRE(got.result.dbias.has_value() == affine);
+      if (affine) {
+        CHECK(scaledError(*got.result.dweight, *want.dweight) <= 1e-4);
+        CHECK(scaledError(*got.result.dbias, *want.dbias) <= 1e-4);
+      }
+      CHECK(got.timings.kernel_ms > 0);
+    }
+  }
+}
