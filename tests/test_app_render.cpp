@@ -331,3 +331,27 @@ TEST_CASE("long rows fold into legible tiles: LayerNorm(64) on (2,8,64), LayerNo
     CHECK(nearest >= 8.0);
   }
 }
+
+// Backward mode, the contrast a course draws: in training dx[1,3,2,2] depends on all of channel 3
+// (dy and dx lit over 4 samples x 25 = 100 cubes each, plus both per-group sums); in evaluation
+// only on its own dy.
+TEST_CASE("backward mode: BatchNorm training couples the batch, evaluation does not") {
+  for (const char* mode : {"", " --eval"}) {
+    const Render r = render(std::string("backward") + (*mode ? "-eval" : "-train"),
+                            std::string("--norm batch --shape 4,6,5,5 --init randn --hover 1,3,2,2 "
+                                        "--backward --affine") + mode);
+    REQUIRE(r.exit_code == 0);
+    const auto& view = r.report["views"][0];
+    const bool eval = *mode != '\0';
+    CHECK(litIn(view, "x") == (eval ? 1 : 100));  // the dy section
+    CHECK(litIn(view, "y") == (eval ? 1 : 100));  // the dx section
+    CHECK(litIn(view, "mean") == (eval ? 0 : 1));
+    CHECK(view["lit_visible"].get<int>() == view["lit_count"].get<int>());
+    const LitCheck c = checkLit(r, view);
+    INFO(c.mismatches);
+    CHECK(c.pixel_bright_lit == c.visible_lit);
+    CHECK(c.pixel_bright_faded == 0);
+  }
+  const Render bad = render("backward-bad", "--backward --grad-init zeros");
+  CHECK(bad.exit_code == 2);
+}

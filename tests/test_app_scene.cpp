@@ -512,3 +512,48 @@ TEST_CASE("randomized UI state: invariants hold over thousands of random configu
   CHECK(recomputes > 300);
   CHECK(refused > 50);
 }
+
+// Backward mode: hovering dx lights the whole group in training (the gradient couples it), the
+// element alone in BatchNorm evaluation, and hovering dweight[c] lights every element it sums over.
+TEST_CASE("backward mode: what a gradient depends on is what lights up") {
+  for (bool training : {true, false}) {
+    AppState s = stateFor("batch");
+    s.config.training = training;
+    s.affine = true;
+    s.affine_init = AffineInit::Random;
+    s.backward = true;
+    s.inputs_changed = true;
+    recomputeIfChanged(s);
+    REQUIRE(s.error.empty());
+    REQUIRE(s.shown->grad.has_value());
+    REQUIRE(s.shown->grad->dweight.has_value());
+    const Snapshot& snap = *s.shown;
+    const int64_t numel = snap.x.numel();
+    auto lit_in = [&](Section section) {
+      const SceneLayout layout = makeLayout(snap.x.shape, &snap.plan, layoutOptions(s));
+      REQUIRE(layout.count(Section::DWeight) == 4);
+      const auto cubes = backwardInstances(snap, layout, s.color_by, litPartition(s));
+      const auto tag = litTag(s);
+      int64_t lit = 0, first = 0;
+      for (Section k : {Section::Input, Section::Mean, Section::Rstd, Section::Output,
+                        Section::DWeight, Section::DBias}) {
+        if (k == section)
+          for (int64_t i = first; i < first + layout.count(k); ++i)
+            lit += drawnState(cubes[static_cast<size_t>(i)], tag) == CubeState::Lit ? 1 : 0;
+        first += layout.count(k);
+      }
+      return lit;
+    };
+    s.hovered = CubeRef{Section::Output, 21};  // dx[1, 2, 1, 1]: channel 2
+    CHECK(lit_in(Section::Input) == (training ? 12 : 1));
+    CHECK(lit_in(Section::Output) == (training ? 12 : 1));
+    CHECK(lit_in(Section::Mean) == (training ? 1 : 0));
+    // dweight[2] sums dy·x̂ over channel 2 of every sample: 12 elements, in training and in eval.
+    s.hovered = CubeRef{Section::DWeight, 2};
+    CHECK(lit_in(Section::Input) == 12);
+    CHECK(lit_in(Section::DWeight) == 1);
+    CHECK(lit_in(Section::DBias) == 1);
+    CHECK(lit_in(Section::Mean) == 0);
+    CHECK(numel == 48);
+  }
+}

@@ -72,6 +72,7 @@ std::vector<int64_t> divisorsOf(int64_t c) {
 
 int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref) {
   if (ref.section == Section::Mean || ref.section == Section::Rstd) return ref.index;
+  if (ref.section == Section::DWeight || ref.section == Section::DBias) return -1;
   return plan.groupOf(ref.index);
 }
 
@@ -164,13 +165,30 @@ void recomputeIfChanged(AppState& state) {
   state.inputs_changed = false;
   const auto start = std::chrono::steady_clock::now();
   try {
-    Snapshot snap{state.x, ReductionPlan::make(state.x.shape, state.config), {}, {}, 0, {}, {}, {}};
+    Snapshot snap;
+    snap.x = state.x;
+    snap.plan = ReductionPlan::make(state.x.shape, state.config);
     prepareAffine(state, snap.plan);
     validateParams(snap.plan, state.params);
 
     // The float64 reference always runs: it is the yardstick for every other backend's difference.
     NormResult reference =
         computeNorm(state.x, snap.plan, state.params, {Precision::Fp64, state.variance});
+    if (state.backward) {
+      // dy and the float64 backward from the forward's own statistics, as PyTorch saves them.
+      snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
+      snap.grad = computeNormBackward(state.x, *snap.dy, snap.plan, state.params, reference,
+                                      {Precision::Fp64, state.variance});
+      snap.dy_summary = summarize(snap.dy->data);
+      snap.dx_summary = summarize(snap.grad->dx.data);
+      // One diverging scale for the reduced tensors: both sums, dweight and dbias.
+      std::vector<double> reduced;
+      for (const TensorD* t : {&snap.grad->sum_dy_w, &snap.grad->sum_dy_w_xhat,
+                               snap.grad->dweight ? &*snap.grad->dweight : nullptr,
+                               snap.grad->dbias ? &*snap.grad->dbias : nullptr})
+        if (t != nullptr) reduced.insert(reduced.end(), t->data.begin(), t->data.end());
+      snap.reduced_summary = summarize(reduced);
+    }
     NormResult fp32 =
         computeNorm(state.x, snap.plan, state.params, {Precision::Fp32, state.variance});
     snap.runs.push_back(
@@ -211,6 +229,12 @@ void recomputeIfChanged(AppState& state) {
     if (!same_groups && state.pinned &&
         (state.pinned->section == Section::Mean || state.pinned->section == Section::Rstd))
       state.pinned.reset();
+    // dweight/dbias cubes exist only in backward mode with affine parameters of the same shape.
+    for (std::optional<CubeRef>* ref : {&state.pinned, &state.hovered})
+      if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
+          (!snap.grad || !snap.grad->dweight ||
+           (*ref)->index >= snap.grad->dweight->numel()))
+        ref->reset();
     state.shown = std::move(snap);
     state.compare = comparePanels(state.x.shape, state.config.groups);
     state.error.clear();

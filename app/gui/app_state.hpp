@@ -9,6 +9,7 @@
 
 #include "camera.hpp"
 #include "colormap.hpp"
+#include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/gpu.hpp"
 #include "normviz/plan.hpp"
@@ -66,6 +67,10 @@ struct Snapshot {
   std::vector<BackendRun> runs;
   double recompute_seconds = 0;  // wall time of the whole recompute (all backends)
   ValueSummary x_summary, y_summary, rstd_summary;
+  // Backward mode: dy (generated or loaded), the float64 backward from the forward's statistics.
+  std::optional<Tensor> dy;
+  std::optional<BackwardResult> grad;
+  ValueSummary dy_summary, dx_summary, reduced_summary;  // reduced: both sums, dweight, dbias
 };
 
 // One panel of the compare layout.
@@ -97,6 +102,9 @@ struct AppState {
   Backend backend = Backend::CpuFp32;
   VarianceStrategy variance = VarianceStrategy::TwoPass;
   bool inputs_changed = true;
+  // Backward mode: the scene shows dy, the two per-group sums, dx, dweight and dbias.
+  bool backward = false;
+  std::string grad_init = "randn";  // randn, ones or arange (makeGradOutput)
 
   // ---- Results: the last good snapshot stays on screen while `error` explains a failed change.
   std::optional<Snapshot> shown;
@@ -134,6 +142,7 @@ struct AppState {
 inline DisplayMode shownDisplay(const AppState& s) {
   const int64_t numel = s.shown ? s.shown->x.numel() : s.x.numel();
   if (numel > kMaxDisplayedElements) return DisplayMode::Sheet;
+  if (s.backward) return DisplayMode::Cubes;  // the backward mode draws cubes
   if (!s.display_chosen && numel > kAutoSheetAbove) return DisplayMode::Sheet;
   return s.display;
 }

@@ -62,10 +62,13 @@ void buildFont(float scale) {
   const float pixels = std::round(13.0f * scale);
   const char* candidates[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                               "/usr/share/fonts/dejavu/DejaVuSans.ttf"};
+  // Latin-1, combining marks (x̂), Greek (Σ, γ, μ, σ) and the arrows and maths operators.
+  static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0300, 0x036F, 0x0370, 0x03FF,
+                                   0x2190, 0x21FF, 0x2200, 0x22FF, 0};
   ImFont* font = nullptr;
   for (const char* path : candidates)
     if (std::filesystem::exists(path)) {
-      font = io.Fonts->AddFontFromFileTTF(path, pixels);
+      font = io.Fonts->AddFontFromFileTTF(path, pixels, nullptr, ranges);
       if (font != nullptr) break;
     }
   if (font == nullptr) {
@@ -81,6 +84,7 @@ struct SceneCache {
   uint64_t result_version = ~uint64_t{0};
   LayoutMode layout_mode = LayoutMode::Single;
   float explode = -1.0f, aspect = -1.0f;
+  bool affine = false;
   std::optional<ColorKey> key;       // what the instances were built for
   std::optional<int64_t> lit_group;  // the single layout's lit group, this frame
   SceneLayout layout;
@@ -220,14 +224,16 @@ void rebuildScene(App& app) {
     return;
   }
   const Snapshot& snap = *s.shown;
+  const LayoutOptions options = layoutOptions(s);
   if (c.result_version != s.result_version || c.layout_mode != s.layout ||
-      c.explode != s.explode || c.aspect != s.view_aspect) {
+      c.explode != s.explode || c.aspect != s.view_aspect || c.affine != options.affine) {
     c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr,
                           layoutOptions(s));
     c.result_version = s.result_version;
     c.layout_mode = s.layout;
     c.explode = s.explode;
     c.aspect = s.view_aspect;
+    c.affine = options.affine;
   }
   std::optional<ElementTint> tint = s.layout == LayoutMode::Single ? stepperTint(s) : std::nullopt;
   const auto active = s.active();
@@ -235,12 +241,15 @@ void rebuildScene(App& app) {
   if (tint) {
     c.lit_group = tint->group;
   } else if (active) {
-    c.lit_group = groupOfCube(snap.plan, *active);
+    c.lit_group = litTag(s);
   }
   const ColorKey key = colorKey(s, tint ? &*tint : nullptr);
   if (c.key == key) return;
   c.key = key;
-  if (s.layout == LayoutMode::Single) {
+  if (s.layout == LayoutMode::Single && key.backward) {
+    c.instances = backwardInstances(snap, c.layout, s.color_by, key.partition);
+    c.per_panel = static_cast<int64_t>(c.instances.size());
+  } else if (s.layout == LayoutMode::Single) {
     c.instances = singleInstances(snap, c.layout, s.color_by, s.input_map, tint ? &*tint : nullptr);
     c.per_panel = static_cast<int64_t>(c.instances.size());
   } else {
@@ -300,6 +309,7 @@ void handleShortcuts(App& app) {
     s.reframe = true;
   }
   if (pressed(GLFW_KEY_E)) s.explode = s.explode < 0.5f ? 1.0f : 0.0f, s.reframe = true;
+  if (pressed(GLFW_KEY_B)) s.backward = !s.backward, s.inputs_changed = true, s.reframe = true;
   if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
   // Held keys move continuously: orbit with arrows, pan with shift+arrows, zoom with +/-.
   const float step = 1.8f * io.DeltaTime;

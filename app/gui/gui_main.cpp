@@ -25,6 +25,8 @@ struct AppFlags {
   float font_scale = 0;
   float explode = -1;
   std::string display;
+  bool backward = false;
+  std::string grad_init;
   std::string backend, variance;
   bool affine = false;
   bool groups_view = false;
@@ -140,6 +142,11 @@ int runApp(AppFlags& f) {
     }
     // Nothing is pinned unless asked, so moving the mouse lights groups from the first frame.
     if (!f.hover.empty()) state.pinned = CubeRef{Section::Input, parseHover(f.hover, state.x.shape)};
+    if (f.backward) state.backward = true;
+    if (!f.grad_init.empty()) {
+      makeGradOutput(Shape{1}, f.grad_init, 0);  // throws NormError naming the valid names
+      state.grad_init = f.grad_init;
+    }
     if (f.explode >= 0) {
       if (!(f.explode <= 1.0f)) throw NormError("--explode must be in 0..1");
       state.explode = f.explode;
@@ -193,6 +200,9 @@ void addAppOptions(CLI::App& cli) {
                  "cubes (3D) or sheet (every element one cell of a 2D image); by default the "
                  "sheet past " + std::to_string(kAutoSheetAbove) + " elements, always past " +
                      std::to_string(kMaxDisplayedElements));
+  cli.add_flag("--backward", f.backward,
+               "backward mode: dy, the per-group sums, dx, dweight and dbias (B toggles)");
+  cli.add_option("--grad-init", f.grad_init, std::string("backward mode's dy: ") + kGradInitNames);
   cli.add_option("--explode", f.explode,
                  "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");

@@ -347,6 +347,17 @@ void viewSection(AppState& s) {
     s.layout = static_cast<LayoutMode>(layout);
     s.reframe = true;
   }
+  if (ImGui::Checkbox("backward: dy \u2192 dx, dweight, dbias (B)", &s.backward)) {
+    s.inputs_changed = true;
+    s.reframe = true;
+  }
+  if (s.backward) {
+    if (ImGui::BeginCombo("dy", s.grad_init.c_str())) {
+      for (const char* name : {"randn", "ones", "arange"})
+        if (ImGui::Selectable(name, s.grad_init == name)) s.grad_init = name, s.inputs_changed = true;
+      ImGui::EndCombo();
+    }
+  }
   int display = static_cast<int>(shownDisplay(s));
   const bool too_big = s.shown && s.shown->x.numel() > kMaxDisplayedElements;
   ImGui::BeginDisabled(too_big);

@@ -38,6 +38,10 @@ ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
   s.x = ValueScale::of(input_map, snap.x_summary.lo, snap.x_summary.hi);
   s.y = ValueScale::of(ColorMap::Diverging, snap.y_summary.lo, snap.y_summary.hi);
   s.rstd = ValueScale::of(input_map, snap.rstd_summary.lo, snap.rstd_summary.hi);
+  auto diverging = [](const ValueSummary& v) { return ValueScale::of(ColorMap::Diverging, v.lo, v.hi); };
+  s.dy = diverging(snap.dy_summary);
+  s.dx = diverging(snap.dx_summary);
+  s.reduced = diverging(snap.reduced_summary);
   return s;
 }
 
@@ -98,6 +102,91 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
   return out;
 }
 
+LitPartition litPartition(const AppState& state) {
+  const auto active = state.active();
+  if (active && (active->section == Section::DWeight || active->section == Section::DBias))
+    return LitPartition::Affine;
+  if (state.shown && state.shown->grad && !state.shown->grad->group_coupled)
+    return LitPartition::Elements;
+  return LitPartition::Groups;
+}
+
+std::optional<int64_t> litTag(const AppState& state) {
+  const auto active = state.active();
+  if (!active || !state.shown) return std::nullopt;
+  const ReductionPlan& plan = state.shown->plan;
+  const bool element = active->section == Section::Input || active->section == Section::Output;
+  if (!state.backward || !state.shown->grad) {
+    if (active->section == Section::DWeight || active->section == Section::DBias)
+      return std::nullopt;
+    return element ? plan.groupOf(active->index) : active->index;
+  }
+  switch (litPartition(state)) {
+    case LitPartition::Affine:
+      return active->index;
+    case LitPartition::Elements:
+      if (element) return active->index;
+      return std::nullopt;
+    case LitPartition::Groups:
+      return element ? plan.groupOf(active->index) : active->index;
+  }
+  return std::nullopt;
+}
+
+std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLayout& layout,
+                                            ColorBy color_by, LitPartition partition) {
+  const ReductionPlan& plan = snap.plan;
+  const BackwardResult& grad = *snap.grad;
+  const ValueScales scales = valueScales(snap, ColorMap::Viridis);
+  const int64_t numel = snap.x.numel(), groups = plan.groupCount();
+  std::vector<int64_t> group_of(static_cast<size_t>(numel));
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t flat : plan.elementsOf(g)) group_of[static_cast<size_t>(flat)] = g;
+  auto element_tag = [&](int64_t i) -> float {
+    switch (partition) {
+      case LitPartition::Elements:
+        return static_cast<float>(i);
+      case LitPartition::Affine:
+        return static_cast<float>(plan.affineIndexOf(i));
+      case LitPartition::Groups:
+        break;
+    }
+    return static_cast<float>(group_of[static_cast<size_t>(i)]);
+  };
+  std::vector<CubeInstance> out;
+  auto add = [&](Section section, int64_t count, auto value, const ValueScale& scale, auto tag) {
+    const auto k = static_cast<size_t>(section);
+    const float size = layout.size(section);
+    for (int64_t i = 0; i < count; ++i) {
+      const bool element = SceneLayout::isElementSection(section);
+      const glm::vec3 rgb = color_by == ColorBy::Groups && element
+                                ? categoricalColor(group_of[static_cast<size_t>(i)])
+                                : scale.color(value(i));
+      out.push_back({layout.origin[k] + layout.scale[k] * layout.local(section)[static_cast<size_t>(i)],
+                     rgb, tag(i), kByGroup, size});
+    }
+  };
+  add(Section::Input, numel, [&](int64_t i) { return static_cast<double>((*snap.dy)[i]); }, scales.dy,
+      element_tag);
+  auto group_tag = [&](int64_t g) {
+    return partition == LitPartition::Groups ? static_cast<float>(g) : -1.0f;
+  };
+  add(Section::Mean, groups, [&](int64_t g) { return grad.sum_dy_w[g]; }, scales.reduced, group_tag);
+  add(Section::Rstd, groups, [&](int64_t g) { return grad.sum_dy_w_xhat[g]; }, scales.reduced,
+      group_tag);
+  add(Section::Output, numel, [&](int64_t i) { return grad.dx[i]; }, scales.dx, element_tag);
+  auto affine_tag = [&](int64_t a) {
+    return partition == LitPartition::Affine ? static_cast<float>(a) : -1.0f;
+  };
+  if (layout.count(Section::DWeight) > 0 && grad.dweight)
+    add(Section::DWeight, layout.count(Section::DWeight), [&](int64_t a) { return (*grad.dweight)[a]; },
+        scales.reduced, affine_tag);
+  if (layout.count(Section::DBias) > 0 && grad.dbias)
+    add(Section::DBias, layout.count(Section::DBias), [&](int64_t a) { return (*grad.dbias)[a]; },
+        scales.reduced, affine_tag);
+  return out;
+}
+
 std::vector<CubeInstance> compareInstances(const Tensor& x, const SceneLayout& layout,
                                            const ReductionPlan& plan, ColorBy color_by,
                                            ColorMap input_map) {
@@ -118,6 +207,7 @@ LayoutOptions layoutOptions(const AppState& state) {
   LayoutOptions options;
   options.explode = state.explode;
   options.aspect = state.view_aspect;
+  options.affine = state.backward && state.shown && state.shown->grad && state.shown->grad->dweight;
   return options;
 }
 
@@ -127,6 +217,8 @@ ColorKey colorKey(const AppState& state, const ElementTint* tint) {
   key.layout = state.layout;
   key.color_by = state.color_by;
   key.input_map = state.input_map;
+  key.backward = state.backward && state.shown && state.shown->grad;
+  key.partition = litPartition(state);
   key.explode = state.explode;
   key.aspect = state.view_aspect;
   if (tint != nullptr) key.tint_revision = tint->revision;
@@ -134,14 +226,13 @@ ColorKey colorKey(const AppState& state, const ElementTint* tint) {
 }
 
 CubeRef cubeOfInstance(const SceneLayout& layout, int64_t instance) {
-  const int64_t numel = layout.count(Section::Input);
-  const int64_t groups = static_cast<int64_t>(layout.group_pos.size());
-  if (instance < numel) return {Section::Input, instance};
-  instance -= numel;
-  if (instance < groups) return {Section::Mean, instance};
-  instance -= groups;
-  if (instance < groups) return {Section::Rstd, instance};
-  return {Section::Output, instance - groups};
+  for (Section s : {Section::Input, Section::Mean, Section::Rstd, Section::Output, Section::DWeight,
+                    Section::DBias}) {
+    const int64_t count = layout.count(s);
+    if (instance < count) return {s, instance};
+    instance -= count;
+  }
+  return {Section::DBias, instance};
 }
 
 }  // namespace normviz

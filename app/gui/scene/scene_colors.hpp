@@ -32,9 +32,10 @@ static_assert(sizeof(CubeInstance) == 36,
 CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group);
 
 // The value scales of the current snapshot: x (sequential), y (diverging on zero), rstd
-// (sequential).
+// (sequential); in backward mode dy, dx, the two sums and dweight/dbias (all diverging).
 struct ValueScales {
   ValueScale x, y, rstd;
+  ValueScale dy, dx, reduced;  // reduced: both per-group sums, dweight and dbias
 };
 ValueScales valueScales(const Snapshot& snap, ColorMap input_map);
 
@@ -50,8 +51,17 @@ struct ElementTint {
 // Everything the instances depend on: the scene rebuilds them when this changes (not on hover:
 // the lit group is a uniform). The stepper's tint counts by its revision, since a different lane or
 // stage can cover as many cubes.
+// What a hover lights in backward mode: the element's group (its gradient couples the group), the
+// element alone (BatchNorm evaluation: no coupling), or, on dweight/dbias, every element it sums.
+enum class LitPartition { Groups, Elements, Affine };
+LitPartition litPartition(const AppState& state);
+// The tag the lit cubes carry for the active cube under that partition (nullopt: nothing lit).
+std::optional<int64_t> litTag(const AppState& state);
+
 struct ColorKey {
   uint64_t result_version = 0;
+  bool backward = false;
+  LitPartition partition = LitPartition::Groups;
   LayoutMode layout = LayoutMode::Single;
   ColorBy color_by = ColorBy::Value;
   ColorMap input_map = ColorMap::Viridis;
@@ -70,6 +80,11 @@ LayoutOptions layoutOptions(const AppState& state);
 std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayout& layout,
                                           ColorBy color_by, ColorMap input_map,
                                           const ElementTint* tint = nullptr);
+
+// Instances of the backward mode: dy, Σ dy·γ, Σ dy·γ·x̂, dx, dweight, dbias in the places of x,
+// mean, rstd, y and the affine column, tagged for `partition` (see LitPartition).
+std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLayout& layout,
+                                            ColorBy color_by, LitPartition partition);
 
 // Instances of one compare panel: the input only, coloured by value or by `plan`'s groups, tagged
 // with `plan`'s groups.

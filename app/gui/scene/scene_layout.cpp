@@ -18,23 +18,23 @@ const char* sectionName(Section s) {
       return "rstd";
     case Section::Output:
       return "y";
+    case Section::DWeight:
+      return "dweight";
+    case Section::DBias:
+      return "dbias";
   }
   return "?";
 }
 
 int64_t SceneLayout::count(Section s) const {
-  if (s == Section::Input || s == Section::Output) {
-    if (s == Section::Output && !has_stats) return 0;
-    return static_cast<int64_t>(element_pos.size());
-  }
-  return has_stats ? static_cast<int64_t>(group_pos.size()) : 0;
+  if (s == Section::Input) return static_cast<int64_t>(element_pos.size());
+  if (!has_stats) return 0;
+  return static_cast<int64_t>(local(s).size());
 }
 
 glm::vec3 SceneLayout::position(CubeRef ref) const {
-  const auto& local =
-      (ref.section == Section::Input || ref.section == Section::Output) ? element_pos : group_pos;
   const auto k = static_cast<size_t>(ref.section);
-  return origin[k] + scale[k] * local[static_cast<size_t>(ref.index)];
+  return origin[k] + scale[k] * local(ref.section)[static_cast<size_t>(ref.index)];
 }
 
 namespace {
@@ -125,11 +125,11 @@ struct Grid {
 // How much of a view of the given aspect (width / height) an x section of w × h leaves to each
 // cube: the scene is x plus, with statistics, the column at `column` scale beside it. Larger is
 // better; a few empty grid cells cost a little.
-double fitScore(float w, float h, float aspect, float column, double waste) {
+double fitScore(float w, float h, float aspect, float column, int sections, double waste) {
   double total_w = w, total_h = h;
   if (column > 0.0f) {
     total_w = w * (1.0 + column) + std::max(3.0 * SceneLayout::kPitch, 0.06 * w);
-    total_h = std::max<double>(h, 3.0 * column * h + 2.0 * std::max(3.0 * SceneLayout::kPitch,
+    total_h = std::max<double>(h, sections * column * h + (sections - 1) * std::max(3.0 * SceneLayout::kPitch,
                                                                      0.1 * h * column));
   }
   return 1.0 / std::max(total_w / aspect, total_h) * (1.0 - 0.2 * waste);
@@ -138,7 +138,8 @@ double fitScore(float w, float h, float aspect, float column, double waste) {
 // The two nested grids (plates within a sample, samples side by side) that give the cubes the most
 // room in the view; each level tries only the widths that change its row count.
 std::pair<Grid, Grid> bestGrids(int64_t plates, int64_t samples, float plate_w, float plate_h,
-                                float plate_gap, float sample_gap, float aspect, float column) {
+                                float plate_gap, float sample_gap, float aspect, float column,
+                                int sections) {
   std::pair<Grid, Grid> best{{plates, 1}, {samples, 1}};
   double best_score = -1.0;
   for (int64_t pc : gridWidths(plates)) {
@@ -150,7 +151,7 @@ std::pair<Grid, Grid> bestGrids(int64_t plates, int64_t samples, float plate_w, 
           static_cast<double>(p.cols * p.rows - plates) / static_cast<double>(p.cols * p.rows) +
           static_cast<double>(q.cols * q.rows - samples) / static_cast<double>(q.cols * q.rows);
       const double score =
-          fitScore(q.width(sw, sample_gap), q.height(sh, sample_gap), aspect, column, waste);
+          fitScore(q.width(sw, sample_gap), q.height(sh, sample_gap), aspect, column, sections, waste);
       if (score > best_score) best_score = score, best = {p, q};
     }
   }
@@ -220,14 +221,16 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
   // itself aims a little narrower.
   const bool with_stats = plan != nullptr && plan->shape() == shape;
   const int64_t numel_all = shape.numel();
-  const float column_scale = numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
+  const bool affine = with_stats && options.affine;
+  const int sections = affine ? 5 : 3;
+  const float column_scale = affine ? 0.2f : numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
   const float column = with_stats ? column_scale : 0.0f;
   // Plates: a sample's plates in a grid, samples in a grid. Rows of a matrix sit closer.
   const float plate_w = fw * kP, plate_h = fh * kP;
   const float plate_gap = r.rows_only ? 0.6f * kP : kP;
   const float sample_gap = 2.5f * kP;
   const auto [plates, samples] =
-      bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap, options.aspect, column);
+      bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap, options.aspect, column, sections);
   const float sample_w = plates.width(plate_w, plate_gap);
   const float sample_h = plates.height(plate_h, plate_gap);
   // Blocks: C in depth (rows of a matrix stacked downward), samples in their own grid; a block seen
@@ -235,7 +238,7 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
   const float block_w = plate_w, block_h = r.rows_only ? fc * kP : plate_h;
   const Grid blocks =
       bestGrids(1, r.n, block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), block_h, 0.0f, sample_gap,
-                options.aspect, column)
+                options.aspect, column, sections)
           .second;
   auto block_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
     const glm::vec3 sample(static_cast<float>(n % blocks.cols) * (block_w + sample_gap),
@@ -304,9 +307,24 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
     const float sc = column_scale;
     const float gap_x = std::max(3.0f * kP, 0.06f * size.x);
     const float gap_y = std::max(3.0f * kP, 0.1f * size.y * sc);
+    if (affine) {
+      // The affine parameters' centroids, for dweight and dbias (their gradients sum over them).
+      layout.affine_pos.assign(static_cast<size_t>(plan->affineShape().numel()), glm::vec3(0.0f));
+      std::vector<glm::dvec3> asum(layout.affine_pos.size(), glm::dvec3(0.0));
+      std::vector<int64_t> acount(layout.affine_pos.size(), 0);
+      for (int64_t i = 0; i < numel; ++i) {
+        const auto a = static_cast<size_t>(plan->affineIndexOf(i));
+        asum[a] += glm::dvec3(layout.element_pos[static_cast<size_t>(i)]);
+        ++acount[a];
+      }
+      for (size_t a = 0; a < asum.size(); ++a)
+        layout.affine_pos[a] = glm::vec3(asum[a] / static_cast<double>(std::max<int64_t>(acount[a], 1)));
+    }
     float cursor = xb.hi.y;
-    for (Section s : {Section::Mean, Section::Rstd, Section::Output}) {
-      const auto& local = s == Section::Output ? layout.element_pos : layout.group_pos;
+    for (Section s : {Section::Mean, Section::Rstd, Section::Output, Section::DWeight,
+                      Section::DBias}) {
+      if (layout.local(s).empty()) continue;
+      const auto& local = layout.local(s);
       const int k = static_cast<int>(s);
       layout.scale[k] = sc;
       // Place the copy of x's frame so its top left is at (right of x, cursor).
@@ -441,9 +459,7 @@ std::optional<CubeRef> pickCube(const SceneLayout& layout, glm::vec3 origin, glm
     if (count == 0) continue;
     const auto hit_section = rayBox(origin, inv, layout.bounds[static_cast<size_t>(k)]);
     if (!hit_section || *hit_section > best_t) continue;
-    const auto& local = (section == Section::Input || section == Section::Output)
-                            ? layout.element_pos
-                            : layout.group_pos;
+    const auto& local = layout.local(section);
     // In the section's own units: local = (world - origin) / scale, so t stays a world distance.
     const float sc = layout.scale[static_cast<size_t>(k)];
     const glm::vec3 o = (origin - layout.origin[static_cast<size_t>(k)]) / sc;

@@ -28,9 +28,11 @@
 
 namespace normviz {
 
-enum class Section { Input, Mean, Rstd, Output };
-inline constexpr int kSectionCount = 4;
-const char* sectionName(Section s);  // "x", "mean", "rstd", "y"
+// In backward mode the same places hold dy, Σ dy·γ, Σ dy·γ·x̂ and dx; DWeight and DBias (the
+// affine parameters' gradients) appear only there.
+enum class Section { Input, Mean, Rstd, Output, DWeight, DBias };
+inline constexpr int kSectionCount = 6;
+const char* sectionName(Section s);  // "x", "mean", "rstd", "y", "dweight", "dbias"
 
 // One cube: a flat element index for Input/Output, a group index for Mean/Rstd.
 struct CubeRef {
@@ -75,6 +77,7 @@ LayoutRoles layoutRoles(const Shape& shape);
 struct LayoutOptions {
   float explode = 1.0f;  // 0: compact blocks, 1: separate plates (the default: nothing hidden)
   float aspect = 1.4f;   // width / height the plate grid aims for
+  bool affine = false;   // add the dweight and dbias sections (the backward mode with affine)
 };
 
 struct SceneLayout {
@@ -86,9 +89,10 @@ struct SceneLayout {
   bool has_stats = false;
   std::vector<glm::vec3> element_pos;  // per flat index, relative to a section origin
   std::vector<glm::vec3> group_pos;    // per group (centroid of its elements)
+  std::vector<glm::vec3> affine_pos;   // per affine index (centroid of the elements it scales)
   float stat_size = kCube;             // edge of a statistics cube: larger when groups are apart
   std::array<glm::vec3, kSectionCount> origin{};
-  std::array<float, kSectionCount> scale{1.0f, 1.0f, 1.0f, 1.0f};  // world = origin + scale·local
+  std::array<float, kSectionCount> scale{1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};  // origin + scale·local
   std::array<Box, kSectionCount> bounds{};  // world bounds per section (empty when not shown)
   std::vector<AxisLabel> labels;
   std::vector<SampleTag> tags;
@@ -101,8 +105,13 @@ struct SceneLayout {
   glm::vec3 position(CubeRef ref) const;
   // A cube's edge in world units.
   float size(Section s) const {
-    return scale[static_cast<size_t>(s)] *
-           (s == Section::Mean || s == Section::Rstd ? stat_size : kCube);
+    return scale[static_cast<size_t>(s)] * (isElementSection(s) ? kCube : stat_size);
+  }
+  static bool isElementSection(Section s) { return s == Section::Input || s == Section::Output; }
+  // The per-cube positions a section draws (element, group or affine centroids).
+  const std::vector<glm::vec3>& local(Section s) const {
+    if (isElementSection(s)) return element_pos;
+    return s == Section::Mean || s == Section::Rstd ? group_pos : affine_pos;
   }
 };
 

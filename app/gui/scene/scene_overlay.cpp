@@ -79,30 +79,67 @@ void drawTooltip(const AppState& s, CubeRef ref) {
 }  // namespace
 
 std::string sectionTitle(const Snapshot& snap, Section section) {
-  const Shape& shape =
-      (section == Section::Mean || section == Section::Rstd) ? snap.plan.statShape() : snap.x.shape;
-  return std::string(sectionName(section)) + " " + shape.str();
+  const bool stat = section == Section::Mean || section == Section::Rstd;
+  const bool param = section == Section::DWeight || section == Section::DBias;
+  const Shape& shape = stat ? snap.plan.statShape() : param ? snap.plan.affineShape() : snap.x.shape;
+  std::string name = sectionName(section);
+  if (snap.grad) {
+    // Backward mode: the same places hold the gradient's tensors.
+    const char* names[] = {"dy", "Σ dy·γ", "Σ dy·γ·x̂", "dx",
+                           "dweight", "dbias"};
+    name = names[static_cast<int>(section)];
+  }
+  return name + " " + shape.str();
 }
 
 void drawCubeCard(const AppState& s, CubeRef ref) {
   const Snapshot& snap = *s.shown;
+  const BackwardResult* grad = snap.grad ? &*snap.grad : nullptr;
+  if (ref.section == Section::DWeight || ref.section == Section::DBias) {
+    const bool weight = ref.section == Section::DWeight;
+    const std::optional<TensorD>& t = grad == nullptr ? std::nullopt
+                                      : weight        ? grad->dweight
+                                                      : grad->dbias;
+    if (!t || ref.index >= t->numel()) return;
+    ImGui::Text("%s%s = %.6g", weight ? "dweight" : "dbias",
+                indexText(snap.plan.affineShape(), ref.index).c_str(), (*t)[ref.index]);
+    const long long count = static_cast<long long>(snap.x.numel() / snap.plan.affineShape().numel());
+    ImGui::TextWrapped(weight ? "sums dy·x̂ over the %lld elements this weight scales (lit)"
+                              : "sums dy over the %lld elements this bias shifts (lit)",
+                       count);
+    if (s.pinned && *s.pinned == ref) ImGui::TextDisabled("pinned: Esc to unpin");
+    return;
+  }
   const int64_t g = groupOfCube(snap.plan, ref);
   if (ref.section == Section::Input || ref.section == Section::Output) {
     const std::string idx = indexText(snap.x.shape, ref.index);
     ImGui::Text("x%s = %.6g", idx.c_str(), static_cast<double>(snap.x[ref.index]));
-    ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
+    if (grad != nullptr) {
+      ImGui::Text("dy%s = %.6g", idx.c_str(), static_cast<double>((*snap.dy)[ref.index]));
+      ImGui::Text("dx%s = %.6g", idx.c_str(), grad->dx[ref.index]);
+    } else {
+      ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
+    }
   } else {
-    ImGui::Text("%s%s", sectionName(ref.section),
+    ImGui::Text("%s%s", sectionTitle(snap, ref.section).substr(0, sectionTitle(snap, ref.section).rfind(' ')).c_str(),
                 indexText(snap.plan.statShape(), ref.index).c_str());
   }
   ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
               groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
-  if (snap.plan.subtractsMean()) {
+  if (grad != nullptr) {
+    ImGui::Text("Σ dy·γ %.6g   Σ dy·γ·x̂ %.6g", grad->sum_dy_w[g],
+                grad->sum_dy_w_xhat[g]);
+    if (grad->group_coupled) {
+      ImGui::TextWrapped("dx of every element here depends on every dy and x of the group (lit)");
+    } else {
+      ImGui::TextWrapped("evaluation: dx = dy·γ·rstd of this element alone (lit)");
+    }
+  } else if (snap.plan.subtractsMean()) {
     ImGui::Text("mean %.6g   var %.6g", snap.result.mean[g], snap.result.var[g]);
   } else {
     ImGui::Text("mean square %.6g (RMSNorm subtracts no mean)", snap.result.var[g]);
   }
-  ImGui::Text("rstd %.6g", snap.result.rstd[g]);
+  if (grad == nullptr) ImGui::Text("rstd %.6g", snap.result.rstd[g]);
   if (s.pinned && *s.pinned == ref) ImGui::TextDisabled("pinned: Esc to unpin");
 }
 
@@ -266,7 +303,7 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
     ImGui::Dummy(ImVec2(static_cast<float>(shown) * (box + 3.0f), box));
   } else {
     const ValueScales scales = valueScales(*s.shown, s.input_map);
-    const char* first = s.layout == LayoutMode::Single ? "x, mean" : "x";
+    const char* first = s.layout == LayoutMode::Single ? (s.shown->grad ? "\u03a3, dw, db" : "x, mean") : "x";
     const ImGuiStyle& style = ImGui::GetStyle();
     const float names_width = ImGui::CalcTextSize(first).x + style.ItemSpacing.x * 2.0f;
     // The bars take what the 3D view leaves after the names and the widest range.
@@ -299,10 +336,16 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
       ImGui::SameLine();
       ImGui::TextUnformatted(range(scale).c_str());
     };
-    bar(first, scales.x);
-    if (s.layout == LayoutMode::Single) {
-      bar("rstd", scales.rstd);
-      bar("y", scales.y);
+    if (s.shown->grad && s.layout == LayoutMode::Single) {
+      bar("dy", scales.dy);
+      bar("dx", scales.dx);
+      bar("\u03a3, dw, db", scales.reduced);
+    } else {
+      bar(first, scales.x);
+      if (s.layout == LayoutMode::Single) {
+        bar("rstd", scales.rstd);
+        bar("y", scales.y);
+      }
     }
   }
   ImGui::End();
