@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   normviz::addComputeCommand(cli);
   normviz::addBenchCommand(cli);
   normviz::addTraceCommand(cli);
+  normviz::addLessonsCommand(cli);
   normviz::addAppOptions(cli);
   try {
     cli.parse(argc, argv);

@@ -56,6 +56,7 @@ void registerCommand(CLI::App* sub, std::function<int()> run);
 int runSelected(CLI::App& cli);
 
 void addComputeCommand(CLI::App& cli);  // cli_compute.cpp
+void addLessonsCommand(CLI::App& cli);  // cli_lessons.cpp
 // Top-level options when no subcommand is given: open the app (or, without the GUI, a demo).
 // Implemented by the app (app/gui_main.cpp) or, without NORMVIZ_BUILD_APP, by app/headless_main.cpp.
 void addAppOptions(CLI::App& cli);
