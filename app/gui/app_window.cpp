@@ -26,6 +26,7 @@
 #include "gl_functions.hpp"
 #include "panels.hpp"
 #include "renderer.hpp"
+#include "lesson_state.hpp"
 #include "settings.hpp"
 #include "sheet_view.hpp"
 
@@ -124,7 +125,8 @@ void fitCamera(AppState& s, const SceneView& view) {
                      2.0f * below / view.size.y, 2.0f * above / view.size.y);
   };
   // Compare panels print their title, group count and lit group at the top.
-  const float top = single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad;
+  const float card = s.lesson.lesson ? s.lesson.card_height : 0.0f;  // the lesson card above
+  const float top = (single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad) + card;
   std::vector<FramePoint> points;
   for (const glm::vec3& p : layout.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
   // An arrow's name sits beside it, on whichever side faces away from the block.
@@ -199,6 +201,7 @@ std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
 // compare panel the group of the hovered element under that panel's layer.
 std::optional<int64_t> litGroupOf(const App& app, const SceneView& view) {
   const AppState& s = *app.state;
+  if (s.lesson.hidesLit()) return std::nullopt;  // a "click every cube" question is open
   if (view.compare_panel < 0) {
     if (shownDisplay(s) == DisplayMode::Cubes || !s.shown) return app.cache.lit_group;
     const auto active = s.active();
@@ -240,7 +243,7 @@ void rebuildScene(App& app) {
   c.lit_group.reset();
   if (tint) {
     c.lit_group = tint->group;
-  } else if (active) {
+  } else if (active && !s.lesson.hidesLit()) {
     c.lit_group = litTag(s);
   }
   const ColorKey key = colorKey(s, tint ? &*tint : nullptr);
@@ -292,6 +295,23 @@ void handleShortcuts(App& app) {
     s.font_scale = std::min(s.font_scale + 0.25f, 4.0f);
   if (ctrl && (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)))
     s.font_scale = std::max(s.font_scale - 0.25f, 0.75f);
+  if (pressed(GLFW_KEY_F5) && s.lesson.lesson) s.lesson.presenter = !s.lesson.presenter;
+  if (s.lesson.lesson && !io.WantTextInput) {
+    // Lessons: PageUp/PageDown (a presenter's clicker), and in presenter mode the arrows and space.
+    const bool present = s.lesson.presenter;
+    if (pressed(GLFW_KEY_PAGE_DOWN) || (present && (pressed(GLFW_KEY_RIGHT) || pressed(GLFW_KEY_SPACE))))
+      goToStep(s, s.lesson.step + 1);
+    if (pressed(GLFW_KEY_PAGE_UP) || (present && pressed(GLFW_KEY_LEFT))) goToStep(s, s.lesson.step - 1);
+    const LessonStep* step = s.lesson.current();
+    if (step && step->question && step->question->kind == LessonQuestion::Kind::Choice)
+      for (int k = 0; k < 9; ++k)
+        if (pressed(GLFW_KEY_1 + k)) answerChoice(s, k);
+    if (step && step->question && step->question->kind == LessonQuestion::Kind::Select &&
+        (pressed(GLFW_KEY_ENTER) || pressed(GLFW_KEY_KP_ENTER)))
+      checkSelection(s);
+    if (present || (step && step->question && step->question->kind == LessonQuestion::Kind::Choice))
+      return;  // the keys above are the lesson's
+  }
   if (io.WantCaptureKeyboard || ctrl) return;
   if (pressed(GLFW_KEY_R)) s.preset = ViewPreset::Isometric, s.reframe = true;
   if (pressed(GLFW_KEY_1)) s.preset = ViewPreset::Front, s.reframe = true;
@@ -325,6 +345,16 @@ void handleShortcuts(App& app) {
   if (down(GLFW_KEY_MINUS) || down(GLFW_KEY_KP_SUBTRACT)) s.camera.zoom(1.0f + step * 0.6f);
 }
 
+// A click pins the hovered cube's group (empty space unpins); while a "click every cube" question
+// is open it adds or removes a cube of x from the answer instead.
+void clickCube(AppState& s) {
+  if (s.lesson.hidesLit()) {
+    if (s.hovered && s.hovered->section == Section::Input) toggleSelection(s, s.hovered->index);
+    return;
+  }
+  s.pinned = s.hovered;
+}
+
 void handleMouse(App& app) {
   AppState& s = *app.state;
   const ImGuiIO& io = ImGui::GetIO();
@@ -353,7 +383,7 @@ void handleMouse(App& app) {
     s.hovered = pickSheet(s, app.sheet, *under, mouse);
     if (under->compare_panel >= 0 && s.hovered && s.hovered->section != Section::Input)
       s.hovered.reset();
-    if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) s.pinned = s.hovered;
+    if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) clickCube(s);
     return;
   }
   // Drag: left orbits, right or middle pans (shift + left pans too); the wheel zooms.
@@ -369,7 +399,7 @@ void handleMouse(App& app) {
   const Ray ray = s.camera.rayThrough(ndc, under->size.x / std::max(under->size.y, 1.0f));
   s.hovered = pickCube(app.cache.layout, ray.origin, ray.dir);
   // A click (not a drag) pins the hovered cube's group; a click on empty space unpins.
-  if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) s.pinned = s.hovered;
+  if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) clickCube(s);
 }
 
 // ---- One frame ----------------------------------------------------------------------------------
@@ -378,11 +408,13 @@ void drawFrame(App& app) {
   AppState& s = *app.state;
   recomputeIfChanged(s);
 
-  if (app.built_font_scale != s.font_scale) {
-    buildFont(s.font_scale);
+  // Presenter mode: large type for the back of the room.
+  const float font_scale = s.lesson.presenter ? std::max(s.font_scale * 1.5f, 2.5f) : s.font_scale;
+  if (app.built_font_scale != font_scale) {
+    buildFont(font_scale);
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
-    app.built_font_scale = s.font_scale;
+    app.built_font_scale = font_scale;
   }
   if (app.applied_theme != s.theme) {
     applyTheme(s.theme);
@@ -399,7 +431,12 @@ void drawFrame(App& app) {
   app.display = glm::vec2(io.DisplaySize.x, io.DisplaySize.y);
   ImGui::NewFrame();
 
-  if (s.show_panels) {
+  if (s.stepper_changed) {
+    s.stepper_changed = false;
+    const std::string message = configureStepper(s);
+    if (!message.empty()) s.error = message;
+  }
+  if (s.show_panels && !s.lesson.presenter) {
     const PanelRects panels = panelRects(s, app.display.x);
     drawControlsPanel(s, panels.left_width, app.display.y);
     drawStatsPanel(s, app.display.x - panels.right_width, panels.right_width, app.display.y);
@@ -444,6 +481,18 @@ void drawFrame(App& app) {
   const PanelRects panels = panelRects(s, app.display.x);
   drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
              app.display.x - panels.left_width - panels.right_width);
+  if (s.shown && s.lesson.lesson) {
+    drawLessonPanel(s, app.views.front());
+    if (s.layout == LayoutMode::Single) {
+      const SceneView& v = app.views.front();
+      drawLessonMarks(s, v, [&](int64_t flat) -> std::optional<glm::vec2> {
+        if (flat < 0 || !s.shown || flat >= s.shown->x.numel()) return std::nullopt;
+        if (sheet)
+          return s.sheet_camera.toScreen(app.sheet.layout.center(Section::Input, flat), v.pos, v.size);
+        return v.project(app.cache.layout.position({Section::Input, flat}));
+      });
+    }
+  }
   if (s.show_help) drawHelpOverlay(s);
   ImGui::Render();
 
@@ -821,7 +870,22 @@ int runWindow(AppState& state, const WindowOptions& options) {
       }
     } else {
       SettingsWriter settings(options.persist_settings);
+      bool fullscreen = false;
+      int windowed[4] = {0, 0, options.width, options.height};
       while (!glfwWindowShouldClose(window)) {
+        // Presenter mode fills the screen; leaving it restores the window.
+        if (state.lesson.presenter != fullscreen) {
+          fullscreen = state.lesson.presenter;
+          if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor != nullptr && fullscreen) {
+            glfwGetWindowPos(window, &windowed[0], &windowed[1]);
+            glfwGetWindowSize(window, &windowed[2], &windowed[3]);
+            const GLFWvidmode* mode = glfwGetVideoMode(monitor);
+            glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+          } else if (!fullscreen) {
+            glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+          }
+          state.reframe = true;
+        }
         // Sleep until something happens; while the stepper plays, wake for its next frame.
         glfwWaitEventsTimeout(stepperAnimating() ? 1.0 / 60.0 : 0.5);
         drawFrame(app);

@@ -3,11 +3,13 @@
 // the runner that opens the window or renders one frame offscreen.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "app_compute.hpp"
 #include "app_window.hpp"
 #include "cli.hpp"
+#include "lesson_state.hpp"
 #include "normviz/error.hpp"
 #include "panels.hpp"
 #include "settings.hpp"
@@ -27,6 +29,9 @@ struct AppFlags {
   std::string display;
   bool backward = false;
   std::string grad_init;
+  std::string lesson, lesson_file;
+  int step = 1;
+  bool presenter = false;
   std::string backend, variance;
   bool affine = false;
   bool groups_view = false;
@@ -143,6 +148,33 @@ int runApp(AppFlags& f) {
     // Nothing is pinned unless asked, so moving the mouse lights groups from the first frame.
     if (!f.hover.empty()) state.pinned = CubeRef{Section::Input, parseHover(f.hover, state.x.shape)};
     if (f.backward) state.backward = true;
+    // Lessons: a file of one's own is checked first; a malformed one is reported and the app opens
+    // without it (with the message on screen), so a class is never left with nothing.
+    std::optional<Lesson> from_file;
+    if (!f.lesson_file.empty()) {
+      try {
+        from_file = loadLessonFile(f.lesson_file);
+      } catch (const NormError& e) {
+        std::fprintf(stderr, "normviz: %s\n", e.what());
+        state.error = e.what();
+      }
+    }
+    if (!f.lesson.empty() || from_file) {
+      const Lesson* lesson = nullptr;
+      if (from_file && (f.lesson.empty() || f.lesson == from_file->name)) lesson = &*from_file;
+      std::string names;
+      for (const Lesson& l : builtinLessons()) {
+        if (l.name == f.lesson && lesson == nullptr) lesson = &l;
+        names += (names.empty() ? "" : ", ") + l.name;
+      }
+      if (lesson == nullptr) throw NormError("--lesson " + f.lesson + ": no such lesson; there are " + names);
+      if (f.step < 1 || f.step > static_cast<int>(lesson->steps.size()))
+        throw NormError("--step " + std::to_string(f.step) + ": lesson " + lesson->name + " has " +
+                        std::to_string(lesson->steps.size()) + " steps (counted from 1)");
+      const std::string error = openLesson(state, *lesson, f.step - 1);
+      if (!error.empty()) throw NormError(error);
+      state.lesson.presenter = f.presenter;
+    }
     if (!f.grad_init.empty()) {
       makeGradOutput(Shape{1}, f.grad_init, 0);  // throws NormError naming the valid names
       state.grad_init = f.grad_init;
@@ -203,6 +235,10 @@ void addAppOptions(CLI::App& cli) {
   cli.add_flag("--backward", f.backward,
                "backward mode: dy, the per-group sums, dx, dweight and dbias (B toggles)");
   cli.add_option("--grad-init", f.grad_init, std::string("backward mode's dy: ") + kGradInitNames);
+  cli.add_option("--lesson", f.lesson, "open a lesson (normviz lessons lists them)");
+  cli.add_option("--step", f.step, "with --lesson: the step to open, from 1");
+  cli.add_option("--lesson-file", f.lesson_file, "a lesson file of your own (JSON, see assets/lessons)");
+  cli.add_flag("--presenter", f.presenter, "with --lesson: presenter mode (full screen, large type)");
   cli.add_option("--explode", f.explode,
                  "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");

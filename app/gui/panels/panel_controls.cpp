@@ -15,7 +15,7 @@
 namespace normviz {
 
 PanelRects panelRects(const AppState& state, float width) {
-  if (!state.show_panels) return {};
+  if (!state.show_panels || state.lesson.presenter) return {};
   // Wide enough for the panels' longest lines at this font scale (their text grows with it), but
   // never so wide that the 3D view in the middle gets less than about a third of the window.
   const float unit = state.font_scale / 1.5f;

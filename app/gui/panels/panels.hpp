@@ -1,6 +1,7 @@
 // The window's panels and overlays: each reads and changes AppState, and leaves arithmetic to core.
 #pragma once
 
+#include <functional>
 #include <glm/glm.hpp>
 #include <optional>
 #include <string>
@@ -44,6 +45,12 @@ void drawLegend(const AppState& state, glm::vec2 bottom_right, float max_width);
 std::string sectionTitle(const Snapshot& snap, Section section);
 // The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
 void drawCubeCard(const AppState& state, CubeRef ref);
+
+// panel_lesson.cpp: the lesson card over the scene, and the marks of a "click every cube" question
+// (screen_of gives an element of x's position on screen, or nullopt).
+void drawLessonPanel(AppState& state, const SceneView& view);
+void drawLessonMarks(const AppState& state, const SceneView& view,
+                     const std::function<std::optional<glm::vec2>(int64_t)>& screen_of);
 
 // panel_stepper.cpp: the kernel stepper tab, and the colours it asks the 3D view for.
 void drawStepperTab(AppState& state);
