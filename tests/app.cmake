@@ -2,16 +2,17 @@
 if(TARGET normviz_scene)
   find_package(nlohmann_json 3 REQUIRED)
   normviz_add_test(test_app_scene SOURCES test_app_scene.cpp LIBS normviz_scene nlohmann_json::nlohmann_json)
+  normviz_add_test(test_lessons SOURCES test_lessons.cpp LIBS normviz_scene)
 
   find_program(XVFB_RUN xvfb-run)
   if(XVFB_RUN)
     find_package(PkgConfig REQUIRED)
     pkg_check_modules(STB_IMAGE REQUIRED IMPORTED_TARGET stb)
     normviz_add_test(test_app_render SOURCES test_app_render.cpp
-                     LIBS PkgConfig::STB_IMAGE nlohmann_json::nlohmann_json)
+                     LIBS PkgConfig::STB_IMAGE nlohmann_json::nlohmann_json normviz_lessons)
     target_compile_definitions(test_app_render PRIVATE NORMVIZ_XVFB_RUN="${XVFB_RUN}")
     add_dependencies(test_app_render normviz)
-    set_tests_properties(test_app_render PROPERTIES TIMEOUT 300)
+    set_tests_properties(test_app_render PROPERTIES TIMEOUT 600)
     # Real X input: its own Xvfb server, xdotool and xwd (packages xvfb, xdotool, x11-apps).
     find_program(XDOTOOL xdotool)
     find_program(XWD xwd)

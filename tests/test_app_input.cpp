@@ -40,7 +40,7 @@ void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 // An X screen of our own with the app in it; both stopped on destruction.
 class Session {
  public:
-  Session() {
+  explicit Session(const char* args = kArgs) {
     display_ = std::to_string(90 + ::getpid() % 800);
     display_.insert(display_.begin(), ':');
     xvfb_ = spawn({"Xvfb", display_, "-screen", "0", "1280x800x24", "-nolisten", "tcp"});
@@ -48,7 +48,7 @@ class Session {
     for (int i = 0; i < 100 && run("xdpyinfo >/dev/null 2>&1 || xdotool getmouselocation >/dev/null 2>&1") != 0; ++i)
       pause(100);
     std::vector<std::string> app = {NORMVIZ_BINARY};
-    for (const char* p = kArgs; *p;) {
+    for (const char* p = args; *p;) {
       const char* end = p;
       while (*end && *end != ' ') ++end;
       app.emplace_back(p, end);
@@ -228,6 +228,18 @@ TEST_CASE("real input: hover lights a group, click pins it, Esc unpins, shortcut
   c = count(capture(), view, 3);
   CHECK(c.other_solid >= c.other * 9 / 10);
 
+  // Keyboard exploration: Alt+Right pins x[0,0,0,1] (channel 0 lit), Alt+C moves to channel 1.
+  session.xdotool("key alt+Right");
+  c = count(capture(), view, 0);
+  INFO("alt+right: " << c.group_solid << "/" << c.group << " of channel 0 lit");
+  CHECK(c.group_solid >= c.group * 95 / 100);
+  CHECK(c.other_solid == 0);
+  session.xdotool("key alt+c");
+  c = count(capture(), view, 1);
+  CHECK(c.group_solid >= c.group * 95 / 100);
+  CHECK(c.other_solid == 0);
+  session.xdotool("key Escape");
+
   // F1 opens the help overlay (a window over the centre of the screen); Esc closes it.
   const Screen before = capture();
   session.xdotool("key F1");
@@ -263,4 +275,39 @@ TEST_CASE("real input: hover lights a group, click pins it, Esc unpins, shortcut
       }
     }
   CHECK(frame >= 50);
+}
+
+// Counts the pixels of a colour (within a few levels) in a rectangle of the screen.
+int pixelsOf(const Screen& s, int x0, int y0, int x1, int y1, int r, int g, int b) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const unsigned char* p = s.at(x, y);
+      n += std::abs(p[0] - r) < 12 && std::abs(p[1] - g) < 12 && std::abs(p[2] - b) < 12 ? 1 : 0;
+    }
+  return n;
+}
+
+TEST_CASE("real input: a lesson question answered wrong, then right, with immediate feedback") {
+  Session session("--no-settings --size 1280x800 --lesson rmsnorm --step 2");
+  REQUIRE(session.ready());
+  // The card sits at the top of the scene; its feedback bar is red (204, 64, 51) when wrong and
+  // green (41, 158, 77) when right.
+  auto red = [](const Screen& s) { return pixelsOf(s, 340, 0, 960, 400, 204, 64, 51); };
+  auto green = [](const Screen& s) { return pixelsOf(s, 340, 0, 960, 400, 41, 158, 77); };
+  Screen before = capture();
+  CHECK(red(before) < 50);
+  CHECK(green(before) < 50);
+  session.xdotool("key 1");  // "the group's mean": wrong, RMSNorm subtracts nothing
+  Screen wrong = capture();
+  CHECK(red(wrong) > 2000);
+  CHECK(green(wrong) < 50);
+  session.xdotool("key 2");  // "nothing": right
+  Screen right = capture();
+  CHECK(green(right) > 2000);
+  CHECK(red(right) < 50);
+  // PageUp goes back a step (no question there: the bar is gone).
+  session.xdotool("key Prior");
+  Screen back = capture();
+  CHECK(green(back) < 50);
 }

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "lessons.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -354,4 +356,53 @@ TEST_CASE("backward mode: BatchNorm training couples the batch, evaluation does 
   }
   const Render bad = render("backward-bad", "--backward --grad-init zeros");
   CHECK(bad.exit_code == 2);
+}
+
+// Every step of every lesson renders under Xvfb: the picture is not blank, the lesson card is drawn
+// (its title bar's colour at the top of the scene), and the cubes lit in x are the ones the step's
+// text names (its expect_lit).
+TEST_CASE("every lesson step renders with the lit region its text names") {
+  int rendered = 0;
+  for (const normviz::Lesson& lesson : normviz::builtinLessons())
+    for (size_t k = 0; k < lesson.steps.size(); ++k) {
+      const std::string args = "--lesson " + lesson.name + " --step " + std::to_string(k + 1);
+      const Render r = render("lesson-" + lesson.name + "-" + std::to_string(k + 1), args);
+      INFO(args);
+      REQUIRE(r.exit_code == 0);
+      std::set<int> colors;
+      for (size_t i = 0; i + 2 < r.image.rgb.size(); i += 3 * 11)
+        colors.insert(r.image.rgb[i] << 16 | r.image.rgb[i + 1] << 8 | r.image.rgb[i + 2]);
+      CHECK(colors.size() > 100);
+      const auto& view = r.report["views"][0];
+      if (lesson.steps[k].expect_lit) CHECK(litIn(view, "x") == *lesson.steps[k].expect_lit);
+      // The card's title bar (ImGui's active title colour) sits in the top middle of the scene.
+      const int cx = static_cast<int>(view["rect"][0].get<double>() + view["rect"][2].get<double>() / 2);
+      int title = 0;
+      for (int y = 0; y < 40; ++y) {
+        const unsigned char* p = r.image.at(cx, y);
+        title += p[2] > p[0] + 40 ? 1 : 0;  // the blue title bar
+      }
+      CHECK(title > 5);
+      ++rendered;
+    }
+  CHECK(rendered >= 30);
+  // A malformed lesson file: the message names file and line, and the app still opens.
+  const fs::path bad = workDir() / "bad-lesson.json";
+  std::ofstream(bad) << "{\"name\": \"x\", \"title\": \"t\",\n \"steps\": [\n  {\"text\": 7}]}";
+  const Render r = render("bad-lesson", "--lesson-file " + bad.string());
+  CHECK(r.exit_code == 0);
+  std::ifstream log(workDir() / "bad-lesson.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find(bad.string() + ":3: step 1: \"text\" must be a string") != std::string::npos);
+  const Render unknown = render("no-lesson", "--lesson nope");
+  CHECK(unknown.exit_code == 2);
+}
+
+TEST_CASE("presenter mode: no side panels, large type") {
+  const Render r = render("presenter", "--lesson groupnorm --step 1 --presenter");
+  REQUIRE(r.exit_code == 0);
+  const auto& view = r.report["views"][0];
+  CHECK(view["rect"][0].get<double>() == 0.0);  // the scene starts at the window's left edge
+  CHECK(view["rect"][2].get<double>() == 1280.0);
+  CHECK(litIn(view, "x") == 27);
 }

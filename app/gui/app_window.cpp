@@ -125,8 +125,7 @@ void fitCamera(AppState& s, const SceneView& view) {
                      2.0f * below / view.size.y, 2.0f * above / view.size.y);
   };
   // Compare panels print their title, group count and lit group at the top.
-  const float card = s.lesson.lesson ? s.lesson.card_height : 0.0f;  // the lesson card above
-  const float top = (single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad) + card;
+  const float top = single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad;
   std::vector<FramePoint> points;
   for (const glm::vec3& p : layout.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
   // An arrow's name sits beside it, on whichever side faces away from the block.
@@ -177,9 +176,11 @@ void fitCamera(AppState& s, const SceneView& view) {
 
 std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
   const PanelRects panels = panelRects(state, display.x);
-  const glm::vec2 pos(panels.left_width, 0.0f);
+  // A lesson's card takes the top of the scene area; the views start below it.
+  const float card = state.lesson.lesson ? std::min(state.lesson.card_height, display.y * 0.5f) : 0.0f;
+  const glm::vec2 pos(panels.left_width, card);
   const glm::vec2 size(std::max(display.x - panels.left_width - panels.right_width, 1.0f),
-                       display.y);
+                       std::max(display.y - card, 1.0f));
   std::vector<SceneView> views;
   if (state.layout == LayoutMode::Single) {
     views.push_back({pos, size, glm::mat4(1.0f), -1});
@@ -312,7 +313,35 @@ void handleShortcuts(App& app) {
     if (present || (step && step->question && step->question->kind == LessonQuestion::Kind::Choice))
       return;  // the keys above are the lesson's
   }
-  if (io.WantCaptureKeyboard || ctrl) return;
+  // Letters stay shortcuts while a panel has keyboard focus (only typing takes them); arrows go to
+  // the panels' keyboard navigation while it is active, to the camera otherwise.
+  if (io.WantTextInput || ctrl) return;
+  // Keyboard exploration: Alt + arrows move the lit element along W and H, Alt + C / Alt + N along
+  // the channels and the samples (Shift: backwards); it is pinned, so the region follows.
+  if (io.KeyAlt && s.shown) {
+    const Shape& shape = s.shown->x.shape;
+    const int rank = shape.rank();
+    auto move = [&](int axis, int delta) {
+      if (axis < 0 || axis >= rank) return;
+      int64_t flat = s.active() && (s.active()->section == Section::Input ||
+                                    s.active()->section == Section::Output)
+                         ? s.active()->index
+                         : 0;
+      int64_t stride = 1;
+      for (int a = rank - 1; a > axis; --a) stride *= shape[a];
+      const int64_t coord = (flat / stride) % shape[axis];
+      const int64_t next = std::clamp<int64_t>(coord + delta, 0, shape[axis] - 1);
+      s.pinned = CubeRef{Section::Input, flat + (next - coord) * stride};
+    };
+    const int back = shift ? -1 : 1;
+    if (pressed(GLFW_KEY_RIGHT)) move(rank - 1, 1);
+    if (pressed(GLFW_KEY_LEFT)) move(rank - 1, -1);
+    if (pressed(GLFW_KEY_DOWN)) move(rank - 2, 1);
+    if (pressed(GLFW_KEY_UP)) move(rank - 2, -1);
+    if (pressed(GLFW_KEY_C)) move(rank >= 3 ? 1 : 0, back);
+    if (pressed(GLFW_KEY_N)) move(rank >= 3 ? 0 : -1, back);
+    return;
+  }
   if (pressed(GLFW_KEY_R)) s.preset = ViewPreset::Isometric, s.reframe = true;
   if (pressed(GLFW_KEY_1)) s.preset = ViewPreset::Front, s.reframe = true;
   if (pressed(GLFW_KEY_2)) s.preset = ViewPreset::Top, s.reframe = true;
@@ -331,6 +360,7 @@ void handleShortcuts(App& app) {
   if (pressed(GLFW_KEY_E)) s.explode = s.explode < 0.5f ? 1.0f : 0.0f, s.reframe = true;
   if (pressed(GLFW_KEY_B)) s.backward = !s.backward, s.inputs_changed = true, s.reframe = true;
   if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
+  if (io.NavActive) return;
   // Held keys move continuously: orbit with arrows, pan with shift+arrows, zoom with +/-.
   const float step = 1.8f * io.DeltaTime;
   auto down = [](int key) { return ImGui::IsKeyDown(key); };
@@ -482,7 +512,11 @@ void drawFrame(App& app) {
   drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
              app.display.x - panels.left_width - panels.right_width);
   if (s.shown && s.lesson.lesson) {
-    drawLessonPanel(s, app.views.front());
+    const PanelRects rects = panelRects(s, app.display.x);
+    SceneView area;
+    area.pos = glm::vec2(rects.left_width, 0.0f);
+    area.size = glm::vec2(app.display.x - rects.left_width - rects.right_width, app.display.y);
+    drawLessonPanel(s, area);
     if (s.layout == LayoutMode::Single) {
       const SceneView& v = app.views.front();
       drawLessonMarks(s, v, [&](int64_t flat) -> std::optional<glm::vec2> {
@@ -828,6 +862,8 @@ int runWindow(AppState& state, const WindowOptions& options) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered
+    // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab between).
+    ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     applyTheme(state.theme);

@@ -111,7 +111,7 @@ void fitSheet(AppState& s, const SheetCache& c, const SceneView& view) {
   const bool single = view.compare_panel < 0;
   // Above: the block titles and the axes line (the compare panels' three header lines first);
   // below: the colour legend.
-  const float top = (single ? 3.0f : 4.0f) * line + 8.0f + (s.lesson.lesson ? s.lesson.card_height : 0.0f);
+  const float top = (single ? 3.0f : 4.0f) * line + 8.0f;
   const float legend = (single ? 3.0f : 2.0f) * line + 2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
   s.sheet_camera.fit(c.layout, view.size, glm::vec4(12.0f, 12.0f, top, single ? legend : legend * 0.5f));
 }

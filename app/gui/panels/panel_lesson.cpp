@@ -74,9 +74,9 @@ void drawLessonPanel(AppState& s, const SceneView& view) {
   if (!p.lesson) return;
   const Lesson& lesson = *p.lesson;
   const float width = std::min(view.size.x - 20.0f, ImGui::GetFontSize() * (p.presenter ? 40.0f : 30.0f));
-  ImGui::SetNextWindowPos(ImVec2(view.pos.x + view.size.x * 0.5f, view.pos.y + 8.0f),
+  ImGui::SetNextWindowPos(ImVec2(view.pos.x + view.size.x * 0.5f, view.pos.y + 4.0f),
                           ImGuiCond_Always, ImVec2(0.5f, 0.0f));
-  ImGui::SetNextWindowSizeConstraints(ImVec2(width, 0.0f), ImVec2(width, view.size.y * 0.6f));
+  ImGui::SetNextWindowSizeConstraints(ImVec2(width, 0.0f), ImVec2(width, view.size.y * 0.5f));
   ImGui::SetNextWindowBgAlpha(0.94f);
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                  ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_AlwaysAutoResize |
@@ -113,7 +113,7 @@ void drawLessonPanel(AppState& s, const SceneView& view) {
       ImGui::Text("Score: %d of %d questions right the first time", p.score(), p.questions());
     ImGui::PopTextWrapPos();
     // The scene is framed below the card: refit when the card's height changes.
-    const float h = ImGui::GetWindowSize().y + 16.0f;
+    const float h = ImGui::GetWindowSize().y + 8.0f;
     if (std::abs(h - p.card_height) > 6.0f) p.card_height = h, s.reframe = true;
   }
   ImGui::End();
