@@ -1,10 +1,11 @@
 // `normviz bench`: times every CPU path (fp64 reference, fp32 per variance strategy) and every GPU
-// kernel design on the headline shapes, with effective bandwidth, ratio to the best, and the
-// largest deviation of y from the fp64 reference. Without a usable GPU the GPU rows are absent
-// and one line says why.
+// kernel design on the headline shapes, with effective bandwidth, ratio to the best, ratio to a
+// copy of the same tensor with the same threads, and the largest deviation of y from the fp64
+// reference. Without a usable GPU the GPU rows are absent and one line says why.
 #include "cli_bench.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -24,8 +25,9 @@ namespace {
 
 struct BenchFlags {
   std::string shapes = "layer,batch,group,instance";
-  int cpu_repeats = 3;
-  int fp64_repeats = 1;
+  int cpu_repeats = 5;
+  int fp64_repeats = 3;
+  int threads = 0;  // 0 = every core
   int gpu_warmup = 5;
   int gpu_repeats = 50;
   bool no_gpu = false;
@@ -60,7 +62,7 @@ std::vector<BenchShape> headlineShapes() {
 
 struct Row {
   std::string shape_key, shape_title, device, path;
-  double ms = 0, gbs = 0, ratio = 0, max_err = 0;
+  double ms = 0, gbs = 0, ratio = 0, copy_ratio = 0, max_err = 0;
   int repeats = 0;
   // GPU only
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
@@ -91,29 +93,73 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// CPU path: median of `repeats` runs of computeNorm's own compute time. The fp64 run's result is
-// kept as the reference the other rows' y is compared with.
-Row cpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
-           const ComputeOptions& options, int repeats, const TensorD* reference_y,
-           NormResult* keep) {
-  std::vector<double> seconds;
-  NormResult last;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    last = computeNorm(x, plan, {}, options);
-    seconds.push_back(last.seconds);
+double maxAbsDiff(const Tensor& a, const TensorD& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const double d = std::fabs(a[i] - b[i]);
+    if (!(d <= m)) m = d;
   }
+  return m;
+}
+
+Row cpuRowOf(const BenchShape& s, const ReductionPlan& plan, std::string path,
+             std::vector<double> seconds) {
   Row r;
   r.shape_key = s.key;
   r.shape_title = s.title;
   r.device = "cpu";
-  r.path = options.precision == Precision::Fp64
-               ? "cpu fp64 reference"
-               : std::string("cpu fp32 ") + varianceName(options.variance);
+  r.path = std::move(path);
   r.repeats = static_cast<int>(seconds.size());
-  r.ms = median(seconds) * 1e3;
+  r.ms = median(std::move(seconds)) * 1e3;
   r.gbs = minimumBytes(plan) / (r.ms * 1e-3) / 1e9;
-  r.max_err = reference_y ? maxAbsDiff(last.y, *reference_y) : 0;
-  if (keep) *keep = std::move(last);
+  return r;
+}
+
+// The floor for any layer on this shape: x copied into a preallocated y with the same threads
+// (reads and writes as many bytes as a normalization must).
+Row copyRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, int threads,
+            int repeats) {
+  std::vector<float> y(static_cast<size_t>(x.numel()));
+  copyFloats(x.data.data(), y.data(), x.numel(), threads);  // first touch of y, untimed
+  std::vector<double> seconds;
+  for (int i = 0; i < std::max(repeats, 1); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    copyFloats(x.data.data(), y.data(), x.numel(), threads);
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return cpuRowOf(s, plan, "cpu copy", std::move(seconds));
+}
+
+// fp64 reference: median of `repeats` runs of computeNorm's own compute time; its y is what every
+// other row is compared with.
+Row referenceRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, int threads,
+                 int repeats, NormResult& keep) {
+  ComputeOptions o;
+  o.precision = Precision::Fp64;
+  o.threads = threads;
+  std::vector<double> seconds;
+  for (int i = 0; i < std::max(repeats, 1); ++i) {
+    keep = computeNorm(x, plan, {}, o);
+    seconds.push_back(keep.seconds);
+  }
+  return cpuRowOf(s, plan, "cpu fp64 reference", std::move(seconds));
+}
+
+// fp32 fast path with float32 outputs, after one untimed run.
+Row fastRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, VarianceStrategy v,
+            int threads, int repeats, const TensorD& reference_y) {
+  ComputeOptions o;
+  o.variance = v;
+  o.threads = threads;
+  NormResultF32 last = computeNormF32(x, plan, {}, o);
+  std::vector<double> seconds;
+  for (int i = 0; i < std::max(repeats, 1); ++i) {
+    last = computeNormF32(x, plan, {}, o);
+    seconds.push_back(last.seconds);
+  }
+  Row r = cpuRowOf(s, plan, std::string("cpu fp32 ") + varianceName(v), std::move(seconds));
+  r.max_err = maxAbsDiff(last.y, reference_y);
   return r;
 }
 
@@ -155,14 +201,16 @@ std::vector<std::string> splitList(const std::string& text) {
 }
 
 void printTable(const std::vector<Row>& rows) {
-  std::printf("%-36s %-24s %11s %9s %8s %11s %7s\n", "shape", "path", "ms", "GB/s", "x best",
-              "max|y-ref|", "repeats");
+  std::printf("%-36s %-24s %11s %9s %8s %8s %11s %7s\n", "shape", "path", "ms", "GB/s", "x best",
+              "x copy", "max|y-ref|", "repeats");
   std::string last;
   for (const Row& r : rows) {
     if (r.shape_key != last && !last.empty()) std::printf("\n");
     last = r.shape_key;
-    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %11.2e %7d", r.shape_title.c_str(), r.path.c_str(),
-                r.ms, r.gbs, r.ratio, r.max_err, r.repeats);
+    char copy[16] = "-";
+    if (r.device == "cpu") std::snprintf(copy, sizeof copy, "%.2f", r.copy_ratio);
+    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %8s %11.2e %7d", r.shape_title.c_str(),
+                r.path.c_str(), r.ms, r.gbs, r.ratio, copy, r.max_err, r.repeats);
     if (r.device == "gpu")
       std::printf("   %5.1f%% of peak, %5.1f%% of copy", 100 * r.fraction_of_peak,
                   100 * r.fraction_of_copy);
@@ -173,6 +221,7 @@ void printTable(const std::vector<Row>& rows) {
 int runBench(const BenchFlags& f) {
   if (f.cpu_repeats < 1 || f.fp64_repeats < 1 || f.gpu_repeats < 1 || f.gpu_warmup < 0)
     throw NormError("repeat counts must be at least 1 (warm-up at least 0)");
+  const int threads = engineThreads(f.threads);
   std::vector<BenchShape> shapes;
   const std::vector<BenchShape> all = headlineShapes();
   for (const std::string& key : splitList(f.shapes)) {
@@ -194,32 +243,37 @@ int runBench(const BenchFlags& f) {
     const ReductionPlan plan = ReductionPlan::make(s.shape, s.config);
     const Tensor x = makeInput(s.shape, "randn", f.seed);
     const size_t first = rows.size();
-    // The fp64 reference always runs once: it is what every other row's y is checked against.
+    // The copy is every row's floor on this machine; the fp64 reference always runs once: it is
+    // what every other row's y is checked against.
+    const Row copy = copyRow(s, x, plan, threads, f.cpu_repeats);
     NormResult reference;
-    ComputeOptions fp64;
-    fp64.precision = Precision::Fp64;
-    Row ref_row = cpuRow(s, x, plan, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference);
+    Row ref_row = referenceRow(s, x, plan, threads, f.no_cpu ? 1 : f.fp64_repeats, reference);
     if (!f.no_cpu) {
+      rows.push_back(copy);
       rows.push_back(ref_row);
-      for (VarianceStrategy v : kAllStrategies) {
-        ComputeOptions o;
-        o.variance = v;
-        rows.push_back(cpuRow(s, x, plan, o, f.cpu_repeats, &reference.y, nullptr));
-      }
+      for (VarianceStrategy v : kAllStrategies)
+        rows.push_back(fastRow(s, x, plan, v, threads, f.cpu_repeats, reference.y));
     }
     if (gpu)
       for (GpuVariant v : gpuVariantsFor(plan))
         if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
+    // x best compares the layer's paths (the copy is not one); x copy is for CPU rows (GPU rows
+    // carry their fraction of the GPU's own copy).
     double best = 0;
     for (size_t i = first; i < rows.size(); ++i)
-      if (best == 0 || rows[i].ms < best) best = rows[i].ms;
-    for (size_t i = first; i < rows.size(); ++i) rows[i].ratio = rows[i].ms / best;
+      if (rows[i].path != copy.path && (best == 0 || rows[i].ms < best)) best = rows[i].ms;
+    for (size_t i = first; i < rows.size(); ++i) {
+      rows[i].ratio = rows[i].ms / best;
+      if (rows[i].device == "cpu") rows[i].copy_ratio = rows[i].ms / copy.ms;
+    }
   }
 
   if (f.json) {
     using nlohmann::json;
     json j;
-    j["cpu_threads"] = std::thread::hardware_concurrency();
+    j["cpu_threads"] = threads;
+    j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
+    j["cpu_simd"] = engineSimdTarget();
     if (gpu) {
       j["gpu"] = {{"name", device.name},
                   {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
@@ -241,8 +295,10 @@ int runBench(const BenchFlags& f) {
                   {"ms", r.ms},
                   {"gbs", r.gbs},
                   {"ratio_to_best", r.ratio},
+
                   {"max_abs_err", r.max_err},
                   {"repeats", r.repeats}};
+      if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
       if (r.device == "gpu") {
         row["h2d_ms"] = r.h2d_ms;
         row["d2h_ms"] = r.d2h_ms;
@@ -258,9 +314,10 @@ int runBench(const BenchFlags& f) {
 
   std::printf(
       "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-      "fastest row of the shape; max|y-ref| against the fp64 reference\n");
-  std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
-              std::thread::hardware_concurrency());
+      "fastest row of the shape; x copy = time / cpu copy of the same tensor with the same "
+      "threads; max|y-ref| against the fp64 reference\n");
+  std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
+              std::thread::hardware_concurrency(), engineSimdTarget());
   if (gpu)
     std::printf(
         "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
@@ -303,6 +360,8 @@ void addBenchCommand(CLI::App& cli) {
   cmd->add_option("--gpu-repeats", flags->gpu_repeats, "timed GPU repeats (median)")
       ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the randn input")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "CPU threads (0 = every core)")
+      ->capture_default_str();
   cmd->add_flag("--no-gpu", flags->no_gpu, "CPU rows only");
   cmd->add_flag("--no-cpu", flags->no_cpu, "GPU rows only (the fp64 reference still runs once)");
   cmd->add_flag("--json", flags->json, "print JSON instead of the table");
