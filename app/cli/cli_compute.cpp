@@ -19,6 +19,7 @@ struct ComputeFlags {
   std::string precision = "fp32";
   std::string device = "cpu";
   std::string gpu_variant = "auto";
+  int threads = 0;  // CPU threads; 0 = every core
   bool json = false;
 };
 
@@ -41,6 +42,7 @@ nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeF
             {"eps", plan.config().eps},
             {"precision", f.precision},
             {"variance", f.variance},
+            {"threads", engineThreads(f.threads)},
             {"groups", groups},
             {"groups_shown", groups.size()},
             {"timings", {{"backend", r.backend}, {"seconds", r.seconds}}},
@@ -90,6 +92,7 @@ int runCompute(const ComputeFlags& f) {
   ComputeOptions options;
   options.precision = parsePrecision(f.precision);
   options.variance = parseVariance(f.variance);
+  options.threads = engineThreads(f.threads);  // refuses a negative count before any work
   NormResult r;
   if (f.device == "gpu") {
     const GpuDevice& dev = gpuDevice();
@@ -144,6 +147,8 @@ void addComputeCommand(CLI::App& cli) {
   cmd->add_option("--device", flags->device, "cpu or gpu (falls back to cpu with a message)")
       ->capture_default_str();
   cmd->add_option("--gpu-variant", flags->gpu_variant, "GPU kernel design (see normviz bench)")
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "CPU threads (0 = every core)")
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print a JSON summary to stdout");
   registerCommand(cmd, [flags] { return runCompute(*flags); });

@@ -2,6 +2,7 @@
 #include "normviz/engine.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -75,7 +76,14 @@ struct AffineMap {
 tbb::task_arena& arenaFor(int threads) {
   static std::mutex mutex;
   static std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
+  static std::unique_ptr<tbb::global_control> limit;
   std::lock_guard<std::mutex> lock(mutex);
+  // oneTBB keeps one worker per core unless told otherwise; --threads above the core count is the
+  // caller's choice (oversubscription), so raise the limit instead of silently running fewer.
+  if (static_cast<size_t>(threads) >
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
+    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                  static_cast<size_t>(threads));
   std::unique_ptr<tbb::task_arena>& arena = arenas[threads];
   if (!arena) {
     arena = std::make_unique<tbb::task_arena>(threads);
@@ -196,9 +204,10 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
     job.outer = layout.outer;
     job.reduced = layout.reduced;
     job.inner = layout.inner;
-    // Blocks of positions whose rows fill about 64 KiB, so the second and third pass hit L2.
+    // Blocks of positions whose rows fill half of L2, so the second and third pass hit L2 and each
+    // row of a block is a long contiguous read for the prefetcher.
     const int64_t lanes = simd::floatLanes();
-    const int64_t fit = (int64_t{64} << 10) / (4 * layout.reduced) / lanes * lanes;
+    const int64_t fit = fusedGroupBytes() / (4 * layout.reduced) / lanes * lanes;
     job.block = std::min(std::max(fit, lanes), (layout.inner + lanes - 1) / lanes * lanes);
   }
   const int64_t pieces = plan.shape().numel() / run * job.pieces_per_run;

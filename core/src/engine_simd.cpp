@@ -404,6 +404,10 @@ void pairwiseRows(D d, const float* x, int64_t stride, int64_t j0, int64_t n, in
     hn::StoreU(hn::Add(hn::LoadU(d, acc + i), hn::LoadU(d, levels + i)), d, acc + i);
 }
 
+// Rows are taken kRowChunk at a time so that a position's accumulators stay in registers across
+// them (one load and store of the running value per chunk, not per row).
+constexpr int64_t kRowChunk = 8;
+
 // Statistics (unless given) and y for `width` positions (a multiple of the lanes) of one outer
 // index: x rows are `xstride` apart, y rows `ystride` apart. mean/var/rstd hold one value per
 // position. `row_base` is the flat index of row 0's first position, for the affine index.
@@ -415,23 +419,27 @@ void stridedSpan(D d, const Job<hn::TFromD<D>>& job, const float* x, int64_t xst
   using V = hn::Vec<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d)), R = job.reduced;
   const T count = static_cast<T>(R), inv = T(1) / count;
-  const auto invv = hn::Set(d, inv);
+  const auto invv = hn::Set(d, inv), zero = hn::Zero(d);
   const bool subtract = job.kind != PartialKind::MeanSq;
   static thread_local std::vector<T> scratch;
+  // acc[i] = sum over rows of term(x, i): running sums kept in registers over a chunk of rows.
+  auto rowSum = [&](T* acc, const auto& term) {
+    for (int64_t i = 0; i < width; i += L) hn::StoreU(zero, d, acc + i);
+    for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+      const int64_t j1 = std::min(R, j0 + kRowChunk);
+      for (int64_t i = 0; i < width; i += L) {
+        V s = hn::LoadU(d, acc + i);
+        for (int64_t j = j0; j < j1; ++j) s = hn::Add(s, term(load(d, x + j * xstride + i), i));
+        hn::StoreU(s, d, acc + i);
+      }
+    }
+  };
+  const auto square = [&](V v, int64_t) { return hn::Mul(v, v); };
+  const auto deviation = [&](V v, int64_t i) {
+    const V dv = hn::Sub(v, hn::LoadU(d, mean + i));
+    return hn::Mul(dv, dv);
+  };
   if (stats) {
-    // sum over the rows of term(x), position by position, into acc
-    auto rowSum = [&](T* acc, auto term) {
-      for (int64_t i = 0; i < width; i += L) hn::StoreU(hn::Zero(d), d, acc + i);
-      for (int64_t j = 0; j < R; ++j)
-        for (int64_t i = 0; i < width; i += L)
-          hn::StoreU(hn::Add(hn::LoadU(d, acc + i), term(load(d, x + j * xstride + i), i)), d,
-                     acc + i);
-    };
-    const auto square = [&](V v, int64_t) { return hn::Mul(v, v); };
-    const auto deviation = [&](V v, int64_t i) {
-      const V dv = hn::Sub(v, hn::LoadU(d, mean + i));
-      return hn::Mul(dv, dv);
-    };
     if (job.strategy == VarianceStrategy::Pairwise) {
       int64_t depth = 2;
       for (int64_t r = R; r > 8; r = (r + 1) / 2) ++depth;
@@ -441,39 +449,60 @@ void stridedSpan(D d, const Job<hn::TFromD<D>>& job, const float* x, int64_t xst
             d, x, xstride, 0, R, width, [&](V v, int64_t) { return hn::Mul(v, invv); }, mean,
             scratch.data());
       } else {
-        for (int64_t i = 0; i < width; i += L) hn::StoreU(hn::Zero(d), d, mean + i);
+        for (int64_t i = 0; i < width; i += L) hn::StoreU(zero, d, mean + i);
       }
       pairwiseRows(
           d, x, xstride, 0, R, width,
           [&](V v, int64_t i) { return hn::Mul(subtract ? deviation(v, i) : square(v, i), invv); },
           var, scratch.data());
     } else if (job.strategy == VarianceStrategy::Welford && subtract) {
+      // Every lane is its own group here: Welford's update down the rows, nothing to merge.
       for (int64_t i = 0; i < width; i += L) {
-        hn::StoreU(hn::Zero(d), d, mean + i);
-        hn::StoreU(hn::Zero(d), d, var + i);
+        hn::StoreU(zero, d, mean + i);
+        hn::StoreU(zero, d, var + i);
       }
-      for (int64_t j = 0; j < R; ++j) {
-        const auto step = hn::Set(d, T(1) / static_cast<T>(j + 1));
+      for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+        const int64_t j1 = std::min(R, j0 + kRowChunk);
+        V step[kRowChunk];
+        for (int64_t j = j0; j < j1; ++j) step[j - j0] = hn::Set(d, T(1) / static_cast<T>(j + 1));
         for (int64_t i = 0; i < width; i += L) {
-          const V v = load(d, x + j * xstride + i);
-          V m = hn::LoadU(d, mean + i);
-          const V delta = hn::Sub(v, m);
-          m = hn::MulAdd(delta, step, m);
+          V m = hn::LoadU(d, mean + i), q = hn::LoadU(d, var + i);
+          for (int64_t j = j0; j < j1; ++j) {
+            const V v = load(d, x + j * xstride + i);
+            const V delta = hn::Sub(v, m);
+            m = hn::MulAdd(delta, step[j - j0], m);
+            q = hn::MulAdd(delta, hn::Sub(v, m), q);
+          }
           hn::StoreU(m, d, mean + i);
-          hn::StoreU(hn::MulAdd(delta, hn::Sub(v, m), hn::LoadU(d, var + i)), d, var + i);
+          hn::StoreU(q, d, var + i);
         }
       }
       for (int64_t i = 0; i < width; i += L)
         hn::StoreU(hn::Mul(hn::LoadU(d, var + i), invv), d, var + i);
     } else if (job.strategy == VarianceStrategy::Naive || !subtract) {
-      // sums in mean, sums of squares in var, then E[x^2] - E[x]^2 (clamped at 0)
-      if (subtract) rowSum(mean, [](V v, int64_t) { return v; });
-      rowSum(var, square);
+      // Sums and sums of squares in one read, then E[x^2] - E[x]^2 (clamped at 0).
       for (int64_t i = 0; i < width; i += L) {
-        const V m = subtract ? hn::Mul(hn::LoadU(d, mean + i), invv) : hn::Zero(d);
+        hn::StoreU(zero, d, mean + i);
+        hn::StoreU(zero, d, var + i);
+      }
+      for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+        const int64_t j1 = std::min(R, j0 + kRowChunk);
+        for (int64_t i = 0; i < width; i += L) {
+          V sum = hn::LoadU(d, mean + i), sq = hn::LoadU(d, var + i);
+          for (int64_t j = j0; j < j1; ++j) {
+            const V v = load(d, x + j * xstride + i);
+            sum = hn::Add(sum, v);
+            sq = hn::MulAdd(v, v, sq);
+          }
+          hn::StoreU(sum, d, mean + i);
+          hn::StoreU(sq, d, var + i);
+        }
+      }
+      for (int64_t i = 0; i < width; i += L) {
+        const V m = subtract ? hn::Mul(hn::LoadU(d, mean + i), invv) : zero;
         const V ms = hn::Mul(hn::LoadU(d, var + i), invv);
         hn::StoreU(m, d, mean + i);
-        hn::StoreU(hn::Max(hn::Sub(ms, hn::Mul(m, m)), hn::Zero(d)), d, var + i);
+        hn::StoreU(hn::Max(hn::Sub(ms, hn::Mul(m, m)), zero), d, var + i);
       }
     } else {  // two-pass: the means, then the squared deviations from them
       rowSum(mean, [](V v, int64_t) { return v; });
@@ -487,15 +516,21 @@ void stridedSpan(D d, const Job<hn::TFromD<D>>& job, const float* x, int64_t xst
     for (int64_t i = 0; i < width; i += L)
       hn::StoreU(hn::Div(one, hn::Sqrt(hn::Add(hn::LoadU(d, var + i), eps))), d, rstd + i);
   }
-  for (int64_t j = 0; j < R; ++j) {
-    // The affine index is constant along a row: affine_inner is a multiple of the inner size.
-    const int64_t k = ((row_base + j * job.inner) / job.affine_inner) % job.affine_count;
-    const auto wv = hn::Set(d, job.weight ? T(job.weight[k]) : T(1));
-    const auto bv = hn::Set(d, job.bias ? T(job.bias[k]) : T(0));
+  for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+    const int64_t j1 = std::min(R, j0 + kRowChunk);
+    V wv[kRowChunk], bv[kRowChunk];
+    for (int64_t j = j0; j < j1; ++j) {
+      // The affine index is constant along a row: affine_inner is a multiple of the inner size.
+      const int64_t k = ((row_base + j * job.inner) / job.affine_inner) % job.affine_count;
+      wv[j - j0] = hn::Set(d, job.weight ? T(job.weight[k]) : T(1));
+      bv[j - j0] = hn::Set(d, job.bias ? T(job.bias[k]) : T(0));
+    }
     for (int64_t i = 0; i < width; i += L) {
-      const V norm = hn::Mul(hn::Sub(load(d, x + j * xstride + i), hn::LoadU(d, mean + i)),
-                             hn::LoadU(d, rstd + i));
-      hn::StoreU(hn::MulAdd(norm, wv, bv), d, y + j * ystride + i);
+      const V m = hn::LoadU(d, mean + i), r = hn::LoadU(d, rstd + i);
+      for (int64_t j = j0; j < j1; ++j) {
+        const V norm = hn::Mul(hn::Sub(load(d, x + j * xstride + i), m), r);
+        hn::StoreU(hn::MulAdd(norm, wv[j - j0], bv[j - j0]), d, y + j * ystride + i);
+      }
     }
   }
 }
