@@ -115,52 +115,59 @@ Row cpuRowOf(const BenchShape& s, const ReductionPlan& plan, std::string path,
   return r;
 }
 
-// The floor for any layer on this shape: x copied into a preallocated y with the same threads
-// (reads and writes as many bytes as a normalization must).
-Row copyRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, int threads,
-            int repeats) {
-  std::vector<float> y(static_cast<size_t>(x.numel()));
-  copyFloats(x.data.data(), y.data(), x.numel(), threads);  // first touch of y, untimed
-  std::vector<double> seconds;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    copyFloats(x.data.data(), y.data(), x.numel(), threads);
-    seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+// The CPU rows of one shape: a copy of x into a preallocated y with the same threads (the floor for
+// any layer: it reads and writes as many bytes), the fp64 reference (its y is what every other row
+// is compared with) and the fp32 fast path per strategy (float32 outputs). After one untimed run of
+// each, the repeats go round robin over the paths, so that on a shared machine a burst of load
+// lands on all of them alike and the ratios of one run stay meaningful. With cpu_rows false only
+// the reference runs, once.
+std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
+                         const BenchFlags& f, int threads, bool cpu_rows, NormResult& reference) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<float> copy_y(static_cast<size_t>(x.numel()));
+  ComputeOptions fp64;
+  fp64.precision = Precision::Fp64;
+  fp64.threads = threads;
+  std::vector<ComputeOptions> fast;
+  for (VarianceStrategy v : kAllStrategies) {
+    ComputeOptions o;
+    o.variance = v;
+    o.threads = threads;
+    fast.push_back(o);
   }
-  return cpuRowOf(s, plan, "cpu copy", std::move(seconds));
-}
-
-// fp64 reference: median of `repeats` runs of computeNorm's own compute time; its y is what every
-// other row is compared with.
-Row referenceRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, int threads,
-                 int repeats, NormResult& keep) {
-  ComputeOptions o;
-  o.precision = Precision::Fp64;
-  o.threads = threads;
-  std::vector<double> seconds;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    keep = computeNorm(x, plan, {}, o);
-    seconds.push_back(keep.seconds);
+  std::vector<double> copy_s, ref_s;
+  std::vector<std::vector<double>> fast_s(fast.size());
+  std::vector<double> fast_err(fast.size());
+  const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
+  for (int round = 0; round < rounds; ++round) {
+    const bool timed = round > 0;  // round 0 warms the pool, the pages and the caches
+    if (cpu_rows && (!timed || round <= f.cpu_repeats)) {
+      const auto start = Clock::now();
+      copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
+      if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    if (!timed || round <= f.fp64_repeats) {
+      reference = computeNorm(x, plan, {}, fp64);
+      if (timed) ref_s.push_back(reference.seconds);
+    }
+    if (!cpu_rows) continue;
+    for (size_t k = 0; k < fast.size(); ++k)
+      if (!timed || round <= f.cpu_repeats) {
+        const NormResultF32 r = computeNormF32(x, plan, {}, fast[k]);
+        if (timed) fast_s[k].push_back(r.seconds);
+        if (!timed) fast_err[k] = maxAbsDiff(r.y, reference.y);
+      }
   }
-  return cpuRowOf(s, plan, "cpu fp64 reference", std::move(seconds));
-}
-
-// fp32 fast path with float32 outputs, after one untimed run.
-Row fastRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, VarianceStrategy v,
-            int threads, int repeats, const TensorD& reference_y) {
-  ComputeOptions o;
-  o.variance = v;
-  o.threads = threads;
-  NormResultF32 last = computeNormF32(x, plan, {}, o);
-  std::vector<double> seconds;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    last = computeNormF32(x, plan, {}, o);
-    seconds.push_back(last.seconds);
+  std::vector<Row> rows;
+  if (!cpu_rows) return rows;
+  rows.push_back(cpuRowOf(s, plan, "cpu copy", copy_s));
+  rows.push_back(cpuRowOf(s, plan, "cpu fp64 reference", ref_s));
+  for (size_t k = 0; k < fast.size(); ++k) {
+    rows.push_back(
+        cpuRowOf(s, plan, std::string("cpu fp32 ") + varianceName(fast[k].variance), fast_s[k]));
+    rows.back().max_err = fast_err[k];
   }
-  Row r = cpuRowOf(s, plan, std::string("cpu fp32 ") + varianceName(v), std::move(seconds));
-  r.max_err = maxAbsDiff(last.y, reference_y);
-  return r;
+  return rows;
 }
 
 // GPU design: one untimed-for-the-table run first; designs slower than 20 ms (thread-per-row on
@@ -245,26 +252,25 @@ int runBench(const BenchFlags& f) {
     const size_t first = rows.size();
     // The copy is every row's floor on this machine; the fp64 reference always runs once: it is
     // what every other row's y is checked against.
-    const Row copy = copyRow(s, x, plan, threads, f.cpu_repeats);
     NormResult reference;
-    Row ref_row = referenceRow(s, x, plan, threads, f.no_cpu ? 1 : f.fp64_repeats, reference);
-    if (!f.no_cpu) {
-      rows.push_back(copy);
-      rows.push_back(ref_row);
-      for (VarianceStrategy v : kAllStrategies)
-        rows.push_back(fastRow(s, x, plan, v, threads, f.cpu_repeats, reference.y));
-    }
+    for (Row& r : cpuRows(s, x, plan, f, threads, !f.no_cpu, reference))
+      rows.push_back(std::move(r));
     if (gpu)
       for (GpuVariant v : gpuVariantsFor(plan))
         if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
     // x best compares the layer's paths (the copy is not one); x copy is for CPU rows (GPU rows
     // carry their fraction of the GPU's own copy).
     double best = 0;
-    for (size_t i = first; i < rows.size(); ++i)
-      if (rows[i].path != copy.path && (best == 0 || rows[i].ms < best)) best = rows[i].ms;
+    double copy_ms = 0;
+    for (size_t i = first; i < rows.size(); ++i) {
+      if (rows[i].path == "cpu copy")
+        copy_ms = rows[i].ms;
+      else if (best == 0 || rows[i].ms < best)
+        best = rows[i].ms;
+    }
     for (size_t i = first; i < rows.size(); ++i) {
       rows[i].ratio = rows[i].ms / best;
-      if (rows[i].device == "cpu") rows[i].copy_ratio = rows[i].ms / copy.ms;
+      if (rows[i].device == "cpu" && copy_ms > 0) rows[i].copy_ratio = rows[i].ms / copy_ms;
     }
   }
 
