@@ -68,16 +68,6 @@ struct Row {
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
 };
 
-// Bytes a forward pass must move at least: read x, write y and the statistics (BatchNorm training
-// also reads and writes its running statistics). The GPU backend counts the same way.
-double minimumBytes(const ReductionPlan& plan) {
-  const double n = static_cast<double>(plan.shape().numel());
-  const double g = static_cast<double>(plan.groupCount());
-  double bytes = 4.0 * (2.0 * n + 3.0 * g);
-  if (plan.kind() == NormKind::Batch && plan.config().training) bytes += 16.0 * g;
-  return bytes;
-}
-
 double maxAbsDiff(const TensorD& a, const TensorD& b) {
   double m = 0;
   for (int64_t i = 0; i < a.numel(); ++i) {
@@ -111,7 +101,7 @@ Row cpuRowOf(const BenchShape& s, const ReductionPlan& plan, std::string path,
   r.path = std::move(path);
   r.repeats = static_cast<int>(seconds.size());
   r.ms = median(std::move(seconds)) * 1e3;
-  r.gbs = minimumBytes(plan) / (r.ms * 1e-3) / 1e9;
+  r.gbs = normTrafficBytes(plan) / (r.ms * 1e-3) / 1e9;
   return r;
 }
 

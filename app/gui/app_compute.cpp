@@ -147,10 +147,10 @@ void recomputeIfChanged(AppState& state) {
     validateParams(snap.plan, state.params);
 
     // The float64 reference always runs: it is the yardstick for every other backend's difference.
-    NormResult reference =
-        computeNorm(state.x, snap.plan, state.params, {Precision::Fp64, state.variance});
-    NormResult fp32 =
-        computeNorm(state.x, snap.plan, state.params, {Precision::Fp32, state.variance});
+    NormResult reference = computeNorm(state.x, snap.plan, state.params,
+                                       {Precision::Fp64, state.variance, state.threads});
+    NormResult fp32 = computeNorm(state.x, snap.plan, state.params,
+                                  {Precision::Fp32, state.variance, state.threads});
     snap.runs.push_back(
         {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
     snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});

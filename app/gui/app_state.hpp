@@ -75,6 +75,7 @@ struct AppState {
   std::string npy_path = "input.npy";
   Backend backend = Backend::CpuFp32;
   VarianceStrategy variance = VarianceStrategy::TwoPass;
+  int threads = 0;  // CPU engine threads (--threads); 0 = every core
   bool inputs_changed = true;
 
   // ---- Results: the last good snapshot stays on screen while `error` explains a failed change.

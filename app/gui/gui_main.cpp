@@ -8,6 +8,7 @@
 #include "app_compute.hpp"
 #include "app_window.hpp"
 #include "cli.hpp"
+#include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "panels.hpp"
 #include "settings.hpp"
@@ -24,6 +25,7 @@ struct AppFlags {
   std::string layout, color_by, theme, colormap, view;
   float font_scale = 0;
   std::string backend, variance;
+  int threads = 0;  // CPU engine threads; 0 = every core
   bool affine = false;
   bool groups_view = false;
   bool no_settings = false;
@@ -132,6 +134,7 @@ int runApp(AppFlags& f) {
       }
     }
     if (!f.variance.empty()) state.variance = parseVariance(f.variance);
+    state.threads = engineThreads(f.threads);  // refuses a negative count with a message
     if (f.affine && !state.affine) {
       state.affine = true;
       state.affine_init = AffineInit::Random;
@@ -175,6 +178,7 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");
   cli.add_option("--backend", f.backend, "fp32, fp64 or gpu");
   cli.add_option("--variance", f.variance, "float32 variance: two-pass, welford, naive, pairwise");
+  cli.add_option("--threads", f.threads, "CPU threads for the CPU backends (0 = every core)");
   cli.add_flag("--affine", f.affine,
                "affine on with random weight and bias (unless --weight/--bias given)");
   cli.add_flag("--no-settings", f.no_settings, "neither read nor write the settings file");

@@ -353,6 +353,14 @@ NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormPar
   return r;
 }
 
+double normTrafficBytes(const ReductionPlan& plan) {
+  const double n = static_cast<double>(plan.shape().numel());
+  const double g = static_cast<double>(plan.groupCount());
+  double bytes = 4.0 * (2.0 * n + 3.0 * g);
+  if (plan.kind() == NormKind::Batch && plan.config().training) bytes += 16.0 * g;
+  return bytes;
+}
+
 void copyFloats(const float* src, float* dst, int64_t n, int threads) {
   constexpr int64_t kChunk = int64_t{1} << 16;
   const int64_t chunks = (n + kChunk - 1) / kChunk;

@@ -64,6 +64,10 @@ int engineThreads(int threads);
 // The SIMD target picked at run time for this CPU: "AVX3", "AVX2", "SSE4", "NEON", ...
 const char* engineSimdTarget();
 
+// Bytes a float32 forward pass must move at least: read x, write y and the statistics (BatchNorm
+// training also reads and writes its running statistics). Effective GB/s = this / time.
+double normTrafficBytes(const ReductionPlan& plan);
+
 // dst = src with `threads` threads of the engine's pool: the bandwidth a normalization can reach.
 void copyFloats(const float* src, float* dst, int64_t n, int threads = 0);
 // This machine's copy bandwidth in GB/s (bytes read + written per second; median of a few copies of
