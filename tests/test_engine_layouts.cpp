@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "normviz/engine.hpp"
@@ -208,4 +209,29 @@ TEST_CASE("thread counts and the copy") {
   std::vector<float> out(static_cast<size_t>(big.numel()), 0.0f);
   copyFloats(big.data.data(), out.data(), big.numel(), 2);
   CHECK(out == big.data);
+}
+
+TEST_CASE("a NaN poisons its own group's statistics and y on every layout, and no other group") {
+  for (const Case& c : layoutCases()) {
+    const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+    if (plan.kind() == NormKind::Batch && !plan.config().training) continue;  // nothing reduced
+    CAPTURE(c.name);
+    Tensor x = randomTensor(c.shape, 8);
+    const int64_t poisoned = x.numel() / 2 + 3;
+    x[poisoned] = std::numeric_limits<float>::quiet_NaN();
+    const int64_t g = plan.groupOf(poisoned);
+    const int64_t other = (g + 1) % plan.groupCount();
+    for (VarianceStrategy v : kAllStrategies) {
+      CAPTURE(varianceName(v));
+      ComputeOptions o;
+      o.variance = v;
+      const NormResultF32 r = computeNormF32(x, plan, {}, o);
+      CHECK(std::isnan(r.var[g]));
+      CHECK(std::isnan(r.y[plan.elementOf(g, 0)]));
+      if (other != g) {
+        CHECK(std::isfinite(r.var[other]));
+        CHECK(std::isfinite(r.y[plan.elementOf(other, 0)]));
+      }
+    }
+  }
 }

@@ -502,7 +502,9 @@ void stridedSpan(D d, const Job<hn::TFromD<D>>& job, const float* x, int64_t xst
         const V m = subtract ? hn::Mul(hn::LoadU(d, mean + i), invv) : zero;
         const V ms = hn::Mul(hn::LoadU(d, var + i), invv);
         hn::StoreU(m, d, mean + i);
-        hn::StoreU(hn::Max(hn::Sub(ms, hn::Mul(m, m)), zero), d, var + i);
+        // Clamped at 0 the way std::max(v, 0) does it: a NaN stays NaN (hn::Max may drop it).
+        const V v = hn::Sub(ms, hn::Mul(m, m));
+        hn::StoreU(hn::IfThenElse(hn::Lt(v, zero), zero, v), d, var + i);
       }
     } else {  // two-pass: the means, then the squared deviations from them
       rowSum(mean, [](V v, int64_t) { return v; });
