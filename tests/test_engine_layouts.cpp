@@ -107,6 +107,8 @@ std::vector<Case> layoutCases() {
       {"GroupNorm, threaded", {4, 12, 40, 40}, groupNorm(3)},
       {"InstanceNorm, odd sizes", {3, 5, 9, 11}, kindOf(NormKind::Instance)},
       {"LayerNorm rows, threaded", {4, 300, 100}, kindOf(NormKind::Layer)},
+      {"LayerNorm rows, y past 16 MiB (streaming stores)", {600, 7001}, kindOf(NormKind::Layer)},
+      {"BatchNorm, y past 16 MiB (streaming stores)", {60, 3, 160, 161}, kindOf(NormKind::Batch)},
       {"RMSNorm rows", {6, 333}, kindOf(NormKind::RMS)},
       // gathered through the run iterator: runs of 1
       {"custom axes (0, 2)", {5, 6, 7, 8}, customAxes({0, 2})},

@@ -125,6 +125,17 @@ int64_t fusedGroupBytes() {
   return bytes;
 }
 
+// Outputs at least this large go to memory with non-temporal stores: half of the last-level cache
+// (at most 16 MiB), past which y would not stay in cache for the caller anyway.
+int64_t streamBytes() {
+  static const int64_t bytes = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    const int64_t half = l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
+    return std::min(half, int64_t{16} << 20);
+  }();
+  return bytes;
+}
+
 // ---- plans per memory layout --------------------------------------------------------------------
 
 // How a plan's groups lie in memory, which decides the loop that runs them:
@@ -198,6 +209,7 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   const int64_t run = plan.runLength();
   job.pieces_per_run = (run + simd::kPieceElements - 1) / simd::kPieceElements;
   if (x.numel() < kParallelElements) threads = 1;
+  job.stream = x.numel() * static_cast<int64_t>(sizeof(T)) >= streamBytes();
 
   const Layout layout = chooseLayout(plan, affine, job.weight || job.bias);
   if (layout.kind == Layout::Strided) {

@@ -17,6 +17,7 @@
 #define HWY_TARGET_INCLUDE "engine_simd.cpp"
 #include "engine_simd.hpp"
 
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -253,13 +254,31 @@ Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind k
 // ---- normalizing a span
 // ---------------------------------------------------------------------------
 
+// Scalar elements before y + i is aligned to a whole vector (so that streaming stores write whole
+// cache lines), at most n.
+template <class D>
+HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
+  const uintptr_t bytes = hn::Lanes(d) * sizeof(hn::TFromD<D>);
+  const uintptr_t mis = reinterpret_cast<uintptr_t>(y) % bytes;
+  const int64_t head = mis == 0 ? 0 : static_cast<int64_t>((bytes - mis) / sizeof(hn::TFromD<D>));
+  return std::min(head, n);
+}
+
 // y = (x - mean) * scale + shift over n contiguous elements; scale is rstd times the weight.
+// With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and
+// no eviction of x from the cache (large outputs only: the caller reads y much later).
 template <class D>
 void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
-                    hn::TFromD<D> scale, hn::TFromD<D> shift) {
+                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), sv = hn::Set(d, scale), bv = hn::Set(d, shift);
   int64_t i = 0;
+  if (stream) {
+    for (const int64_t head = headToAlign(d, y, n); i < head; ++i)
+      y[i] = (x[i] - mean) * scale + shift;
+    for (; i + L <= n; i += L)
+      hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
+  }
   for (; i + 2 * L <= n; i += 2 * L) {
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
@@ -271,17 +290,26 @@ void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD
 // y = (x - mean) * rstd * w[i] + b[i]: the affine index steps with the element (LayerNorm).
 template <class D>
 void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
-                       hn::TFromD<D> rstd, const float* w, const float* b) {
+                       hn::TFromD<D> rstd, const float* w, const float* b, bool stream) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd), one = hn::Set(d, T(1));
   const auto zero = hn::Zero(d);
+  auto scalar = [&](int64_t k) {
+    return (x[k] - mean) * rstd * (w ? T(w[k]) : T(1)) + (b ? T(b[k]) : T(0));
+  };
   int64_t i = 0;
+  if (stream)
+    for (const int64_t head = headToAlign(d, y, n); i < head; ++i) y[i] = scalar(i);
   for (; i + L <= n; i += L) {
     const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
-    hn::StoreU(hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv), d, y + i);
+    const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
+    if (stream)
+      hn::Stream(out, d, y + i);
+    else
+      hn::StoreU(out, d, y + i);
   }
-  for (; i < n; ++i) y[i] = (x[i] - mean) * rstd * (w ? T(w[i]) : T(1)) + (b ? T(b[i]) : T(0));
+  for (; i < n; ++i) y[i] = scalar(i);
 }
 
 // One contiguous span [flat, flat + n) of a group, with the affine parameters of each element.
@@ -290,7 +318,7 @@ void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, 
                    hn::TFromD<D> rstd) {
   using T = hn::TFromD<D>;
   if (!job.weight && !job.bias) {
-    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0));
+    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream);
     return;
   }
   const int64_t end = flat + n, ai = job.affine_inner, count = job.affine_count;
@@ -299,12 +327,14 @@ void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, 
       const int64_t q = flat / ai, chunk_end = std::min(end, (q + 1) * ai), k = q % count;
       const T scale = rstd * (job.weight ? T(job.weight[k]) : T(1));
       const T shift = job.bias ? T(job.bias[k]) : T(0);
-      normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift);
+      normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift,
+                     job.stream);
       flat = chunk_end;
     } else {  // the affine index steps by one and wraps at count
       const int64_t k = flat % count, chunk_end = std::min(end, flat + (count - k));
       normalizeStepping(d, job.x + flat, job.y + flat, chunk_end - flat, mean, rstd,
-                        job.weight ? job.weight + k : nullptr, job.bias ? job.bias + k : nullptr);
+                        job.weight ? job.weight + k : nullptr, job.bias ? job.bias + k : nullptr,
+                        job.stream);
       flat = chunk_end;
     }
   }
@@ -351,6 +381,7 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
       normalizeSpan(d, job, offset, length, mean, rstd);
     });
   }
+  if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
 }
 
 // ---- two-phase pieces
@@ -377,6 +408,7 @@ void normalizePiecesT(const Job<T>& job, int64_t first, int64_t last) {
     const int64_t g = job.plan->groupOf(begin);
     normalizeSpan(d, job, begin, length, job.mean[g], job.rstd[g]);
   }
+  if (job.stream) hwy::FlushStream();
 }
 
 // ---- strided blocks

@@ -97,6 +97,7 @@ struct Job {
   VarianceStrategy strategy = VarianceStrategy::TwoPass;
   PartialKind kind = PartialKind::MeanM2;
   T eps = 0;
+  bool stream = false;  // y written with non-temporal stores (outputs larger than the caches)
   // Pieces per run for the two-phase layout: a run of run_length is split into this many chunks.
   int64_t pieces_per_run = 1;
   // Strided layout: x viewed as (outer, reduced, inner), one group per (outer, inner) coordinate.
