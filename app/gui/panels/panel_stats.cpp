@@ -82,7 +82,7 @@ void trafficTable(const AppState& s) {
       ImGui::TableNextColumn();
       ImGui::TextWrapped("%s", run.label.c_str());
       ImGui::TableNextColumn();
-      ImGui::Text("%.1f", gbs);
+      ImGui::Text("%.3g", gbs);
       ImGui::TableNextColumn();
       if (run.backend != Backend::Gpu && copy && *copy > 0) {
         ImGui::Text("%.0f%%", 100 * gbs / *copy);
