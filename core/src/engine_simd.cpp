@@ -105,12 +105,13 @@ HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term) 
   return sumLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))) + tail;
 }
 
-// Pairwise (binary) summation: halves until a leaf of at most 8 vectors, summed lane-wise. The
-// error grows like log2(n), as in the scalar halving of docs/NORMS.md.
+// Pairwise (binary) summation: halves until a leaf of at most 16 vectors, summed lane-wise in 4
+// accumulators (4 additions deep). The error grows like log2(n), as in the scalar halving of
+// docs/NORMS.md.
 template <class D, class F>
 hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  if (n <= 8 * L) return laneSum(d, x, n, term);
+  if (n <= 16 * L) return laneSum(d, x, n, term);
   const int64_t half = (n / 2) / L * L;
   return pairwiseSum(d, x, half, term) + pairwiseSum(d, x + half, n - half, term);
 }
