@@ -322,10 +322,10 @@ void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, 
     normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream);
     return;
   }
-  const int64_t end = flat + n, ai = job.affine_inner, count = job.affine_count;
+  const int64_t end = flat + n, inner = job.affine_inner, count = job.affine_count;
   while (flat < end) {
-    if (ai > 1) {  // the affine index is constant over chunks of ai elements
-      const int64_t q = flat / ai, chunk_end = std::min(end, (q + 1) * ai), k = q % count;
+    if (inner > 1) {  // the affine index is constant over chunks of `inner` elements
+      const int64_t q = flat / inner, chunk_end = std::min(end, (q + 1) * inner), k = q % count;
       const T scale = rstd * (job.weight ? T(job.weight[k]) : T(1));
       const T shift = job.bias ? T(job.bias[k]) : T(0);
       normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift,
