@@ -68,8 +68,7 @@ struct AffineMap {
   }
 };
 
-// ---- the pool
-// -------------------------------------------------------------------------------------
+// ---- the pool -----------------------------------------------------------------------------------
 
 // oneTBB's workers start once per process; an arena per thread count caps how many a call uses, so
 // no thread is started per call.

@@ -116,8 +116,7 @@ hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term) {
   return pairwiseSum(d, x, half, term) + pairwiseSum(d, x + half, n - half, term);
 }
 
-// ---- piece partials per strategy
-// -----------------------------------------------------------------
+// ---- piece partials per strategy ----------------------------------------------------------------
 
 template <class D>
 Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n) {
@@ -252,8 +251,7 @@ Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind k
   return p;
 }
 
-// ---- normalizing a span
-// ---------------------------------------------------------------------------
+// ---- normalizing a span -------------------------------------------------------------------------
 
 // Scalar elements before y + i is aligned to a whole vector (so that streaming stores write whole
 // cache lines), at most n.
@@ -351,8 +349,7 @@ void storeStats(const Job<T>& job, int64_t g, const Partial<T>& p, T& mean, T& r
   job.rstd[g] = rstd;
 }
 
-// ---- fused groups
-// ---------------------------------------------------------------------------------
+// ---- fused groups -------------------------------------------------------------------------------
 
 template <typename T>
 void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
@@ -385,8 +382,7 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
 }
 
-// ---- two-phase pieces
-// -----------------------------------------------------------------------------
+// ---- two-phase pieces ---------------------------------------------------------------------------
 
 template <typename T>
 void piecePartialsT(const Job<T>& job, int64_t first, int64_t last, Partial<T>* out) {
@@ -412,8 +408,7 @@ void normalizePiecesT(const Job<T>& job, int64_t first, int64_t last) {
   if (job.stream) hwy::FlushStream();
 }
 
-// ---- strided blocks
-// -------------------------------------------------------------------------------
+// ---- strided blocks -----------------------------------------------------------------------------
 
 // acc[i] = sum over rows j in [j0, j0 + n) of term(x[j * stride + i], i), halving over the rows
 // until 8 are left (pairwise across the reduced axis). `levels` holds one buffer of width per
@@ -613,8 +608,7 @@ void stridedBlocksT(const Job<T>& job, int64_t first, int64_t last, bool stats) 
   }
 }
 
-// ---- dispatch entry points (one per precision)
-// ----------------------------------------------------
+// ---- dispatch entry points (one per precision) --------------------------------------------------
 
 void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
   fusedGroupsT(job, first, last);
