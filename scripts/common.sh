@@ -6,7 +6,7 @@
 NORMVIZ_APP_PACKAGES=(
   cmake make g++ pkg-config
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri libglm-dev libstb-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libhwy-dev libtbb-dev
 )
 # What the test suite adds: doctest, clang with libFuzzer's runtime, a virtual X server for the
 # app's screenshot tests, and xdotool and xwd to drive and capture the real window. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).

@@ -243,6 +243,12 @@ TEST_CASE("compute --json prints the plan, the per-group statistics and timings"
           doctest::Approx(1 / std::sqrt(want.var[g] + 1e-5)).epsilon(1e-6));
   }
 
+  CHECK(j["threads"].get<int>() >= 1);
+  const Run two = box.compute(
+      "--norm group --groups 2 --shape 3,4,2,2 --init worked-example --json --threads 2");
+  REQUIRE(two.status == 0);
+  CHECK(json::parse(two.out)["threads"] == 2);
+
   // --json alone (no --out) prints the same summary and writes nothing.
   Sandbox bare;
   const Run only =
@@ -367,6 +373,7 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
       {"--norm group --shape 3,x,2,2", "'x' is not an integer"},
       {"--norm group --shape 2,2,2,2 --init worked-example", "needs --shape 3,4,2,2"},
       {"--norm group --shape 3,4,2,2 --init sparkly", "unknown --init 'sparkly'"},
+      {"--norm group --shape 3,4,2,2 --threads -1", "threads must be 0 (every core)"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
@@ -582,4 +589,33 @@ TEST_CASE("backward errors: one message, non-zero exit, no output at all") {
     CHECK(box.outputNames().empty());
     CHECK(!fs::exists(box.out));
   }
+}
+
+TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it") {
+  Sandbox box;
+  const Run r = box.run(
+      "bench --no-gpu --shapes instance --threads 1 --cpu-repeats 1 --fp64-repeats 1 --json");
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["cpu_threads"] == 1);
+  std::vector<std::string> paths;
+  double copy_ms = 0;
+  for (const json& row : j["rows"]) {
+    paths.push_back(row["path"]);
+    if (row["path"] == "cpu copy") copy_ms = row["ms"];
+  }
+  CHECK(paths == std::vector<std::string>{"cpu copy", "cpu fp64 reference", "cpu fp32 two-pass",
+                                          "cpu fp32 welford", "cpu fp32 naive",
+                                          "cpu fp32 pairwise"});
+  REQUIRE(copy_ms > 0);
+  for (const json& row : j["rows"]) {
+    CAPTURE(row.dump());
+    CHECK(row["ratio_to_copy"].get<double>() ==
+          doctest::Approx(row["ms"].get<double>() / copy_ms).epsilon(1e-9));
+    CHECK(row["max_abs_err"].get<double>() < 1e-5);  // y against the fp64 reference
+  }
+  const Run bad = box.run("bench --no-gpu --threads -3");
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("threads must be 0 (every core)") != std::string::npos);
 }

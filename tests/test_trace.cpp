@@ -212,7 +212,9 @@ TEST_CASE("random layers, groups and geometries: float64 agreement and coverage 
   CHECK(traced >= 100);
 }
 
-TEST_CASE("pairwise emulation equals the engine's pairwise bit for bit on every block size") {
+TEST_CASE(
+    "pairwise emulation equals the scalar pairwise (groupStatsF32) bit for bit on every block "
+    "size") {
   // The block only splits the same halving tree between threads, so the sums are the same.
   for (int64_t m : {1, 2, 7, 33, 100, 1000, 4096, 5000, 70000}) {
     const Tensor x = randomTensor(Shape{m}, static_cast<uint64_t>(m), 2.0f, 3.0f);

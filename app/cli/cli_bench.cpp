@@ -1,11 +1,11 @@
 // `normviz bench`: times every CPU path (fp64 reference, fp32 per variance strategy) and every GPU
-// kernel design on the headline shapes, with effective bandwidth, ratio to the best, and the
-// largest deviation of y from the fp64 reference. Backward rows (dx, dweight, dbias from a randn dy
-// and the forward's saved statistics) follow per shape, their dx checked against the fp64
-// backward. Without a usable GPU the GPU rows are absent and one line says why.
+// kernel design on the headline shapes, with effective bandwidth, ratio to the best, ratio to a
+// copy of the same tensor with the same threads, and the largest deviation of y from the fp64
+// reference. Without a usable GPU the GPU rows are absent and one line says why.
 #include "cli_bench.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -26,13 +25,13 @@ namespace {
 
 struct BenchFlags {
   std::string shapes = "layer,batch,group,instance";
-  int cpu_repeats = 3;
-  int fp64_repeats = 1;
+  int cpu_repeats = 5;
+  int fp64_repeats = 3;
+  int threads = 0;  // 0 = every core
   int gpu_warmup = 5;
   int gpu_repeats = 50;
   bool no_gpu = false;
   bool no_cpu = false;
-  bool no_backward = false;
   uint64_t seed = 0;
   bool json = false;
 };
@@ -63,29 +62,11 @@ std::vector<BenchShape> headlineShapes() {
 
 struct Row {
   std::string shape_key, shape_title, device, path;
-  std::string pass = "forward";  // or "backward"; "x best" compares rows of one shape and pass
-  double ms = 0, gbs = 0, ratio = 0, max_err = 0;
+  double ms = 0, gbs = 0, ratio = 0, copy_ratio = 0, max_err = 0;
   int repeats = 0;
   // GPU only
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
 };
-
-// Bytes a forward pass must move at least: read x, write y and the statistics (BatchNorm training
-// also reads and writes its running statistics). The GPU backend counts the same way.
-double minimumBytes(const ReductionPlan& plan) {
-  const double n = static_cast<double>(plan.shape().numel());
-  const double g = static_cast<double>(plan.groupCount());
-  double bytes = 4.0 * (2.0 * n + 3.0 * g);
-  if (plan.kind() == NormKind::Batch && plan.config().training) bytes += 16.0 * g;
-  return bytes;
-}
-
-// The backward reads x and dy, writes dx, and reads mean/rstd and writes the two sums per group.
-double minimumBackwardBytes(const ReductionPlan& plan) {
-  const double n = static_cast<double>(plan.shape().numel());
-  const double g = static_cast<double>(plan.groupCount());
-  return 4.0 * (3.0 * n + 4.0 * g);
-}
 
 double maxAbsDiff(const TensorD& a, const TensorD& b) {
   double m = 0;
@@ -102,56 +83,81 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// CPU path: median of `repeats` runs of computeNorm's own compute time. The fp64 run's result is
-// kept as the reference the other rows' y is compared with.
-Row cpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
-           const ComputeOptions& options, int repeats, const TensorD* reference_y,
-           NormResult* keep) {
-  std::vector<double> seconds;
-  NormResult last;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    last = computeNorm(x, plan, {}, options);
-    seconds.push_back(last.seconds);
+double maxAbsDiff(const Tensor& a, const TensorD& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const double d = std::fabs(a[i] - b[i]);
+    if (!(d <= m)) m = d;
   }
+  return m;
+}
+
+Row cpuRowOf(const BenchShape& s, const ReductionPlan& plan, std::string path,
+             std::vector<double> seconds) {
   Row r;
   r.shape_key = s.key;
   r.shape_title = s.title;
   r.device = "cpu";
-  r.path = options.precision == Precision::Fp64
-               ? "cpu fp64 reference"
-               : std::string("cpu fp32 ") + varianceName(options.variance);
+  r.path = std::move(path);
   r.repeats = static_cast<int>(seconds.size());
-  r.ms = median(seconds) * 1e3;
-  r.gbs = minimumBytes(plan) / (r.ms * 1e-3) / 1e9;
-  r.max_err = reference_y ? maxAbsDiff(last.y, *reference_y) : 0;
-  if (keep) *keep = std::move(last);
+  r.ms = median(std::move(seconds)) * 1e3;
+  r.gbs = normTrafficBytes(plan) / (r.ms * 1e-3) / 1e9;
   return r;
 }
 
-// CPU backward: median of `repeats` runs from the forward's saved statistics; dx compared with
-// the fp64 backward's.
-Row cpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
-                   const ReductionPlan& plan, const NormResult& forward,
-                   const ComputeOptions& options, int repeats, const TensorD* reference_dx,
-                   BackwardResult* keep) {
-  std::vector<double> seconds;
-  BackwardResult last;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    last = computeNormBackward(x, dy, plan, {}, forward, options);
-    seconds.push_back(last.seconds);
+// The CPU rows of one shape: a copy of x into a preallocated y with the same threads (the floor for
+// any layer: it reads and writes as many bytes), the fp64 reference (its y is what every other row
+// is compared with) and the fp32 fast path per strategy (float32 outputs). After one untimed run of
+// each, the repeats go round robin over the paths, so that on a shared machine a burst of load
+// lands on all of them alike and the ratios of one run stay meaningful. With cpu_rows false only
+// the reference runs, once.
+std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
+                         const BenchFlags& f, int threads, bool cpu_rows, NormResult& reference) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<float> copy_y(static_cast<size_t>(x.numel()));
+  ComputeOptions fp64;
+  fp64.precision = Precision::Fp64;
+  fp64.threads = threads;
+  std::vector<ComputeOptions> fast;
+  for (VarianceStrategy v : kAllStrategies) {
+    ComputeOptions o;
+    o.variance = v;
+    o.threads = threads;
+    fast.push_back(o);
   }
-  Row r;
-  r.shape_key = s.key;
-  r.shape_title = s.title;
-  r.device = "cpu";
-  r.pass = "backward";
-  r.path = options.precision == Precision::Fp64 ? "cpu fp64 backward" : "cpu fp32 backward";
-  r.repeats = static_cast<int>(seconds.size());
-  r.ms = median(seconds) * 1e3;
-  r.gbs = minimumBackwardBytes(plan) / (r.ms * 1e-3) / 1e9;
-  r.max_err = reference_dx ? maxAbsDiff(last.dx, *reference_dx) : 0;
-  if (keep) *keep = std::move(last);
-  return r;
+  std::vector<double> copy_s, ref_s;
+  std::vector<std::vector<double>> fast_s(fast.size());
+  std::vector<double> fast_err(fast.size());
+  const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
+  for (int round = 0; round < rounds; ++round) {
+    const bool timed = round > 0;  // round 0 warms the pool, the pages and the caches
+    if (cpu_rows && (!timed || round <= f.cpu_repeats)) {
+      const auto start = Clock::now();
+      copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
+      if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    if (!timed || round <= f.fp64_repeats) {
+      reference = computeNorm(x, plan, {}, fp64);
+      if (timed) ref_s.push_back(reference.seconds);
+    }
+    if (!cpu_rows) continue;
+    for (size_t k = 0; k < fast.size(); ++k)
+      if (!timed || round <= f.cpu_repeats) {
+        const NormResultF32 r = computeNormF32(x, plan, {}, fast[k]);
+        if (timed) fast_s[k].push_back(r.seconds);
+        if (!timed) fast_err[k] = maxAbsDiff(r.y, reference.y);
+      }
+  }
+  std::vector<Row> rows;
+  if (!cpu_rows) return rows;
+  rows.push_back(cpuRowOf(s, plan, "cpu copy", copy_s));
+  rows.push_back(cpuRowOf(s, plan, "cpu fp64 reference", ref_s));
+  for (size_t k = 0; k < fast.size(); ++k) {
+    rows.push_back(
+        cpuRowOf(s, plan, std::string("cpu fp32 ") + varianceName(fast[k].variance), fast_s[k]));
+    rows.back().max_err = fast_err[k];
+  }
+  return rows;
 }
 
 // GPU design: one untimed-for-the-table run first; designs slower than 20 ms (thread-per-row on
@@ -182,29 +188,6 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   return r;
 }
 
-// GPU backward from the float32 forward's statistics, timed like the forward's GPU rows.
-Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
-                   const ReductionPlan& plan, const NormResult& forward, const BenchFlags& f,
-                   const TensorD* reference_dx, double copy_gbs) {
-  GpuOptions o;
-  o.warmup = f.gpu_warmup;
-  o.repeats = f.gpu_repeats;
-  const GpuBackwardResult g = gpuBackward(x, dy, plan, {}, forward.mean, forward.rstd, o);
-  Row r;
-  r.shape_key = s.key;
-  r.shape_title = s.title;
-  r.device = "gpu";
-  r.pass = "backward";
-  r.path = plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows";
-  r.repeats = o.repeats;
-  r.ms = g.timings.kernel_ms;
-  r.gbs = g.timings.gbs;
-  r.fraction_of_peak = g.timings.fraction_of_peak;
-  r.fraction_of_copy = copy_gbs > 0 ? g.timings.gbs / copy_gbs : 0;
-  r.max_err = reference_dx ? maxAbsDiff(g.result.dx, *reference_dx) : 0;
-  return r;
-}
-
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -215,14 +198,16 @@ std::vector<std::string> splitList(const std::string& text) {
 }
 
 void printTable(const std::vector<Row>& rows) {
-  std::printf("%-36s %-24s %11s %9s %8s %11s %7s\n", "shape", "path", "ms", "GB/s", "x best",
-              "max|y-ref|", "repeats");
+  std::printf("%-36s %-24s %11s %9s %8s %8s %11s %7s\n", "shape", "path", "ms", "GB/s", "x best",
+              "x copy", "max|y-ref|", "repeats");
   std::string last;
   for (const Row& r : rows) {
-    if (r.shape_key + r.pass != last && !last.empty()) std::printf("\n");
-    last = r.shape_key + r.pass;
-    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %11.2e %7d", r.shape_title.c_str(), r.path.c_str(),
-                r.ms, r.gbs, r.ratio, r.max_err, r.repeats);
+    if (r.shape_key != last && !last.empty()) std::printf("\n");
+    last = r.shape_key;
+    char copy[16] = "-";
+    if (r.device == "cpu") std::snprintf(copy, sizeof copy, "%.2f", r.copy_ratio);
+    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %8s %11.2e %7d", r.shape_title.c_str(),
+                r.path.c_str(), r.ms, r.gbs, r.ratio, copy, r.max_err, r.repeats);
     if (r.device == "gpu")
       std::printf("   %5.1f%% of peak, %5.1f%% of copy", 100 * r.fraction_of_peak,
                   100 * r.fraction_of_copy);
@@ -233,6 +218,7 @@ void printTable(const std::vector<Row>& rows) {
 int runBench(const BenchFlags& f) {
   if (f.cpu_repeats < 1 || f.fp64_repeats < 1 || f.gpu_repeats < 1 || f.gpu_warmup < 0)
     throw NormError("repeat counts must be at least 1 (warm-up at least 0)");
+  const int threads = engineThreads(f.threads);
   std::vector<BenchShape> shapes;
   const std::vector<BenchShape> all = headlineShapes();
   for (const std::string& key : splitList(f.shapes)) {
@@ -254,51 +240,36 @@ int runBench(const BenchFlags& f) {
     const ReductionPlan plan = ReductionPlan::make(s.shape, s.config);
     const Tensor x = makeInput(s.shape, "randn", f.seed);
     const size_t first = rows.size();
-    // The fp64 reference always runs once: it is what every other row's y is checked against.
+    // The copy is every row's floor on this machine; the fp64 reference always runs once: it is
+    // what every other row's y is checked against.
     NormResult reference;
-    ComputeOptions fp64;
-    fp64.precision = Precision::Fp64;
-    Row ref_row = cpuRow(s, x, plan, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference);
-    if (!f.no_cpu) {
-      rows.push_back(ref_row);
-      for (VarianceStrategy v : kAllStrategies) {
-        ComputeOptions o;
-        o.variance = v;
-        rows.push_back(cpuRow(s, x, plan, o, f.cpu_repeats, &reference.y, nullptr));
-      }
-    }
+    for (Row& r : cpuRows(s, x, plan, f, threads, !f.no_cpu, reference))
+      rows.push_back(std::move(r));
     if (gpu)
       for (GpuVariant v : gpuVariantsFor(plan))
         if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
-    if (!f.no_backward) {
-      // Each backward from the forward of its own precision, as training would run them. The
-      // fp64 backward always runs once: the other rows' dx is checked against it.
-      const Tensor dy = makeInput(s.shape, "randn", f.seed + 1);
-      BackwardResult reference_back;
-      const Row ref_back_row = cpuBackwardRow(
-          s, x, dy, plan, reference, fp64, f.no_cpu ? 1 : f.fp64_repeats, nullptr, &reference_back);
-      const NormResult forward32 = computeNorm(x, plan, {}, ComputeOptions{});
-      if (!f.no_cpu) {
-        rows.push_back(ref_back_row);
-        rows.push_back(cpuBackwardRow(s, x, dy, plan, forward32, ComputeOptions{}, f.cpu_repeats,
-                                      &reference_back.dx, nullptr));
-      }
-      if (gpu && gpuBackwardUnsupported(plan).empty())
-        rows.push_back(gpuBackwardRow(s, x, dy, plan, forward32, f, &reference_back.dx, copy_gbs));
+    // x best compares the layer's paths (the copy is not one); x copy is for CPU rows (GPU rows
+    // carry their fraction of the GPU's own copy).
+    double best = 0;
+    double copy_ms = 0;
+    for (size_t i = first; i < rows.size(); ++i) {
+      if (rows[i].path == "cpu copy")
+        copy_ms = rows[i].ms;
+      else if (best == 0 || rows[i].ms < best)
+        best = rows[i].ms;
     }
-    for (const char* pass : {"forward", "backward"}) {
-      double best = 0;
-      for (size_t i = first; i < rows.size(); ++i)
-        if (rows[i].pass == pass && (best == 0 || rows[i].ms < best)) best = rows[i].ms;
-      for (size_t i = first; i < rows.size(); ++i)
-        if (rows[i].pass == pass) rows[i].ratio = rows[i].ms / best;
+    for (size_t i = first; i < rows.size(); ++i) {
+      rows[i].ratio = rows[i].ms / best;
+      if (rows[i].device == "cpu" && copy_ms > 0) rows[i].copy_ratio = rows[i].ms / copy_ms;
     }
   }
 
   if (f.json) {
     using nlohmann::json;
     json j;
-    j["cpu_threads"] = std::thread::hardware_concurrency();
+    j["cpu_threads"] = threads;
+    j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
+    j["cpu_simd"] = engineSimdTarget();
     if (gpu) {
       j["gpu"] = {{"name", device.name},
                   {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
@@ -313,10 +284,17 @@ int runBench(const BenchFlags& f) {
     }
     json list = json::array();
     for (const Row& r : rows) {
-      json row = {{"shape", r.shape_key}, {"title", r.shape_title},   {"device", r.device},
-                  {"pass", r.pass},       {"path", r.path},           {"ms", r.ms},
-                  {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
+      json row = {{"shape", r.shape_key},
+                  {"title", r.shape_title},
+                  {"device", r.device},
+                  {"path", r.path},
+                  {"ms", r.ms},
+                  {"gbs", r.gbs},
+                  {"ratio_to_best", r.ratio},
+
+                  {"max_abs_err", r.max_err},
                   {"repeats", r.repeats}};
+      if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
       if (r.device == "gpu") {
         row["h2d_ms"] = r.h2d_ms;
         row["d2h_ms"] = r.d2h_ms;
@@ -332,10 +310,10 @@ int runBench(const BenchFlags& f) {
 
   std::printf(
       "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-      "fastest row of the shape and pass; max|y-ref| against the fp64 reference (backward rows: "
-      "max|dx-ref| against the fp64 backward)\n");
-  std::printf("CPU: %u hardware threads (the engine splits groups across all of them)\n",
-              std::thread::hardware_concurrency());
+      "fastest row of the shape; x copy = time / cpu copy of the same tensor with the same "
+      "threads; max|y-ref| against the fp64 reference\n");
+  std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
+              std::thread::hardware_concurrency(), engineSimdTarget());
   if (gpu)
     std::printf(
         "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
@@ -378,9 +356,10 @@ void addBenchCommand(CLI::App& cli) {
   cmd->add_option("--gpu-repeats", flags->gpu_repeats, "timed GPU repeats (median)")
       ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the randn input")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "CPU threads (0 = every core)")
+      ->capture_default_str();
   cmd->add_flag("--no-gpu", flags->no_gpu, "CPU rows only");
   cmd->add_flag("--no-cpu", flags->no_cpu, "GPU rows only (the fp64 reference still runs once)");
-  cmd->add_flag("--no-backward", flags->no_backward, "forward rows only");
   cmd->add_flag("--json", flags->json, "print JSON instead of the table");
   registerCommand(cmd, [flags] { return runBench(*flags); });
 }

@@ -21,6 +21,7 @@ struct ComputeFlags {
   std::string precision = "fp32";
   std::string device = "cpu";
   std::string gpu_variant = "auto";
+  int threads = 0;  // CPU threads; 0 = every core
   bool json = false;
   bool backward = false;
   std::string grad_output;  // dy .npy
@@ -92,6 +93,7 @@ nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeF
             {"eps", plan.config().eps},
             {"precision", f.precision},
             {"variance", f.variance},
+            {"threads", engineThreads(f.threads)},
             {"groups", groups},
             {"groups_shown", groups.size()},
             {"timings", {{"backend", r.backend}, {"seconds", r.seconds}}},
@@ -151,6 +153,7 @@ int runCompute(const ComputeFlags& f) {
   ComputeOptions options;
   options.precision = parsePrecision(f.precision);
   options.variance = parseVariance(f.variance);
+  options.threads = engineThreads(f.threads);  // refuses a negative count before any work
   NormResult r;
   if (f.device == "gpu") {
     const GpuDevice& dev = gpuDevice();
@@ -224,6 +227,8 @@ void addComputeCommand(CLI::App& cli) {
   cmd->add_option("--device", flags->device, "cpu or gpu (falls back to cpu with a message)")
       ->capture_default_str();
   cmd->add_option("--gpu-variant", flags->gpu_variant, "GPU kernel design (see normviz bench)")
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "CPU threads (0 = every core)")
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print a JSON summary to stdout");
   cmd->add_flag("--backward", flags->backward,

@@ -172,13 +172,13 @@ void recomputeIfChanged(AppState& state) {
     validateParams(snap.plan, state.params);
 
     // The float64 reference always runs: it is the yardstick for every other backend's difference.
-    NormResult reference =
-        computeNorm(state.x, snap.plan, state.params, {Precision::Fp64, state.variance});
+    NormResult reference = computeNorm(state.x, snap.plan, state.params,
+                                       {Precision::Fp64, state.variance, state.threads});
     if (state.backward) {
       // dy and the float64 backward from the forward's own statistics, as PyTorch saves them.
       snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
       snap.grad = computeNormBackward(state.x, *snap.dy, snap.plan, state.params, reference,
-                                      {Precision::Fp64, state.variance});
+                                      {Precision::Fp64, state.variance, state.threads});
       snap.dy_summary = summarize(snap.dy->data);
       snap.dx_summary = summarize(snap.grad->dx.data);
       // One diverging scale for the reduced tensors: both sums, dweight and dbias.
@@ -189,8 +189,8 @@ void recomputeIfChanged(AppState& state) {
         if (t != nullptr) reduced.insert(reduced.end(), t->data.begin(), t->data.end());
       snap.reduced_summary = summarize(reduced);
     }
-    NormResult fp32 =
-        computeNorm(state.x, snap.plan, state.params, {Precision::Fp32, state.variance});
+    NormResult fp32 = computeNorm(state.x, snap.plan, state.params,
+                                  {Precision::Fp32, state.variance, state.threads});
     snap.runs.push_back(
         {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
     snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});

@@ -132,6 +132,7 @@ struct AppState {
   std::string npy_path = "input.npy";
   Backend backend = Backend::CpuFp32;
   VarianceStrategy variance = VarianceStrategy::TwoPass;
+  int threads = 0;  // CPU engine threads (--threads); 0 = every core
   bool inputs_changed = true;
   // Backward mode: the scene shows dy, the two per-group sums, dx, dweight and dbias.
   bool backward = false;

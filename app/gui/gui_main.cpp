@@ -10,6 +10,7 @@
 #include "app_window.hpp"
 #include "cli.hpp"
 #include "lesson_state.hpp"
+#include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "panels.hpp"
 #include "settings.hpp"
@@ -33,6 +34,7 @@ struct AppFlags {
   int step = 1;
   bool presenter = false;
   std::string backend, variance;
+  int threads = 0;  // CPU engine threads; 0 = every core
   bool affine = false;
   bool groups_view = false;
   bool no_settings = false;
@@ -141,6 +143,7 @@ int runApp(AppFlags& f) {
       }
     }
     if (!f.variance.empty()) state.variance = parseVariance(f.variance);
+    state.threads = engineThreads(f.threads);  // refuses a negative count with a message
     if (f.affine && !state.affine) {
       state.affine = true;
       state.affine_init = AffineInit::Random;
@@ -244,6 +247,7 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");
   cli.add_option("--backend", f.backend, "fp32, fp64 or gpu");
   cli.add_option("--variance", f.variance, "float32 variance: two-pass, welford, naive, pairwise");
+  cli.add_option("--threads", f.threads, "CPU threads for the CPU backends (0 = every core)");
   cli.add_flag("--affine", f.affine,
                "affine on with random weight and bias (unless --weight/--bias given)");
   cli.add_flag("--no-settings", f.no_settings, "neither read nor write the settings file");

@@ -1,12 +1,22 @@
-// Running a ReductionPlan on the CPU: the float64 reference and the float32 fast path.
+// Running a ReductionPlan on the CPU: a loop per memory layout over SIMD kernels, on a thread pool.
 #include "normviz/engine.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
-#include <type_traits>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
+#include "engine_simd.hpp"
 #include "normviz/error.hpp"
 
 namespace normviz {
@@ -58,98 +68,215 @@ struct AffineMap {
   }
 };
 
-// One precision's pass over every group. T is float (fast path) or double (reference).
-template <typename T>
-void runGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-               VarianceStrategy strategy, int64_t first_group, int64_t last_group,
-               std::vector<T>& y, std::vector<T>& mean, std::vector<T>& var, std::vector<T>& rstd) {
-  const NormConfig& cfg = plan.config();
-  const bool use_running = plan.kind() == NormKind::Batch && !cfg.training;
-  const T eps = static_cast<T>(cfg.eps);
-  const int64_t m = plan.groupSize();
-  const AffineMap affine(plan);
-  const float* w = params.weight ? params.weight->data.data() : nullptr;
-  const float* b = params.bias ? params.bias->data.data() : nullptr;
-  std::vector<float> gathered, scratch;
-  const bool contiguous = plan.runLength() == m;
-  if (!contiguous) gathered.resize(static_cast<size_t>(m));
+// ---- the pool -----------------------------------------------------------------------------------
 
-  for (int64_t g = first_group; g < last_group; ++g) {
-    T mu, v;
-    if (use_running) {
-      mu = params.running_mean ? static_cast<T>(params.running_mean->data[g]) : T(0);
-      v = params.running_var ? static_cast<T>(params.running_var->data[g]) : T(1);
-    } else {
-      const float* values = x.data.data() + plan.groupBase(g);
-      if (!contiguous) {
-        float* out = gathered.data();
-        plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-          std::copy_n(x.data.data() + offset, length, out);
-          out += length;
-        });
-        values = gathered.data();
-      }
-      if constexpr (std::is_same_v<T, float>) {
-        auto s = groupStatsF32(values, m, strategy, plan.subtractsMean(), scratch);
-        mu = s.mean;
-        v = s.var;
-      } else {
-        auto s = groupStatsF64(values, m, plan.subtractsMean());
-        mu = s.mean;
-        v = s.var;
-      }
-    }
-    const T r = T(1) / std::sqrt(v + eps);
-    mean[g] = mu;
-    var[g] = v;
-    rstd[g] = r;
-
-    plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-      int64_t flat = offset;
-      const int64_t end = offset + length;
-      while (flat < end) {
-        // Within one chunk the affine index is either constant (inner > 1) or steps by one.
-        const int64_t q = flat / affine.inner;
-        const int64_t chunk_end = affine.inner > 1 ? std::min(end, (q + 1) * affine.inner) : end;
-        int64_t k = q % affine.count;
-        for (; flat < chunk_end; ++flat) {
-          T out = (static_cast<T>(x.data[flat]) - mu) * r;
-          if (w) out = out * static_cast<T>(w[k]);
-          if (b) out = out + static_cast<T>(b[k]);
-          y[flat] = out;
-          if (affine.inner == 1 && ++k == affine.count) k = 0;
-        }
-      }
-    });
+// oneTBB's workers start once per process; an arena per thread count caps how many a call uses, so
+// no thread is started per call.
+tbb::task_arena& arenaFor(int threads) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
+  static std::unique_ptr<tbb::global_control> limit;
+  std::lock_guard<std::mutex> lock(mutex);
+  // oneTBB keeps one worker per core unless told otherwise; --threads above the core count is the
+  // caller's choice (oversubscription), so raise the limit instead of silently running fewer.
+  if (static_cast<size_t>(threads) >
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
+    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                  static_cast<size_t>(threads));
+  std::unique_ptr<tbb::task_arena>& arena = arenas[threads];
+  if (!arena) {
+    arena = std::make_unique<tbb::task_arena>(threads);
+    arena->initialize();
   }
+  return *arena;
 }
 
-// Splits the groups across hardware threads (groups write disjoint outputs). Small tensors stay on
-// the calling thread: starting threads costs more than normalizing a few thousand values.
-template <typename T>
-void runAllGroups(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                  VarianceStrategy strategy, std::vector<T>& y, std::vector<T>& mean,
-                  std::vector<T>& var, std::vector<T>& rstd) {
-  const int64_t groups = plan.groupCount();
-  const int64_t by_size = x.numel() / (int64_t{1} << 16) + 1;
-  const int64_t threads = std::min<int64_t>(
-      {static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())), groups, by_size});
-  if (threads <= 1) {
-    runGroups<T>(x, plan, params, strategy, 0, groups, y, mean, var, rstd);
+// body(first, last) over [0, count) in chunks of at least `grain`, on up to `threads` threads.
+template <typename F>
+void parallelRange(int threads, int64_t count, int64_t grain, const F& body) {
+  if (count <= 0) return;
+  if (threads <= 1 || count <= grain) {
+    body(int64_t{0}, count);
     return;
   }
-  std::vector<std::thread> pool;
-  for (int64_t t = 0; t < threads; ++t) {
-    const int64_t first = groups * t / threads, last = groups * (t + 1) / threads;
-    pool.emplace_back([&, first, last] {
-      runGroups<T>(x, plan, params, strategy, first, last, y, mean, var, rstd);
-    });
+  arenaFor(threads).execute([&] {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, grain),
+                      [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
+  });
+}
+
+// Elements per task: enough that scheduling costs nothing next to the memory traffic.
+constexpr int64_t kTaskElements = 32768;
+// Below this many elements the whole call stays on the calling thread.
+constexpr int64_t kParallelElements = int64_t{1} << 16;
+
+int64_t grainFor(int64_t elements_per_item) {
+  return std::max<int64_t>(1, kTaskElements / std::max<int64_t>(1, elements_per_item));
+}
+
+// Bytes of x a group may have for its statistics and normalization to run back to back while the
+// group is still in this core's L2 (half of it: y and the neighbours need room too).
+int64_t fusedGroupBytes() {
+  static const int64_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? static_cast<int64_t>(l2) / 2 : int64_t{256} << 10;
+  }();
+  return bytes;
+}
+
+// Outputs at least this large go to memory with non-temporal stores: half of the last-level cache
+// (at most 16 MiB), past which y would not stay in cache for the caller anyway.
+int64_t streamBytes() {
+  static const int64_t bytes = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    const int64_t half = l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
+    return std::min(half, int64_t{16} << 20);
+  }();
+  return bytes;
+}
+
+// ---- plans per memory layout --------------------------------------------------------------------
+
+// How a plan's groups lie in memory, which decides the loop that runs them:
+//   Fused     contiguous groups (LayerNorm, GroupNorm, InstanceNorm) that fit in L2: statistics
+//             and y back to back per group, x read from memory once; short runs (custom axes) go
+//             through the run iterator into a buffer.
+//   TwoPhase  groups of many runs (BatchNorm's channels) or too large for L2: the partials of
+//             every piece (a run or a chunk of one) for all groups in one pass over x, merged per
+//             group, then one normalize pass.
+//   Strided   the reduced axes are one block with kept axes inside it (channels-last LayerNorm,
+//             BatchNorm1d on (N, C)): x is (outer, reduced, inner) and vectors run across inner.
+struct Layout {
+  enum Kind { Fused, TwoPhase, Strided } kind = Fused;
+  int64_t outer = 1, reduced = 1, inner = 1;
+};
+
+Layout chooseLayout(const ReductionPlan& plan, const AffineMap& affine, bool has_affine) {
+  const Shape& s = plan.shape();
+  Layout layout;
+  // The reduced axes (dims of 1 do not matter) as one block [first, last]?
+  int first = -1, last = -1;
+  for (int a = 0; a < s.rank(); ++a)
+    if (s[a] > 1 && plan.reducesAxis(a)) {
+      if (first < 0) first = a;
+      last = a;
+    }
+  bool block = first >= 0 && plan.groupedAxis() < 0;
+  for (int a = first; block && a <= last; ++a) block = s[a] == 1 || plan.reducesAxis(a);
+  if (block) {
+    int64_t outer = 1, reduced = 1, inner = 1;
+    for (int a = 0; a < s.rank(); ++a) (a < first ? outer : a <= last ? reduced : inner) *= s[a];
+    // Along a row of inner positions the affine index must stay constant.
+    if (inner > 1 && (!has_affine || affine.inner % inner == 0)) {
+      layout.kind = Layout::Strided;
+      layout.outer = outer;
+      layout.reduced = reduced;
+      layout.inner = inner;
+      return layout;
+    }
   }
-  for (auto& th : pool) th.join();
+  // Only a contiguous group stays in L2 between its passes: the runs of a BatchNorm channel lie a
+  // multiple of 4 KiB apart (C * H * W floats), land in the same cache sets and evict each other.
+  const int64_t bytes = plan.groupSize() * static_cast<int64_t>(sizeof(float));
+  const bool contiguous = plan.runLength() == plan.groupSize();
+  const bool short_runs = plan.runLength() < simd::kMinRunElements;
+  layout.kind =
+      (contiguous && bytes <= fusedGroupBytes()) || short_runs ? Layout::Fused : Layout::TwoPhase;
+  return layout;
+}
+
+// One precision's pass over every group. T is float (fast path) or double (reference).
+template <typename T>
+void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+               VarianceStrategy strategy, int threads, T* y, T* mean, T* var, T* rstd) {
+  const NormConfig& cfg = plan.config();
+  const AffineMap affine(plan);
+  simd::Job<T> job;
+  job.x = x.data.data();
+  job.y = y;
+  job.mean = mean;
+  job.var = var;
+  job.rstd = rstd;
+  job.plan = &plan;
+  job.weight = params.weight ? params.weight->data.data() : nullptr;
+  job.bias = params.bias ? params.bias->data.data() : nullptr;
+  job.affine_inner = affine.inner;
+  job.affine_count = affine.count;
+  job.strategy = strategy;
+  job.kind = simd::partialKind(strategy, plan.subtractsMean());
+  job.eps = static_cast<T>(cfg.eps);
+  const int64_t run = plan.runLength();
+  job.pieces_per_run = (run + simd::kPieceElements - 1) / simd::kPieceElements;
+  if (x.numel() < kParallelElements) threads = 1;
+  job.stream = x.numel() * static_cast<int64_t>(sizeof(T)) >= streamBytes();
+
+  const Layout layout = chooseLayout(plan, affine, job.weight || job.bias);
+  if (layout.kind == Layout::Strided) {
+    job.outer = layout.outer;
+    job.reduced = layout.reduced;
+    job.inner = layout.inner;
+    // Blocks of positions whose rows fill half of L2, so the second and third pass hit L2 and each
+    // row of a block is a long contiguous read for the prefetcher.
+    const int64_t lanes = simd::floatLanes();
+    const int64_t fit = fusedGroupBytes() / (4 * layout.reduced) / lanes * lanes;
+    job.block = std::min(std::max(fit, lanes), (layout.inner + lanes - 1) / lanes * lanes);
+  }
+  const int64_t pieces = plan.shape().numel() / run * job.pieces_per_run;
+  const int64_t piece_grain = grainFor(std::min(run, simd::kPieceElements));
+
+  if (plan.kind() == NormKind::Batch && !cfg.training) {
+    // Evaluation: the running statistics normalize; nothing is reduced.
+    for (int64_t c = 0; c < plan.groupCount(); ++c) {
+      mean[c] = params.running_mean ? static_cast<T>(params.running_mean->data[c]) : T(0);
+      var[c] = params.running_var ? static_cast<T>(params.running_var->data[c]) : T(1);
+      rstd[c] = T(1) / std::sqrt(var[c] + job.eps);
+    }
+    if (layout.kind == Layout::Strided) {
+      const int64_t tasks = layout.outer * ((layout.inner + job.block - 1) / job.block);
+      parallelRange(threads, tasks, grainFor(job.block * layout.reduced),
+                    [&](int64_t a, int64_t b) { simd::stridedBlocks(job, a, b, false); });
+    } else {
+      parallelRange(threads, pieces, piece_grain,
+                    [&](int64_t a, int64_t b) { simd::normalizePieces(job, a, b); });
+    }
+    return;
+  }
+
+  switch (layout.kind) {
+    case Layout::Strided: {
+      const int64_t tasks = layout.outer * ((layout.inner + job.block - 1) / job.block);
+      parallelRange(threads, tasks, grainFor(job.block * layout.reduced),
+                    [&](int64_t a, int64_t b) { simd::stridedBlocks(job, a, b, true); });
+      break;
+    }
+    case Layout::Fused:
+      parallelRange(threads, plan.groupCount(), grainFor(plan.groupSize()),
+                    [&](int64_t a, int64_t b) { simd::fusedGroups(job, a, b); });
+      break;
+    case Layout::TwoPhase: {
+      std::vector<simd::Partial<T>> partials(static_cast<size_t>(pieces));
+      parallelRange(threads, pieces, piece_grain,
+                    [&](int64_t a, int64_t b) { simd::piecePartials(job, a, b, partials.data()); });
+      for (int64_t g = 0; g < plan.groupCount(); ++g) {
+        simd::Partial<T> p;
+        plan.forEachRun(g, [&](int64_t offset, int64_t) {
+          const int64_t first = offset / run * job.pieces_per_run;
+          for (int64_t c = 0; c < job.pieces_per_run; ++c)
+            p = simd::merge(job.kind, p, partials[static_cast<size_t>(first + c)]);
+        });
+        simd::finish(job.kind, p, mean[g], var[g]);
+        rstd[g] = T(1) / std::sqrt(var[g] + job.eps);
+      }
+      parallelRange(threads, pieces, piece_grain,
+                    [&](int64_t a, int64_t b) { simd::normalizePieces(job, a, b); });
+      break;
+    }
+  }
 }
 
 // PyTorch's running-statistics update: momentum blend with the unbiased batch variance.
-void updateRunning(const ReductionPlan& plan, const NormParams& params, NormResult& r) {
+template <typename Result>
+void updateRunning(const ReductionPlan& plan, const NormParams& params, Result& r) {
   const NormConfig& cfg = plan.config();
   const double m = static_cast<double>(plan.groupSize());
   const double factor =
@@ -167,39 +294,106 @@ void updateRunning(const ReductionPlan& plan, const NormParams& params, NormResu
 
 }  // namespace
 
-NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                       const ComputeOptions& options) {
+static void checkInput(const Tensor& x, const ReductionPlan& plan, const NormParams& params) {
   if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
     throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
                     plan.shape().str());
   validateParams(plan, params);
+}
 
-  NormResult r;
-  const int64_t n = x.numel(), groups = plan.groupCount();
-  auto start = std::chrono::steady_clock::now();
-  if (options.precision == Precision::Fp64) {
-    r.y = TensorD(x.shape);
-    r.mean = TensorD(plan.statShape());
-    r.var = TensorD(plan.statShape());
-    r.rstd = TensorD(plan.statShape());
-    start = std::chrono::steady_clock::now();
-    runAllGroups<double>(x, plan, params, VarianceStrategy::TwoPass, r.y.data, r.mean.data,
-                         r.var.data, r.rstd.data);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.backend = "cpu-fp64 reference";
-  } else {
-    std::vector<float> y(static_cast<size_t>(n)), mean(groups), var(groups), rstd(groups);
-    start = std::chrono::steady_clock::now();
-    runAllGroups<float>(x, plan, params, options.variance, y, mean, var, rstd);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.y = TensorD(x.shape, std::vector<double>(y.begin(), y.end()));
-    r.mean = TensorD(plan.statShape(), std::vector<double>(mean.begin(), mean.end()));
-    r.var = TensorD(plan.statShape(), std::vector<double>(var.begin(), var.end()));
-    r.rstd = TensorD(plan.statShape(), std::vector<double>(rstd.begin(), rstd.end()));
-    r.backend = std::string("cpu-fp32 (") + varianceName(options.variance) + ")";
-  }
+static double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int engineThreads(int threads) {
+  if (threads < 0)
+    throw NormError("threads must be 0 (every core) or a positive count, got " +
+                    std::to_string(threads));
+  return threads == 0 ? std::max(1, tbb::info::default_concurrency()) : threads;
+}
+
+const char* engineSimdTarget() {
+  return simd::targetName();
+}
+
+NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                             const ComputeOptions& options) {
+  checkInput(x, plan, params);
+  const int threads = engineThreads(options.threads);
+  NormResultF32 r;
+  r.y = Tensor(x.shape);
+  r.mean = Tensor(plan.statShape());
+  r.var = Tensor(plan.statShape());
+  r.rstd = Tensor(plan.statShape());
+  const auto start = std::chrono::steady_clock::now();
+  runEngine<float>(x, plan, params, options.variance, threads, r.y.data.data(), r.mean.data.data(),
+                   r.var.data.data(), r.rstd.data.data());
+  r.seconds = secondsSince(start);
+  r.backend = std::string("cpu-fp32 (") + varianceName(options.variance) + ")";
   if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
   return r;
+}
+
+NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                       const ComputeOptions& options) {
+  NormResult r;
+  if (options.precision == Precision::Fp32) {
+    NormResultF32 f = computeNormF32(x, plan, params, options);
+    r.y = widen(f.y);
+    r.mean = widen(f.mean);
+    r.var = widen(f.var);
+    r.rstd = widen(f.rstd);
+    r.running_mean = std::move(f.running_mean);
+    r.running_var = std::move(f.running_var);
+    r.backend = std::move(f.backend);
+    r.seconds = f.seconds;
+    return r;
+  }
+  checkInput(x, plan, params);
+  const int threads = engineThreads(options.threads);
+  r.y = TensorD(x.shape);
+  r.mean = TensorD(plan.statShape());
+  r.var = TensorD(plan.statShape());
+  r.rstd = TensorD(plan.statShape());
+  const auto start = std::chrono::steady_clock::now();
+  runEngine<double>(x, plan, params, VarianceStrategy::TwoPass, threads, r.y.data.data(),
+                    r.mean.data.data(), r.var.data.data(), r.rstd.data.data());
+  r.seconds = secondsSince(start);
+  r.backend = "cpu-fp64 reference";
+  if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
+  return r;
+}
+
+double normTrafficBytes(const ReductionPlan& plan) {
+  const double n = static_cast<double>(plan.shape().numel());
+  const double g = static_cast<double>(plan.groupCount());
+  double bytes = 4.0 * (2.0 * n + 3.0 * g);
+  if (plan.kind() == NormKind::Batch && plan.config().training) bytes += 16.0 * g;
+  return bytes;
+}
+
+void copyFloats(const float* src, float* dst, int64_t n, int threads) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  parallelRange(
+      n < kParallelElements ? 1 : engineThreads(threads), chunks, 1, [&](int64_t a, int64_t b) {
+        const int64_t begin = a * kChunk, end = std::min(n, b * kChunk);
+        std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin) * sizeof(float));
+      });
+}
+
+double measureCopyBandwidthGbs(int threads) {
+  const int64_t n = int64_t{16} << 20;  // 64 MiB each way: past the last-level cache
+  std::vector<float> src(static_cast<size_t>(n), 1.0f), dst(static_cast<size_t>(n), 0.0f);
+  copyFloats(src.data(), dst.data(), n, threads);  // warm the pool and the pages
+  std::vector<double> seconds;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    copyFloats(src.data(), dst.data(), n, threads);
+    seconds.push_back(secondsSince(start));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return 2.0 * static_cast<double>(n) * sizeof(float) / seconds[seconds.size() / 2] / 1e9;
 }
 
 }  // namespace normviz

@@ -1,12 +1,16 @@
-// The right panel: what the layer does in words and in PyTorch, the per-group statistics table
-// (synced with hover), histograms of x and y, and the kernel stepper tab.
+// The right panel: what the layer does in words and in PyTorch, each backend's memory traffic
+// against this machine's copy bandwidth, the per-group statistics table (synced with hover),
+// histograms of x and y, and the kernel stepper tab.
 #include <imgui.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <future>
 #include <vector>
 
 #include "app_compute.hpp"
+#include "normviz/engine.hpp"
 #include "panels.hpp"
 
 namespace normviz {
@@ -18,6 +22,72 @@ void plotHistogram(const char* name, const ValueSummary& summary) {
   ImGui::PlotHistogram((std::string("##") + name).c_str(), summary.counts.data(),
                        static_cast<int>(summary.counts.size()), 0, nullptr, 0.0f, FLT_MAX,
                        ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeight() * 3.5f));
+}
+
+// This machine's copy bandwidth with the app's CPU threads, measured once in the background from
+// the first frame on (a quarter of a second): the yardstick that shows a normalization is
+// memory-bound and how close each backend comes. 0 when it could not be measured.
+std::optional<double> copyBandwidthGbs(int threads) {
+  static std::shared_future<double> measured =
+      std::async(std::launch::async, [threads] {
+        try {
+          return measureCopyBandwidthGbs(threads);
+        } catch (const std::exception&) {
+          return 0.0;  // out of memory for the 2 x 64 MiB buffers
+        }
+      }).share();
+  if (measured.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
+  return measured.get();
+}
+
+// Effective GB/s of each backend (the bytes a float32 pass must move / its time) and, for the CPU
+// backends, the fraction of the measured copy bandwidth.
+void trafficTable(const AppState& s) {
+  const Snapshot& snap = *s.shown;
+  const double bytes = normTrafficBytes(snap.plan);
+  const std::optional<double> copy = copyBandwidthGbs(s.threads);
+  if (ImGui::BeginTable("traffic", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
+    ImGui::TableSetupColumn("backend", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("GB/s", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("00000.0").x);
+    ImGui::TableSetupColumn("of copy", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("of copy").x);
+    ImGui::TableHeadersRow();
+    for (const BackendRun& run : snap.runs) {
+      if (!run.error.empty() || run.seconds <= 0) continue;
+      const double gbs = bytes / run.seconds / 1e9;
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextWrapped("%s", run.label.c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3g", gbs);
+      ImGui::TableNextColumn();
+      if (run.backend != Backend::Gpu && copy && *copy > 0) {
+        ImGui::Text("%.0f%%", 100 * gbs / *copy);
+        if (ImGui::IsItemHovered())
+          ImGui::SetTooltip(
+              "%.1f GB/s of the %.1f GB/s a plain copy reaches. A tensor small enough for the "
+              "caches can pass 100%%: its bytes never go to memory.",
+              gbs, *copy);
+      } else {
+        ImGui::TextDisabled("-");
+        if (ImGui::IsItemHovered() && run.backend == Backend::Gpu)
+          ImGui::SetTooltip(
+              "The GPU has its own memory: normviz bench compares it with a GPU copy");
+      }
+    }
+    ImGui::EndTable();
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  const int threads = engineThreads(s.threads);
+  if (!copy)
+    ImGui::TextWrapped("measuring this machine's copy bandwidth (%d threads)...", threads);
+  else if (*copy > 0)
+    ImGui::TextWrapped("copy: %.1f GB/s with %d threads; %.2f MB moved per pass", *copy, threads,
+                       bytes / 1e6);
+  else
+    ImGui::TextWrapped("copy bandwidth could not be measured");
+  ImGui::PopStyleColor();
 }
 
 void statisticsTab(AppState& s) {
@@ -36,6 +106,7 @@ void statisticsTab(AppState& s) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("%s, %.2f ms", snap.result.backend.c_str(), snap.result.seconds * 1e3);
   ImGui::PopStyleColor();
+  trafficTable(s);
 
   const auto active = s.active();
   if (active) {

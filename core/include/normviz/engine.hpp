@@ -1,4 +1,5 @@
-// Running a plan: the float64 reference and the float32 fast path, with selectable variance strategy.
+// Running a plan: the float64 reference and the float32 fast path, with selectable variance
+// strategy.
 #pragma once
 
 #include <optional>
@@ -24,15 +25,25 @@ struct NormParams {
 struct ComputeOptions {
   Precision precision = Precision::Fp32;
   VarianceStrategy variance = VarianceStrategy::TwoPass;  // fast path only; fp64 is always two-pass
+  int threads = 0;  // worker threads from the engine's pool; 0 = every core
 };
 
 struct NormResult {
-  TensorD y;                   // input shape
-  TensorD mean, var, rstd;     // plan.statShape(); var is biased (divide by M)
+  TensorD y;                // input shape
+  TensorD mean, var, rstd;  // plan.statShape(); var is biased (divide by M)
   // BatchNorm training: the updated running statistics (running_var uses the unbiased variance).
   std::optional<TensorD> running_mean, running_var;
-  std::string backend;         // "cpu-fp32 (two-pass)", "cpu-fp64 reference", "gpu ..."
-  double seconds = 0;          // compute time of this path alone (no allocation of the result)
+  std::string backend;  // "cpu-fp32 (two-pass)", "cpu-fp64 reference", "gpu ..."
+  double seconds = 0;   // compute time of this path alone (no allocation of the result)
+};
+
+// The fast path's own result: float32 throughout, as computed (no widening per call).
+struct NormResultF32 {
+  Tensor y;
+  Tensor mean, var, rstd;
+  std::optional<TensorD> running_mean, running_var;
+  std::string backend;  // "cpu-fp32 (two-pass)"
+  double seconds = 0;   // compute time alone (the result is allocated before the clock starts)
 };
 
 // Checks weight/bias/running-stat shapes against the plan; throws NormError naming the mismatch.
@@ -42,5 +53,25 @@ void validateParams(const ReductionPlan& plan, const NormParams& params);
 // NaN/Inf in x propagate as in PyTorch.
 NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                        const ComputeOptions& options = {});
+
+// The float32 fast path with float32 outputs (options.precision is ignored). computeNorm's fp32
+// path is this result widened to float64.
+NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                             const ComputeOptions& options = {});
+
+// Threads the engine uses for a request of `threads` (0 = every core); throws NormError below 0.
+int engineThreads(int threads);
+// The SIMD target picked at run time for this CPU: "AVX3", "AVX2", "SSE4", "NEON", ...
+const char* engineSimdTarget();
+
+// Bytes a float32 forward pass must move at least: read x, write y and the statistics (BatchNorm
+// training also reads and writes its running statistics). Effective GB/s = this / time.
+double normTrafficBytes(const ReductionPlan& plan);
+
+// dst = src with `threads` threads of the engine's pool: the bandwidth a normalization can reach.
+void copyFloats(const float* src, float* dst, int64_t n, int threads = 0);
+// This machine's copy bandwidth in GB/s (bytes read + written per second; median of a few copies of
+// 64 MiB, larger than the caches) with `threads` threads. Takes about a quarter of a second.
+double measureCopyBandwidthGbs(int threads = 0);
 
 }  // namespace normviz

@@ -25,7 +25,10 @@ struct GroupStats {
   T var = 0;   // biased variance; for RMSNorm the mean square
 };
 
-// float32 statistics of n contiguous values, accumulated in float32 in the strategy's order.
+// float32 statistics of n contiguous values, accumulated in float32 in the strategy's scalar order
+// (pairwise: the exact halving tree of docs/NORMS.md that the GPU kernels and the trace emulator
+// follow, checked bit for bit). The engine's fast path (engine_simd.cpp) accumulates the same
+// strategies across SIMD lanes and cache-sized pieces instead, within the same error bounds.
 // With subtract_mean false (RMSNorm) mean is 0 and var is the mean of x^2.
 // `scratch` is reused by Pairwise to avoid allocating per group.
 GroupStats<float> groupStatsF32(const float* x, int64_t n, VarianceStrategy strategy,

@@ -1,0 +1,694 @@
+// The CPU engine's SIMD kernels (Google Highway, one binary with runtime dispatch to the best
+// target).
+//
+// Sections: loads and lane sums | piece partials per strategy | normalizing a span |
+// fused groups | two-phase pieces | strided blocks | dispatch.
+//
+// Every kernel reads float32 x and computes in T: float for the fast path, double for the
+// reference (the same loops, so the reference follows the same layout plans).
+
+// Targets worth compiling: SSE4 for old x86, AVX2, AVX-512; NEON/SVE on ARM. SSSE3 and AVX3_DL add
+// nothing for float arithmetic but compile time.
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS (HWY_SSSE3 | HWY_AVX3_DL)
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "engine_simd.cpp"
+#include "engine_simd.hpp"
+
+#include <hwy/cache_control.h>
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <type_traits>
+#include <vector>
+
+HWY_BEFORE_NAMESPACE();
+namespace normviz::simd {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+template <typename T>
+using Tag = hn::ScalableTag<T>;
+
+// ---- loads and lane sums ------------------------------------------------------------------------
+
+template <class D>
+HWY_INLINE hn::Vec<D> load(D d, const float* p) {
+  if constexpr (std::is_same_v<hn::TFromD<D>, float>) {
+    return hn::LoadU(d, p);
+  } else {
+    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
+  }
+}
+
+template <class D>
+HWY_INLINE hn::TFromD<D> sumLanes(D d, hn::Vec<D> v) {
+  return hn::GetLane(hn::SumOfLanes(d, v));
+}
+
+// Terms summed over a piece: each works on a vector and on one scalar (the tail).
+template <class D>
+struct Identity {
+  using T = hn::TFromD<D>;
+  hn::Vec<D> operator()(hn::Vec<D> v) const { return v; }
+  T operator()(T v) const { return v; }
+};
+
+template <class D>
+struct ScaledSquare {  // x^2 * s
+  using T = hn::TFromD<D>;
+  hn::Vec<D> sv;
+  T s;
+  hn::Vec<D> operator()(hn::Vec<D> v) const { return hn::Mul(hn::Mul(v, v), sv); }
+  T operator()(T v) const { return v * v * s; }
+};
+
+template <class D>
+struct ScaledDeviation {  // (x - m)^2 * s
+  using T = hn::TFromD<D>;
+  hn::Vec<D> mv, sv;
+  T m, s;
+  hn::Vec<D> operator()(hn::Vec<D> v) const {
+    const hn::Vec<D> dv = hn::Sub(v, mv);
+    return hn::Mul(hn::Mul(dv, dv), sv);
+  }
+  T operator()(T v) const { return (v - m) * (v - m) * s; }
+};
+
+template <class D>
+struct Scaled {  // x * s
+  using T = hn::TFromD<D>;
+  hn::Vec<D> sv;
+  T s;
+  hn::Vec<D> operator()(hn::Vec<D> v) const { return hn::Mul(v, sv); }
+  T operator()(T v) const { return v * s; }
+};
+
+// Sum of term(x[i]) in four vector accumulators (4 x lanes partial sums), the tail in a scalar.
+template <class D, class F>
+HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term) {
+  using T = hn::TFromD<D>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 4 * L <= n; i += 4 * L) {
+    a0 = hn::Add(a0, term(load(d, x + i)));
+    a1 = hn::Add(a1, term(load(d, x + i + L)));
+    a2 = hn::Add(a2, term(load(d, x + i + 2 * L)));
+    a3 = hn::Add(a3, term(load(d, x + i + 3 * L)));
+  }
+  for (; i + L <= n; i += L) a0 = hn::Add(a0, term(load(d, x + i)));
+  T tail = 0;
+  for (; i < n; ++i) tail += term(static_cast<T>(x[i]));
+  return sumLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))) + tail;
+}
+
+// Pairwise (binary) summation: halves until a leaf of at most 16 vectors, summed lane-wise in 4
+// accumulators (4 additions deep). The error grows like log2(n), as in the scalar halving of
+// docs/NORMS.md.
+template <class D, class F>
+hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  if (n <= 16 * L) return laneSum(d, x, n, term);
+  const int64_t half = (n / 2) / L * L;
+  return pairwiseSum(d, x, half, term) + pairwiseSum(d, x + half, n - half, term);
+}
+
+// ---- piece partials per strategy ----------------------------------------------------------------
+
+template <class D>
+Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n) {
+  using T = hn::TFromD<D>;
+  const T count = static_cast<T>(n);
+  const T mean = laneSum(d, x, n, Identity<D>{}) / count;
+  const T m2 = laneSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, T(1)), mean, T(1)});
+  return {count, mean, m2};
+}
+
+// Welford's update in every lane of four independent vectors (four chains hide the latency), then
+// the 4 x lanes states merged by Chan's formula: all have the same count c, so the merged mean is
+// the mean of the lane means and M2 = sum of M2 + c * sum (lane mean - mean)^2. The tail is a
+// scalar Welford state merged the same way.
+template <class D>
+Partial<hn::TFromD<D>> welfordPiece(D d, const float* x, int64_t n, bool subtract_mean) {
+  using T = hn::TFromD<D>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d)), step = 4 * L;
+  const int64_t rounds = n / step;
+  const PartialKind kind = subtract_mean ? PartialKind::MeanM2 : PartialKind::MeanSq;
+  Partial<T> body;
+  if (rounds > 0) {
+    hn::Vec<D> m[4], q[4];
+    for (int k = 0; k < 4; ++k) m[k] = q[k] = hn::Zero(d);
+    for (int64_t s = 0; s < rounds; ++s) {
+      const auto inv = hn::Set(d, T(1) / static_cast<T>(s + 1));
+      const float* p = x + s * step;
+      for (int k = 0; k < 4; ++k) {
+        auto v = load(d, p + k * L);
+        if (!subtract_mean) v = hn::Mul(v, v);  // RMSNorm: the running mean of x^2
+        const auto delta = hn::Sub(v, m[k]);
+        m[k] = hn::MulAdd(delta, inv, m[k]);
+        q[k] = hn::MulAdd(delta, hn::Sub(v, m[k]), q[k]);
+      }
+    }
+    const T states = static_cast<T>(step);
+    const T mean = sumLanes(d, hn::Add(hn::Add(m[0], m[1]), hn::Add(m[2], m[3]))) / states;
+    body.n = static_cast<T>(rounds * step);
+    body.a = mean;
+    if (subtract_mean) {
+      const auto mv = hn::Set(d, mean);
+      auto spread = hn::Zero(d), within = hn::Zero(d);
+      for (int k = 0; k < 4; ++k) {
+        const auto dev = hn::Sub(m[k], mv);
+        spread = hn::MulAdd(dev, dev, spread);
+        within = hn::Add(within, q[k]);
+      }
+      body.b = sumLanes(d, within) + static_cast<T>(rounds) * sumLanes(d, spread);
+    }
+  }
+  Partial<T> tail;
+  for (int64_t i = rounds * step; i < n; ++i) {
+    const T v = subtract_mean ? static_cast<T>(x[i]) : static_cast<T>(x[i]) * x[i];
+    tail.n += 1;
+    const T delta = v - tail.a;
+    tail.a += delta / tail.n;
+    if (subtract_mean) tail.b += delta * (v - tail.a);
+  }
+  return merge(kind, body, tail);
+}
+
+// E[x^2] - E[x]^2's ingredients in one read: the sum and the sum of squares.
+template <class D>
+Partial<hn::TFromD<D>> naivePiece(D d, const float* x, int64_t n) {
+  using T = hn::TFromD<D>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  auto s0 = hn::Zero(d), s1 = s0, q0 = s0, q1 = s0;
+  int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const auto a = load(d, x + i), b = load(d, x + i + L);
+    s0 = hn::Add(s0, a);
+    s1 = hn::Add(s1, b);
+    q0 = hn::Add(q0, hn::Mul(a, a));
+    q1 = hn::Add(q1, hn::Mul(b, b));
+  }
+  T s = 0, q = 0;
+  for (; i < n; ++i) {
+    s += x[i];
+    q += static_cast<T>(x[i]) * x[i];
+  }
+  return {static_cast<T>(n), sumLanes(d, hn::Add(s0, s1)) + s, sumLanes(d, hn::Add(q0, q1)) + q};
+}
+
+// Pairwise accumulation of x/M (the mean), then of (x - mean)^2 / M, scaled first so that partial
+// sums cannot overflow; M2 is that mean square times M.
+template <class D>
+Partial<hn::TFromD<D>> pairwisePiece(D d, const float* x, int64_t n) {
+  using T = hn::TFromD<D>;
+  const T count = static_cast<T>(n), inv = T(1) / count;
+  const T mean = pairwiseSum(d, x, n, Scaled<D>{hn::Set(d, inv), inv});
+  const T ms =
+      pairwiseSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, inv), mean, inv});
+  return {count, mean, ms * count};
+}
+
+template <class D>
+Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind kind,
+                                    const float* x, int64_t n) {
+  using T = hn::TFromD<D>;
+  if (kind == PartialKind::MeanSq) {  // RMSNorm: the mean of x^2, accumulated per strategy
+    const T inv = T(1) / static_cast<T>(n);
+    switch (strategy) {
+      case VarianceStrategy::Welford:
+        return welfordPiece(d, x, n, false);
+      case VarianceStrategy::Pairwise:
+        return {static_cast<T>(n), pairwiseSum(d, x, n, ScaledSquare<D>{hn::Set(d, inv), inv}), 0};
+      default:
+        return {static_cast<T>(n), laneSum(d, x, n, ScaledSquare<D>{hn::Set(d, T(1)), T(1)}) * inv,
+                0};
+    }
+  }
+  switch (strategy) {
+    case VarianceStrategy::TwoPass:
+      return twoPassPiece(d, x, n);
+    case VarianceStrategy::Welford:
+      return welfordPiece(d, x, n, true);
+    case VarianceStrategy::Naive:
+      return naivePiece(d, x, n);
+    case VarianceStrategy::Pairwise:
+      return pairwisePiece(d, x, n);
+  }
+  return {};
+}
+
+// Partial of a contiguous span of any length: cache-sized pieces merged in order.
+template <class D>
+Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind kind, const float* x,
+                                   int64_t n) {
+  Partial<hn::TFromD<D>> p;
+  for (int64_t c = 0; c < n; c += kPieceElements)
+    p = merge(kind, p, piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c)));
+  return p;
+}
+
+// ---- normalizing a span -------------------------------------------------------------------------
+
+// Scalar elements before y + i is aligned to a whole vector (so that streaming stores write whole
+// cache lines), at most n.
+template <class D>
+HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
+  const uintptr_t bytes = hn::Lanes(d) * sizeof(hn::TFromD<D>);
+  const uintptr_t mis = reinterpret_cast<uintptr_t>(y) % bytes;
+  const int64_t head = mis == 0 ? 0 : static_cast<int64_t>((bytes - mis) / sizeof(hn::TFromD<D>));
+  return std::min(head, n);
+}
+
+// y = (x - mean) * scale + shift over n contiguous elements; scale is rstd times the weight.
+// With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and
+// no eviction of x from the cache (large outputs only: the caller reads y much later).
+template <class D>
+void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
+                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const auto mv = hn::Set(d, mean), sv = hn::Set(d, scale), bv = hn::Set(d, shift);
+  int64_t i = 0;
+  if (stream) {
+    for (const int64_t head = headToAlign(d, y, n); i < head; ++i)
+      y[i] = (x[i] - mean) * scale + shift;
+    for (; i + L <= n; i += L)
+      hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
+  }
+  for (; i + 2 * L <= n; i += 2 * L) {
+    hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
+    hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
+  }
+  for (; i + L <= n; i += L) hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
+  for (; i < n; ++i) y[i] = (x[i] - mean) * scale + shift;
+}
+
+// y = (x - mean) * rstd * w[i] + b[i]: the affine index steps with the element (LayerNorm).
+template <class D>
+void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
+                       hn::TFromD<D> rstd, const float* w, const float* b, bool stream) {
+  using T = hn::TFromD<D>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd), one = hn::Set(d, T(1));
+  const auto zero = hn::Zero(d);
+  auto scalar = [&](int64_t k) {
+    return (x[k] - mean) * rstd * (w ? T(w[k]) : T(1)) + (b ? T(b[k]) : T(0));
+  };
+  int64_t i = 0;
+  if (stream)
+    for (const int64_t head = headToAlign(d, y, n); i < head; ++i) y[i] = scalar(i);
+  for (; i + L <= n; i += L) {
+    const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
+    const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
+    if (stream)
+      hn::Stream(out, d, y + i);
+    else
+      hn::StoreU(out, d, y + i);
+  }
+  for (; i < n; ++i) y[i] = scalar(i);
+}
+
+// One contiguous span [flat, flat + n) of a group, with the affine parameters of each element.
+template <class D>
+void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, hn::TFromD<D> mean,
+                   hn::TFromD<D> rstd) {
+  using T = hn::TFromD<D>;
+  if (!job.weight && !job.bias) {
+    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream);
+    return;
+  }
+  const int64_t end = flat + n, inner = job.affine_inner, count = job.affine_count;
+  while (flat < end) {
+    if (inner > 1) {  // the affine index is constant over chunks of `inner` elements
+      const int64_t q = flat / inner, chunk_end = std::min(end, (q + 1) * inner), k = q % count;
+      const T scale = rstd * (job.weight ? T(job.weight[k]) : T(1));
+      const T shift = job.bias ? T(job.bias[k]) : T(0);
+      normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift,
+                     job.stream);
+      flat = chunk_end;
+    } else {  // the affine index steps by one and wraps at count
+      const int64_t k = flat % count, chunk_end = std::min(end, flat + (count - k));
+      normalizeStepping(d, job.x + flat, job.y + flat, chunk_end - flat, mean, rstd,
+                        job.weight ? job.weight + k : nullptr, job.bias ? job.bias + k : nullptr,
+                        job.stream);
+      flat = chunk_end;
+    }
+  }
+}
+
+template <typename T>
+void storeStats(const Job<T>& job, int64_t g, const Partial<T>& p, T& mean, T& rstd) {
+  T var = 0;
+  finish(job.kind, p, mean, var);
+  rstd = T(1) / std::sqrt(var + job.eps);
+  job.mean[g] = mean;
+  job.var[g] = var;
+  job.rstd[g] = rstd;
+}
+
+// ---- fused groups -------------------------------------------------------------------------------
+
+template <typename T>
+void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
+  const Tag<T> d;
+  const ReductionPlan& plan = *job.plan;
+  const int64_t m = plan.groupSize(), run = plan.runLength();
+  const bool direct = run == m || run >= kMinRunElements;
+  static thread_local std::vector<float> gathered;
+  for (int64_t g = first; g < last; ++g) {
+    Partial<T> p;
+    if (direct) {
+      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+        p = merge(job.kind, p, spanPartial(d, job.strategy, job.kind, job.x + offset, length));
+      });
+    } else {  // short runs (custom axes): gather the group through the run iterator first
+      gathered.resize(static_cast<size_t>(m));
+      float* out = gathered.data();
+      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+        std::copy_n(job.x + offset, length, out);
+        out += length;
+      });
+      p = spanPartial(d, job.strategy, job.kind, gathered.data(), m);
+    }
+    T mean = 0, rstd = 0;
+    storeStats(job, g, p, mean, rstd);
+    plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+      normalizeSpan(d, job, offset, length, mean, rstd);
+    });
+  }
+  if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
+}
+
+// ---- two-phase pieces ---------------------------------------------------------------------------
+
+template <typename T>
+void piecePartialsT(const Job<T>& job, int64_t first, int64_t last, Partial<T>* out) {
+  const Tag<T> d;
+  const int64_t run = job.plan->runLength(), ppr = job.pieces_per_run;
+  for (int64_t p = first; p < last; ++p) {
+    const int64_t begin = (p / ppr) * run + (p % ppr) * kPieceElements;
+    const int64_t length = std::min(kPieceElements, run - (p % ppr) * kPieceElements);
+    out[p] = piecePartial(d, job.strategy, job.kind, job.x + begin, length);
+  }
+}
+
+template <typename T>
+void normalizePiecesT(const Job<T>& job, int64_t first, int64_t last) {
+  const Tag<T> d;
+  const int64_t run = job.plan->runLength(), ppr = job.pieces_per_run;
+  for (int64_t p = first; p < last; ++p) {
+    const int64_t begin = (p / ppr) * run + (p % ppr) * kPieceElements;
+    const int64_t length = std::min(kPieceElements, run - (p % ppr) * kPieceElements);
+    const int64_t g = job.plan->groupOf(begin);
+    normalizeSpan(d, job, begin, length, job.mean[g], job.rstd[g]);
+  }
+  if (job.stream) hwy::FlushStream();
+}
+
+// ---- strided blocks -----------------------------------------------------------------------------
+
+// acc[i] = sum over rows j in [j0, j0 + n) of term(x[j * stride + i], i), halving over the rows
+// until 8 are left (pairwise across the reduced axis). `levels` holds one buffer of width per
+// level.
+template <class D, class F>
+void pairwiseRows(D d, const float* x, int64_t stride, int64_t j0, int64_t n, int64_t width,
+                  const F& term, hn::TFromD<D>* acc, hn::TFromD<D>* levels) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  if (n <= 8) {
+    for (int64_t i = 0; i < width; i += L) {
+      auto s = hn::Zero(d);
+      for (int64_t j = j0; j < j0 + n; ++j) s = hn::Add(s, term(load(d, x + j * stride + i), i));
+      hn::StoreU(s, d, acc + i);
+    }
+    return;
+  }
+  const int64_t half = n / 2;
+  pairwiseRows(d, x, stride, j0, half, width, term, acc, levels + width);
+  pairwiseRows(d, x, stride, j0 + half, n - half, width, term, levels, levels + width);
+  for (int64_t i = 0; i < width; i += L)
+    hn::StoreU(hn::Add(hn::LoadU(d, acc + i), hn::LoadU(d, levels + i)), d, acc + i);
+}
+
+// Rows are taken kRowChunk at a time so that a position's accumulators stay in registers across
+// them (one load and store of the running value per chunk, not per row).
+constexpr int64_t kRowChunk = 8;
+
+// Statistics (unless given) and y for `width` positions (a multiple of the lanes) of one outer
+// index: x rows are `xstride` apart, y rows `ystride` apart. mean/var/rstd hold one value per
+// position. `row_base` is the flat index of row 0's first position, for the affine index.
+template <class D>
+void stridedSpan(D d, const Job<hn::TFromD<D>>& job, const float* x, int64_t xstride,
+                 hn::TFromD<D>* y, int64_t ystride, int64_t width, int64_t row_base, bool stats,
+                 hn::TFromD<D>* mean, hn::TFromD<D>* var, hn::TFromD<D>* rstd) {
+  using T = hn::TFromD<D>;
+  using V = hn::Vec<D>;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d)), R = job.reduced;
+  const T count = static_cast<T>(R), inv = T(1) / count;
+  const auto invv = hn::Set(d, inv), zero = hn::Zero(d);
+  const bool subtract = job.kind != PartialKind::MeanSq;
+  static thread_local std::vector<T> scratch;
+  // acc[i] = sum over rows of term(x, i): running sums kept in registers over a chunk of rows.
+  auto rowSum = [&](T* acc, const auto& term) {
+    for (int64_t i = 0; i < width; i += L) hn::StoreU(zero, d, acc + i);
+    for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+      const int64_t j1 = std::min(R, j0 + kRowChunk);
+      for (int64_t i = 0; i < width; i += L) {
+        V s = hn::LoadU(d, acc + i);
+        for (int64_t j = j0; j < j1; ++j) s = hn::Add(s, term(load(d, x + j * xstride + i), i));
+        hn::StoreU(s, d, acc + i);
+      }
+    }
+  };
+  const auto square = [&](V v, int64_t) { return hn::Mul(v, v); };
+  const auto deviation = [&](V v, int64_t i) {
+    const V dv = hn::Sub(v, hn::LoadU(d, mean + i));
+    return hn::Mul(dv, dv);
+  };
+  if (stats) {
+    if (job.strategy == VarianceStrategy::Pairwise) {
+      int64_t depth = 2;
+      for (int64_t r = R; r > 8; r = (r + 1) / 2) ++depth;
+      scratch.resize(static_cast<size_t>(width * depth));
+      if (subtract) {
+        pairwiseRows(
+            d, x, xstride, 0, R, width, [&](V v, int64_t) { return hn::Mul(v, invv); }, mean,
+            scratch.data());
+      } else {
+        for (int64_t i = 0; i < width; i += L) hn::StoreU(zero, d, mean + i);
+      }
+      pairwiseRows(
+          d, x, xstride, 0, R, width,
+          [&](V v, int64_t i) { return hn::Mul(subtract ? deviation(v, i) : square(v, i), invv); },
+          var, scratch.data());
+    } else if (job.strategy == VarianceStrategy::Welford && subtract) {
+      // Every lane is its own group here: Welford's update down the rows, nothing to merge.
+      for (int64_t i = 0; i < width; i += L) {
+        hn::StoreU(zero, d, mean + i);
+        hn::StoreU(zero, d, var + i);
+      }
+      for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+        const int64_t j1 = std::min(R, j0 + kRowChunk);
+        V step[kRowChunk];
+        for (int64_t j = j0; j < j1; ++j) step[j - j0] = hn::Set(d, T(1) / static_cast<T>(j + 1));
+        for (int64_t i = 0; i < width; i += L) {
+          V m = hn::LoadU(d, mean + i), q = hn::LoadU(d, var + i);
+          for (int64_t j = j0; j < j1; ++j) {
+            const V v = load(d, x + j * xstride + i);
+            const V delta = hn::Sub(v, m);
+            m = hn::MulAdd(delta, step[j - j0], m);
+            q = hn::MulAdd(delta, hn::Sub(v, m), q);
+          }
+          hn::StoreU(m, d, mean + i);
+          hn::StoreU(q, d, var + i);
+        }
+      }
+      for (int64_t i = 0; i < width; i += L)
+        hn::StoreU(hn::Mul(hn::LoadU(d, var + i), invv), d, var + i);
+    } else if (job.strategy == VarianceStrategy::Naive || !subtract) {
+      // Sums and sums of squares in one read, then E[x^2] - E[x]^2 (clamped at 0).
+      for (int64_t i = 0; i < width; i += L) {
+        hn::StoreU(zero, d, mean + i);
+        hn::StoreU(zero, d, var + i);
+      }
+      for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+        const int64_t j1 = std::min(R, j0 + kRowChunk);
+        for (int64_t i = 0; i < width; i += L) {
+          V sum = hn::LoadU(d, mean + i), sq = hn::LoadU(d, var + i);
+          for (int64_t j = j0; j < j1; ++j) {
+            const V v = load(d, x + j * xstride + i);
+            sum = hn::Add(sum, v);
+            sq = hn::MulAdd(v, v, sq);
+          }
+          hn::StoreU(sum, d, mean + i);
+          hn::StoreU(sq, d, var + i);
+        }
+      }
+      for (int64_t i = 0; i < width; i += L) {
+        const V m = subtract ? hn::Mul(hn::LoadU(d, mean + i), invv) : zero;
+        const V ms = hn::Mul(hn::LoadU(d, var + i), invv);
+        hn::StoreU(m, d, mean + i);
+        // Clamped at 0 the way std::max(v, 0) does it: a NaN stays NaN (hn::Max may drop it).
+        const V v = hn::Sub(ms, hn::Mul(m, m));
+        hn::StoreU(hn::IfThenElse(hn::Lt(v, zero), zero, v), d, var + i);
+      }
+    } else {  // two-pass: the means, then the squared deviations from them
+      rowSum(mean, [](V v, int64_t) { return v; });
+      for (int64_t i = 0; i < width; i += L)
+        hn::StoreU(hn::Mul(hn::LoadU(d, mean + i), invv), d, mean + i);
+      rowSum(var, deviation);
+      for (int64_t i = 0; i < width; i += L)
+        hn::StoreU(hn::Mul(hn::LoadU(d, var + i), invv), d, var + i);
+    }
+    const auto one = hn::Set(d, T(1)), eps = hn::Set(d, job.eps);
+    for (int64_t i = 0; i < width; i += L)
+      hn::StoreU(hn::Div(one, hn::Sqrt(hn::Add(hn::LoadU(d, var + i), eps))), d, rstd + i);
+  }
+  for (int64_t j0 = 0; j0 < R; j0 += kRowChunk) {
+    const int64_t j1 = std::min(R, j0 + kRowChunk);
+    V wv[kRowChunk], bv[kRowChunk];
+    for (int64_t j = j0; j < j1; ++j) {
+      // The affine index is constant along a row: affine_inner is a multiple of the inner size.
+      const int64_t k = ((row_base + j * job.inner) / job.affine_inner) % job.affine_count;
+      wv[j - j0] = hn::Set(d, job.weight ? T(job.weight[k]) : T(1));
+      bv[j - j0] = hn::Set(d, job.bias ? T(job.bias[k]) : T(0));
+    }
+    for (int64_t i = 0; i < width; i += L) {
+      const V m = hn::LoadU(d, mean + i), r = hn::LoadU(d, rstd + i);
+      for (int64_t j = j0; j < j1; ++j) {
+        const V norm = hn::Mul(hn::Sub(load(d, x + j * xstride + i), m), r);
+        hn::StoreU(hn::MulAdd(norm, wv[j - j0], bv[j - j0]), d, y + j * ystride + i);
+      }
+    }
+  }
+}
+
+template <typename T>
+void stridedBlocksT(const Job<T>& job, int64_t first, int64_t last, bool stats) {
+  const Tag<T> d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d)), R = job.reduced, inner = job.inner;
+  const int64_t blocks = (inner + job.block - 1) / job.block;
+  static thread_local std::vector<T> pad_y, pad_stats;
+  static thread_local std::vector<float> pad_x;
+  for (int64_t t = first; t < last; ++t) {
+    const int64_t o = t / blocks, i0 = (t % blocks) * job.block;
+    const int64_t width = std::min(job.block, inner - i0), full = width / L * L;
+    const int64_t row_base = o * R * inner, g0 = o * inner + i0;
+    if (full > 0)
+      stridedSpan(d, job, job.x + row_base + i0, inner, job.y + row_base + i0, inner, full,
+                  row_base, stats, job.mean + g0, job.var + g0, job.rstd + g0);
+    const int64_t rest = width - full;
+    if (rest == 0) continue;
+    // The last positions, fewer than a vector: padded copies of their rows, L apart.
+    pad_x.assign(static_cast<size_t>(R * L), 0.0f);
+    pad_y.resize(static_cast<size_t>(R * L));
+    pad_stats.assign(static_cast<size_t>(3 * L), T(1));
+    T* mean = pad_stats.data();
+    T* var = mean + L;
+    T* rstd = var + L;
+    const int64_t i1 = i0 + full, g1 = g0 + full;
+    for (int64_t j = 0; j < R; ++j)
+      std::copy_n(job.x + row_base + j * inner + i1, rest, pad_x.data() + j * L);
+    if (!stats)
+      for (int64_t i = 0; i < rest; ++i) {
+        mean[i] = job.mean[g1 + i];
+        rstd[i] = job.rstd[g1 + i];
+      }
+    stridedSpan(d, job, pad_x.data(), L, pad_y.data(), L, L, row_base, stats, mean, var, rstd);
+    for (int64_t j = 0; j < R; ++j)
+      std::copy_n(pad_y.data() + j * L, rest, job.y + row_base + j * inner + i1);
+    if (stats)
+      for (int64_t i = 0; i < rest; ++i) {
+        job.mean[g1 + i] = mean[i];
+        job.var[g1 + i] = var[i];
+        job.rstd[g1 + i] = rstd[i];
+      }
+  }
+}
+
+// ---- dispatch entry points (one per precision) --------------------------------------------------
+
+void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
+  fusedGroupsT(job, first, last);
+}
+void FusedGroupsF64(const Job<double>& job, int64_t first, int64_t last) {
+  fusedGroupsT(job, first, last);
+}
+void PiecePartialsF32(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out) {
+  piecePartialsT(job, first, last, out);
+}
+void PiecePartialsF64(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out) {
+  piecePartialsT(job, first, last, out);
+}
+void NormalizePiecesF32(const Job<float>& job, int64_t first, int64_t last) {
+  normalizePiecesT(job, first, last);
+}
+void NormalizePiecesF64(const Job<double>& job, int64_t first, int64_t last) {
+  normalizePiecesT(job, first, last);
+}
+void StridedBlocksF32(const Job<float>& job, int64_t first, int64_t last, bool stats) {
+  stridedBlocksT(job, first, last, stats);
+}
+void StridedBlocksF64(const Job<double>& job, int64_t first, int64_t last, bool stats) {
+  stridedBlocksT(job, first, last, stats);
+}
+int64_t FloatLanes() {
+  return static_cast<int64_t>(hn::Lanes(Tag<float>()));
+}
+const char* TargetName() {
+  return hwy::TargetName(HWY_TARGET);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace normviz::simd
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace normviz::simd {
+
+HWY_EXPORT(FusedGroupsF32);
+HWY_EXPORT(FusedGroupsF64);
+HWY_EXPORT(PiecePartialsF32);
+HWY_EXPORT(PiecePartialsF64);
+HWY_EXPORT(NormalizePiecesF32);
+HWY_EXPORT(NormalizePiecesF64);
+HWY_EXPORT(StridedBlocksF32);
+HWY_EXPORT(StridedBlocksF64);
+HWY_EXPORT(FloatLanes);
+HWY_EXPORT(TargetName);
+
+void fusedGroups(const Job<float>& job, int64_t first, int64_t last) {
+  HWY_DYNAMIC_DISPATCH(FusedGroupsF32)(job, first, last);
+}
+void fusedGroups(const Job<double>& job, int64_t first, int64_t last) {
+  HWY_DYNAMIC_DISPATCH(FusedGroupsF64)(job, first, last);
+}
+void piecePartials(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out) {
+  HWY_DYNAMIC_DISPATCH(PiecePartialsF32)(job, first, last, out);
+}
+void piecePartials(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out) {
+  HWY_DYNAMIC_DISPATCH(PiecePartialsF64)(job, first, last, out);
+}
+void normalizePieces(const Job<float>& job, int64_t first, int64_t last) {
+  HWY_DYNAMIC_DISPATCH(NormalizePiecesF32)(job, first, last);
+}
+void normalizePieces(const Job<double>& job, int64_t first, int64_t last) {
+  HWY_DYNAMIC_DISPATCH(NormalizePiecesF64)(job, first, last);
+}
+void stridedBlocks(const Job<float>& job, int64_t first, int64_t last, bool stats) {
+  HWY_DYNAMIC_DISPATCH(StridedBlocksF32)(job, first, last, stats);
+}
+void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool stats) {
+  HWY_DYNAMIC_DISPATCH(StridedBlocksF64)(job, first, last, stats);
+}
+int64_t floatLanes() {
+  return HWY_DYNAMIC_DISPATCH(FloatLanes)();
+}
+const char* targetName() {
+  return HWY_DYNAMIC_DISPATCH(TargetName)();
+}
+
+}  // namespace normviz::simd
+#endif  // HWY_ONCE

@@ -1,0 +1,132 @@
+// Internal interface of the CPU engine: the job the layout drivers hand to the SIMD kernels.
+//
+// A group's statistics are built from partials of pieces (a run of the plan, or a cache-sized chunk
+// of a long run), each computed with the chosen strategy over data in cache, then merged. Merging
+// uses Chan, Golub & LeVeque's formula for (count, mean, M2), so a piecewise two-pass or Welford is
+// as accurate as one over the whole group; naive E[x^2]-E[x]^2 merges its plain sums.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "normviz/plan.hpp"
+#include "normviz/stats.hpp"
+
+namespace normviz::simd {
+
+// Elements of one piece: 16 KiB of float32, so a second pass over it hits L1.
+inline constexpr int64_t kPieceElements = 4096;
+// Runs shorter than this are gathered into a buffer before reducing (calls per run cost more).
+inline constexpr int64_t kMinRunElements = 16;
+
+// What a partial holds depends on the strategy:
+//   MeanM2  (two-pass, Welford, pairwise with the mean subtracted): a = mean, b = sum of (x-mean)^2
+//   Sums    (naive with the mean subtracted): a = sum x, b = sum x^2
+//   MeanSq  (RMSNorm, every strategy): a = mean of x^2
+enum class PartialKind { MeanM2, Sums, MeanSq };
+
+inline PartialKind partialKind(VarianceStrategy s, bool subtract_mean) {
+  if (!subtract_mean) return PartialKind::MeanSq;
+  return s == VarianceStrategy::Naive ? PartialKind::Sums : PartialKind::MeanM2;
+}
+
+template <typename T>
+struct Partial {
+  T n = 0, a = 0, b = 0;
+};
+
+// Chan, Golub & LeVeque (1979): the (count, mean, M2) of the union of two disjoint sets.
+template <typename T>
+Partial<T> merge(PartialKind kind, const Partial<T>& p, const Partial<T>& q) {
+  if (p.n == 0) return q;
+  if (q.n == 0) return p;
+  Partial<T> r;
+  r.n = p.n + q.n;
+  switch (kind) {
+    case PartialKind::MeanM2: {
+      const T delta = q.a - p.a;
+      r.a = p.a + delta * (q.n / r.n);
+      r.b = p.b + q.b + delta * delta * (p.n * q.n / r.n);
+      break;
+    }
+    case PartialKind::Sums:
+      r.a = p.a + q.a;
+      r.b = p.b + q.b;
+      break;
+    case PartialKind::MeanSq:
+      r.a = p.a + (q.a - p.a) * (q.n / r.n);
+      break;
+  }
+  return r;
+}
+
+// Biased mean and variance of a merged partial (mean 0 and the mean square for RMSNorm).
+template <typename T>
+void finish(PartialKind kind, const Partial<T>& p, T& mean, T& var) {
+  switch (kind) {
+    case PartialKind::MeanM2:
+      mean = p.a;
+      var = p.b / p.n;
+      return;
+    case PartialKind::Sums:
+      mean = p.a / p.n;
+      // E[x^2] - E[x]^2 can come out negative after cancellation; clamp as kernels must.
+      var = std::max(p.b / p.n - mean * mean, T(0));
+      return;
+    case PartialKind::MeanSq:
+      mean = 0;
+      var = p.a;
+      return;
+  }
+}
+
+// One precision's pass. T is float (the fast path) or double (the reference); x is always float32.
+template <typename T>
+struct Job {
+  const float* x = nullptr;
+  T* y = nullptr;
+  T* mean = nullptr;  // per group; filled by the statistics phase, or beforehand (BatchNorm eval)
+  T* var = nullptr;
+  T* rstd = nullptr;
+  const ReductionPlan* plan = nullptr;
+  const float* weight = nullptr;  // null: affine off
+  const float* bias = nullptr;
+  // The affine index of flat element f is (f / affine_inner) % affine_count.
+  int64_t affine_inner = 1, affine_count = 1;
+  VarianceStrategy strategy = VarianceStrategy::TwoPass;
+  PartialKind kind = PartialKind::MeanM2;
+  T eps = 0;
+  bool stream = false;  // y written with non-temporal stores (outputs larger than the caches)
+  // Pieces per run for the two-phase layout: a run of run_length is split into this many chunks.
+  int64_t pieces_per_run = 1;
+  // Strided layout: x viewed as (outer, reduced, inner), one group per (outer, inner) coordinate.
+  int64_t outer = 0, reduced = 0, inner = 0;
+  int64_t block = 0;  // positions per strided block (a multiple of the vector width)
+};
+
+// Contiguous or run-based groups small enough for the cache: statistics then normalization of each
+// group in [first, last) while its data is still in L1/L2.
+void fusedGroups(const Job<float>& job, int64_t first, int64_t last);
+void fusedGroups(const Job<double>& job, int64_t first, int64_t last);
+
+// Two-phase layout, phase 1: the partial of each piece in [first, last) (piece p is chunk
+// p % pieces_per_run of memory run p / pieces_per_run), one pass over x in memory order.
+void piecePartials(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out);
+void piecePartials(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out);
+
+// Normalizes the pieces in [first, last) with the statistics already in job.mean / job.rstd.
+void normalizePieces(const Job<float>& job, int64_t first, int64_t last);
+void normalizePieces(const Job<double>& job, int64_t first, int64_t last);
+
+// Strided layout: blocks [first, last) of (outer index, block of job.block inner positions),
+// vectors across the inner positions, reducing down the `reduced` axis. With stats false the
+// statistics are read from job.mean / job.rstd (BatchNorm eval).
+void stridedBlocks(const Job<float>& job, int64_t first, int64_t last, bool stats);
+void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool stats);
+
+// Vector width in float32 lanes of the target chosen at run time; its name ("AVX3", "AVX2", ...).
+int64_t floatLanes();
+const char* targetName();
+
+}  // namespace normviz::simd
