@@ -70,15 +70,6 @@ struct Row {
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
 };
 
-// A row of shape `s` on `device` ("cpu" or "gpu"), its numbers still to fill in.
-Row rowOf(const BenchShape& s, const char* device) {
-  Row r;
-  r.shape_key = s.key;
-  r.shape_title = s.title;
-  r.device = device;
-  return r;
-}
-
 // Bytes a forward pass must move at least: read x, write y and the statistics (BatchNorm training
 // also reads and writes its running statistics). The GPU backend counts the same way.
 double minimumBytes(const ReductionPlan& plan) {
@@ -122,7 +113,10 @@ Row cpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
     last = computeNorm(x, plan, {}, options);
     seconds.push_back(last.seconds);
   }
-  Row r = rowOf(s, "cpu");
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "cpu";
   r.path = options.precision == Precision::Fp64
                ? "cpu fp64 reference"
                : std::string("cpu fp32 ") + varianceName(options.variance);
@@ -146,7 +140,10 @@ Row cpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
     last = computeNormBackward(x, dy, plan, {}, forward, options);
     seconds.push_back(last.seconds);
   }
-  Row r = rowOf(s, "cpu");
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "cpu";
   r.pass = "backward";
   r.path = options.precision == Precision::Fp64 ? "cpu fp64 backward" : "cpu fp32 backward";
   r.repeats = static_cast<int>(seconds.size());
@@ -169,7 +166,10 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   o.warmup = f.gpu_warmup;
   o.repeats = probe.timings.kernel_ms > 20 ? std::min(f.gpu_repeats, 5) : f.gpu_repeats;
   const GpuResult g = gpuCompute(x, plan, {}, o);
-  Row r = rowOf(s, "gpu");
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "gpu";
   r.path = std::string("gpu ") + gpuVariantName(g.variant);
   r.repeats = o.repeats;
   r.ms = g.timings.kernel_ms;
@@ -190,7 +190,10 @@ Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
   o.warmup = f.gpu_warmup;
   o.repeats = f.gpu_repeats;
   const GpuBackwardResult g = gpuBackward(x, dy, plan, {}, forward.mean, forward.rstd, o);
-  Row r = rowOf(s, "gpu");
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "gpu";
   r.pass = "backward";
   r.path = plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows";
   r.repeats = o.repeats;

@@ -226,8 +226,14 @@ const GpuDevice& gpuDevice() {
 
 GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                      const GpuOptions& options) {
-  gpu::checkGpuRequest(x, plan, params, options);
   const GpuDevice& device = gpuDevice();
+  if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
+  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
+    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
+                    plan.shape().str());
+  validateParams(plan, params);
+  if (options.warmup < 0 || options.repeats < 0)
+    throw NormError("GPU warm-up and repeat counts must not be negative");
 
   const gpu::HostLayout L = gpu::describeLayout(plan);
   const std::vector<GpuVariant> offered = gpuVariantsFor(plan);
@@ -297,8 +303,16 @@ GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParam
   a.rstd = d_stats.f() + 2 * groups;
   a.weight = params.weight ? d_weight.f() : nullptr;
   a.bias = params.bias ? d_bias.f() : nullptr;
-  a.affine = gpu::kernelAffine(L);
-  a.layout = gpu::kernelLayout(L, d_base.i(), d_offset.i());
+  a.affine = {static_cast<int32_t>(L.affine_inner), static_cast<int32_t>(L.affine_count),
+              L.affine_per_element};
+  a.layout.groups = static_cast<int32_t>(L.groups);
+  a.layout.group_size = static_cast<int32_t>(L.group_size);
+  a.layout.run_length = static_cast<int32_t>(L.run_length);
+  a.layout.runs = static_cast<int32_t>(L.runs);
+  a.layout.group_base = d_base.i();
+  a.layout.run_offset = d_offset.i();
+  a.layout.rows = L.rows;
+  a.layout.vec4 = L.vec4;
   a.eps = static_cast<float>(cfg.eps);
   a.subtract_mean = plan.subtractsMean();
   if (train_running) {
