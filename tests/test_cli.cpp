@@ -393,8 +393,7 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
   }
 }
 
-// ---- --backward
-// ----------------------------------------------------------------------------------
+// ---- compute --backward ---------------------------------------------------------------
 
 namespace {
 
