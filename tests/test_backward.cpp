@@ -20,6 +20,8 @@ using namespace normviz;
 
 namespace {
 
+using test::scaledError;
+
 const std::string kTorchDir = std::string(NORMVIZ_TEST_DATA) + "/torch/";
 
 NormConfig cfg(NormKind kind) {
@@ -39,18 +41,6 @@ BackwardResult backward(const Tensor& x, const Tensor& dy, const NormConfig& c,
                         const NormParams& p = {}, ComputeOptions o = {}) {
   const ReductionPlan plan = ReductionPlan::make(x.shape, c);
   return computeNormBackward(x, dy, plan, p, computeNorm(x, plan, p, o), o);
-}
-
-// max |got - want| / max(1, max |want|): the error relative to the tensor's scale.
-double scaledError(const std::vector<double>& got, const std::vector<double>& want) {
-  REQUIRE(got.size() == want.size());
-  double err = 0, scale = 1;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double d = std::fabs(got[i] - want[i]);
-    if (!(d <= err)) err = std::isnan(d) ? INFINITY : d;
-    scale = std::max(scale, std::fabs(want[i]));
-  }
-  return err / scale;
 }
 
 // Values k/64 for integer k in [-256, 256] (weights: in [0.5, 1.5]): x ± 2^-12 is exact in

@@ -159,6 +159,20 @@ HandStats batchNormStats(const std::vector<double>& x) {
   return s;
 }
 
+// Runs `compute args` in a fresh sandbox and checks that it failed, named `reason` on stderr and
+// left nothing at --out. Returns the run for further checks.
+Run expectCleanFailure(const std::string& args, const std::string& reason) {
+  CAPTURE(args);
+  Sandbox box;
+  const Run r = box.compute(args);
+  CAPTURE(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find(reason) != std::string::npos);
+  CHECK(box.outputNames().empty());
+  CHECK(!fs::exists(box.out));  // not even an empty directory
+  return r;
+}
+
 std::string npyDescr(const fs::path& file) {
   const std::string bytes = slurp(file);
   const size_t at = bytes.find("'descr': '");
@@ -375,15 +389,7 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
       {"--norm group --shape 3,4,2,2 --init sparkly", "unknown --init 'sparkly'"},
       {"--norm group --shape 3,4,2,2 --threads -1", "threads must be 0 (every core)"},
   };
-  for (const Case& c : cases) {
-    CAPTURE(c.args);
-    Sandbox box;
-    const Run r = box.compute(c.args);
-    CAPTURE(r.err);
-    CHECK(r.status != 0);
-    CHECK(r.err.find(c.reason) != std::string::npos);
-    CHECK(box.outputNames().empty());
-  }
+  for (const Case& c : cases) expectCleanFailure(c.args, c.reason);
   SUBCASE("an --out that is a file is left alone") {
     Sandbox box;
     std::ofstream(box.out) << "keep me";
@@ -394,8 +400,7 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
   }
 }
 
-// ---- --backward
-// ----------------------------------------------------------------------------------
+// ---- compute --backward ---------------------------------------------------------------
 
 namespace {
 
@@ -579,15 +584,9 @@ TEST_CASE("backward errors: one message, non-zero exit, no output at all") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
-    Sandbox box;
-    const Run r = box.compute(c.args);
-    CAPTURE(r.err);
-    CHECK(r.status != 0);
-    CHECK(r.err.find(c.reason) != std::string::npos);
+    const Run r = expectCleanFailure(c.args, c.reason);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(r.out.empty());
-    CHECK(box.outputNames().empty());
-    CHECK(!fs::exists(box.out));
   }
 }
 

@@ -21,16 +21,10 @@ NormConfig cfg(NormKind kind) {
   return c;
 }
 
-// max |got - want| / max(1, max |want|).
+// test::scaledError of two tensors of one shape.
 double scaledError(const TensorD& got, const TensorD& want) {
   REQUIRE(got.shape == want.shape);
-  double err = 0, scale = 1;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double d = std::fabs(got[i] - want[i]);
-    if (!(d <= err)) err = std::isnan(d) ? INFINITY : d;
-    scale = std::max(scale, std::fabs(want[i]));
-  }
-  return err / scale;
+  return test::scaledError(got.data, want.data);
 }
 
 struct GpuCase {

@@ -1,7 +1,10 @@
 // Helpers shared by the test suites: seeded random tensors.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <random>
+#include <vector>
 
 #include "normviz/tensor.hpp"
 
@@ -14,6 +17,19 @@ inline Tensor randomTensor(const Shape& s, uint64_t seed, float offset = 0, floa
   std::normal_distribution<float> d(0, 1);
   for (float& v : t.data) v = offset + scale * d(rng);
   return t;
+}
+
+// max |got - want| / max(1, max |want|): the error relative to the tensor's scale. NaN anywhere
+// and a size mismatch count as infinite.
+inline double scaledError(const std::vector<double>& got, const std::vector<double>& want) {
+  if (got.size() != want.size()) return INFINITY;
+  double err = 0, scale = 1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = std::fabs(got[i] - want[i]);
+    if (!(d <= err)) err = std::isnan(d) ? INFINITY : d;
+    scale = std::max(scale, std::fabs(want[i]));
+  }
+  return err / scale;
 }
 
 }  // namespace normviz::test

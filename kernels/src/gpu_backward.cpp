@@ -72,16 +72,10 @@ std::mutex& backwardMutex() {
 GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
                               const NormParams& params, const TensorD& mean, const TensorD& rstd,
                               const GpuOptions& options) {
-  const GpuDevice& device = gpuDevice();
-  if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
-  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
-    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
-                    plan.shape().str());
-  validateParams(plan, params);
+  gpu::checkGpuRequest(x, plan, params, options);
   validateBackward(plan, dy, mean, rstd);
   if (const std::string why = gpuBackwardUnsupported(plan); !why.empty()) throw NormError(why);
-  if (options.warmup < 0 || options.repeats < 0)
-    throw NormError("GPU warm-up and repeat counts must not be negative");
+  const GpuDevice& device = gpuDevice();
 
   const gpu::HostLayout L = gpu::describeLayout(plan);
   const bool split = plan.kind() == NormKind::Batch;
@@ -109,18 +103,10 @@ GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const Reduction
   a.dx = d_dx.get();
   a.dweight = affine_grads ? d_affine.get() : nullptr;
   a.dbias = affine_grads ? d_affine.get() + affine : nullptr;
-  a.affine = {static_cast<int32_t>(L.affine_inner), static_cast<int32_t>(L.affine_count),
-              L.affine_per_element};
-  a.layout.groups = static_cast<int32_t>(L.groups);
-  a.layout.group_size = static_cast<int32_t>(L.group_size);
-  a.layout.run_length = static_cast<int32_t>(L.run_length);
-  a.layout.runs = static_cast<int32_t>(L.runs);
-  a.layout.rows = L.rows;
-  a.layout.vec4 = L.vec4;
-  if (!L.rows) {
-    a.layout.group_base = reinterpret_cast<const int32_t*>(d_tables.get());
-    a.layout.run_offset = reinterpret_cast<const int32_t*>(d_tables.get()) + L.group_base.size();
-  }
+  const auto* tables = reinterpret_cast<const int32_t*>(d_tables.get());
+  a.affine = gpu::kernelAffine(L);
+  a.layout = gpu::kernelLayout(L, L.rows ? nullptr : tables,
+                               L.rows ? nullptr : tables + L.group_base.size());
   a.subtract_mean = plan.subtractsMean();
   a.coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
 

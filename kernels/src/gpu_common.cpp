@@ -87,6 +87,18 @@ GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant varian
 
 namespace gpu {
 
+void checkGpuRequest(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const GpuOptions& options) {
+  const GpuDevice& device = gpuDevice();
+  if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
+  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
+    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
+                    plan.shape().str());
+  validateParams(plan, params);
+  if (options.warmup < 0 || options.repeats < 0)
+    throw NormError("GPU warm-up and repeat counts must not be negative");
+}
+
 HostLayout describeLayout(const ReductionPlan& plan, bool with_tables) {
   HostLayout l;
   l.numel = plan.shape().numel();
@@ -124,6 +136,25 @@ HostLayout describeLayout(const ReductionPlan& plan, bool with_tables) {
   for (int a = axes.back() + 1; a < plan.shape().rank(); ++a) l.affine_inner *= plan.shape()[a];
   l.affine_per_element = l.rows && l.affine_inner == 1 && l.affine_count == l.group_size;
   return l;
+}
+
+Layout kernelLayout(const HostLayout& layout, const int32_t* group_base,
+                    const int32_t* run_offset) {
+  Layout k;
+  k.groups = static_cast<int32_t>(layout.groups);
+  k.group_size = static_cast<int32_t>(layout.group_size);
+  k.run_length = static_cast<int32_t>(layout.run_length);
+  k.runs = static_cast<int32_t>(layout.runs);
+  k.group_base = group_base;
+  k.run_offset = run_offset;
+  k.rows = layout.rows;
+  k.vec4 = layout.vec4;
+  return k;
+}
+
+AffineMap kernelAffine(const HostLayout& layout) {
+  return {static_cast<int32_t>(layout.affine_inner), static_cast<int32_t>(layout.affine_count),
+          layout.affine_per_element};
 }
 
 bool vectorRegistersFit(const HostLayout& layout) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "launch.hpp"
 #include "normviz/gpu.hpp"
 #include "normviz/plan.hpp"
 
@@ -19,12 +20,22 @@ struct HostLayout {
   bool affine_per_element = false;              // the slot is j within a row (LayerNorm)
 };
 
+// What every GPU entry point checks before touching the device: a usable device, x of the plan's
+// shape, parameters of the plan's shapes, non-negative repeat counts. Throws NormError.
+void checkGpuRequest(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const GpuOptions& options);
+
 // Largest input the kernels index with 32-bit integers.
 inline constexpr int64_t kMaxGpuElements = INT32_MAX;
 
 // Throws NormError when the input is too large for the kernels' 32-bit indexing. with_tables false
 // skips building group_base/run_offset (enough to decide which variants run).
 HostLayout describeLayout(const ReductionPlan& plan, bool with_tables = true);
+
+// The kernels' view of a layout: the sizes narrowed to 32 bits, the tables as device pointers
+// (unused for rows), and the weight map.
+Layout kernelLayout(const HostLayout& layout, const int32_t* group_base, const int32_t* run_offset);
+AffineMap kernelAffine(const HostLayout& layout);
 
 // Whether the vector-registers design can hold this plan's rows.
 bool vectorRegistersFit(const HostLayout& layout);
