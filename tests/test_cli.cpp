@@ -590,7 +590,7 @@ TEST_CASE("backward errors: one message, non-zero exit, no output at all") {
   }
 }
 
-TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it") {
+TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it, backward rows") {
   Sandbox box;
   const Run r = box.run(
       "bench --no-gpu --shapes instance --threads 1 --cpu-repeats 1 --fp64-repeats 1 --json");
@@ -598,22 +598,52 @@ TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it
   REQUIRE(r.status == 0);
   const json j = json::parse(r.out);
   CHECK(j["cpu_threads"] == 1);
-  std::vector<std::string> paths;
+  std::vector<std::string> paths, passes;
   double copy_ms = 0;
   for (const json& row : j["rows"]) {
     paths.push_back(row["path"]);
+    passes.push_back(row["pass"]);
     if (row["path"] == "cpu copy") copy_ms = row["ms"];
   }
   CHECK(paths == std::vector<std::string>{"cpu copy", "cpu fp64 reference", "cpu fp32 two-pass",
-                                          "cpu fp32 welford", "cpu fp32 naive",
-                                          "cpu fp32 pairwise"});
+                                          "cpu fp32 welford", "cpu fp32 naive", "cpu fp32 pairwise",
+                                          "cpu fp64 backward", "cpu fp32 backward"});
+  CHECK(passes == std::vector<std::string>{"forward", "forward", "forward", "forward", "forward",
+                                           "forward", "backward", "backward"});
   REQUIRE(copy_ms > 0);
+  // x best per pass: the fastest row of each pass (the copy aside) has ratio 1.
+  for (const std::string pass : {"forward", "backward"}) {
+    double best = 0;
+    for (const json& row : j["rows"])
+      if (row["pass"] == pass && row["path"] != "cpu copy" &&
+          (best == 0 || row["ms"].get<double>() < best))
+        best = row["ms"];
+    REQUIRE(best > 0);
+    for (const json& row : j["rows"])
+      if (row["pass"] == pass)
+        CHECK(row["ratio_to_best"].get<double>() ==
+              doctest::Approx(row["ms"].get<double>() / best).epsilon(1e-9));
+  }
   for (const json& row : j["rows"]) {
     CAPTURE(row.dump());
     CHECK(row["ratio_to_copy"].get<double>() ==
           doctest::Approx(row["ms"].get<double>() / copy_ms).epsilon(1e-9));
-    CHECK(row["max_abs_err"].get<double>() < 1e-5);  // y against the fp64 reference
+    CHECK(row["ms"].get<double>() > 0);
+    // y (backward rows: dx) against the fp64 reference; the fp64 rows are the reference.
+    CHECK(row["max_abs_err"].get<double>() < 1e-5);
   }
+  CHECK(j["rows"][7]["max_abs_err"].get<double>() > 0);  // the fp32 dx was compared, not skipped
+
+  const Run forward_only = box.run(
+      "bench --no-gpu --shapes instance --threads 1 --cpu-repeats 1 --fp64-repeats 1 --json "
+      "--no-backward");
+  CAPTURE(forward_only.err);
+  REQUIRE(forward_only.status == 0);
+  const json fj = json::parse(forward_only.out);
+  CHECK(fj["rows"].size() == 6);
+  for (const json& row : fj["rows"]) CHECK(row["pass"] == "forward");
+  CHECK_FALSE(fj.contains("cpu_backward_threads"));
+
   const Run bad = box.run("bench --no-gpu --threads -3");
   CHECK(bad.status != 0);
   CHECK(bad.err.find("threads must be 0 (every core)") != std::string::npos);

@@ -1,7 +1,9 @@
 // `normviz bench`: times every CPU path (fp64 reference, fp32 per variance strategy) and every GPU
 // kernel design on the headline shapes, with effective bandwidth, ratio to the best, ratio to a
 // copy of the same tensor with the same threads, and the largest deviation of y from the fp64
-// reference. Without a usable GPU the GPU rows are absent and one line says why.
+// reference. Backward rows (dx, and the two sums per group, from a randn dy and the forward's saved
+// statistics) follow per shape, their dx checked against the fp64 backward. Without a usable GPU
+// the GPU rows are absent and one line says why.
 #include "cli_bench.hpp"
 
 #include <algorithm>
@@ -10,12 +12,14 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli.hpp"
+#include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -32,6 +36,7 @@ struct BenchFlags {
   int gpu_repeats = 50;
   bool no_gpu = false;
   bool no_cpu = false;
+  bool no_backward = false;
   uint64_t seed = 0;
   bool json = false;
 };
@@ -62,11 +67,27 @@ std::vector<BenchShape> headlineShapes() {
 
 struct Row {
   std::string shape_key, shape_title, device, path;
+  std::string pass = "forward";  // or "backward"; "x best" compares rows of one shape and pass
   double ms = 0, gbs = 0, ratio = 0, copy_ratio = 0, max_err = 0;
   int repeats = 0;
   // GPU only
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
 };
+
+// Bytes a backward must move at least: read x and dy, write dx, read mean/rstd and write the two
+// sums per group (the GPU backend counts the same way).
+double backwardTrafficBytes(const ReductionPlan& plan) {
+  const double n = static_cast<double>(plan.shape().numel());
+  const double g = static_cast<double>(plan.groupCount());
+  return 4.0 * (3.0 * n + 4.0 * g);
+}
+
+// The threads computeNormBackward runs on for the headline shapes: it splits its groups across
+// every hardware thread and ignores ComputeOptions::threads (which the rows pass all the same), so
+// the output says how many the backward rows really used.
+int backwardThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 double maxAbsDiff(const TensorD& a, const TensorD& b) {
   double m = 0;
@@ -92,27 +113,37 @@ double maxAbsDiff(const Tensor& a, const TensorD& b) {
   return m;
 }
 
-Row cpuRowOf(const BenchShape& s, const ReductionPlan& plan, std::string path,
-             std::vector<double> seconds) {
+Row cpuRowOf(const BenchShape& s, double bytes, std::string path, std::vector<double> seconds,
+             const char* pass = "forward") {
   Row r;
   r.shape_key = s.key;
   r.shape_title = s.title;
   r.device = "cpu";
+  r.pass = pass;
   r.path = std::move(path);
   r.repeats = static_cast<int>(seconds.size());
   r.ms = median(std::move(seconds)) * 1e3;
-  r.gbs = normTrafficBytes(plan) / (r.ms * 1e-3) / 1e9;
+  r.gbs = bytes / (r.ms * 1e-3) / 1e9;
   return r;
 }
 
+// What the rows of one shape are checked against, and the statistics the backward rows start
+// from: each backward from the forward of its own precision, as training would run them.
+struct References {
+  NormResult forward;       // fp64: every y is compared with its y
+  NormResult forward32;     // fp32 two-pass: the fp32 CPU and the GPU backward start from it
+  BackwardResult backward;  // fp64, from the fp64 forward: every dx is compared with its dx
+};
+
 // The CPU rows of one shape: a copy of x into a preallocated y with the same threads (the floor for
 // any layer: it reads and writes as many bytes), the fp64 reference (its y is what every other row
-// is compared with) and the fp32 fast path per strategy (float32 outputs). After one untimed run of
-// each, the repeats go round robin over the paths, so that on a shared machine a burst of load
-// lands on all of them alike and the ratios of one run stay meaningful. With cpu_rows false only
-// the reference runs, once.
-std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const ReductionPlan& plan,
-                         const BenchFlags& f, int threads, bool cpu_rows, NormResult& reference) {
+// is compared with) and the fp32 fast path per strategy (float32 outputs); with dy, the fp64 and
+// fp32 backward too (same threads). After one untimed run of each, the repeats go round robin over
+// the paths, so that on a shared machine a burst of load lands on all of them alike and the ratios
+// of one run stay meaningful. With cpu_rows false only the references run, once.
+std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
+                         const ReductionPlan& plan, const BenchFlags& f, int threads, bool cpu_rows,
+                         References& refs) {
   using Clock = std::chrono::steady_clock;
   std::vector<float> copy_y(static_cast<size_t>(x.numel()));
   ComputeOptions fp64;
@@ -125,39 +156,81 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const ReductionPl
     o.threads = threads;
     fast.push_back(o);
   }
-  std::vector<double> copy_s, ref_s;
+  ComputeOptions fp32;
+  fp32.threads = threads;
+  std::vector<double> copy_s, ref_s, back64_s, back32_s;
   std::vector<std::vector<double>> fast_s(fast.size());
   std::vector<double> fast_err(fast.size());
+  double back32_err = 0;
   const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
   for (int round = 0; round < rounds; ++round) {
     const bool timed = round > 0;  // round 0 warms the pool, the pages and the caches
-    if (cpu_rows && (!timed || round <= f.cpu_repeats)) {
+    const bool fast_round = !timed || round <= f.cpu_repeats;
+    const bool fp64_round = !timed || round <= f.fp64_repeats;
+    if (cpu_rows && fast_round) {
       const auto start = Clock::now();
       copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
       if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     }
-    if (!timed || round <= f.fp64_repeats) {
-      reference = computeNorm(x, plan, {}, fp64);
-      if (timed) ref_s.push_back(reference.seconds);
+    if (fp64_round) {
+      refs.forward = computeNorm(x, plan, {}, fp64);
+      if (timed) ref_s.push_back(refs.forward.seconds);
     }
+    if (dy && fp64_round) {
+      BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward, fp64);
+      if (timed)
+        back64_s.push_back(b.seconds);
+      else
+        refs.backward = std::move(b);
+    }
+    if (dy && !timed) refs.forward32 = computeNorm(x, plan, {}, fp32);
     if (!cpu_rows) continue;
     for (size_t k = 0; k < fast.size(); ++k)
-      if (!timed || round <= f.cpu_repeats) {
+      if (fast_round) {
         const NormResultF32 r = computeNormF32(x, plan, {}, fast[k]);
         if (timed) fast_s[k].push_back(r.seconds);
-        if (!timed) fast_err[k] = maxAbsDiff(r.y, reference.y);
+        if (!timed) fast_err[k] = maxAbsDiff(r.y, refs.forward.y);
       }
+    if (dy && fast_round) {
+      const BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward32, fp32);
+      if (timed) back32_s.push_back(b.seconds);
+      if (!timed) back32_err = maxAbsDiff(b.dx, refs.backward.dx);
+    }
   }
   std::vector<Row> rows;
   if (!cpu_rows) return rows;
-  rows.push_back(cpuRowOf(s, plan, "cpu copy", copy_s));
-  rows.push_back(cpuRowOf(s, plan, "cpu fp64 reference", ref_s));
+  const double bytes = normTrafficBytes(plan);
+  rows.push_back(cpuRowOf(s, bytes, "cpu copy", copy_s));
+  rows.push_back(cpuRowOf(s, bytes, "cpu fp64 reference", ref_s));
   for (size_t k = 0; k < fast.size(); ++k) {
     rows.push_back(
-        cpuRowOf(s, plan, std::string("cpu fp32 ") + varianceName(fast[k].variance), fast_s[k]));
+        cpuRowOf(s, bytes, std::string("cpu fp32 ") + varianceName(fast[k].variance), fast_s[k]));
     rows.back().max_err = fast_err[k];
   }
+  if (dy) {
+    const double back_bytes = backwardTrafficBytes(plan);
+    rows.push_back(cpuRowOf(s, back_bytes, "cpu fp64 backward", back64_s, "backward"));
+    rows.push_back(cpuRowOf(s, back_bytes, "cpu fp32 backward", back32_s, "backward"));
+    rows.back().max_err = back32_err;
+  }
   return rows;
+}
+
+Row gpuRowOf(const BenchShape& s, std::string path, int repeats, const GpuTimings& t,
+             double copy_gbs) {
+  Row r;
+  r.shape_key = s.key;
+  r.shape_title = s.title;
+  r.device = "gpu";
+  r.path = std::move(path);
+  r.repeats = repeats;
+  r.ms = t.kernel_ms;
+  r.gbs = t.gbs;
+  r.h2d_ms = t.h2d_ms;
+  r.d2h_ms = t.d2h_ms;
+  r.fraction_of_peak = t.fraction_of_peak;
+  r.fraction_of_copy = copy_gbs > 0 ? t.gbs / copy_gbs : 0;
+  return r;
 }
 
 // GPU design: one untimed-for-the-table run first; designs slower than 20 ms (thread-per-row on
@@ -172,19 +245,25 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   o.warmup = f.gpu_warmup;
   o.repeats = probe.timings.kernel_ms > 20 ? std::min(f.gpu_repeats, 5) : f.gpu_repeats;
   const GpuResult g = gpuCompute(x, plan, {}, o);
-  Row r;
-  r.shape_key = s.key;
-  r.shape_title = s.title;
-  r.device = "gpu";
-  r.path = std::string("gpu ") + gpuVariantName(g.variant);
-  r.repeats = o.repeats;
-  r.ms = g.timings.kernel_ms;
-  r.gbs = g.timings.gbs;
-  r.h2d_ms = g.timings.h2d_ms;
-  r.d2h_ms = g.timings.d2h_ms;
-  r.fraction_of_peak = g.timings.fraction_of_peak;
-  r.fraction_of_copy = copy_gbs > 0 ? g.timings.gbs / copy_gbs : 0;
+  Row r =
+      gpuRowOf(s, std::string("gpu ") + gpuVariantName(g.variant), o.repeats, g.timings, copy_gbs);
   r.max_err = reference_y ? maxAbsDiff(g.result.y, *reference_y) : 0;
+  return r;
+}
+
+// GPU backward from the fp32 forward's statistics, timed like the forward's GPU rows.
+Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
+                   const ReductionPlan& plan, const References& refs, const BenchFlags& f,
+                   double copy_gbs) {
+  GpuOptions o;
+  o.warmup = f.gpu_warmup;
+  o.repeats = f.gpu_repeats;
+  const GpuBackwardResult g =
+      gpuBackward(x, dy, plan, {}, refs.forward32.mean, refs.forward32.rstd, o);
+  Row r = gpuRowOf(s, plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows",
+                   o.repeats, g.timings, copy_gbs);
+  r.pass = "backward";
+  r.max_err = maxAbsDiff(g.result.dx, refs.backward.dx);
   return r;
 }
 
@@ -202,8 +281,8 @@ void printTable(const std::vector<Row>& rows) {
               "x copy", "max|y-ref|", "repeats");
   std::string last;
   for (const Row& r : rows) {
-    if (r.shape_key != last && !last.empty()) std::printf("\n");
-    last = r.shape_key;
+    if (r.shape_key + r.pass != last && !last.empty()) std::printf("\n");
+    last = r.shape_key + r.pass;
     char copy[16] = "-";
     if (r.device == "cpu") std::snprintf(copy, sizeof copy, "%.2f", r.copy_ratio);
     std::printf("%-36s %-24s %11.4f %9.2f %8.2f %8s %11.2e %7d", r.shape_title.c_str(),
@@ -240,28 +319,39 @@ int runBench(const BenchFlags& f) {
     const ReductionPlan plan = ReductionPlan::make(s.shape, s.config);
     const Tensor x = makeInput(s.shape, "randn", f.seed);
     const size_t first = rows.size();
-    // The copy is every row's floor on this machine; the fp64 reference always runs once: it is
-    // what every other row's y is checked against.
-    NormResult reference;
-    for (Row& r : cpuRows(s, x, plan, f, threads, !f.no_cpu, reference))
+    // The copy is every row's floor on this machine; the fp64 reference (and, with backward rows,
+    // the fp64 backward) always runs once: it is what every other row's y (dx) is checked against.
+    const std::optional<Tensor> dy =
+        f.no_backward ? std::nullopt
+                      : std::optional<Tensor>(makeInput(s.shape, "randn", f.seed + 1));
+    References refs;
+    for (Row& r : cpuRows(s, x, dy ? &*dy : nullptr, plan, f, threads, !f.no_cpu, refs))
       rows.push_back(std::move(r));
-    if (gpu)
+    if (gpu) {
       for (GpuVariant v : gpuVariantsFor(plan))
-        if (v != GpuVariant::Auto) rows.push_back(gpuRow(s, x, plan, v, f, &reference.y, copy_gbs));
-    // x best compares the layer's paths (the copy is not one); x copy is for CPU rows (GPU rows
-    // carry their fraction of the GPU's own copy).
-    double best = 0;
+        if (v != GpuVariant::Auto)
+          rows.push_back(gpuRow(s, x, plan, v, f, &refs.forward.y, copy_gbs));
+      if (dy && gpuBackwardUnsupported(plan).empty())
+        rows.push_back(gpuBackwardRow(s, x, *dy, plan, refs, f, copy_gbs));
+    }
+    // Forward rows first, then backward rows, each in the order they were made.
+    std::stable_partition(rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end(),
+                          [](const Row& r) { return r.pass == "forward"; });
+    // x best compares the layer's paths of one pass (the copy is not one); x copy is for CPU rows
+    // (GPU rows carry their fraction of the GPU's own copy).
     double copy_ms = 0;
-    for (size_t i = first; i < rows.size(); ++i) {
-      if (rows[i].path == "cpu copy")
-        copy_ms = rows[i].ms;
-      else if (best == 0 || rows[i].ms < best)
-        best = rows[i].ms;
+    for (size_t i = first; i < rows.size(); ++i)
+      if (rows[i].path == "cpu copy") copy_ms = rows[i].ms;
+    for (const char* pass : {"forward", "backward"}) {
+      double best = 0;
+      for (size_t i = first; i < rows.size(); ++i)
+        if (rows[i].pass == pass && rows[i].path != "cpu copy" && (best == 0 || rows[i].ms < best))
+          best = rows[i].ms;
+      for (size_t i = first; i < rows.size(); ++i)
+        if (rows[i].pass == pass) rows[i].ratio = rows[i].ms / best;
     }
-    for (size_t i = first; i < rows.size(); ++i) {
-      rows[i].ratio = rows[i].ms / best;
+    for (size_t i = first; i < rows.size(); ++i)
       if (rows[i].device == "cpu" && copy_ms > 0) rows[i].copy_ratio = rows[i].ms / copy_ms;
-    }
   }
 
   if (f.json) {
@@ -270,6 +360,7 @@ int runBench(const BenchFlags& f) {
     j["cpu_threads"] = threads;
     j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
     j["cpu_simd"] = engineSimdTarget();
+    if (!f.no_backward) j["cpu_backward_threads"] = backwardThreads();
     if (gpu) {
       j["gpu"] = {{"name", device.name},
                   {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
@@ -284,15 +375,9 @@ int runBench(const BenchFlags& f) {
     }
     json list = json::array();
     for (const Row& r : rows) {
-      json row = {{"shape", r.shape_key},
-                  {"title", r.shape_title},
-                  {"device", r.device},
-                  {"path", r.path},
-                  {"ms", r.ms},
-                  {"gbs", r.gbs},
-                  {"ratio_to_best", r.ratio},
-
-                  {"max_abs_err", r.max_err},
+      json row = {{"shape", r.shape_key}, {"title", r.shape_title},   {"device", r.device},
+                  {"pass", r.pass},       {"path", r.path},           {"ms", r.ms},
+                  {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
                   {"repeats", r.repeats}};
       if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
       if (r.device == "gpu") {
@@ -310,10 +395,16 @@ int runBench(const BenchFlags& f) {
 
   std::printf(
       "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-      "fastest row of the shape; x copy = time / cpu copy of the same tensor with the same "
-      "threads; max|y-ref| against the fp64 reference\n");
+      "fastest row of the shape and pass; x copy = time / cpu copy of the same tensor with the "
+      "same threads (a backward reads x and dy and writes dx: 1.5 copies at least); max|y-ref| "
+      "against the fp64 reference (backward rows: max|dx-ref| against the fp64 backward)\n");
   std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
               std::thread::hardware_concurrency(), engineSimdTarget());
+  if (!f.no_backward && backwardThreads() != threads)
+    std::printf(
+        "CPU backward rows: %d threads (computeNormBackward splits across every hardware "
+        "thread and does not take --threads)\n",
+        backwardThreads());
   if (gpu)
     std::printf(
         "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
@@ -360,6 +451,7 @@ void addBenchCommand(CLI::App& cli) {
       ->capture_default_str();
   cmd->add_flag("--no-gpu", flags->no_gpu, "CPU rows only");
   cmd->add_flag("--no-cpu", flags->no_cpu, "GPU rows only (the fp64 reference still runs once)");
+  cmd->add_flag("--no-backward", flags->no_backward, "forward rows only");
   cmd->add_flag("--json", flags->json, "print JSON instead of the table");
   registerCommand(cmd, [flags] { return runBench(*flags); });
 }
