@@ -86,7 +86,8 @@ double contrast(const Image& img, int x, int y, const nlohmann::json& bg) {
 // light factor (0.62 to 1 in cubes.frag), within a few levels. A ghost (blended toward the
 // background, or greyed) does not.
 bool showsOwnColor(const Image& img, int x, int y, const nlohmann::json& color) {
-  const unsigned char* p = img.at(std::clamp(x, 0, img.width - 1), std::clamp(y, 0, img.height - 1));
+  const unsigned char* p =
+      img.at(std::clamp(x, 0, img.width - 1), std::clamp(y, 0, img.height - 1));
   double pc = 0, cc = 0;
   for (int k = 0; k < 3; ++k) {
     pc += p[k] * color[k].get<double>();
@@ -286,7 +287,8 @@ TEST_CASE("bad flags exit with a message and write nothing") {
 // The issue's bar: with the hovered element in the middle of a (4,6,5,5) block, at least 95% of the
 // lit cubes are visible (own the pixel at their centre, from the id pass), in the single and the
 // compare layouts, and the pixel there is lit-bright, not faded.
-TEST_CASE("every lit region in plain sight: BatchNorm, InstanceNorm, GroupNorm(2), LayerNorm([H,W])") {
+TEST_CASE(
+    "every lit region in plain sight: BatchNorm, InstanceNorm, GroupNorm(2), LayerNorm([H,W])") {
   const char* layers[] = {"--norm batch", "--norm instance", "--norm group --groups 2",
                           "--norm layer --normalized-shape 5,5"};
   for (const char* layout : {"single", "compare"})
@@ -298,8 +300,8 @@ TEST_CASE("every lit region in plain sight: BatchNorm, InstanceNorm, GroupNorm(2
       REQUIRE(r.exit_code == 0);
       for (const auto& view : r.report["views"]) {
         const int lit = view["lit_count"].get<int>(), visible = view["lit_visible"].get<int>();
-        INFO(std::string(layout) << " " << layer << " " << view["title"].get<std::string>() << ": " << visible
-                    << " of " << lit << " lit cubes visible");
+        INFO(std::string(layout) << " " << layer << " " << view["title"].get<std::string>() << ": "
+                                 << visible << " of " << lit << " lit cubes visible");
         CHECK(lit > 0);
         CHECK(visible >= 0.95 * lit);
         const LitCheck c = checkLit(r, view);
@@ -312,7 +314,8 @@ TEST_CASE("every lit region in plain sight: BatchNorm, InstanceNorm, GroupNorm(2
 
 // A transformer's (batch, tokens, features): a token's row folds into a tile whose neighbouring
 // elements stand at least 8 px apart on screen at 1280x800, the whole row visible.
-TEST_CASE("long rows fold into legible tiles: LayerNorm(64) on (2,8,64), LayerNorm(256) on (2,6,256)") {
+TEST_CASE(
+    "long rows fold into legible tiles: LayerNorm(64) on (2,8,64), LayerNorm(256) on (2,6,256)") {
   for (const char* args : {"--norm layer --normalized-shape 64 --shape 2,8,64 --hover 1,3,10",
                            "--norm layer --normalized-shape 256 --shape 2,6,256 --hover 1,3,10"}) {
     const Render r = render("rows", std::string(args) + " --init randn");
@@ -327,8 +330,8 @@ TEST_CASE("long rows fold into legible tiles: LayerNorm(64) on (2,8,64), LayerNo
     double nearest = 1e9;
     for (size_t i = 0; i < lit.size(); ++i)
       for (size_t j = i + 1; j < lit.size(); ++j)
-        nearest = std::min(nearest, std::hypot(lit[i].first - lit[j].first,
-                                               lit[i].second - lit[j].second));
+        nearest = std::min(nearest,
+                           std::hypot(lit[i].first - lit[j].first, lit[i].second - lit[j].second));
     INFO(args << ": nearest lit neighbours " << nearest << " px apart");
     CHECK(nearest >= 8.0);
   }
@@ -341,7 +344,8 @@ TEST_CASE("backward mode: BatchNorm training couples the batch, evaluation does 
   for (const char* mode : {"", " --eval"}) {
     const Render r = render(std::string("backward") + (*mode ? "-eval" : "-train"),
                             std::string("--norm batch --shape 4,6,5,5 --init randn --hover 1,3,2,2 "
-                                        "--backward --affine") + mode);
+                                        "--backward --affine") +
+                                mode);
     REQUIRE(r.exit_code == 0);
     const auto& view = r.report["views"][0];
     const bool eval = *mode != '\0';
@@ -376,7 +380,8 @@ TEST_CASE("every lesson step renders with the lit region its text names") {
       const auto& view = r.report["views"][0];
       if (lesson.steps[k].expect_lit) CHECK(litIn(view, "x") == *lesson.steps[k].expect_lit);
       // The card's title bar (ImGui's active title colour) sits in the top middle of the scene.
-      const int cx = static_cast<int>(view["rect"][0].get<double>() + view["rect"][2].get<double>() / 2);
+      const int cx =
+          static_cast<int>(view["rect"][0].get<double>() + view["rect"][2].get<double>() / 2);
       int title = 0;
       for (int y = 0; y < 40; ++y) {
         const unsigned char* p = r.image.at(cx, y);

@@ -60,7 +60,7 @@ TEST_CASE("layout, compact blocks: W across, H down, C in depth, no two cubes ov
   CHECK(at(0, 0, 0, 1).x - at(0, 0, 0, 0).x == doctest::Approx(p));
   CHECK(at(0, 0, 0, 0).y - at(0, 0, 1, 0).y == doctest::Approx(p));  // h = 0 on top
   CHECK(at(0, 0, 0, 0).z - at(0, 1, 0, 0).z == doctest::Approx(p));  // c grows into the depth
-  CHECK(glm::length(at(1, 0, 0, 0) - at(0, 0, 0, 0)) > 2.0f * p);   // samples apart
+  CHECK(glm::length(at(1, 0, 0, 0) - at(0, 0, 0, 0)) > 2.0f * p);    // samples apart
   std::set<std::tuple<float, float, float>> seen;
   for (const auto& v : l.element_pos) seen.insert({v.x, v.y, v.z});
   CHECK(seen.size() == 48);
@@ -85,7 +85,8 @@ TEST_CASE("layout, plates (the default): every (n, c) a flat plate, plates and s
     for (int64_t c = 0; c < 6; ++c) plates.push_back({at(n, c, 4, 0), at(n, c, 0, 4)});
   for (size_t i = 0; i < plates.size(); ++i)
     for (size_t j = i + 1; j < plates.size(); ++j) {
-      const bool apart = plates[i].hi.x + p < plates[j].lo.x || plates[j].hi.x + p < plates[i].lo.x ||
+      const bool apart = plates[i].hi.x + p < plates[j].lo.x ||
+                         plates[j].hi.x + p < plates[i].lo.x ||
                          plates[i].hi.y + p < plates[j].lo.y || plates[j].hi.y + p < plates[i].lo.y;
       CHECK(apart);
     }
@@ -109,7 +110,8 @@ TEST_CASE("layout: long rows fold into tiles; rank 3 is tokens as plates, rank 2
   CHECK(l.element_pos[16].y == doctest::Approx(l.element_pos[0].y - p));
   CHECK(l.element_pos[16].x == doctest::Approx(l.element_pos[0].x));
   bool labelled = false;
-  for (const AxisLabel& label : l.labels) labelled = labelled || label.text.find("16×16") != std::string::npos;
+  for (const AxisLabel& label : l.labels)
+    labelled = labelled || label.text.find("16×16") != std::string::npos;
   CHECK(labelled);
   const LayoutRoles short_rows = layoutRoles(Shape{2, 3, 5});
   CHECK(short_rows.folded_axis == -1);
@@ -402,7 +404,8 @@ TEST_CASE("settings: round trip, and a corrupt file is ignored with a message") 
 // why; the lit cubes are exactly the plan's group of the active element; every statistic cube sits
 // at its group's centroid; plates never put two cubes in one place; the sheet maps each cell's
 // centre back to that cell.
-TEST_CASE("randomized UI state: invariants hold over thousands of random configurations and actions") {
+TEST_CASE(
+    "randomized UI state: invariants hold over thousands of random configurations and actions") {
   std::mt19937_64 rng(20261123);
   auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
   AppState s = stateFor("group");
@@ -425,7 +428,8 @@ TEST_CASE("randomized UI state: invariants hold over thousands of random configu
       const int rank = s.x.shape.rank();
       const int suffix = static_cast<int>(pick(rank + 1));
       for (int a = rank - suffix; a < rank; ++a)
-        s.config.normalized_shape.push_back(pick(5) ? s.x.shape[a] : 1 + pick(6));  // sometimes wrong
+        s.config.normalized_shape.push_back(pick(5) ? s.x.shape[a]
+                                                    : 1 + pick(6));  // sometimes wrong
       s.config.axes.clear();
       for (int a = 0; a < rank; ++a)
         if (pick(2)) s.config.axes.push_back(a);
@@ -462,13 +466,13 @@ TEST_CASE("randomized UI state: invariants hold over thousands of random configu
     recomputes += s.result_version != version ? 1 : 0;
     REQUIRE(snap.plan.shape() == snap.x.shape);
     if (s.pinned && s.pinned->index >= snap.x.numel()) FAIL("a pinned index past the tensor");
-    if (s.hovered && (s.hovered->section == Section::Input || s.hovered->section == Section::Output))
+    if (s.hovered &&
+        (s.hovered->section == Section::Input || s.hovered->section == Section::Output))
       REQUIRE(s.hovered->index < snap.x.numel());
 
     // The scene of the single layout.
     const SceneLayout layout = makeLayout(snap.x.shape, &snap.plan, layoutOptions(s));
-    const std::vector<CubeInstance> cubes =
-        singleInstances(snap, layout, s.color_by, s.input_map);
+    const std::vector<CubeInstance> cubes = singleInstances(snap, layout, s.color_by, s.input_map);
     const int64_t numel = snap.x.numel(), groups = snap.plan.groupCount();
     REQUIRE(static_cast<int64_t>(cubes.size()) == 2 * numel + 2 * groups);
     const auto active = s.active();

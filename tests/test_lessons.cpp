@@ -47,11 +47,10 @@ TEST_CASE("built-in lessons: at least ten, each step applies and lights what it 
       REQUIRE(s.shown.has_value());
       const LessonStep& step = lesson.steps[static_cast<size_t>(k)];
       if (step.expect_lit && s.layout == LayoutMode::Single && !s.stepper.active) {
-        const int64_t lit = s.lesson.hidesLit() || !s.pinned
-                                ? 0
-                                : (s.shown->grad && !s.shown->grad->group_coupled
-                                       ? 1
-                                       : s.shown->plan.groupSize());
+        const int64_t lit =
+            s.lesson.hidesLit() || !s.pinned
+                ? 0
+                : (s.shown->grad && !s.shown->grad->group_coupled ? 1 : s.shown->plan.groupSize());
         CHECK(lit == *step.expect_lit);
       }
       ++steps;
@@ -70,10 +69,12 @@ TEST_CASE("malformed lesson files: the message names the file, the line and the 
       "]}";
   const std::string unknown = errorOf(two_steps);
   CHECK(unknown.find("my.json:3: step 2: unknown setting \"colour\"") == 0);
-  CHECK(errorOf("{\"name\": \"x\", \"title\": \"t\", \"steps\": [\n {\"text\": \"a\", \"set\": {\"groups\": \"two\"}}]}")
+  CHECK(errorOf("{\"name\": \"x\", \"title\": \"t\", \"steps\": [\n {\"text\": \"a\", \"set\": "
+                "{\"groups\": \"two\"}}]}")
             .find("my.json:2: step 1: \"groups\" has the wrong type (a number)") == 0);
   CHECK(errorOf("{\"name\": \"x\", \"title\": \"t\", \"steps\": [{\"text\": \"a\", \"question\": "
-                "{\"kind\": \"choice\", \"prompt\": \"?\", \"options\": [\"a\", \"b\"], \"answer\": 2}}]}")
+                "{\"kind\": \"choice\", \"prompt\": \"?\", \"options\": [\"a\", \"b\"], "
+                "\"answer\": 2}}]}")
             .find("\"answer\" must be the index of an option") != std::string::npos);
   CHECK(errorOf("{\"name\": \"x\", \"title\": \"t\", \"steps\": []}").find("non-empty array") !=
         std::string::npos);
@@ -162,5 +163,6 @@ TEST_CASE("copy command: the command line reproduces the view") {
   s.pinned = CubeRef{Section::Input, 21};
   s.layout = LayoutMode::Compare;
   CHECK(commandLineOf(s) ==
-        "normviz --norm batch --eval --shape 3,4,2,2 --init worked-example --hover 1,1,0,1 --layout compare");
+        "normviz --norm batch --eval --shape 3,4,2,2 --init worked-example --hover 1,1,0,1 "
+        "--layout compare");
 }

@@ -232,8 +232,7 @@ void recomputeIfChanged(AppState& state) {
     // dweight/dbias cubes exist only in backward mode with affine parameters of the same shape.
     for (std::optional<CubeRef>* ref : {&state.pinned, &state.hovered})
       if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
-          (!snap.grad || !snap.grad->dweight ||
-           (*ref)->index >= snap.grad->dweight->numel()))
+          (!snap.grad || !snap.grad->dweight || (*ref)->index >= snap.grad->dweight->numel()))
         ref->reset();
     state.shown = std::move(snap);
     state.compare = comparePanels(state.x.shape, state.config.groups);
@@ -248,8 +247,8 @@ void regenerateInput(AppState& state) {
   const Shape& shape = state.edit_shape;
   for (int64_t d : shape.dims)
     if (d < 1 || d > kMaxDim) {
-      state.error = "each dim must be between 1 and " + std::to_string(kMaxDim) + "; got " +
-                    shape.str();
+      state.error =
+          "each dim must be between 1 and " + std::to_string(kMaxDim) + "; got " + shape.str();
       return;
     }
   if (shape.numel() > kMaxSheetElements) {

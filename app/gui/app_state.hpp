@@ -9,14 +9,15 @@
 #include <vector>
 
 #include "camera.hpp"
+#include "cli.hpp"
 #include "colormap.hpp"
+#include "lessons.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/gpu.hpp"
 #include "normviz/plan.hpp"
 #include "normviz/stats.hpp"
 #include "normviz/tensor.hpp"
-#include "lessons.hpp"
 #include "scene_layout.hpp"
 #include "sheet_layout.hpp"
 
@@ -94,22 +95,24 @@ struct StepperRequest {
 struct LessonProgress {
   std::optional<Lesson> lesson;
   int step = 0;
-  std::vector<int> outcome;  // per step: 0 not answered, 1 right first time, 2 right later, -1 wrong
-  bool answered = false;     // the current step's question was answered correctly
-  bool tried = false;        // ... or at least attempted
+  std::vector<int>
+      outcome;            // per step: 0 not answered, 1 right first time, 2 right later, -1 wrong
+  bool answered = false;  // the current step's question was answered correctly
+  bool tried = false;     // ... or at least attempted
   std::string feedback;
-  std::set<int64_t> selection;         // select questions: the cubes of x clicked
+  std::set<int64_t> selection;          // select questions: the cubes of x clicked
   std::vector<int64_t> misses, extras;  // after a check
-  std::string number;                  // number questions: what was typed
-  bool presenter = false;              // full screen, large type, panels hidden
-  float card_height = 0;               // the lesson card's height last frame: the scene fits below
-  std::string error;                   // the step could not be applied (the last good state stays)
+  std::string number;                   // number questions: what was typed
+  bool presenter = false;               // full screen, large type, panels hidden
+  float card_height = 0;                // the lesson card's height last frame: the scene fits below
+  std::string error;                    // the step could not be applied (the last good state stays)
   // Scores: questions answered right first time, and questions in the lesson.
   int score() const;
   int questions() const { return lesson ? lesson->questions() : 0; }
   const LessonStep* current() const {
-    return lesson && step < static_cast<int>(lesson->steps.size()) ? &lesson->steps[static_cast<size_t>(step)]
-                                                                   : nullptr;
+    return lesson && step < static_cast<int>(lesson->steps.size())
+               ? &lesson->steps[static_cast<size_t>(step)]
+               : nullptr;
   }
   // A select question hides the lit region until it is answered.
   bool hidesLit() const {
@@ -167,6 +170,7 @@ struct AppState {
   StepperRequest stepper;
   bool stepper_changed = false;  // the stepper request changed outside its panel (a lesson step)
   LessonProgress lesson;
+  std::optional<LayerOptions> remembered_layer;  // from the settings file: the last layer and shape
 
   // The element whose region is lit: the pinned one, else the hovered one.
   std::optional<CubeRef> active() const { return pinned ? pinned : hovered; }

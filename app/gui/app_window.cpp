@@ -24,9 +24,9 @@
 
 #include "app_compute.hpp"
 #include "gl_functions.hpp"
+#include "lesson_state.hpp"
 #include "panels.hpp"
 #include "renderer.hpp"
-#include "lesson_state.hpp"
 #include "settings.hpp"
 #include "sheet_view.hpp"
 
@@ -144,7 +144,8 @@ void fitCamera(AppState& s, const SceneView& view) {
     for (const glm::vec3& p : {label.from, label.to, (label.from + label.to) * 0.5f})
       points.push_back({p, ndc(w, w, h, std::max(h, top))});
   }
-  for (const SampleTag& tag : layout.tags) points.push_back({tag.anchor, ndc(pad, pad, line + pad, pad)});
+  for (const SampleTag& tag : layout.tags)
+    points.push_back({tag.anchor, ndc(pad, pad, line + pad, pad)});
   // The colour legend covers the view's bottom right: the bottom sections stay above it (in the
   // compare layout the bottom panels' cubes, one legend line high).
   {
@@ -168,8 +169,8 @@ void fitCamera(AppState& s, const SceneView& view) {
       if (b.empty()) continue;
       const auto section = static_cast<Section>(k);
       const float w = ImGui::CalcTextSize(sectionTitle(snap, section).c_str()).x;
-      points.push_back({glm::vec3(b.lo.x, b.hi.y, b.hi.z),
-                        ndc(pad, w + pad, pad, 2.0f * line + pad)});
+      points.push_back(
+          {glm::vec3(b.lo.x, b.hi.y, b.hi.z), ndc(pad, w + pad, pad, 2.0f * line + pad)});
     }
   s.camera.frame(points, view.size.x / std::max(view.size.y, 1.0f), s.preset, s.explode);
 }
@@ -177,7 +178,8 @@ void fitCamera(AppState& s, const SceneView& view) {
 std::vector<SceneView> sceneViews(const AppState& state, glm::vec2 display) {
   const PanelRects panels = panelRects(state, display.x);
   // A lesson's card takes the top of the scene area; the views start below it.
-  const float card = state.lesson.lesson ? std::min(state.lesson.card_height, display.y * 0.5f) : 0.0f;
+  const float card =
+      state.lesson.lesson ? std::min(state.lesson.card_height, display.y * 0.5f) : 0.0f;
   const glm::vec2 pos(panels.left_width, card);
   const glm::vec2 size(std::max(display.x - panels.left_width - panels.right_width, 1.0f),
                        std::max(display.y - card, 1.0f));
@@ -229,8 +231,8 @@ void rebuildScene(App& app) {
   }
   const Snapshot& snap = *s.shown;
   const LayoutOptions options = layoutOptions(s);
-  if (c.result_version != s.result_version || c.layout_mode != s.layout ||
-      c.explode != s.explode || c.aspect != s.view_aspect || c.affine != options.affine) {
+  if (c.result_version != s.result_version || c.layout_mode != s.layout || c.explode != s.explode ||
+      c.aspect != s.view_aspect || c.affine != options.affine) {
     c.layout = makeLayout(snap.x.shape, s.layout == LayoutMode::Single ? &snap.plan : nullptr,
                           layoutOptions(s));
     c.result_version = s.result_version;
@@ -300,9 +302,11 @@ void handleShortcuts(App& app) {
   if (s.lesson.lesson && !io.WantTextInput) {
     // Lessons: PageUp/PageDown (a presenter's clicker), and in presenter mode the arrows and space.
     const bool present = s.lesson.presenter;
-    if (pressed(GLFW_KEY_PAGE_DOWN) || (present && (pressed(GLFW_KEY_RIGHT) || pressed(GLFW_KEY_SPACE))))
+    if (pressed(GLFW_KEY_PAGE_DOWN) ||
+        (present && (pressed(GLFW_KEY_RIGHT) || pressed(GLFW_KEY_SPACE))))
       goToStep(s, s.lesson.step + 1);
-    if (pressed(GLFW_KEY_PAGE_UP) || (present && pressed(GLFW_KEY_LEFT))) goToStep(s, s.lesson.step - 1);
+    if (pressed(GLFW_KEY_PAGE_UP) || (present && pressed(GLFW_KEY_LEFT)))
+      goToStep(s, s.lesson.step - 1);
     const LessonStep* step = s.lesson.current();
     if (step && step->question && step->question->kind == LessonQuestion::Kind::Choice)
       for (int k = 0; k < 9; ++k)
@@ -316,31 +320,35 @@ void handleShortcuts(App& app) {
   // Letters stay shortcuts while a panel has keyboard focus (only typing takes them); arrows go to
   // the panels' keyboard navigation while it is active, to the camera otherwise.
   if (io.WantTextInput || ctrl) return;
-  // Keyboard exploration: Alt + arrows move the lit element along W and H, Alt + C / Alt + N along
-  // the channels and the samples (Shift: backwards); it is pinned, so the region follows.
-  if (io.KeyAlt && s.shown) {
+  // Keyboard exploration: the arrows move the lit element along W and H, [ and ] along the
+  // channels, , and . along the samples; it is pinned, so the region follows. (Shift + arrows
+  // orbit the camera, below.)
+  if (s.shown && !shift && !io.NavActive) {
     const Shape& shape = s.shown->x.shape;
     const int rank = shape.rank();
     auto move = [&](int axis, int delta) {
       if (axis < 0 || axis >= rank) return;
-      int64_t flat = s.active() && (s.active()->section == Section::Input ||
-                                    s.active()->section == Section::Output)
-                         ? s.active()->index
-                         : 0;
+      const auto active = s.active();
+      int64_t flat =
+          active && (active->section == Section::Input || active->section == Section::Output)
+              ? active->index
+              : 0;
       int64_t stride = 1;
       for (int a = rank - 1; a > axis; --a) stride *= shape[a];
       const int64_t coord = (flat / stride) % shape[axis];
       const int64_t next = std::clamp<int64_t>(coord + delta, 0, shape[axis] - 1);
       s.pinned = CubeRef{Section::Input, flat + (next - coord) * stride};
     };
-    const int back = shift ? -1 : 1;
-    if (pressed(GLFW_KEY_RIGHT)) move(rank - 1, 1);
-    if (pressed(GLFW_KEY_LEFT)) move(rank - 1, -1);
-    if (pressed(GLFW_KEY_DOWN)) move(rank - 2, 1);
-    if (pressed(GLFW_KEY_UP)) move(rank - 2, -1);
-    if (pressed(GLFW_KEY_C)) move(rank >= 3 ? 1 : 0, back);
-    if (pressed(GLFW_KEY_N)) move(rank >= 3 ? 0 : -1, back);
-    return;
+    const int channel = rank >= 3 ? 1 : 0, sample = rank >= 3 ? 0 : -1;
+    auto repeat = [](int key) { return ImGui::IsKeyPressed(key, true); };
+    if (repeat(GLFW_KEY_RIGHT)) move(rank - 1, 1);
+    if (repeat(GLFW_KEY_LEFT)) move(rank - 1, -1);
+    if (repeat(GLFW_KEY_DOWN)) move(rank - 2, 1);
+    if (repeat(GLFW_KEY_UP)) move(rank - 2, -1);
+    if (repeat(GLFW_KEY_RIGHT_BRACKET)) move(channel, 1);
+    if (repeat(GLFW_KEY_LEFT_BRACKET)) move(channel, -1);
+    if (repeat(GLFW_KEY_PERIOD)) move(sample, 1);
+    if (repeat(GLFW_KEY_COMMA)) move(sample, -1);
   }
   if (pressed(GLFW_KEY_R)) s.preset = ViewPreset::Isometric, s.reframe = true;
   if (pressed(GLFW_KEY_1)) s.preset = ViewPreset::Front, s.reframe = true;
@@ -361,16 +369,12 @@ void handleShortcuts(App& app) {
   if (pressed(GLFW_KEY_B)) s.backward = !s.backward, s.inputs_changed = true, s.reframe = true;
   if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
   if (io.NavActive) return;
-  // Held keys move continuously: orbit with arrows, pan with shift+arrows, zoom with +/-.
+  // Held keys move continuously: orbit with Shift + arrows, zoom with +/-.
   const float step = 1.8f * io.DeltaTime;
   auto down = [](int key) { return ImGui::IsKeyDown(key); };
   const float dx = (down(GLFW_KEY_RIGHT) ? 1.0f : 0.0f) - (down(GLFW_KEY_LEFT) ? 1.0f : 0.0f);
   const float dy = (down(GLFW_KEY_UP) ? 1.0f : 0.0f) - (down(GLFW_KEY_DOWN) ? 1.0f : 0.0f);
-  if (shift) {
-    s.camera.pan(-dx * step * 0.5f, -dy * step * 0.5f);
-  } else {
-    s.camera.orbit(dx * step, dy * step);
-  }
+  if (shift) s.camera.orbit(dx * step, dy * step);
   if (down(GLFW_KEY_EQUAL) || down(GLFW_KEY_KP_ADD)) s.camera.zoom(1.0f - step * 0.6f);
   if (down(GLFW_KEY_MINUS) || down(GLFW_KEY_KP_SUBTRACT)) s.camera.zoom(1.0f + step * 0.6f);
 }
@@ -522,7 +526,8 @@ void drawFrame(App& app) {
       drawLessonMarks(s, v, [&](int64_t flat) -> std::optional<glm::vec2> {
         if (flat < 0 || !s.shown || flat >= s.shown->x.numel()) return std::nullopt;
         if (sheet)
-          return s.sheet_camera.toScreen(app.sheet.layout.center(Section::Input, flat), v.pos, v.size);
+          return s.sheet_camera.toScreen(app.sheet.layout.center(Section::Input, flat), v.pos,
+                                         v.size);
         return v.project(app.cache.layout.position({Section::Input, flat}));
       });
     }
@@ -552,8 +557,9 @@ void drawFrame(App& app) {
         std::vector<glm::vec3> palette;
         for (int k = 0; k < 24; ++k) palette.push_back(categoricalColor(k));
         const bool by_group = s.color_by == ColorBy::Groups;
-        app.sheet_renderer.draw(app.sheet.layout, s.sheet_camera, view, std::max(v.compare_panel, 0),
-                                litGroupOf(app, v), by_group, bg, palette, by_group ? 0.6f : 0.78f);
+        app.sheet_renderer.draw(app.sheet.layout, s.sheet_camera, view,
+                                std::max(v.compare_panel, 0), litGroupOf(app, v), by_group, bg,
+                                palette, by_group ? 0.6f : 0.78f);
         continue;
       }
       const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
@@ -591,9 +597,8 @@ nlohmann::json cubeReport(const App& app) {
     for (const auto& v : app.views) {
       nlohmann::json view = sheetViewReport(s, app.sheet, v, litGroupOf(app, v));
       view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
-      view["title"] = v.compare_panel >= 0
-                          ? s.compare[static_cast<size_t>(v.compare_panel)].title
-                          : s.shown->plan.pytorchLine();
+      view["title"] = v.compare_panel >= 0 ? s.compare[static_cast<size_t>(v.compare_panel)].title
+                                           : s.shown->plan.pytorchLine();
       views.push_back(std::move(view));
     }
     j["views"] = std::move(views);
@@ -627,7 +632,8 @@ nlohmann::json cubeReport(const App& app) {
   gl::Finish();
   const std::vector<uint8_t> rgba = ids.readRgba();
   auto id_at = [&](int px, int py) -> int64_t {
-    const size_t o = (static_cast<size_t>(py) * static_cast<size_t>(width) + static_cast<size_t>(px)) * 4;
+    const size_t o =
+        (static_cast<size_t>(py) * static_cast<size_t>(width) + static_cast<size_t>(px)) * 4;
     return int64_t{rgba[o]} | (int64_t{rgba[o + 1]} << 8) | (int64_t{rgba[o + 2]} << 16);
   };
 
@@ -645,7 +651,8 @@ nlohmann::json cubeReport(const App& app) {
     }
     // Pixels per cube inside this view's rectangle.
     std::vector<int64_t> pixels(static_cast<size_t>(app.cache.per_panel), 0);
-    const int x0 = std::max(0, static_cast<int>(v.pos.x)), y0 = std::max(0, static_cast<int>(v.pos.y));
+    const int x0 = std::max(0, static_cast<int>(v.pos.x)),
+              y0 = std::max(0, static_cast<int>(v.pos.y));
     const int x1 = std::min(width, static_cast<int>(v.pos.x + v.size.x)),
               y1 = std::min(height, static_cast<int>(v.pos.y + v.size.y));
     for (int py = y0; py < y1; ++py)
@@ -707,10 +714,11 @@ int runBenchmark(App& app, int frames) {
   // frame on any GPU.
   std::printf("%-18s %-6s %9s %13s %10s %12s %14s %9s\n", "shape", "view", "elements",
               "recompute ms", "frame ms", "hover frame", "hover cpu ms", "pick ms");
-  const std::pair<Shape, DisplayMode> runs[] = {
-      {{4, 16, 8, 8}, DisplayMode::Cubes},     {{8, 32, 16, 16}, DisplayMode::Cubes},
-      {{16, 64, 16, 16}, DisplayMode::Cubes},  {{16, 64, 32, 32}, DisplayMode::Sheet},
-      {{64, 64, 64, 64}, DisplayMode::Sheet}};
+  const std::pair<Shape, DisplayMode> runs[] = {{{4, 16, 8, 8}, DisplayMode::Cubes},
+                                                {{8, 32, 16, 16}, DisplayMode::Cubes},
+                                                {{16, 64, 16, 16}, DisplayMode::Cubes},
+                                                {{16, 64, 32, 32}, DisplayMode::Sheet},
+                                                {{64, 64, 64, 64}, DisplayMode::Sheet}};
   for (const auto& [shape, display] : runs) {
     s.display = display;
     s.display_chosen = true;
@@ -789,8 +797,8 @@ class SettingsWriter {
   explicit SettingsWriter(bool enabled) : enabled_(enabled) {}
   void saveIfChanged(const AppState& s) {
     if (!enabled_) return;
-    const auto key =
-        std::make_tuple(s.theme, s.font_scale, s.layout, s.color_by, s.input_map, s.show_panels);
+    const auto key = std::make_tuple(s.theme, s.font_scale, s.layout, s.color_by, s.input_map,
+                                     s.show_panels, layerSettings(s).dump());
     if (has_saved_ && saved_ == key) return;
     const bool first = !has_saved_;
     saved_ = key;
@@ -803,8 +811,8 @@ class SettingsWriter {
  private:
   bool enabled_;
   bool has_saved_ = false;
-  std::tuple<Theme, float, LayoutMode, ColorBy, ColorMap, bool> saved_{
-      Theme::Dark, 0.0f, LayoutMode::Single, ColorBy::Value, ColorMap::Viridis, false};
+  std::tuple<Theme, float, LayoutMode, ColorBy, ColorMap, bool, std::string> saved_{
+      Theme::Dark, 0.0f, LayoutMode::Single, ColorBy::Value, ColorMap::Viridis, false, ""};
 };
 
 void glfwErrorCallback(int code, const char* description) {
@@ -862,7 +870,8 @@ int runWindow(AppState& state, const WindowOptions& options) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered
-    // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab between).
+    // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab
+    // between).
     ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
@@ -894,8 +903,9 @@ int runWindow(AppState& state, const WindowOptions& options) {
           const auto t0 = std::chrono::steady_clock::now();
           std::ofstream out(options.report);
           out << cubeReport(app).dump() << "\n";
-          std::fprintf(stderr, "normviz: report written in %.2f s\n",
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          std::fprintf(
+              stderr, "normviz: report written in %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
           if (!out) {
             std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
             rc = 1;
@@ -916,9 +926,11 @@ int runWindow(AppState& state, const WindowOptions& options) {
             glfwGetWindowPos(window, &windowed[0], &windowed[1]);
             glfwGetWindowSize(window, &windowed[2], &windowed[3]);
             const GLFWvidmode* mode = glfwGetVideoMode(monitor);
-            glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+            glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height,
+                                 mode->refreshRate);
           } else if (!fullscreen) {
-            glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+            glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2],
+                                 windowed[3], 0);
           }
           state.reframe = true;
         }

@@ -92,7 +92,25 @@ int runApp(AppFlags& f) {
     if (!state.notice.empty()) std::fprintf(stderr, "normviz: %s\n", state.notice.c_str());
   }
   try {
-    initFromOptions(state, f.layer);
+    // The last session's layer and shape, unless the command line names a layer or data.
+    const LayerOptions defaults;
+    const LayerOptions& l = f.layer;
+    const bool layer_given = l.norm != defaults.norm || l.groups != defaults.groups ||
+                             !l.normalized_shape.empty() || !l.axes.empty() || l.eval ||
+                             l.shape != defaults.shape || l.init != defaults.init || l.seed != 0 ||
+                             !l.input.empty() || !l.weight.empty() || !l.bias.empty() ||
+                             !l.running_mean.empty() || !l.running_var.empty() ||
+                             l.eps != defaults.eps || l.momentum != defaults.momentum;
+    bool restored = false;
+    if (!layer_given && state.remembered_layer && f.lesson.empty()) {
+      try {
+        initFromOptions(state, *state.remembered_layer);
+        restored = true;
+      } catch (const NormError& e) {
+        state.notice = std::string("last session's layer not restored: ") + e.what();
+      }
+    }
+    if (!restored) initFromOptions(state, f.layer);
     if (!parseSize(f.size, f.window.width, f.window.height))
       throw NormError("--size '" + f.size +
                       "' must be WIDTHxHEIGHT, e.g. 1280x800 (64..8192 each)");
@@ -149,7 +167,8 @@ int runApp(AppFlags& f) {
       state.affine_init = AffineInit::Random;
     }
     // Nothing is pinned unless asked, so moving the mouse lights groups from the first frame.
-    if (!f.hover.empty()) state.pinned = CubeRef{Section::Input, parseHover(f.hover, state.x.shape)};
+    if (!f.hover.empty())
+      state.pinned = CubeRef{Section::Input, parseHover(f.hover, state.x.shape)};
     if (f.backward) state.backward = true;
     // Lessons: a file of one's own is checked first; a malformed one is reported and the app opens
     // without it (with the message on screen), so a class is never left with nothing.
@@ -170,7 +189,8 @@ int runApp(AppFlags& f) {
         if (l.name == f.lesson && lesson == nullptr) lesson = &l;
         names += (names.empty() ? "" : ", ") + l.name;
       }
-      if (lesson == nullptr) throw NormError("--lesson " + f.lesson + ": no such lesson; there are " + names);
+      if (lesson == nullptr)
+        throw NormError("--lesson " + f.lesson + ": no such lesson; there are " + names);
       if (f.step < 1 || f.step > static_cast<int>(lesson->steps.size()))
         throw NormError("--step " + std::to_string(f.step) + ": lesson " + lesson->name + " has " +
                         std::to_string(lesson->steps.size()) + " steps (counted from 1)");
@@ -233,15 +253,18 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--view", f.view, "front, top or isometric");
   cli.add_option("--display", f.display,
                  "cubes (3D) or sheet (every element one cell of a 2D image); by default the "
-                 "sheet past " + std::to_string(kAutoSheetAbove) + " elements, always past " +
+                 "sheet past " +
+                     std::to_string(kAutoSheetAbove) + " elements, always past " +
                      std::to_string(kMaxDisplayedElements));
   cli.add_flag("--backward", f.backward,
                "backward mode: dy, the per-group sums, dx, dweight and dbias (B toggles)");
   cli.add_option("--grad-init", f.grad_init, std::string("backward mode's dy: ") + kGradInitNames);
   cli.add_option("--lesson", f.lesson, "open a lesson (normviz lessons lists them)");
   cli.add_option("--step", f.step, "with --lesson: the step to open, from 1");
-  cli.add_option("--lesson-file", f.lesson_file, "a lesson file of your own (JSON, see assets/lessons)");
-  cli.add_flag("--presenter", f.presenter, "with --lesson: presenter mode (full screen, large type)");
+  cli.add_option("--lesson-file", f.lesson_file,
+                 "a lesson file of your own (JSON, see assets/lessons)");
+  cli.add_flag("--presenter", f.presenter,
+               "with --lesson: presenter mode (full screen, large type)");
   cli.add_option("--explode", f.explode,
                  "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");

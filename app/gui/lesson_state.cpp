@@ -44,7 +44,8 @@ int64_t flatIndex(const std::string& text, const Shape& shape) {
   for (int a = 0; a < shape.rank(); ++a) {
     if (index[static_cast<size_t>(a)] < 0 || index[static_cast<size_t>(a)] >= shape[a])
       throw NormError("hover " + text + ": index " + std::to_string(index[static_cast<size_t>(a)]) +
-                      " is outside dim " + std::to_string(a) + " of size " + std::to_string(shape[a]));
+                      " is outside dim " + std::to_string(a) + " of size " +
+                      std::to_string(shape[a]));
     flat = flat * shape[a] + index[static_cast<size_t>(a)];
   }
   return flat;
@@ -76,20 +77,20 @@ std::string apply(AppState& state, const Lesson& lesson, int step) {
     next.affine_init = next.affine ? AffineInit::Random : AffineInit::OnesZeros;
     next.backward = set.value("backward", false);
     next.grad_init = set.value("grad_init", std::string("randn"));
-    next.variance = set.contains("variance")
-                        ? parseVariance(set["variance"].get<std::string>())
-                        : VarianceStrategy::TwoPass;
+    next.variance = set.contains("variance") ? parseVariance(set["variance"].get<std::string>())
+                                             : VarianceStrategy::TwoPass;
     next.layout = set.value("layout", std::string("single")) == "compare" ? LayoutMode::Compare
-                                                                        : LayoutMode::Single;
+                                                                          : LayoutMode::Single;
     const std::string display = set.value("display", std::string("auto"));
     next.display_chosen = display != "auto";
     next.display = display == "sheet" ? DisplayMode::Sheet : DisplayMode::Cubes;
     next.explode = std::clamp(set.value("explode", 1.0f), 0.0f, 1.0f);
-    next.color_by = set.value("color_by", std::string("value")) == "groups" ? ColorBy::Groups
-                                                                           : ColorBy::Value;
+    next.color_by =
+        set.value("color_by", std::string("value")) == "groups" ? ColorBy::Groups : ColorBy::Value;
     const std::string view = set.value("view", std::string("isometric"));
-    next.preset = view == "front" ? ViewPreset::Front : view == "top" ? ViewPreset::Top
-                                                                      : ViewPreset::Isometric;
+    next.preset = view == "front" ? ViewPreset::Front
+                  : view == "top" ? ViewPreset::Top
+                                  : ViewPreset::Isometric;
     if (set.contains("theme"))
       next.theme = set["theme"].get<std::string>() == "light" ? Theme::Light : Theme::Dark;
     next.pinned.reset();
@@ -182,7 +183,8 @@ void answerChoice(AppState& state, int option) {
   const bool right = option == q.answer;
   record(state, right,
          right ? "Right: " + q.options[static_cast<size_t>(q.answer)]
-               : "Not quite: \"" + q.options[static_cast<size_t>(option)] + "\" is not it. Try again.");
+               : "Not quite: \"" + q.options[static_cast<size_t>(option)] +
+                     "\" is not it. Try again.");
 }
 
 void answerNumber(AppState& state, int64_t value) {
@@ -215,9 +217,10 @@ void checkSelection(AppState& state) {
     if (plan.groupOf(flat) != group) p.extras.push_back(flat);
   const bool right = p.misses.empty() && p.extras.empty();
   record(state, right,
-         right ? "Right: all " + std::to_string(plan.groupSize()) + " cubes of the group."
-               : std::to_string(p.misses.size()) + " missed (red rings), " +
-                     std::to_string(p.extras.size()) + " extra (orange). Fix them and check again.");
+         right
+             ? "Right: all " + std::to_string(plan.groupSize()) + " cubes of the group."
+             : std::to_string(p.misses.size()) + " missed (red rings), " +
+                   std::to_string(p.extras.size()) + " extra (orange). Fix them and check again.");
 }
 
 std::string commandLineOf(const AppState& s) {
@@ -251,7 +254,8 @@ std::string commandLineOf(const AppState& s) {
     out += " --hover " + join(index);
   }
   if (s.layout == LayoutMode::Compare) out += " --layout compare";
-  if (s.display_chosen) out += s.display == DisplayMode::Sheet ? " --display sheet" : " --display cubes";
+  if (s.display_chosen)
+    out += s.display == DisplayMode::Sheet ? " --display sheet" : " --display cubes";
   if (s.explode != 1.0f) out += " --explode " + std::to_string(s.explode).substr(0, 4);
   if (s.color_by == ColorBy::Groups) out += " --color-by groups";
   if (s.backward) out += " --backward --grad-init " + s.grad_init;

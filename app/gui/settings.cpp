@@ -56,6 +56,23 @@ std::string loadSettings(AppState& state, const std::string& path) {
       s.font_scale = static_cast<float>(f);
     }
     if (j.contains("show_panels")) s.show_panels = j.at("show_panels").get<bool>();
+    std::optional<LayerOptions> layer;
+    if (j.contains("layer")) {
+      // The last layer and shape: used when the command line names none.
+      const auto& l = j.at("layer");
+      if (!l.is_object()) throw std::runtime_error("layer is not an object");
+      LayerOptions o;
+      o.norm = l.value("norm", o.norm);
+      o.groups = l.value("groups", o.groups);
+      o.normalized_shape = l.value("normalized_shape", o.normalized_shape);
+      o.axes = l.value("axes", o.axes);
+      o.eval = l.value("eval", o.eval);
+      o.shape = l.value("shape", o.shape);
+      o.init = l.value("init", o.init);
+      o.seed = l.value("seed", o.seed);
+      layer = o;
+    }
+    state.remembered_layer = layer;
     state.theme = s.theme;
     state.layout = s.layout;
     state.color_by = s.color_by;
@@ -68,6 +85,25 @@ std::string loadSettings(AppState& state, const std::string& path) {
   }
 }
 
+nlohmann::json layerSettings(const AppState& state) {
+  const NormConfig& c = state.config;
+  auto join = [](const auto& v) {
+    std::string t;
+    for (auto d : v) t += (t.empty() ? "" : ",") + std::to_string(d);
+    return t;
+  };
+  nlohmann::json l;
+  l["norm"] = normKindName(c.kind);
+  l["groups"] = c.groups;
+  l["normalized_shape"] = join(c.normalized_shape);
+  l["axes"] = join(c.axes);
+  l["eval"] = !c.training;
+  l["shape"] = join(state.x.shape.dims);
+  l["init"] = state.init == "file" ? "randn" : state.init;
+  l["seed"] = state.seed;
+  return l;
+}
+
 std::string saveSettings(const AppState& state, const std::string& path) {
   if (path.empty()) return "no settings path (neither XDG_CONFIG_HOME nor HOME is set)";
   nlohmann::json j;
@@ -77,6 +113,7 @@ std::string saveSettings(const AppState& state, const std::string& path) {
   j["colormap"] = colorMapName(state.input_map);
   j["font_scale"] = state.font_scale;
   j["show_panels"] = state.show_panels;
+  j["layer"] = layerSettings(state);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp";

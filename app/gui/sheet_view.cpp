@@ -68,7 +68,8 @@ void rebuildSheet(const AppState& s, SheetCache& c, SheetRenderer& renderer, glm
   const bool strip = single && !c.row_groups.empty();
   const glm::vec2 room = view_size - glm::vec2(40.0f, 140.0f);
   SheetLayout layout = makeSheetLayout(snap.x.shape, single, strip, aspect);
-  if (single && fitZoom(layout, room) < 2.0f) layout = makeSheetLayout(snap.x.shape, false, strip, aspect);
+  if (single && fitZoom(layout, room) < 2.0f)
+    layout = makeSheetLayout(snap.x.shape, false, strip, aspect);
   if (!single) {
     // Four panels of half the size each: the layout aims at one panel's aspect.
     layout = makeSheetLayout(snap.x.shape, false, false, aspect);
@@ -112,8 +113,10 @@ void fitSheet(AppState& s, const SheetCache& c, const SceneView& view) {
   // Above: the block titles and the axes line (the compare panels' three header lines first);
   // below: the colour legend.
   const float top = (single ? 3.0f : 4.0f) * line + 8.0f;
-  const float legend = (single ? 3.0f : 2.0f) * line + 2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
-  s.sheet_camera.fit(c.layout, view.size, glm::vec4(12.0f, 12.0f, top, single ? legend : legend * 0.5f));
+  const float legend =
+      (single ? 3.0f : 2.0f) * line + 2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
+  s.sheet_camera.fit(c.layout, view.size,
+                     glm::vec4(12.0f, 12.0f, top, single ? legend : legend * 0.5f));
 }
 
 const ReductionPlan* sheetPlan(const AppState& s, const SceneView& view) {
@@ -175,8 +178,10 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
   dl->PushClipRect(ImVec2(view.pos.x, view.pos.y),
                    ImVec2(view.pos.x + view.size.x, view.pos.y + view.size.y), true);
-  const ImU32 text = s.theme == Theme::Dark ? IM_COL32(235, 235, 235, 255) : IM_COL32(20, 20, 20, 255);
-  const ImU32 outline = s.theme == Theme::Dark ? IM_COL32(255, 255, 255, 255) : IM_COL32(0, 0, 0, 255);
+  const ImU32 text =
+      s.theme == Theme::Dark ? IM_COL32(235, 235, 235, 255) : IM_COL32(20, 20, 20, 255);
+  const ImU32 outline =
+      s.theme == Theme::Dark ? IM_COL32(255, 255, 255, 255) : IM_COL32(0, 0, 0, 255);
   const SheetLayout& l = c.layout;
   const SheetCamera& cam = s.sheet_camera;
   auto screen = [&](glm::vec2 p) {
@@ -190,16 +195,15 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
   // Titles above each block, the axes line above them.
   const ImVec2 x_corner = screen({0.0f, 0.0f});
   if (single) {
-    dl->AddText(ImVec2(x_corner.x, x_corner.y - line), text,
-                ("x " + snap.x.shape.str()).c_str());
+    dl->AddText(ImVec2(x_corner.x, x_corner.y - line), text, ("x " + snap.x.shape.str()).c_str());
     if (l.with_y) {
       const ImVec2 y_corner = screen({l.blockWidth() + l.block_gap, 0.0f});
-      dl->AddText(ImVec2(y_corner.x, y_corner.y - line), text,
-                  ("y " + snap.x.shape.str()).c_str());
+      dl->AddText(ImVec2(y_corner.x, y_corner.y - line), text, ("y " + snap.x.shape.str()).c_str());
     }
     if (l.strip) {
       const ImVec2 strip = screen({static_cast<float>(l.cols) + l.gap, 0.0f});
-      const ImVec2 strip_end = screen({static_cast<float>(l.cols) + l.gap + 2.0f * l.strip_w, 0.0f});
+      const ImVec2 strip_end =
+          screen({static_cast<float>(l.cols) + l.gap + 2.0f * l.strip_w, 0.0f});
       const char* label = "mean | rstd";
       if (strip_end.x - strip.x >= ImGui::CalcTextSize(label).x)
         dl->AddText(ImVec2(strip.x, strip.y - line), text, label);
@@ -209,10 +213,13 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
     // Above the blocks: the axes, then (when there is one) a note, then the block titles.
     std::string note;
     if (!l.with_y) note = "y hidden: its cells would be under 2 px (hide panels: P, or enlarge)";
-    if (!l.strip) note += std::string(note.empty() ? "" : "; ") + "rows span several groups: statistics in the table";
+    if (!l.strip)
+      note += std::string(note.empty() ? "" : "; ") +
+              "rows span several groups: statistics in the table";
     dl->AddText(ImVec2(x_corner.x, x_corner.y - 3.0f * line), text,
                 l.axesText(snap.plan.axisNames()).c_str());
-    if (!note.empty()) dl->AddText(ImVec2(x_corner.x, x_corner.y - 2.0f * line), text, note.c_str());
+    if (!note.empty())
+      dl->AddText(ImVec2(x_corner.x, x_corner.y - 2.0f * line), text, note.c_str());
   } else {
     drawComparePanelHeader(s, view);
   }
@@ -241,7 +248,8 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
       rect({x0 + static_cast<float>(seg.col0), r0}, {x0 + static_cast<float>(seg.col1), r1});
       if (l.with_y) {
         const float dy = l.blockWidth() + l.block_gap;
-        rect({dy + x0 + static_cast<float>(seg.col0), r0}, {dy + x0 + static_cast<float>(seg.col1), r1});
+        rect({dy + x0 + static_cast<float>(seg.col0), r0},
+             {dy + x0 + static_cast<float>(seg.col1), r1});
       }
       if (l.strip && seg.col0 == 0 && seg.col1 == l.cols) {
         const float sx = x0 + static_cast<float>(l.cols) + l.gap;
@@ -280,7 +288,8 @@ nlohmann::json sheetViewReport(const AppState& s, const SheetCache& c, const Sce
     const glm::vec2 lo = cam.toScreen(centre - glm::vec2(half_w, 0.5f), view.pos, view.size);
     const glm::vec2 hi = cam.toScreen(centre + glm::vec2(half_w, 0.5f), view.pos, view.size);
     const glm::vec2 vlo = glm::max(lo, view.pos), vhi = glm::min(hi, view.pos + view.size);
-    const int64_t pixels = vlo.x < vhi.x && vlo.y < vhi.y ? centres(vlo.x, vhi.x) * centres(vlo.y, vhi.y) : 0;
+    const int64_t pixels =
+        vlo.x < vhi.x && vlo.y < vhi.y ? centres(vlo.x, vhi.x) * centres(vlo.y, vhi.y) : 0;
     const glm::vec2 at = cam.toScreen(centre, view.pos, view.size);
     // Visible: the pixel at the centre lies in the view and maps back to this very cell.
     bool visible = false;
@@ -292,8 +301,13 @@ nlohmann::json sheetViewReport(const AppState& s, const SheetCache& c, const Sce
     }
     lit_count += lit ? 1 : 0;
     lit_visible += lit && visible ? 1 : 0;
-    nlohmann::json cube = {{"section", sectionName(section)}, {"index", index}, {"lit", lit},
-                           {"visible", visible}, {"pixels", pixels}, {"x", at.x}, {"y", at.y}};
+    nlohmann::json cube = {{"section", sectionName(section)},
+                           {"index", index},
+                           {"lit", lit},
+                           {"visible", visible},
+                           {"pixels", pixels},
+                           {"x", at.x},
+                           {"y", at.y}};
     if (row >= 0) cube["row"] = row;
     cubes.push_back(std::move(cube));
   };
@@ -317,14 +331,18 @@ nlohmann::json sheetViewReport(const AppState& s, const SheetCache& c, const Sce
       for (int64_t i = 0; i < numel && all; ++i)
         add(Section::Output, i, static_cast<int64_t>(groups[static_cast<size_t>(i)]), -1);
     } else {
-      for (int64_t i : s.shown->plan.elementsOf(*lit_group)) add(Section::Output, i, *lit_group, -1);
+      for (int64_t i : s.shown->plan.elementsOf(*lit_group))
+        add(Section::Output, i, *lit_group, -1);
     }
   }
   nlohmann::json out;
   out["display"] = "sheet";
   out["zoom"] = cam.zoom;
   out["listed"] = all ? "all" : "lit";
-  out["sheet"] = {{"rows", l.rows}, {"cols", l.cols}, {"bands", l.bands}, {"with_y", l.with_y},
+  out["sheet"] = {{"rows", l.rows},
+                  {"cols", l.cols},
+                  {"bands", l.bands},
+                  {"with_y", l.with_y},
                   {"strip", l.strip}};
   out["lit_count"] = lit_count;
   out["lit_visible"] = lit_visible;

@@ -19,7 +19,7 @@ struct SheetCache {
   LayoutMode layout_mode = LayoutMode::Single;
   glm::vec2 view_size{0.0f};
   SheetLayout layout;
-  std::vector<int64_t> row_groups;                // the single plan's group per row (strip)
+  std::vector<int64_t> row_groups;                 // the single plan's group per row (strip)
   std::vector<std::vector<float>> compare_groups;  // per compare panel, for the lit outline
   std::vector<float> groups;                       // the single plan's group per element
   std::string error;                               // the textures could not be made

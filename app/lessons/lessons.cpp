@@ -36,11 +36,14 @@ std::vector<int> stepLines(const std::string& text) {
   for (++i; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '{' || c == '[') {
       if (depth == 0 && c == '{') lines.push_back(lineOf(text, i));
       ++depth;
@@ -55,12 +58,14 @@ std::vector<int> stepLines(const std::string& text) {
 // The JSON type each "set" key takes: s string, n number, b boolean, x string or array of ints.
 const std::map<std::string, char>& setKeys() {
   static const std::map<std::string, char> keys = {
-      {"norm", 's'},     {"groups", 'n'},  {"normalized_shape", 'x'}, {"axes", 'x'},
-      {"eval", 'b'},     {"momentum", 'x'}, {"affine", 'b'},          {"shape", 'x'},
-      {"init", 's'},     {"seed", 'n'},    {"hover", 'x'},            {"layout", 's'},
-      {"display", 's'},  {"explode", 'n'}, {"color_by", 's'},         {"view", 's'},
-      {"theme", 's'},    {"backward", 'b'}, {"grad_init", 's'},       {"variance", 's'},
-      {"stepper", 'b'},  {"stage", 'n'},   {"lane", 'n'}};
+      {"norm", 's'},      {"groups", 'n'},   {"normalized_shape", 'x'},
+      {"axes", 'x'},      {"eval", 'b'},     {"momentum", 'x'},
+      {"affine", 'b'},    {"shape", 'x'},    {"init", 's'},
+      {"seed", 'n'},      {"hover", 'x'},    {"layout", 's'},
+      {"display", 's'},   {"explode", 'n'},  {"color_by", 's'},
+      {"view", 's'},      {"theme", 's'},    {"backward", 'b'},
+      {"grad_init", 's'}, {"variance", 's'}, {"stepper", 'b'},
+      {"stage", 'n'},     {"lane", 'n'}};
   return keys;
 }
 
@@ -115,7 +120,8 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
   lesson.title = j["title"].get<std::string>();
   for (char c : lesson.name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-      throw fail(1, "\"name\" may hold letters, digits, - and _ only (it is typed on the command line)");
+      throw fail(
+          1, "\"name\" may hold letters, digits, - and _ only (it is typed on the command line)");
   if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty())
     throw fail(1, "\"steps\" must be a non-empty array");
   const std::vector<int> lines = stepLines(text);
@@ -127,8 +133,10 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
     LessonStep step;
     step.line = line;
     for (auto it = s.begin(); it != s.end(); ++it)
-      if (it.key() != "text" && it.key() != "set" && it.key() != "question" && it.key() != "expect_lit")
-        throw fail(line, where + "unknown key \"" + it.key() + "\" (text, set, question, expect_lit)");
+      if (it.key() != "text" && it.key() != "set" && it.key() != "question" &&
+          it.key() != "expect_lit")
+        throw fail(line,
+                   where + "unknown key \"" + it.key() + "\" (text, set, question, expect_lit)");
     if (!s.contains("text") || !s["text"].is_string())
       throw fail(line, where + "\"text\" must be a string");
     step.text = s["text"].get<std::string>();
@@ -137,14 +145,16 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
       for (auto it = s["set"].begin(); it != s["set"].end(); ++it) {
         const auto type = setKeys().find(it.key());
         if (type == setKeys().end())
-          throw fail(line, where + "unknown setting \"" + it.key() + "\"; known: " + kLessonSetKeys);
+          throw fail(line,
+                     where + "unknown setting \"" + it.key() + "\"; known: " + kLessonSetKeys);
         if (!hasType(it.value(), type->second))
-          throw fail(line, where + "\"" + it.key() + "\" has the wrong type (" +
-                               std::string(type->second == 's'   ? "a string"
-                                           : type->second == 'n' ? "a number"
-                                           : type->second == 'b' ? "true or false"
-                                                                 : "a string or a list of integers") +
-                               ")");
+          throw fail(line,
+                     where + "\"" + it.key() + "\" has the wrong type (" +
+                         std::string(type->second == 's'   ? "a string"
+                                     : type->second == 'n' ? "a number"
+                                     : type->second == 'b' ? "true or false"
+                                                           : "a string or a list of integers") +
+                         ")");
       }
       step.set = s["set"];
     }
@@ -155,8 +165,8 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
     }
     if (s.contains("question")) {
       const auto& q = s["question"];
-      if (!q.is_object() || !q.contains("kind") || !q["kind"].is_string() || !q.contains("prompt") ||
-          !q["prompt"].is_string())
+      if (!q.is_object() || !q.contains("kind") || !q["kind"].is_string() ||
+          !q.contains("prompt") || !q["prompt"].is_string())
         throw fail(line, where + "a question needs \"kind\" and \"prompt\" strings");
       LessonQuestion question;
       question.prompt = q["prompt"].get<std::string>();
@@ -170,8 +180,8 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
           if (!o.is_string()) throw fail(line, where + "options are strings");
           question.options.push_back(o.get<std::string>());
         }
-        if (!q.contains("answer") || !q["answer"].is_number_integer() || q["answer"].get<int64_t>() < 0 ||
-            q["answer"].get<size_t>() >= question.options.size())
+        if (!q.contains("answer") || !q["answer"].is_number_integer() ||
+            q["answer"].get<int64_t>() < 0 || q["answer"].get<size_t>() >= question.options.size())
           throw fail(line, where + "\"answer\" must be the index of an option (from 0)");
         question.answer = q["answer"].get<int64_t>();
       } else if (kind == "number") {

@@ -4,7 +4,8 @@
 //
 // A lesson file:
 //   {"name": "groupnorm", "title": "GroupNorm: the bridge", "steps": [
-//     {"text": "...", "set": {"norm": "group", "groups": 2, "shape": "2,4,3,3", "hover": "0,1,0,0"},
+//     {"text": "...", "set": {"norm": "group", "groups": 2, "shape": "2,4,3,3", "hover":
+//     "0,1,0,0"},
 //      "expect_lit": 18,
 //      "question": {"kind": "choice", "prompt": "...", "options": ["a", "b"], "answer": 1}}]}
 // Settings carry over from step to step; "set" keys: see kLessonSetKeys. Questions: "choice"

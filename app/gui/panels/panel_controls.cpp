@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "app_compute.hpp"
+#include "lesson_state.hpp"
 #include "normviz/error.hpp"
 #include "normviz/npy.hpp"
 #include "panels.hpp"
@@ -341,6 +344,42 @@ void computeSection(AppState& s) {
   }
 }
 
+// Export: the command line that reproduces this view (to the clipboard; the app accepts it back),
+// and a PNG of the view at a chosen size, rendered offscreen by that same command line.
+void exportSection(AppState& s) {
+  ImGui::Separator();
+  ImGui::TextUnformatted("Export");
+  const std::string command = commandLineOf(s);
+  if (ImGui::Button("Copy command")) {
+    ImGui::SetClipboardText(command.c_str());
+    s.notice = "copied: " + command;
+  }
+  static int size[2] = {1920, 1080};
+  static std::string path = "normviz-view.png";
+  ImGui::InputInt2("PNG size", size);
+  size[0] = std::clamp(size[0], 64, 8192);
+  size[1] = std::clamp(size[1], 64, 8192);
+  ImGui::InputText("PNG path", &path);
+  if (ImGui::Button("Save PNG")) {
+    auto quote = [](const std::string& text) {
+      std::string out = "'";
+      for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      return out + "'";
+    };
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    const std::string args = command.substr(std::string("normviz").size());
+    const std::string cmd = quote(ec ? "normviz" : self) + args + " --no-settings --size " +
+                            std::to_string(size[0]) + "x" + std::to_string(size[1]) +
+                            " --screenshot " + quote(path) + " 2>&1";
+    const int status = std::system(cmd.c_str());
+    s.notice =
+        status == 0
+            ? "saved " + path + " (" + std::to_string(size[0]) + "x" + std::to_string(size[1]) + ")"
+            : "could not save " + path + " (exit status " + std::to_string(status) + ")";
+  }
+}
+
 void viewSection(AppState& s) {
   int layout = static_cast<int>(s.layout);
   if (radioPair("x, stats, y", "compare 4 layers", &layout)) {
@@ -354,7 +393,8 @@ void viewSection(AppState& s) {
   if (s.backward) {
     if (ImGui::BeginCombo("dy", s.grad_init.c_str())) {
       for (const char* name : {"randn", "ones", "arange"})
-        if (ImGui::Selectable(name, s.grad_init == name)) s.grad_init = name, s.inputs_changed = true;
+        if (ImGui::Selectable(name, s.grad_init == name))
+          s.grad_init = name, s.inputs_changed = true;
       ImGui::EndCombo();
     }
   }
@@ -368,10 +408,12 @@ void viewSection(AppState& s) {
   }
   ImGui::EndDisabled();
   if (too_big)
-    ImGui::TextDisabled("past %lld elements only the sheet", static_cast<long long>(kMaxDisplayedElements));
+    ImGui::TextDisabled("past %lld elements only the sheet",
+                        static_cast<long long>(kMaxDisplayedElements));
   if (shownDisplay(s) == DisplayMode::Cubes) {
     float explode = s.explode;
-    if (ImGui::SliderFloat("explode", &explode, 0.0f, 1.0f, explode < 0.5f ? "blocks %.2f" : "plates %.2f")) {
+    if (ImGui::SliderFloat("explode", &explode, 0.0f, 1.0f,
+                           explode < 0.5f ? "blocks %.2f" : "plates %.2f")) {
       s.explode = explode;
       s.reframe = true;
     }
@@ -392,6 +434,7 @@ void viewSection(AppState& s) {
   if (ImGui::Button("Isometric")) s.preset = ViewPreset::Isometric, s.reframe = true;
   ImGui::SameLine();
   if (ImGui::Button("Help (F1)")) s.show_help = true;
+  exportSection(s);
 }
 
 }  // namespace

@@ -35,9 +35,9 @@ void questionWidgets(AppState& s, const LessonQuestion& q) {
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
       char buf[32] = {};
       std::snprintf(buf, sizeof buf, "%s", p.number.c_str());
-      const bool enter = ImGui::InputText("##answer", buf, sizeof buf,
-                                          ImGuiInputTextFlags_CharsDecimal |
-                                              ImGuiInputTextFlags_EnterReturnsTrue);
+      const bool enter =
+          ImGui::InputText("##answer", buf, sizeof buf,
+                           ImGuiInputTextFlags_CharsDecimal | ImGuiInputTextFlags_EnterReturnsTrue);
       p.number = buf;
       ImGui::SameLine();
       if ((ImGui::Button("Check") || enter) && !p.number.empty())
@@ -73,7 +73,8 @@ void drawLessonPanel(AppState& s, const SceneView& view) {
   LessonProgress& p = s.lesson;
   if (!p.lesson) return;
   const Lesson& lesson = *p.lesson;
-  const float width = std::min(view.size.x - 20.0f, ImGui::GetFontSize() * (p.presenter ? 40.0f : 30.0f));
+  const float width =
+      std::min(view.size.x - 20.0f, ImGui::GetFontSize() * (p.presenter ? 40.0f : 30.0f));
   ImGui::SetNextWindowPos(ImVec2(view.pos.x + view.size.x * 0.5f, view.pos.y + 4.0f),
                           ImGuiCond_Always, ImVec2(0.5f, 0.0f));
   ImGui::SetNextWindowSizeConstraints(ImVec2(width, 0.0f), ImVec2(width, view.size.y * 0.5f));
@@ -106,7 +107,8 @@ void drawLessonPanel(AppState& s, const SceneView& view) {
     if (ImGui::Button("Next > (PgDn)")) goToStep(s, p.step + 1);
     ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::Button(p.presenter ? "Leave presenter (F5)" : "Present (F5)")) p.presenter = !p.presenter;
+    if (ImGui::Button(p.presenter ? "Leave presenter (F5)" : "Present (F5)"))
+      p.presenter = !p.presenter;
     ImGui::SameLine();
     if (ImGui::Button("Close")) closeLesson(s);
     if (last && p.lesson && p.questions() > 0)
@@ -139,8 +141,10 @@ void drawLessonMarks(const AppState& s, const SceneView& view,
       dl->AddCircle(ImVec2(at->x, at->y), r * 1.3f, IM_COL32(235, 60, 50, 255), 0, 2.5f);
   for (int64_t flat : p.extras)
     if (const auto at = screen_of(flat)) {
-      dl->AddLine(ImVec2(at->x - r, at->y - r), ImVec2(at->x + r, at->y + r), IM_COL32(255, 150, 30, 255), 2.5f);
-      dl->AddLine(ImVec2(at->x - r, at->y + r), ImVec2(at->x + r, at->y - r), IM_COL32(255, 150, 30, 255), 2.5f);
+      dl->AddLine(ImVec2(at->x - r, at->y - r), ImVec2(at->x + r, at->y + r),
+                  IM_COL32(255, 150, 30, 255), 2.5f);
+      dl->AddLine(ImVec2(at->x - r, at->y + r), ImVec2(at->x + r, at->y - r),
+                  IM_COL32(255, 150, 30, 255), 2.5f);
     }
   dl->PopClipRect();
 }

@@ -32,8 +32,8 @@ class CubeRenderer {
   void draw(const glm::mat4& view_proj, int64_t first, int64_t count,
             std::optional<int64_t> lit_group, glm::vec3 outline, float ghost_alpha,
             float desaturate) const;
-  // The same two passes writing instance index + 1 (24 bits in RGB) instead of colour, ghosts opaque
-  // among themselves: which cube owns each pixel, for the visibility report.
+  // The same two passes writing instance index + 1 (24 bits in RGB) instead of colour, ghosts
+  // opaque among themselves: which cube owns each pixel, for the visibility report.
   void drawIds(const glm::mat4& view_proj, int64_t first, int64_t count,
                std::optional<int64_t> lit_group) const;
 
@@ -43,9 +43,8 @@ class CubeRenderer {
 
   unsigned program_ = 0, vao_ = 0, mesh_ = 0, instances_ = 0;
   int64_t capacity_ = 0;
-  int loc_view_proj_ = -1, loc_outline_ = -1, loc_ghost_alpha_ = -1,
-      loc_desaturate_ = -1, loc_lit_group_ = -1, loc_pass_ = -1, loc_id_mode_ = -1,
-      loc_first_ = -1;
+  int loc_view_proj_ = -1, loc_outline_ = -1, loc_ghost_alpha_ = -1, loc_desaturate_ = -1,
+      loc_lit_group_ = -1, loc_pass_ = -1, loc_id_mode_ = -1, loc_first_ = -1;
 };
 
 // A colour + depth/stencil render target of a fixed size, read back as RGBA rows top to bottom.

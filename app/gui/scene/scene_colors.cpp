@@ -38,7 +38,9 @@ ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
   s.x = ValueScale::of(input_map, snap.x_summary.lo, snap.x_summary.hi);
   s.y = ValueScale::of(ColorMap::Diverging, snap.y_summary.lo, snap.y_summary.hi);
   s.rstd = ValueScale::of(input_map, snap.rstd_summary.lo, snap.rstd_summary.hi);
-  auto diverging = [](const ValueSummary& v) { return ValueScale::of(ColorMap::Diverging, v.lo, v.hi); };
+  auto diverging = [](const ValueSummary& v) {
+    return ValueScale::of(ColorMap::Diverging, v.lo, v.hi);
+  };
   s.dy = diverging(snap.dy_summary);
   s.dx = diverging(snap.dx_summary);
   s.reduced = diverging(snap.reduced_summary);
@@ -162,27 +164,35 @@ std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLay
       const glm::vec3 rgb = color_by == ColorBy::Groups && element
                                 ? categoricalColor(group_of[static_cast<size_t>(i)])
                                 : scale.color(value(i));
-      out.push_back({layout.origin[k] + layout.scale[k] * layout.local(section)[static_cast<size_t>(i)],
-                     rgb, tag(i), kByGroup, size});
+      out.push_back(
+          {layout.origin[k] + layout.scale[k] * layout.local(section)[static_cast<size_t>(i)], rgb,
+           tag(i), kByGroup, size});
     }
   };
-  add(Section::Input, numel, [&](int64_t i) { return static_cast<double>((*snap.dy)[i]); }, scales.dy,
-      element_tag);
+  add(
+      Section::Input, numel, [&](int64_t i) { return static_cast<double>((*snap.dy)[i]); },
+      scales.dy, element_tag);
   auto group_tag = [&](int64_t g) {
     return partition == LitPartition::Groups ? static_cast<float>(g) : -1.0f;
   };
-  add(Section::Mean, groups, [&](int64_t g) { return grad.sum_dy_w[g]; }, scales.reduced, group_tag);
-  add(Section::Rstd, groups, [&](int64_t g) { return grad.sum_dy_w_xhat[g]; }, scales.reduced,
+  add(
+      Section::Mean, groups, [&](int64_t g) { return grad.sum_dy_w[g]; }, scales.reduced,
       group_tag);
-  add(Section::Output, numel, [&](int64_t i) { return grad.dx[i]; }, scales.dx, element_tag);
+  add(
+      Section::Rstd, groups, [&](int64_t g) { return grad.sum_dy_w_xhat[g]; }, scales.reduced,
+      group_tag);
+  add(
+      Section::Output, numel, [&](int64_t i) { return grad.dx[i]; }, scales.dx, element_tag);
   auto affine_tag = [&](int64_t a) {
     return partition == LitPartition::Affine ? static_cast<float>(a) : -1.0f;
   };
   if (layout.count(Section::DWeight) > 0 && grad.dweight)
-    add(Section::DWeight, layout.count(Section::DWeight), [&](int64_t a) { return (*grad.dweight)[a]; },
-        scales.reduced, affine_tag);
+    add(
+        Section::DWeight, layout.count(Section::DWeight),
+        [&](int64_t a) { return (*grad.dweight)[a]; }, scales.reduced, affine_tag);
   if (layout.count(Section::DBias) > 0 && grad.dbias)
-    add(Section::DBias, layout.count(Section::DBias), [&](int64_t a) { return (*grad.dbias)[a]; },
+    add(
+        Section::DBias, layout.count(Section::DBias), [&](int64_t a) { return (*grad.dbias)[a]; },
         scales.reduced, affine_tag);
   return out;
 }

@@ -129,8 +129,9 @@ double fitScore(float w, float h, float aspect, float column, int sections, doub
   double total_w = w, total_h = h;
   if (column > 0.0f) {
     total_w = w * (1.0 + column) + std::max(3.0 * SceneLayout::kPitch, 0.06 * w);
-    total_h = std::max<double>(h, sections * column * h + (sections - 1) * std::max(3.0 * SceneLayout::kPitch,
-                                                                     0.1 * h * column));
+    total_h = std::max<double>(
+        h, sections * column * h +
+               (sections - 1) * std::max(3.0 * SceneLayout::kPitch, 0.1 * h * column));
   }
   return 1.0 / std::max(total_w / aspect, total_h) * (1.0 - 0.2 * waste);
 }
@@ -150,8 +151,8 @@ std::pair<Grid, Grid> bestGrids(int64_t plates, int64_t samples, float plate_w, 
       const double waste =
           static_cast<double>(p.cols * p.rows - plates) / static_cast<double>(p.cols * p.rows) +
           static_cast<double>(q.cols * q.rows - samples) / static_cast<double>(q.cols * q.rows);
-      const double score =
-          fitScore(q.width(sw, sample_gap), q.height(sh, sample_gap), aspect, column, sections, waste);
+      const double score = fitScore(q.width(sw, sample_gap), q.height(sh, sample_gap), aspect,
+                                    column, sections, waste);
       if (score > best_score) best_score = score, best = {p, q};
     }
   }
@@ -229,17 +230,16 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
   const float plate_w = fw * kP, plate_h = fh * kP;
   const float plate_gap = r.rows_only ? 0.6f * kP : kP;
   const float sample_gap = 2.5f * kP;
-  const auto [plates, samples] =
-      bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap, options.aspect, column, sections);
+  const auto [plates, samples] = bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap,
+                                           options.aspect, column, sections);
   const float sample_w = plates.width(plate_w, plate_gap);
   const float sample_h = plates.height(plate_h, plate_gap);
   // Blocks: C in depth (rows of a matrix stacked downward), samples in their own grid; a block seen
   // from the side is about half its depth wider.
   const float block_w = plate_w, block_h = r.rows_only ? fc * kP : plate_h;
-  const Grid blocks =
-      bestGrids(1, r.n, block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), block_h, 0.0f, sample_gap,
-                options.aspect, column, sections)
-          .second;
+  const Grid blocks = bestGrids(1, r.n, block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), block_h,
+                                0.0f, sample_gap, options.aspect, column, sections)
+                          .second;
   auto block_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
     const glm::vec3 sample(static_cast<float>(n % blocks.cols) * (block_w + sample_gap),
                            -static_cast<float>(n / blocks.cols) * (block_h + sample_gap), 0.0f);
@@ -318,11 +318,12 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
         ++acount[a];
       }
       for (size_t a = 0; a < asum.size(); ++a)
-        layout.affine_pos[a] = glm::vec3(asum[a] / static_cast<double>(std::max<int64_t>(acount[a], 1)));
+        layout.affine_pos[a] =
+            glm::vec3(asum[a] / static_cast<double>(std::max<int64_t>(acount[a], 1)));
     }
     float cursor = xb.hi.y;
-    for (Section s : {Section::Mean, Section::Rstd, Section::Output, Section::DWeight,
-                      Section::DBias}) {
+    for (Section s :
+         {Section::Mean, Section::Rstd, Section::Output, Section::DWeight, Section::DBias}) {
       if (layout.local(s).empty()) continue;
       const auto& local = layout.local(s);
       const int k = static_cast<int>(s);
@@ -354,8 +355,8 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
     const float back = r.rows_only ? -kHalf : -(fc - 1.0f) * kP - kHalf;
     const glm::vec3 center(0.5f * (first.x + right), 0.5f * (top + bottom), 0.5f * (front + back));
     if (r.axis_w >= 0)
-      layout.labels.push_back({w_text, {first.x - kHalf, bottom, front}, {right, bottom, front},
-                               center});
+      layout.labels.push_back(
+          {w_text, {first.x - kHalf, bottom, front}, {right, bottom, front}, center});
     if (r.rows_only && r.axis_c >= 0 && r.c > 1)
       layout.labels.push_back(
           {name_of(r.axis_c, r.c), {left, top, 0.0f}, {left, bottom + gap, 0.0f}, center});
@@ -366,11 +367,11 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
       layout.labels.push_back(
           {name_of(r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, center});
     if (r.axis_n >= 0 && r.n > 1) {
-      const float all_right =
-          pos(std::min(r.n, blocks.cols) - 1, 0, 0, r.w - 1).x + kHalf;
+      const float all_right = pos(std::min(r.n, blocks.cols) - 1, 0, 0, r.w - 1).x + kHalf;
       std::string text = name_of(r.axis_n, r.n);
       if (blocks.cols < r.n) text += ", " + std::to_string(blocks.cols) + " a row";
-      layout.labels.push_back({text, {first.x - kHalf, top + gap, back},
+      layout.labels.push_back({text,
+                               {first.x - kHalf, top + gap, back},
                                {all_right, top + gap, back},
                                glm::vec3(0.5f * all_right, center.y, center.z)});
     }
@@ -390,15 +391,19 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
       std::string text = name_of(r.axis_c, r.c);
       if (plates.rows > 1) text += ", " + std::to_string(plates.cols) + " a row";
       if (r.rows_only || plates.cols == 1) {
-        // Plates in one column (or a matrix's rows): the arrow runs down the left side, outside H's.
+        // Plates in one column (or a matrix's rows): the arrow runs down the left side, outside
+        // H's.
         const float bottom = pos(0, (plates.rows - 1) * plates.cols, r.h - 1, 0).y - kHalf;
         const float x = r.rows_only ? left : left - 2.5f * gap;
         text = name_of(r.axis_c, r.c);
         layout.labels.push_back({text, {x, top, front}, {x, bottom, front}, center});
       } else {
         const glm::vec3 last_plate = pos(0, std::min(r.c, plates.cols) - 1, 0, r.w - 1);
-        layout.labels.push_back({text, {first.x - kHalf, top, front},
-                                 {last_plate.x + kHalf, top, front}, center, true});
+        layout.labels.push_back({text,
+                                 {first.x - kHalf, top, front},
+                                 {last_plate.x + kHalf, top, front},
+                                 center,
+                                 true});
       }
     }
     if (r.axis_n >= 0 && r.n > 1) {
@@ -407,7 +412,8 @@ SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
       for (int64_t n = 0; n < r.n; ++n) {
         const glm::vec3 corner = pos(n, (plates.rows - 1) * plates.cols, r.h - 1, 0);
         layout.tags.push_back({name + "=" + std::to_string(n),
-                               {corner.x - kHalf, corner.y - kHalf, front}, sample_w});
+                               {corner.x - kHalf, corner.y - kHalf, front},
+                               sample_w});
       }
     }
   }

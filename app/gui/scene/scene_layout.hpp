@@ -12,8 +12,8 @@
 //               a grid, gaps between them. No cube stands in front of another, so every reduction
 //               region is visible whole.
 // Sections: x large on the left; to its right a column of mean, rstd and y, each a copy of x's
-// arrangement at a reduced scale (a statistic cube at its group's centroid), so every statistic sits
-// where its group sits in x and every kept axis lines up, while x keeps most of the view.
+// arrangement at a reduced scale (a statistic cube at its group's centroid), so every statistic
+// sits where its group sits in x and every kept axis lines up, while x keeps most of the view.
 #pragma once
 
 #include <array>
@@ -68,8 +68,8 @@ struct SampleTag {
 struct LayoutRoles {
   int64_t n = 1, c = 1, h = 1, w = 1;
   int axis_n = -1, axis_c = -1, axis_h = -1, axis_w = -1;  // the tensor axis in each role
-  int folded_axis = -1;      // the axis split into h × w rows, or -1
-  bool rows_only = false;    // plates are single rows (rank 2/3 unfolded): block mode stacks down
+  int folded_axis = -1;                                    // the axis split into h × w rows, or -1
+  bool rows_only = false;  // plates are single rows (rank 2/3 unfolded): block mode stacks down
 };
 inline constexpr int64_t kFoldAbove = 32;  // a last axis longer than this folds into a tile
 LayoutRoles layoutRoles(const Shape& shape);
@@ -92,7 +92,8 @@ struct SceneLayout {
   std::vector<glm::vec3> affine_pos;   // per affine index (centroid of the elements it scales)
   float stat_size = kCube;             // edge of a statistics cube: larger when groups are apart
   std::array<glm::vec3, kSectionCount> origin{};
-  std::array<float, kSectionCount> scale{1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};  // origin + scale·local
+  std::array<float, kSectionCount> scale{1.0f, 1.0f, 1.0f,
+                                         1.0f, 1.0f, 1.0f};  // origin + scale·local
   std::array<Box, kSectionCount> bounds{};  // world bounds per section (empty when not shown)
   std::vector<AxisLabel> labels;
   std::vector<SampleTag> tags;

@@ -81,12 +81,13 @@ void drawTooltip(const AppState& s, CubeRef ref) {
 std::string sectionTitle(const Snapshot& snap, Section section) {
   const bool stat = section == Section::Mean || section == Section::Rstd;
   const bool param = section == Section::DWeight || section == Section::DBias;
-  const Shape& shape = stat ? snap.plan.statShape() : param ? snap.plan.affineShape() : snap.x.shape;
+  const Shape& shape = stat    ? snap.plan.statShape()
+                       : param ? snap.plan.affineShape()
+                               : snap.x.shape;
   std::string name = sectionName(section);
   if (snap.grad) {
     // Backward mode: the same places hold the gradient's tensors.
-    const char* names[] = {"dy", "Σ dy·γ", "Σ dy·γ·x̂", "dx",
-                           "dweight", "dbias"};
+    const char* names[] = {"dy", "Σ dy·γ", "Σ dy·γ·x̂", "dx", "dweight", "dbias"};
     name = names[static_cast<int>(section)];
   }
   return name + " " + shape.str();
@@ -103,7 +104,8 @@ void drawCubeCard(const AppState& s, CubeRef ref) {
     if (!t || ref.index >= t->numel()) return;
     ImGui::Text("%s%s = %.6g", weight ? "dweight" : "dbias",
                 indexText(snap.plan.affineShape(), ref.index).c_str(), (*t)[ref.index]);
-    const long long count = static_cast<long long>(snap.x.numel() / snap.plan.affineShape().numel());
+    const long long count =
+        static_cast<long long>(snap.x.numel() / snap.plan.affineShape().numel());
     ImGui::TextWrapped(weight ? "sums dy·x̂ over the %lld elements this weight scales (lit)"
                               : "sums dy over the %lld elements this bias shifts (lit)",
                        count);
@@ -121,14 +123,16 @@ void drawCubeCard(const AppState& s, CubeRef ref) {
       ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
     }
   } else {
-    ImGui::Text("%s%s", sectionTitle(snap, ref.section).substr(0, sectionTitle(snap, ref.section).rfind(' ')).c_str(),
+    ImGui::Text("%s%s",
+                sectionTitle(snap, ref.section)
+                    .substr(0, sectionTitle(snap, ref.section).rfind(' '))
+                    .c_str(),
                 indexText(snap.plan.statShape(), ref.index).c_str());
   }
   ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
               groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
   if (grad != nullptr) {
-    ImGui::Text("Σ dy·γ %.6g   Σ dy·γ·x̂ %.6g", grad->sum_dy_w[g],
-                grad->sum_dy_w_xhat[g]);
+    ImGui::Text("Σ dy·γ %.6g   Σ dy·γ·x̂ %.6g", grad->sum_dy_w[g], grad->sum_dy_w_xhat[g]);
     if (grad->group_coupled) {
       ImGui::TextWrapped("dx of every element here depends on every dy and x of the group (lit)");
     } else {
@@ -303,7 +307,8 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
     ImGui::Dummy(ImVec2(static_cast<float>(shown) * (box + 3.0f), box));
   } else {
     const ValueScales scales = valueScales(*s.shown, s.input_map);
-    const char* first = s.layout == LayoutMode::Single ? (s.shown->grad ? "\u03a3, dw, db" : "x, mean") : "x";
+    const char* first =
+        s.layout == LayoutMode::Single ? (s.shown->grad ? "\u03a3, dw, db" : "x, mean") : "x";
     const ImGuiStyle& style = ImGui::GetStyle();
     const float names_width = ImGui::CalcTextSize(first).x + style.ItemSpacing.x * 2.0f;
     // The bars take what the 3D view leaves after the names and the widest range.

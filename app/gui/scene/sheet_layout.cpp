@@ -77,12 +77,14 @@ std::string SheetLayout::axesText(const std::vector<std::string>& names) const {
   auto join = [&](int from, int to) {
     std::string out;
     for (int a = from; a < to; ++a)
-      out += (out.empty() ? "" : ", ") + (a < static_cast<int>(names.size()) ? names[static_cast<size_t>(a)] : "?");
+      out += (out.empty() ? "" : ", ") +
+             (a < static_cast<int>(names.size()) ? names[static_cast<size_t>(a)] : "?");
     return out.empty() ? std::string("-") : out;
   };
   std::string text = "rows (" + join(0, split_axis) + ") = " + std::to_string(rows) +
                      ", columns (" + join(split_axis, shape.rank()) + ") = " + std::to_string(cols);
-  if (bands > 1) text += ", in " + std::to_string(bands) + " bands of " + std::to_string(band_rows) + " rows";
+  if (bands > 1)
+    text += ", in " + std::to_string(bands) + " bands of " + std::to_string(band_rows) + " rows";
   return text;
 }
 

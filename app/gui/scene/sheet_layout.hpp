@@ -1,6 +1,7 @@
-// The sheet view's geometry: every element one cell of a 2D image, rows the leading axes (n, c, ...)
-// and columns the trailing ones (H·W for a 4D tensor, as in the Group Normalization paper's figure;
-// D for (N, L, D)). Plain math, no OpenGL, so tests check it directly and the shader mirrors it.
+// The sheet view's geometry: every element one cell of a 2D image, rows the leading axes (n, c,
+// ...) and columns the trailing ones (H·W for a 4D tensor, as in the Group Normalization paper's
+// figure; D for (N, L, D)). Plain math, no OpenGL, so tests check it directly and the shader
+// mirrors it.
 //
 // Sheet space is measured in cells, y down. A tall sheet is cut into bands of rows set side by
 // side (like columns of text) so it fits the view. Each band of x carries, when every row lies in
@@ -29,7 +30,9 @@ struct SheetLayout {
   bool with_y = false;
   float strip_w = 0, gap = 0, block_gap = 0;  // cells
 
-  float bandWidth() const { return static_cast<float>(cols) + (strip ? gap + 2.0f * strip_w : 0.0f); }
+  float bandWidth() const {
+    return static_cast<float>(cols) + (strip ? gap + 2.0f * strip_w : 0.0f);
+  }
   float blockWidth() const {
     return static_cast<float>(bands) * bandWidth() + static_cast<float>(bands - 1) * gap;
   }

@@ -103,8 +103,9 @@ void SheetRenderer::uploadGroups(int slot, const std::vector<float>& groups, int
 }
 
 void SheetRenderer::draw(const SheetLayout& sheet, const SheetCamera& camera, const View& view,
-                         int group_slot, std::optional<int64_t> lit_group, bool by_group, glm::vec3 background,
-                         const std::vector<glm::vec3>& palette, float fade) const {
+                         int group_slot, std::optional<int64_t> lit_group, bool by_group,
+                         glm::vec3 background, const std::vector<glm::vec3>& palette,
+                         float fade) const {
   if (program_ == 0) return;
   gl::UseProgram(program_);
   auto loc = [&](const char* name) { return gl::GetUniformLocation(program_, name); };

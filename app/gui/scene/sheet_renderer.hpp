@@ -15,9 +15,9 @@ namespace normviz {
 // What the textures hold, as bytes ready to upload (RGBA8 rows top to bottom; groups as floats).
 struct SheetImages {
   int64_t rows = 0, cols = 0;
-  std::vector<uint8_t> x, y;       // cols × rows × 4
-  std::vector<float> groups;       // cols × rows
-  std::vector<uint8_t> stats;      // 2 × rows × 4: mean colour, rstd colour (empty: no strip)
+  std::vector<uint8_t> x, y;   // cols × rows × 4
+  std::vector<float> groups;   // cols × rows
+  std::vector<uint8_t> stats;  // 2 × rows × 4: mean colour, rstd colour (empty: no strip)
 };
 
 class SheetRenderer {
