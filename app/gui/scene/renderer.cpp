@@ -55,26 +55,34 @@ CubeRenderer::~CubeRenderer() {
   if (vao_) gl::DeleteVertexArrays(1, &vao_);
 }
 
-std::string CubeRenderer::init() {
+std::string buildProgram(const char* vert, const char* frag, const std::string& name,
+                         unsigned& program) {
   const GLuint vs = gl::CreateShader(GL_VERTEX_SHADER), fs = gl::CreateShader(GL_FRAGMENT_SHADER);
-  std::string error = compile(vs, embedded::cubes_vert, "cubes.vert");
-  if (error.empty()) error = compile(fs, embedded::cubes_frag, "cubes.frag");
+  std::string error = compile(vs, vert, (name + ".vert").c_str());
+  if (error.empty()) error = compile(fs, frag, (name + ".frag").c_str());
   if (error.empty()) {
-    program_ = gl::CreateProgram();
-    gl::AttachShader(program_, vs);
-    gl::AttachShader(program_, fs);
-    gl::LinkProgram(program_);
+    program = gl::CreateProgram();
+    gl::AttachShader(program, vs);
+    gl::AttachShader(program, fs);
+    gl::LinkProgram(program);
     GLint ok = 0;
-    gl::GetProgramiv(program_, GL_LINK_STATUS, &ok);
+    gl::GetProgramiv(program, GL_LINK_STATUS, &ok);
     if (!ok) {
       char log[2048] = {};
-      gl::GetProgramInfoLog(program_, sizeof log, nullptr, log);
-      error = std::string("cube shaders do not link: ") + log;
+      gl::GetProgramInfoLog(program, sizeof log, nullptr, log);
+      error = name + " shaders do not link: " + log;
     }
   }
   gl::DeleteShader(vs);
   gl::DeleteShader(fs);
-  if (!error.empty()) return error;
+  return error;
+}
+
+std::string CubeRenderer::init() {
+  if (std::string error =
+          buildProgram(embedded::cubes_vert, embedded::cubes_frag, "cubes", program_);
+      !error.empty())
+    return error;
   loc_view_proj_ = gl::GetUniformLocation(program_, "u_view_proj");
   loc_outline_ = gl::GetUniformLocation(program_, "u_outline");
   loc_ghost_alpha_ = gl::GetUniformLocation(program_, "u_ghost_alpha");

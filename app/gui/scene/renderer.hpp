@@ -12,6 +12,11 @@
 
 namespace normviz {
 
+// Compiles and links a vertex and a fragment shader into `program`; "" or the compiler's message,
+// naming `name` ("cubes" for cubes.vert and cubes.frag).
+std::string buildProgram(const char* vert, const char* frag, const std::string& name,
+                         unsigned& program);
+
 class CubeRenderer {
  public:
   CubeRenderer() = default;

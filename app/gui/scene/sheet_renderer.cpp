@@ -2,6 +2,7 @@
 #include "sheet_renderer.hpp"
 
 #include "gl_functions.hpp"
+#include "renderer.hpp"
 
 namespace normviz::embedded {
 extern const char* const sheet_vert;
@@ -11,17 +12,6 @@ extern const char* const sheet_frag;
 namespace normviz {
 
 namespace {
-
-std::string compileShader(GLuint shader, const char* source, const char* name) {
-  gl::ShaderSource(shader, 1, &source, nullptr);
-  gl::CompileShader(shader);
-  GLint ok = 0;
-  gl::GetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-  if (ok) return "";
-  char log[2048] = {};
-  gl::GetShaderInfoLog(shader, sizeof log, nullptr, log);
-  return std::string("shader ") + name + " does not compile: " + log;
-}
 
 void makeTexture(unsigned& tex) {
   if (tex == 0) gl::GenTextures(1, &tex);
@@ -56,25 +46,10 @@ SheetRenderer::~SheetRenderer() {
 }
 
 std::string SheetRenderer::init() {
-  const GLuint vs = gl::CreateShader(GL_VERTEX_SHADER), fs = gl::CreateShader(GL_FRAGMENT_SHADER);
-  std::string error = compileShader(vs, embedded::sheet_vert, "sheet.vert");
-  if (error.empty()) error = compileShader(fs, embedded::sheet_frag, "sheet.frag");
-  if (error.empty()) {
-    program_ = gl::CreateProgram();
-    gl::AttachShader(program_, vs);
-    gl::AttachShader(program_, fs);
-    gl::LinkProgram(program_);
-    GLint ok = 0;
-    gl::GetProgramiv(program_, GL_LINK_STATUS, &ok);
-    if (!ok) {
-      char log[2048] = {};
-      gl::GetProgramInfoLog(program_, sizeof log, nullptr, log);
-      error = std::string("sheet shaders do not link: ") + log;
-    }
-  }
-  gl::DeleteShader(vs);
-  gl::DeleteShader(fs);
-  if (!error.empty()) return error;
+  if (std::string error =
+          buildProgram(embedded::sheet_vert, embedded::sheet_frag, "sheet", program_);
+      !error.empty())
+    return error;
   gl::GenVertexArrays(1, &vao_);
   gl::GetIntegerv(GL_MAX_TEXTURE_SIZE, &max_texture_);
   return "";
