@@ -1,8 +1,10 @@
 // The parts of the GPU interface that need no device: variant names, which variants run a plan,
-// the launch geometry, and the plan's memory layout. Built with and without CUDA alike.
+// the launch geometry, the plan's memory layout, and the choice between the CUDA and the emulated
+// device. Built with and without CUDA alike.
 #include <algorithm>
 #include <string>
 
+#include "backends.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
 #include "normviz/error.hpp"
@@ -19,6 +21,38 @@ constexpr GpuVariant kAllVariants[] = {GpuVariant::Auto,        GpuVariant::Thre
                                        GpuVariant::SplitReduce};
 
 }  // namespace
+
+const char* gpuDeviceKindName(GpuDeviceKind kind) {
+  return kind == GpuDeviceKind::Emulated ? "gpu-emulated" : "gpu";
+}
+
+const GpuDevice& gpuDevice(GpuDeviceKind kind) {
+  return kind == GpuDeviceKind::Emulated ? gpu::emulated::backendDevice()
+                                         : gpu::cuda::backendDevice();
+}
+
+GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const GpuOptions& options) {
+  return options.device == GpuDeviceKind::Emulated
+             ? gpu::emulated::backendCompute(x, plan, params, options)
+             : gpu::cuda::backendCompute(x, plan, params, options);
+}
+
+double gpuCopyBandwidthGbs() {
+  return gpu::cuda::backendCopyBandwidthGbs();
+}
+
+bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
+                       VarianceStrategy strategy, bool subtract_mean, float* mean_out,
+                       float* var_out, std::string* error, GpuDeviceKind device,
+                       ShuffleKind shuffle) {
+  return device == GpuDeviceKind::Emulated
+             ? gpu::emulated::backendReduceOneGroup(values, m, block_size, vector_width, strategy,
+                                                    subtract_mean, shuffle, mean_out, var_out,
+                                                    error)
+             : gpu::cuda::backendReduceOneGroup(values, m, block_size, vector_width, strategy,
+                                                subtract_mean, shuffle, mean_out, var_out, error);
+}
 
 const char* gpuVariantName(GpuVariant v) {
   switch (v) {

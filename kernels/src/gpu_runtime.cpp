@@ -1,19 +1,20 @@
-// The GPU backend's host side with CUDA: probing the device, moving tensors, launching the chosen
-// kernel, and timing it honestly (CUDA events, warm-up, L2 flushed, median of repeats).
+// The GPU backend's host side: probing the device, moving tensors, launching the chosen kernel,
+// and timing it honestly (CUDA events, warm-up, L2 flushed, median of repeats).
 //
-// Built by the C++ compiler against the CUDA runtime (linked statically: libcudart_static loads
-// the driver library at run time, so a machine without an NVIDIA driver runs the program and gets
-// a reason instead of a crash).
+// Built twice by the C++ compiler: against the CUDA runtime (linked statically: libcudart_static
+// loads the driver library at run time, so a machine without an NVIDIA driver runs the program and
+// gets a reason instead of a crash), and against the emulated device (emulated/cuda_host.hpp),
+// where the same calls run the kernel sources on the CPU.
 //
 // Sections: probe · device memory and errors · timing · gpuCompute · copy bandwidth · one group
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
+#include "cuda_api.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
 #include "normviz/error.hpp"
@@ -89,6 +90,9 @@ GpuDevice probeDevice() {
     return d;
   }
   d.usable = true;
+#if defined(NORMVIZ_DEVICE_EMULATION)
+  d.emulated = true;
+#endif
   return d;
 }
 
@@ -187,11 +191,14 @@ double median(std::vector<double> v) {
 
 // Writing a buffer twice the L2 size evicts the input, so every timed repeat reads x from DRAM as
 // a real forward pass would (H100's 50 MB L2 would otherwise hold the whole 25 MB headline input).
+// A device without L2 (the emulated one) has nothing to flush.
 class L2Flusher {
  public:
   explicit L2Flusher(size_t l2_bytes)
-      : bytes_(std::max<size_t>(2 * l2_bytes, size_t{64} << 20)), buffer_(bytes_, "the L2 flush") {}
+      : bytes_(l2_bytes ? std::max<size_t>(2 * l2_bytes, size_t{64} << 20) : 0),
+        buffer_(bytes_, "the L2 flush") {}
   void flush() {
+    if (bytes_ == 0) return;
     check(cudaMemsetAsync(buffer_.raw(), static_cast<int>(++value_ & 0xff), bytes_), "flushing L2");
   }
 
@@ -214,7 +221,10 @@ TensorD widenToTensor(const Shape& shape, const std::vector<float>& v) {
 
 }  // namespace
 
-const GpuDevice& gpuDevice() {
+namespace gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
+
+const GpuDevice& backendDevice() {
   static const GpuDevice device = [] {
     std::lock_guard<std::mutex> lock(deviceMutex());
     return probeDevice();
@@ -224,9 +234,9 @@ const GpuDevice& gpuDevice() {
 
 // ---- gpuCompute ---------------------------------------------------------------------------------
 
-GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                     const GpuOptions& options) {
-  const GpuDevice& device = gpuDevice();
+GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                         const GpuOptions& options) {
+  const GpuDevice& device = backendDevice();
   if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
   if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
     throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
@@ -415,9 +425,9 @@ GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParam
 
 // ---- copy bandwidth -----------------------------------------------------------------------------
 
-double gpuCopyBandwidthGbs() {
+double backendCopyBandwidthGbs() {
   static double measured = -1;
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = backendDevice();
   if (!device.usable) return 0;
   std::lock_guard<std::mutex> lock(deviceMutex());
   if (measured >= 0) return measured;
@@ -443,14 +453,14 @@ double gpuCopyBandwidthGbs() {
 
 // ---- one group ----------------------------------------------------------------------------------
 
-bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
-                       VarianceStrategy strategy, bool subtract_mean, float* mean_out,
-                       float* var_out, std::string* error) {
+bool backendReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
+                           VarianceStrategy strategy, bool subtract_mean, ShuffleKind shuffle,
+                           float* mean_out, float* var_out, std::string* error) {
   auto fail = [&](const std::string& why) {
     if (error) *error = why;
     return false;
   };
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = backendDevice();
   if (!device.usable) return fail(device.reason);
   if (m < 1 || m > gpu::kMaxGpuElements) return fail("group size out of range");
   try {
@@ -459,9 +469,9 @@ bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vecto
     DeviceBuffer d_values(static_cast<size_t>(m) * 4, "the group"), d_out(8, "the result");
     check(cudaMemcpy(d_values.raw(), values, static_cast<size_t>(m) * 4, cudaMemcpyHostToDevice),
           "copying the group to the GPU");
-    const std::string launch_error =
-        gpu::launchReduceOneGroup(d_values.f(), static_cast<int32_t>(m), block_size, vector_width,
-                                  static_cast<int>(strategy), subtract_mean, d_out.f());
+    const std::string launch_error = gpu::launchReduceOneGroup(
+        d_values.f(), static_cast<int32_t>(m), block_size, vector_width, static_cast<int>(strategy),
+        subtract_mean, static_cast<int>(shuffle), d_out.f());
     if (!launch_error.empty()) return fail(launch_error);
     float out[2] = {0, 0};
     check(cudaMemcpy(out, d_out.raw(), 8, cudaMemcpyDeviceToHost), "copying the result back");
@@ -472,5 +482,8 @@ bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vecto
     return fail(e.what());
   }
 }
+
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
+}  // namespace gpu
 
 }  // namespace normviz

@@ -10,8 +10,8 @@
 //   crossWarpFirstOffset)
 //   5. pairwise (binary) accumulation: leaves, the thread-local fold, the halving steps
 //   6. finishing: mean, variance, rstd, and the normalized output
-//   7. device-only helpers (nvcc): shuffles of each state, warpReduce, blockReduce, pairwise
-//   halving
+//   7. device helpers (nvcc and the emulated device): shuffles of each state, warpReduce,
+//   blockReduce, pairwise halving, and the emulated device's probes
 //
 // Reading guide for a kernel reducing group g of M elements with B threads and vector width V:
 //   State s = op.identity();
@@ -339,7 +339,36 @@ NORMVIZ_HD float normalizeOne(float x, float mean, float rstd, float weight, flo
 }
 
 // ---- 7. Device helpers --------------------------------------------------------------------------
-#if defined(__CUDACC__)
+// Compiled by nvcc, and by the host compiler for the emulated device (kernels/src/emulated), which
+// also records each thread's partial at every stage (recordPartial) for the trace check; on the
+// GPU the probes compile to nothing.
+
+// The stages a probe reports: the thread-local result, each warp step (offset), warp 0's load of
+// the warp totals, each cross-warp step (offset), each pairwise halving (offset).
+enum class RecipeStage { Load, Shuffle, CrossWarpLoad, CrossWarpShuffle, Halve };
+
+#if defined(NORMVIZ_DEVICE_EMULATION)
+namespace emu {
+void recordPartial(int stage, int offset, const float* words, int count);
+}
+inline void probePartial(RecipeStage stage, int offset, float v) {
+  emu::recordPartial(static_cast<int>(stage), offset, &v, 1);
+}
+inline void probePartial(RecipeStage stage, int offset, NaiveState v) {
+  const float w[2] = {v.sum, v.sumsq};
+  emu::recordPartial(static_cast<int>(stage), offset, w, 2);
+}
+inline void probePartial(RecipeStage stage, int offset, WelfordState v) {
+  const float w[3] = {v.count, v.mean, v.m2};
+  emu::recordPartial(static_cast<int>(stage), offset, w, 3);
+}
+#define NORMVIZ_PROBE(stage, offset, value) ::normviz::probePartial(stage, offset, value)
+#else
+#define NORMVIZ_PROBE(stage, offset, value) ((void)0)
+#endif
+
+// NORMVIZ_CUDA_HOST_MODEL: kernels/src/emulated/cuda_host.hpp was included first.
+#if defined(__CUDACC__) || defined(NORMVIZ_CUDA_HOST_MODEL)
 
 __device__ __forceinline__ float shuffleState(ShuffleKind kind, float v, int offset) {
   return kind == ShuffleKind::Xor ? __shfl_xor_sync(0xffffffffu, v, offset)
@@ -354,15 +383,19 @@ __device__ __forceinline__ WelfordState shuffleState(ShuffleKind kind, WelfordSt
 }
 
 // The warp step from `first_offset` down to 1. All 32 lanes must call it.
+// `stage` only names the steps for the emulated device's probes.
 template <typename Op>
 __device__ __forceinline__ typename Op::State warpReduce(const Op& op, typename Op::State v,
                                                          ShuffleKind kind = ShuffleKind::Down,
-                                                         int first_offset = kWarpSize / 2) {
+                                                         int first_offset = kWarpSize / 2,
+                                                         RecipeStage stage = RecipeStage::Shuffle) {
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   for (int offset = first_offset; offset > 0; offset /= 2) {
     const typename Op::State other = shuffleState(kind, v, offset);
     if (shuffleSource(kind, lane, offset) >= 0) v = op.combine(v, other);
+    NORMVIZ_PROBE(stage, offset, v);
   }
+  (void)stage;
   return v;
 }
 
@@ -376,13 +409,15 @@ __device__ typename Op::State blockReduce(const Op& op, typename Op::State v,
   const int t = static_cast<int>(threadIdx.x);
   const int lane = t % kWarpSize, warp = t / kWarpSize;
   const int warps = static_cast<int>(blockDim.x) / kWarpSize;
+  NORMVIZ_PROBE(RecipeStage::Load, 0, v);
   v = warpReduce(op, v, kind);
   if (warps > 1) {
     if (lane == 0) shared[warp] = v;
     __syncthreads();
     if (warp == 0) {
       v = lane < warps ? shared[lane] : op.identity();
-      v = warpReduce(op, v, kind, crossWarpFirstOffset(warps));
+      NORMVIZ_PROBE(RecipeStage::CrossWarpLoad, 0, v);
+      v = warpReduce(op, v, kind, crossWarpFirstOffset(warps), RecipeStage::CrossWarpShuffle);
     }
     __syncthreads();  // every read of shared[lane] is done before thread 0 overwrites shared[0]
   }
@@ -397,10 +432,14 @@ __device__ typename Op::State blockReduce(const Op& op, typename Op::State v,
 // (blockDim.x floats). Returns thread 0's total to every thread.
 __device__ inline float pairwiseBlockHalve(float v, int64_t main_block, float* shared) {
   const int t = static_cast<int>(threadIdx.x);
+  NORMVIZ_PROBE(RecipeStage::Load, 0, v);
   shared[t] = v;
   __syncthreads();
   for (int h = pairwiseFirstHalving(main_block, static_cast<int>(blockDim.x)); h > 0; h /= 2) {
-    if (t < h) shared[t] = addRn(shared[t], shared[t + h]);
+    if (t < h) {
+      shared[t] = addRn(shared[t], shared[t + h]);
+      NORMVIZ_PROBE(RecipeStage::Halve, h, shared[t]);
+    }
     __syncthreads();
   }
   const float total = shared[0];
@@ -408,6 +447,6 @@ __device__ inline float pairwiseBlockHalve(float v, int64_t main_block, float* s
   return total;
 }
 
-#endif  // __CUDACC__
+#endif  // __CUDACC__ || NORMVIZ_DEVICE_EMULATION
 
 }  // namespace normviz
