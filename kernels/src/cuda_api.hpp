@@ -23,7 +23,9 @@ void launchKernel([[maybe_unused]] const char* name, void (*kernel)(Params...), 
 #if defined(NORMVIZ_DEVICE_EMULATION)
   emu::setLaunchResult(emu::runGrid(name, grid, block, [&] { kernel(args...); }));
 #else
-  kernel<<<grid, block> > >(args...);
+  // clang-format off
+  kernel<<<grid, block>>>(args...);
+  // clang-format on
 #endif
 }
 

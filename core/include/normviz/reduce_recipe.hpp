@@ -242,9 +242,10 @@ NORMVIZ_HD int crossWarpFirstOffset(int warps) {
 // docs/NORMS.md: each term is scaled by 1/M first; the M terms are split into a main block of
 // P = 2^k <= M terms and a tail of M - P; tail term P+i is added onto main term i; then the upper
 // half is repeatedly added onto the lower half (h = P/2, P/4, ..., 1) until one value is left.
-// On B threads: thread t owns main positions t, t+B, t+2B, ... (P >= B) or position t (t < P).
-// Halvings with h >= B pair positions of the same thread: they are the thread-local fold.
-// Halvings with h < B pair thread t with thread t + h: one barrier-separated step each, in
+// On T = pairwiseThreads(B) threads (B itself when a power of two): thread t owns main positions
+// t, t+T, t+2T, ... (P >= T) or position t (t < P).
+// Halvings with h >= T pair positions of the same thread: they are the thread-local fold.
+// Halvings with h < T pair thread t with thread t + h: one barrier-separated step each, in
 // shared memory (h >= 32) or within warp 0 (h < 32; a shuffle gives the same sums).
 // Only the pairing matters for the bits: float addition is commutative.
 
@@ -278,20 +279,31 @@ NORMVIZ_HD float pairwiseLeaf(int64_t i, int64_t group_size, int64_t main_block,
   return v;
 }
 
-// Threads that hold a main-block position after the fold: min(P, B).
-NORMVIZ_HD int pairwiseActiveThreads(int64_t main_block, int block_size) {
-  return main_block < block_size ? static_cast<int>(main_block) : block_size;
+// The threads pairwise uses: the largest power of two <= B (all of a 256-thread block, 64 of a
+// 96-thread one), so that positions t + c*threads tile the main block exactly and every halving
+// pairs threads that exist. The others hold nothing.
+NORMVIZ_HD int pairwiseThreads(int block_size) {
+  int p = 1;
+  while (p * 2 <= block_size) p *= 2;
+  return p;
 }
 
-// Thread t's value after the thread-local halvings (h >= B) of its positions t + c*B, c < P/B.
-// Visiting the positions in bit-reversed order of c and merging like a binary counter gives
-// exactly the halving tree (c pairs with c + C/2, then c + C/4, ...) with O(log) registers.
-// Threads t >= P hold nothing and return 0.
+// Threads that hold a main-block position after the fold: min(P, pairwiseThreads(B)).
+NORMVIZ_HD int pairwiseActiveThreads(int64_t main_block, int block_size) {
+  const int threads = pairwiseThreads(block_size);
+  return main_block < threads ? static_cast<int>(main_block) : threads;
+}
+
+// Thread t's value after the thread-local halvings (h >= T, T = pairwiseThreads(B)) of its
+// positions t + c*T, c < P/T. Visiting the positions in bit-reversed order of c and merging like a
+// binary counter gives exactly the halving tree (c pairs with c + C/2, then c + C/4, ...) with
+// O(log) registers. Threads t >= min(P, T) hold nothing and return 0.
 template <typename Term>
 NORMVIZ_HD float pairwiseThreadFold(int thread, int64_t group_size, int block_size, Term&& term) {
   const int64_t main_block = pairwiseMainBlock(group_size);
-  if (thread >= main_block) return 0.0f;
-  const int64_t per_thread = main_block > block_size ? main_block / block_size : 1;
+  const int threads = pairwiseThreads(block_size);
+  if (thread >= main_block || thread >= threads) return 0.0f;
+  const int64_t per_thread = main_block > threads ? main_block / threads : 1;
   int bits = 0;
   while ((int64_t{1} << bits) < per_thread) ++bits;
   float stack[64];
@@ -299,7 +311,7 @@ NORMVIZ_HD float pairwiseThreadFold(int thread, int64_t group_size, int block_si
   for (int64_t r = 0; r < per_thread; ++r) {
     int64_t c = 0;
     for (int b = 0; b < bits; ++b) c |= ((r >> b) & 1) << (bits - 1 - b);
-    stack[top++] = pairwiseLeaf(thread + c * block_size, group_size, main_block, term);
+    stack[top++] = pairwiseLeaf(thread + c * threads, group_size, main_block, term);
     for (int64_t done = r + 1; (done & 1) == 0; done >>= 1) {
       --top;
       stack[top - 1] = addRn(stack[top - 1], stack[top]);
