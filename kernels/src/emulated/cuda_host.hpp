@@ -76,7 +76,8 @@ extern thread_local const ThreadContext* current;
 enum class ShuffleMode { Idx, Down, Xor, Up };
 uint64_t shuffle(ShuffleMode mode, unsigned mask, uint64_t value, int arg, int width);
 void syncWarp(unsigned mask);
-void syncThreads();
+// file:line says which __syncthreads() a thread waits at: all must wait at the same one.
+void syncThreads(const char* file, int line);
 
 // Runs body once per thread of the grid. Returns "" or the fault, naming kernel, block and thread.
 std::string runGrid(const char* kernel, dim3 grid, dim3 block, const std::function<void()>& body);
@@ -90,9 +91,9 @@ std::string runGrid(const char* kernel, dim3 grid, dim3 block, const std::functi
 
 // ---- synchronization and warp shuffles ----------------------------------------------------------
 
-inline void __syncthreads() {
-  ::normviz::emu::syncThreads();
-}
+// A macro, so that a barrier knows its place in the source (synccheck: every thread of a block
+// must reach the same __syncthreads(), or none).
+#define __syncthreads() ::normviz::emu::syncThreads(__FILE__, __LINE__)
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   ::normviz::emu::syncWarp(mask);
 }

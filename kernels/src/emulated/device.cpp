@@ -40,7 +40,10 @@
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
-#if defined(__SANITIZE_THREAD__)
+// This file is built without ThreadSanitizer's instrumentation (the scheduler hands data between
+// fibers in ways that are ordered by the switches, not by synchronization TSan could see); the
+// build says when the program runs under it.
+#if defined(NORMVIZ_EMULATED_UNDER_TSAN)
 #define NORMVIZ_EMU_TSAN 1
 #include <sanitizer/tsan_interface.h>
 #endif
@@ -131,8 +134,11 @@ struct Lane {
   ShuffleMode mode = ShuffleMode::Idx;
   int arg = 0, width = 32;
   uint64_t send = 0, recv = 0;
+  const char* barrier_file = "";  // the __syncthreads() it waits at
+  int barrier_line = 0;
   void* fake_stack = nullptr;  // AddressSanitizer's per-fiber bookkeeping
   void* tsan_fiber = nullptr;
+  std::string tsan_name;  // "kernel block (x,y,z) thread (x,y,z)" in ThreadSanitizer's reports
 };
 
 struct WarpState {
@@ -236,8 +242,28 @@ struct Block {
     std::abort();  // a finished fiber is never resumed
   }
 
+  static std::string siteText(const Lane& l) {
+    const char* slash = std::strrchr(l.barrier_file, '/');
+    return std::string(slash ? slash + 1 : l.barrier_file) + ":" + std::to_string(l.barrier_line);
+  }
+
+  // Releases the barrier when every live thread waits at it. They must wait at the same
+  // __syncthreads(): a GPU would let threads at different ones pass each other (undefined
+  // behaviour, which compute-sanitizer's synccheck reports as a divergent barrier).
   void completeBarrierIfAll() {
     if (at_barrier == 0 || at_barrier != live) return;
+    const Lane* first = nullptr;
+    for (const Lane& l : lanes) {
+      if (l.wait != Wait::Barrier) continue;
+      if (!first) {
+        first = &l;
+      } else if (l.barrier_line != first->barrier_line ||
+                 std::strcmp(l.barrier_file, first->barrier_file) != 0) {
+        setFault(l, "divergent __syncthreads(): it waits at " + siteText(l) + " while thread " +
+                        dimText(first->tc.thread_idx) + " waits at " + siteText(*first));
+        return;
+      }
+    }
     for (Lane& l : lanes)
       if (l.wait == Wait::Barrier) l.wait = Wait::Ready;
     at_barrier = 0;
@@ -303,8 +329,8 @@ struct Block {
     for (const Lane& l : lanes) {
       if (l.wait == Wait::Done || listed >= 3) continue;
       s += (listed ? "; thread " : "thread ") + dimText(l.tc.thread_idx) +
-           (l.wait == Wait::Barrier ? " waits at __syncthreads()"
-                                    : " waits at a warp operation for its lanes");
+           (l.wait == Wait::Barrier ? " waits at __syncthreads() at " + siteText(l)
+                                    : std::string(" waits at a warp operation for its lanes"));
       ++listed;
     }
     int finished = 0;
@@ -339,6 +365,9 @@ struct Block {
       l.fiber = bctx::make_fcontext(stacks.top(i), kStackBytes, &Block::entry);
 #if defined(NORMVIZ_EMU_TSAN)
       l.tsan_fiber = __tsan_create_fiber(0);
+      l.tsan_name = std::string(kernel) + " block " + dimText(l.tc.block_idx) + " thread " +
+                    dimText(l.tc.thread_idx);
+      __tsan_set_fiber_name(l.tsan_fiber, l.tsan_name.c_str());
 #endif
     }
     int done = 0;
@@ -386,6 +415,21 @@ Block& blockOfThisThread() {
   return block;
 }
 
+#if defined(NORMVIZ_EMU_ASAN)
+// memcheck's report: AddressSanitizer has printed the access, its address and the kernel's stack;
+// this names the CUDA block and thread that made it.
+void nameFaultingThread() {
+  const Block* b = running_block;
+  if (b && b->running)
+    std::fprintf(stderr, "normviz emulated device: the access above was made by %s\n",
+                 b->where(*b->running).c_str());
+}
+[[maybe_unused]] const bool g_death_callback = [] {
+  __sanitizer_set_death_callback(&nameFaultingThread);
+  return true;
+}();
+#endif
+
 Lane& runningLane(const char* what) {
   Block* b = running_block;
   if (!b || !b->running) {
@@ -416,10 +460,12 @@ int workerCount(uint64_t blocks) {
 
 }  // namespace
 
-void syncThreads() {
+void syncThreads(const char* file, int line) {
   Lane& l = runningLane("__syncthreads()");
   Block& b = *running_block;
   l.wait = Wait::Barrier;
+  l.barrier_file = file;
+  l.barrier_line = line;
   tsanRelease(&b.barrier_token);
   b.yield(l);
   tsanAcquire(&b.barrier_token);
