@@ -388,6 +388,47 @@ TEST_CASE("one group through the recipe kernel: every strategy near float64, det
     }
 }
 
+// The racecheck run (ThreadSanitizer build, scripts/test) executes this case alone: every design
+// on a few shapes that reach each code path (rows of a multiple of 4 and not, groups larger than a
+// block, more than 32 split chunks, gathered groups, BatchNorm evaluation), with the smallest and
+// the largest block. Under ThreadSanitizer a shared-memory access without a barrier fails it.
+TEST_CASE("racecheck: every design on shapes that reach each code path") {
+  const std::vector<Case> shapes = {
+      {"LayerNorm (5,768)", {5, 768}, layer(NormKind::Layer), true},
+      {"LayerNorm rows of 1030", {2, 1030}, layer(NormKind::Layer), true},
+      {"RMSNorm (3,2,64) [2,64]", {3, 2, 64}, layer(NormKind::RMS, {2, 64}), false},
+      {"GroupNorm (1,8,64,64) G=2", {1, 8, 64, 64}, group(2), true},
+      {"Channels-last LayerNorm (2,6,5,3)", {2, 6, 5, 3}, layer(NormKind::Layer2d), true},
+      {"BatchNorm train (4,2,96,96), 36 split chunks", {4, 2, 96, 96}, batch(true), false, true},
+      {"BatchNorm train (5,3,7,9)", {5, 3, 7, 9}, batch(true), true, true},
+      {"BatchNorm eval (4,3,5,5)", {4, 3, 5, 5}, batch(false), true, true},
+  };
+  uint64_t seed = 500;
+  for (const Case& c : shapes) {
+    const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+    const Tensor x = randomTensor(c.shape, seed);
+    const NormParams params = paramsFor(c, plan, seed++);
+    ComputeOptions ref_options;
+    ref_options.precision = Precision::Fp64;
+    const NormResult ref = computeNorm(x, plan, params, ref_options);
+    for (GpuVariant v : gpuVariantsFor(plan))
+      for (int block_size : {32, 1024}) {
+        if (block_size != 32 && v != GpuVariant::BlockTree) continue;
+        CAPTURE(c.name);
+        CAPTURE(gpuVariantName(v));
+        CAPTURE(block_size);
+        GpuOptions o;
+        o.variant = v;
+        o.block_size = block_size;
+        o.warmup = 0;
+        o.repeats = 0;
+        o.device = GpuDeviceKind::Emulated;
+        const GpuResult g = gpuCompute(x, plan, params, o);
+        CHECK(countBad("y", g.result.y, ref.y, true) == 0);
+      }
+  }
+}
+
 TEST_CASE("BatchNorm on the headline (32,64,56,56) input runs on the emulated device") {
   // 6.4 million elements, 64 groups of 100352: split-reduce's 1568 blocks of 256 fibers each, the
   // shape the benchmarks time on a GPU.

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <boost/context/detail/fcontext.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -74,7 +75,7 @@ void tsanAcquire([[maybe_unused]] void* token) {
 // ---- fibers and stacks --------------------------------------------------------------------------
 
 #if defined(NORMVIZ_EMU_ASAN) || defined(NORMVIZ_EMU_TSAN)
-constexpr size_t kStackBytes = size_t{256} << 10;  // instrumented frames are larger
+constexpr size_t kStackBytes = size_t{128} << 10;  // instrumented frames are larger
 #else
 constexpr size_t kStackBytes = size_t{64} << 10;
 #endif
@@ -137,8 +138,7 @@ struct Lane {
   const char* barrier_file = "";  // the __syncthreads() it waits at
   int barrier_line = 0;
   void* fake_stack = nullptr;  // AddressSanitizer's per-fiber bookkeeping
-  void* tsan_fiber = nullptr;
-  std::string tsan_name;  // "kernel block (x,y,z) thread (x,y,z)" in ThreadSanitizer's reports
+  void* tsan_fiber = nullptr;  // ThreadSanitizer's fiber for this thread index, kept across blocks
 };
 
 struct WarpState {
@@ -171,6 +171,19 @@ struct Block {
   size_t scheduler_stack_size = 0;
   void* scheduler_fake_stack = nullptr;
   void* tsan_scheduler = nullptr;
+  // ThreadSanitizer's fibers, one per thread index, made once per OS thread: creating one per CUDA
+  // thread of every block costs more than running the block. Blocks on one OS thread run one
+  // after the other, ordered by start_token and end_token.
+  std::vector<void*> tsan_fibers;
+
+  Block() = default;
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+  ~Block() {
+#if defined(NORMVIZ_EMU_TSAN)
+    for (void* f : tsan_fibers) __tsan_destroy_fiber(f);
+#endif
+  }
 
   std::string where(const Lane& l) const {
     return std::string(kernel) + ": block " + dimText(l.tc.block_idx) + " thread " +
@@ -364,10 +377,12 @@ struct Block {
       l.tc.thread_idx = uint3{t % bx, (t / bx) % by, t / (bx * by)};
       l.fiber = bctx::make_fcontext(stacks.top(i), kStackBytes, &Block::entry);
 #if defined(NORMVIZ_EMU_TSAN)
-      l.tsan_fiber = __tsan_create_fiber(0);
-      l.tsan_name = std::string(kernel) + " block " + dimText(l.tc.block_idx) + " thread " +
-                    dimText(l.tc.thread_idx);
-      __tsan_set_fiber_name(l.tsan_fiber, l.tsan_name.c_str());
+      if (tsan_fibers.size() <= i) tsan_fibers.push_back(__tsan_create_fiber(0));
+      l.tsan_fiber = tsan_fibers[i];
+      // Copied by ThreadSanitizer (up to 63 characters): names the thread in race reports.
+      const std::string name = std::string(kernel) + " block " + dimText(l.tc.block_idx) +
+                               " thread " + dimText(l.tc.thread_idx);
+      __tsan_set_fiber_name(l.tsan_fiber, name.c_str());
 #endif
     }
     int done = 0;
@@ -402,9 +417,6 @@ struct Block {
       if (!progressed && fault.empty()) fault = where(lanes[0]) + ": " + describeDeadlock();
     }
     tsanAcquire(&end_token);
-#if defined(NORMVIZ_EMU_TSAN)
-    for (Lane& l : lanes) __tsan_destroy_fiber(l.tsan_fiber);
-#endif
     if (!fault.empty()) dirty = true;
     return fault;
   }
@@ -446,6 +458,70 @@ std::atomic<int64_t> g_launches{0}, g_blocks{0}, g_threads{0};
 std::mutex g_capture_mutex;
 bool g_capturing = false;
 std::vector<Partial> g_captured;
+
+// OS threads that run blocks, made once and kept: each keeps its fiber stacks (and, under
+// ThreadSanitizer, its fibers) from one launch to the next. One grid at a time.
+class WorkerPool {
+ public:
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  // Runs work() on `count` threads, the caller's included; returns when every one has finished.
+  void run(int count, const std::function<void()>& work) {
+    std::lock_guard<std::mutex> one_grid(grid_mutex_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (static_cast<int>(threads_.size()) < count - 1) {
+        const int index = static_cast<int>(threads_.size());
+        threads_.emplace_back([this, index] { helperLoop(index); });
+      }
+      job_ = &work;
+      helpers_ = count - 1;
+      finished_ = 0;
+      ++generation_;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return finished_ == helpers_; });
+    job_ = nullptr;
+  }
+
+ private:
+  void helperLoop(int index) {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (index >= helpers_) continue;
+      const std::function<void()>* job = job_;
+      lock.unlock();
+      (*job)();
+      lock.lock();
+      if (++finished_ == helpers_) done_.notify_all();
+    }
+  }
+
+  std::mutex grid_mutex_, mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> threads_;
+  const std::function<void()>* job_ = nullptr;
+  uint64_t generation_ = 0;
+  int helpers_ = 0, finished_ = 0;
+  bool stop_ = false;
+};
+
+WorkerPool& workerPool() {
+  static WorkerPool pool;
+  return pool;
+}
 
 int workerCount(uint64_t blocks) {
   static const int hardware = [] {
@@ -547,10 +623,10 @@ std::string runGrid(const char* kernel, dim3 grid, dim3 block, const std::functi
     running_block = outer;
   };
   const int workers = workerCount(blocks);
-  std::vector<std::thread> helpers;
-  for (int i = 1; i < workers; ++i) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
+  if (workers <= 1)
+    work();
+  else
+    workerPool().run(workers, work);
   return fault;
 }
 
