@@ -190,6 +190,14 @@ TEST_CASE("gpuVariantsFor offers vector-registers only for rows of a multiple of
   CHECK(has(bn, GpuVariant::SplitReduce));
   const auto eval = gpuVariantsFor(ReductionPlan::make({4, 3, 8, 8}, batch(false)));
   CHECK(eval == std::vector<GpuVariant>{GpuVariant::Auto});
+  // Warp-welford counts each lane's values in float32, exact to 2^24: a row of more than 32 * 2^24
+  // values (possible with a raised --max-elements) would stall its counts, so it is not offered.
+  NormConfig huge = layer(NormKind::Layer);
+  huge.max_elements = int64_t{1} << 31;
+  CHECK(
+      has(gpuVariantsFor(ReductionPlan::make({int64_t{32} << 24}, huge)), GpuVariant::WarpWelford));
+  CHECK_FALSE(has(gpuVariantsFor(ReductionPlan::make({(int64_t{32} << 24) + 1}, huge)),
+                  GpuVariant::WarpWelford));
   // GroupNorm (2,64,33,33) G=2: rows of 34848 floats exceed what registers hold.
   CHECK_FALSE(has(gpuVariantsFor(ReductionPlan::make({2, 64, 33, 33}, group(2))),
                   GpuVariant::VectorRegisters));

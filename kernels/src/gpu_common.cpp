@@ -15,6 +15,9 @@ namespace normviz {
 
 namespace {
 
+// The most values a Welford lane counts exactly in float32.
+constexpr int64_t kWelfordMaxPerLane = int64_t{1} << 24;
+
 constexpr GpuVariant kAllVariants[] = {GpuVariant::Auto,        GpuVariant::ThreadPerRow,
                                        GpuVariant::BlockTree,   GpuVariant::WarpShuffle,
                                        GpuVariant::WarpWelford, GpuVariant::VectorRegisters,
@@ -89,8 +92,11 @@ std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan) {
   // Evaluation-mode BatchNorm reduces nothing: one elementwise kernel, whatever the choice.
   if (layout.eval_running) return {GpuVariant::Auto};
   std::vector<GpuVariant> variants = {GpuVariant::Auto, GpuVariant::ThreadPerRow,
-                                      GpuVariant::BlockTree, GpuVariant::WarpShuffle,
-                                      GpuVariant::WarpWelford};
+                                      GpuVariant::BlockTree, GpuVariant::WarpShuffle};
+  // Welford counts in float32, exact up to 2^24: past 2^24 values per lane the count stops
+  // growing and the mean drifts.
+  if (layout.group_size <= kWarpSize * kWelfordMaxPerLane)
+    variants.push_back(GpuVariant::WarpWelford);
   if (gpu::vectorRegistersFit(layout)) variants.push_back(GpuVariant::VectorRegisters);
   variants.push_back(GpuVariant::SplitReduce);
   return variants;

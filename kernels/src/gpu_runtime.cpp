@@ -8,6 +8,7 @@
 //
 // Sections: probe · device memory and errors · timing · gpuCompute · copy bandwidth · one group
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -69,8 +70,13 @@ GpuDevice probeDevice() {
   d.sm_count = prop.multiProcessorCount;
   d.l2_bytes = static_cast<size_t>(prop.l2CacheSize);
   int clock_khz = 0, bus_bits = 0;
-  cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0);
-  cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0);
+  // A query the driver refuses leaves its error pending, and the next kernel launch would report
+  // it as its own failure: a failed query means "peak unknown" (0), with the error cleared.
+  if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+    cudaGetLastError();
+    clock_khz = bus_bits = 0;
+  }
   // Double data rate: two transfers per clock over the whole bus.
   d.peak_bandwidth_gbs = 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;
   // Creating the context and finding a kernel image for this device are the last things that fail.
@@ -104,9 +110,45 @@ std::mutex& deviceMutex() {
 
 // ---- device memory and errors -------------------------------------------------------------------
 
+// After a kernel faults (illegal address, assertion, ...) the CUDA context is lost: every later
+// call fails with the same error until the process ends. The device then reports itself unusable
+// with the fault as the reason, instead of offering a GPU that can only fail.
+std::atomic<const GpuDevice*>& currentDevice() {
+  static std::atomic<const GpuDevice*> device{nullptr};
+  return device;
+}
+
+void markFaultedIfSticky([[maybe_unused]] cudaError_t e, [[maybe_unused]] const std::string& what) {
+#if !defined(NORMVIZ_DEVICE_EMULATION)
+  switch (e) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+      break;
+    default:
+      return;
+  }
+  const GpuDevice* before = currentDevice().load();
+  if (!before || !before->usable) return;
+  // Kept for the life of the program: callers may hold a reference to either.
+  auto* faulted = new GpuDevice(*before);
+  faulted->usable = false;
+  faulted->reason = "a kernel faulted during " + what + " (" + cudaErrorWords(e) +
+                    "); the GPU is unusable until the program restarts";
+  currentDevice().store(faulted);
+#endif
+}
+
 void check(cudaError_t e, const std::string& what) {
   if (e != cudaSuccess) {
     cudaGetLastError();
+    markFaultedIfSticky(e, what);
     throw NormError("CUDA error during " + what + ": " + cudaErrorWords(e));
   }
 }
@@ -225,11 +267,13 @@ namespace gpu {
 inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 const GpuDevice& backendDevice() {
-  static const GpuDevice device = [] {
+  static const GpuDevice probed = [] {
     std::lock_guard<std::mutex> lock(deviceMutex());
     return probeDevice();
   }();
-  return device;
+  const GpuDevice* expected = nullptr;
+  currentDevice().compare_exchange_strong(expected, &probed);
+  return *currentDevice().load();
 }
 
 // ---- gpuCompute ---------------------------------------------------------------------------------
