@@ -157,7 +157,8 @@ __global__ void warpKernel(KernelArgs a) {
 // One block reduces m contiguous values with the given strategy, exactly as the kernels above do
 // (two-pass, Welford) or as the recipe defines the others (naive, pairwise), and writes mean/var.
 // With subtract_mean false every strategy but pairwise is the plain sum of squares (the recipe's
-// RMSNorm), and pairwise sums the terms x*x/M.
+// RMSNorm), and pairwise sums the terms x*x/M. shuffle 1 makes the warp steps __shfl_xor_sync
+// butterflies instead of __shfl_down_sync (the trace emulator offers both).
 template <int V>
 __global__ void __launch_bounds__(kMaxBlockSize)
     reduceOneGroupKernel(const float* values, int32_t m, int strategy, bool subtract_mean,
