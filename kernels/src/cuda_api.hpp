@@ -1,5 +1,5 @@
 // Which CUDA the kernel sources and the runtime code see: nvcc's and the CUDA runtime's, or the
-// host execution model of the emulated device (emulated/cuda_host.hpp); and the launch helper
+// host execution model of the emulated device (emulated/cuda_host.hpp); and the launch function
 // that stands for kernel<<<grid, block>>>(args...) under both compilers.
 #pragma once
 

@@ -10,7 +10,7 @@
 //   crossWarpFirstOffset)
 //   5. pairwise (binary) accumulation: leaves, the thread-local fold, the halving steps
 //   6. finishing: mean, variance, rstd, and the normalized output
-//   7. device helpers (nvcc and the emulated device): shuffles of each state, warpReduce,
+//   7. device functions (nvcc and the emulated device): shuffles of each state, warpReduce,
 //   blockReduce, pairwise halving, and the emulated device's probes
 //
 // Reading guide for a kernel reducing group g of M elements with B threads and vector width V:

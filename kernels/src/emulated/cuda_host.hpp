@@ -186,7 +186,7 @@ using cudaEvent_t = CUevent_st*;
 using cudaStream_t = void*;
 
 namespace normviz::emu {
-// The launch helper's way in: records the fault of a launch as the thread's last error.
+// launchKernel's way in: records the fault of a launch as the thread's last error.
 void setLaunchResult(const std::string& fault);
 }  // namespace normviz::emu
 

@@ -478,34 +478,34 @@ class WorkerPool {
       std::lock_guard<std::mutex> lock(mutex_);
       while (static_cast<int>(threads_.size()) < count - 1) {
         const int index = static_cast<int>(threads_.size());
-        threads_.emplace_back([this, index] { helperLoop(index); });
+        threads_.emplace_back([this, index] { poolLoop(index); });
       }
       job_ = &work;
-      helpers_ = count - 1;
+      pool_threads_ = count - 1;
       finished_ = 0;
       ++generation_;
     }
     wake_.notify_all();
     work();
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return finished_ == helpers_; });
+    done_.wait(lock, [&] { return finished_ == pool_threads_; });
     job_ = nullptr;
   }
 
  private:
-  void helperLoop(int index) {
+  void poolLoop(int index) {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      if (index >= helpers_) continue;
+      if (index >= pool_threads_) continue;
       const std::function<void()>* job = job_;
       lock.unlock();
       (*job)();
       lock.lock();
-      if (++finished_ == helpers_) done_.notify_all();
+      if (++finished_ == pool_threads_) done_.notify_all();
     }
   }
 
@@ -514,7 +514,7 @@ class WorkerPool {
   std::vector<std::thread> threads_;
   const std::function<void()>* job_ = nullptr;
   uint64_t generation_ = 0;
-  int helpers_ = 0, finished_ = 0;
+  int pool_threads_ = 0, finished_ = 0;
   bool stop_ = false;
 };
 
