@@ -127,8 +127,10 @@ int runApp(AppFlags& f) {
         state.backend = Backend::CpuFp64;
       } else if (f.backend == "gpu") {
         state.backend = Backend::Gpu;
+      } else if (f.backend == "gpu-emulated") {
+        state.backend = Backend::GpuEmulated;
       } else {
-        throw NormError("--backend must be fp32, fp64 or gpu");
+        throw NormError("--backend must be fp32, fp64, gpu or gpu-emulated");
       }
     }
     if (!f.variance.empty()) state.variance = parseVariance(f.variance);
@@ -173,7 +175,7 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--theme", f.theme, "dark or light");
   cli.add_option("--view", f.view, "front, top or isometric");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");
-  cli.add_option("--backend", f.backend, "fp32, fp64 or gpu");
+  cli.add_option("--backend", f.backend, "fp32, fp64, gpu or gpu-emulated");
   cli.add_option("--variance", f.variance, "float32 variance: two-pass, welford, naive, pairwise");
   cli.add_flag("--affine", f.affine,
                "affine on with random weight and bias (unless --weight/--bias given)");
