@@ -2,11 +2,12 @@
 # shellcheck shell=bash disable=SC2034  # the package lists are used by the scripts that source this
 # Source it; it defines functions and package lists and changes nothing by itself.
 
-# What building and running the app needs (Debian/Ubuntu package names).
+# What building and running the app needs (Debian/Ubuntu package names). Boost.Context runs the
+# emulated GPU device's threads as fibers.
 NORMVIZ_APP_PACKAGES=(
   cmake make g++ pkg-config
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri libglm-dev libstb-dev
-  nlohmann-json3-dev libcli11-dev libhwy-dev libtbb-dev
+  nlohmann-json3-dev libcli11-dev libhwy-dev libtbb-dev libboost-context-dev
 )
 # What the test suite adds: doctest, clang with libFuzzer's runtime, a virtual X server for the
 # app's screenshot tests, and xdotool and xwd to drive and capture the real window. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).

@@ -198,6 +198,39 @@ TEST_CASE("compute reproduces every layer of the worked example") {
   }
 }
 
+TEST_CASE(
+    "compute --device gpu-emulated runs the CUDA kernels on every layer of the worked example") {
+  const json ex = workedExample();
+  for (const json& c : ex["cases"]) {
+    CAPTURE(c["module"].get<std::string>());
+    Sandbox box;
+    const Run r = box.compute(flagsFor(c) + " --device gpu-emulated --json");
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("falling back") == std::string::npos);
+    const std::string backend = json::parse(r.out)["timings"]["backend"].get<std::string>();
+    CHECK(backend.find("emulated") != std::string::npos);
+    CHECK(backend.rfind("gpu ", 0) == 0);
+    const TensorD y = box.output("y.npy");
+    const auto want = c["y"].get<std::vector<double>>();
+    for (size_t i = 0; i < want.size(); ++i) CHECK(std::fabs(y.data[i] - want[i]) <= 0.5e-4 + 1e-6);
+  }
+  // A design that cannot run the layer is an error, not a quiet fallback.
+  Sandbox box;
+  const Run r = box.compute(
+      "--norm batch --shape 4,3,2,2 --init randn --eval --device gpu-emulated --gpu-variant "
+      "block-tree");
+  CHECK(r.status != 0);
+  CHECK(r.err.find("block-tree") != std::string::npos);
+  Sandbox named;
+  const Run n = named.compute(
+      "--norm layer --shape 4,8 --init randn --device gpu-emulated --gpu-variant warp-welford "
+      "--json");
+  REQUIRE(n.status == 0);
+  CHECK(json::parse(n.out)["timings"]["backend"].get<std::string>().find("warp-welford") !=
+        std::string::npos);
+}
+
 TEST_CASE("compute --norm group --groups 2 writes y, mean, var, rstd and nothing else") {
   Sandbox box;
   const Run r = box.compute("--norm group --groups 2 --shape 3,4,2,2 --init worked-example");

@@ -1,5 +1,7 @@
 // The GPU backend: every kernel design against the float64 CPU reference on awkward shapes, and the
-// device-free parts (variant lists, launch geometry, the reason given when there is no GPU).
+// device-free parts (variant lists, launch geometry, the reason given when there is no GPU). The
+// kernels run on the emulated device (the same sources executed on the CPU) in every build, and on
+// the CUDA device too when one is usable.
 //
 // Bound: every float32 result r from the GPU must satisfy |r - ref| <= 1e-4 * (|ref| + 1) for y and
 // the mean (y is O(1) after normalization; the mean's error scales with the data's spread), and
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -21,6 +24,7 @@
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
+#include "normviz/gpu_emulated.hpp"
 #include "normviz/plan.hpp"
 #include "test_util.hpp"
 
@@ -134,6 +138,13 @@ std::vector<Case> cases() {
   };
 }
 
+// The devices the kernels run on here: the emulated one always, the GPU when usable.
+std::vector<GpuDeviceKind> devices() {
+  std::vector<GpuDeviceKind> kinds = {GpuDeviceKind::Emulated};
+  if (gpuDevice(GpuDeviceKind::Cuda).usable) kinds.push_back(GpuDeviceKind::Cuda);
+  return kinds;
+}
+
 NormParams paramsFor(const Case& c, const ReductionPlan& plan, uint64_t seed) {
   NormParams p;
   if (c.affine) {
@@ -179,6 +190,14 @@ TEST_CASE("gpuVariantsFor offers vector-registers only for rows of a multiple of
   CHECK(has(bn, GpuVariant::SplitReduce));
   const auto eval = gpuVariantsFor(ReductionPlan::make({4, 3, 8, 8}, batch(false)));
   CHECK(eval == std::vector<GpuVariant>{GpuVariant::Auto});
+  // Warp-welford counts each lane's values in float32, exact to 2^24: a row of more than 32 * 2^24
+  // values (possible with a raised --max-elements) would stall its counts, so it is not offered.
+  NormConfig huge = layer(NormKind::Layer);
+  huge.max_elements = int64_t{1} << 31;
+  CHECK(
+      has(gpuVariantsFor(ReductionPlan::make({int64_t{32} << 24}, huge)), GpuVariant::WarpWelford));
+  CHECK_FALSE(has(gpuVariantsFor(ReductionPlan::make({(int64_t{32} << 24) + 1}, huge)),
+                  GpuVariant::WarpWelford));
   // GroupNorm (2,64,33,33) G=2: rows of 34848 floats exceed what registers hold.
   CHECK_FALSE(has(gpuVariantsFor(ReductionPlan::make({2, 64, 33, 33}, group(2))),
                   GpuVariant::VectorRegisters));
@@ -271,24 +290,145 @@ TEST_CASE("without a usable GPU every entry point says why") {
   CHECK(gpuCopyBandwidthGbs() == 0);
 }
 
+TEST_CASE("the emulated device is always usable and says it is emulated") {
+  const GpuDevice& device = gpuDevice(GpuDeviceKind::Emulated);
+  CHECK(device.usable);
+  CHECK(device.emulated);
+  CHECK(device.name.find("emulated") != std::string::npos);
+  CHECK_FALSE(gpuDevice(GpuDeviceKind::Cuda).emulated);
+  CHECK(std::string(gpuDeviceKindName(GpuDeviceKind::Emulated)) == "gpu-emulated");
+}
+
 TEST_CASE("every GPU kernel matches the float64 reference on awkward shapes") {
-  const GpuDevice& device = gpuDevice();
-  if (!device.usable) {
-    MESSAGE("GPU tests skipped: " << device.reason);
-    return;
+  for (GpuDeviceKind kind : devices()) {
+    CAPTURE(gpuDeviceKindName(kind));
+    uint64_t seed = 100;
+    for (const Case& c : cases()) {
+      const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+      const Tensor x = randomTensor(c.shape, seed);
+      const NormParams params = paramsFor(c, plan, seed);
+      seed += 10;
+      ComputeOptions ref_options;
+      ref_options.precision = Precision::Fp64;
+      const NormResult ref = computeNorm(x, plan, params, ref_options);
+      for (GpuVariant v : gpuVariantsFor(plan)) {
+        // Block-tree also at the smallest and the largest block (1024 threads, 32 warps).
+        for (int block_size : {256, 96, 32, 1024}) {
+          if (block_size != 256 && v != GpuVariant::BlockTree) continue;
+          CAPTURE(c.name);
+          CAPTURE(gpuVariantName(v));
+          CAPTURE(block_size);
+          GpuOptions o;
+          o.variant = v;
+          o.block_size = block_size;
+          o.warmup = 0;
+          o.repeats = 1;
+          o.device = kind;
+          const GpuResult g = gpuCompute(x, plan, params, o);
+          CHECK(countBad("y", g.result.y, ref.y, true) == 0);
+          CHECK(countBad("mean", g.result.mean, ref.mean, true) == 0);
+          CHECK(countBad("var", g.result.var, ref.var, false) == 0);
+          CHECK(countBad("rstd", g.result.rstd, ref.rstd, false) == 0);
+          CHECK(g.result.running_mean.has_value() == ref.running_mean.has_value());
+          if (ref.running_mean && g.result.running_mean) {
+            CHECK(countBad("running_mean", *g.result.running_mean, *ref.running_mean, true) == 0);
+            CHECK(countBad("running_var", *g.result.running_var, *ref.running_var, false) == 0);
+          }
+          CHECK(g.result.y.shape == x.shape);
+          CHECK(g.result.mean.shape == plan.statShape());
+          CHECK(g.timings.kernel_ms > 0);
+          CHECK(g.timings.gbs ==
+                doctest::Approx(g.timings.bytes_moved / (g.timings.kernel_ms * 1e6)));
+          if (v != GpuVariant::Auto) CHECK(g.variant == v);
+          if (kind == GpuDeviceKind::Emulated)
+            CHECK(g.result.backend.find("emulated") != std::string::npos);
+        }
+      }
+    }
   }
-  uint64_t seed = 100;
-  for (const Case& c : cases()) {
+}
+
+TEST_CASE("bytes moved count the input, output and statistics") {
+  const ReductionPlan plan = ReductionPlan::make({64, 768}, layer(NormKind::Layer));
+  for (GpuDeviceKind kind : devices()) {
+    CAPTURE(gpuDeviceKindName(kind));
+    GpuOptions o;
+    o.repeats = 3;
+    o.device = kind;
+    const GpuResult g = gpuCompute(randomTensor({64, 768}, 5), plan, {}, o);
+    CHECK(g.timings.bytes_moved == 4.0 * (2.0 * 64 * 768 + 3.0 * 64));
+    CHECK(g.timings.kernel_ms > 0);
+    if (kind == GpuDeviceKind::Cuda) {
+      // Copies and the device's bandwidth exist only on a GPU.
+      const GpuDevice& device = gpuDevice(kind);
+      CHECK(g.timings.fraction_of_peak ==
+            doctest::Approx(g.timings.gbs / device.peak_bandwidth_gbs));
+      CHECK(g.timings.h2d_ms > 0);
+      CHECK(g.timings.d2h_ms > 0);
+      CHECK(gpuCopyBandwidthGbs() > 0);
+    } else {
+      CHECK(g.timings.fraction_of_peak == 0);  // the emulated device has no DRAM peak
+    }
+  }
+}
+
+TEST_CASE("one group through the recipe kernel: every strategy near float64, deterministic") {
+  for (GpuDeviceKind kind : devices())
+    for (int64_t m : {1, 5, 32, 33, 1000, 4099}) {
+      const Tensor x = randomTensor({m}, static_cast<uint64_t>(m));
+      for (bool subtract : {true, false}) {
+        const GroupStats<double> ref = groupStatsF64(x.data.data(), m, subtract);
+        for (VarianceStrategy s : kAllStrategies) {
+          for (int v : {1, 2, 4}) {
+            CAPTURE(m);
+            CAPTURE(varianceName(s));
+            CAPTURE(v);
+            CAPTURE(subtract);
+            float mean = NAN, var = NAN, mean2 = NAN, var2 = NAN;
+            std::string error;
+            CAPTURE(gpuDeviceKindName(kind));
+            REQUIRE(gpuReduceOneGroup(x.data.data(), m, 128, v, s, subtract, &mean, &var, &error,
+                                      kind));
+            REQUIRE(gpuReduceOneGroup(x.data.data(), m, 128, v, s, subtract, &mean2, &var2, &error,
+                                      kind));
+            CHECK(std::fabs(mean - ref.mean) <= kTol * (std::fabs(ref.mean) + 1));
+            // Naive cancels: its variance is only good to the data's mean square times eps.
+            const double var_tol = s == VarianceStrategy::Naive ? 1e-3 : kTol;
+            CHECK(std::fabs(var - ref.var) <= var_tol * (ref.var + 1e-30));
+            CHECK(std::memcmp(&mean, &mean2, sizeof mean) == 0);
+            CHECK(std::memcmp(&var, &var2, sizeof var) == 0);
+          }
+        }
+      }
+    }
+}
+
+// The racecheck run (ThreadSanitizer build, scripts/test) executes this case alone: every design
+// on a few shapes that reach each code path (rows of a multiple of 4 and not, groups larger than a
+// block, more than 32 split chunks, gathered groups, BatchNorm evaluation), with the smallest and
+// the largest block. Under ThreadSanitizer a shared-memory access without a barrier fails it.
+TEST_CASE("racecheck: every design on shapes that reach each code path") {
+  const std::vector<Case> shapes = {
+      {"LayerNorm (5,768)", {5, 768}, layer(NormKind::Layer), true},
+      {"LayerNorm rows of 1030", {2, 1030}, layer(NormKind::Layer), true},
+      {"RMSNorm (3,2,64) [2,64]", {3, 2, 64}, layer(NormKind::RMS, {2, 64}), false},
+      {"GroupNorm (1,8,64,64) G=2", {1, 8, 64, 64}, group(2), true},
+      {"Channels-last LayerNorm (2,6,5,3)", {2, 6, 5, 3}, layer(NormKind::Layer2d), true},
+      {"BatchNorm train (4,2,96,96), 36 split chunks", {4, 2, 96, 96}, batch(true), false, true},
+      {"BatchNorm train (5,3,7,9)", {5, 3, 7, 9}, batch(true), true, true},
+      {"BatchNorm eval (4,3,5,5)", {4, 3, 5, 5}, batch(false), true, true},
+  };
+  uint64_t seed = 500;
+  for (const Case& c : shapes) {
     const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
     const Tensor x = randomTensor(c.shape, seed);
-    const NormParams params = paramsFor(c, plan, seed);
-    seed += 10;
+    const NormParams params = paramsFor(c, plan, seed++);
     ComputeOptions ref_options;
     ref_options.precision = Precision::Fp64;
     const NormResult ref = computeNorm(x, plan, params, ref_options);
-    for (GpuVariant v : gpuVariantsFor(plan)) {
-      for (int block_size : {256, 96}) {
-        if (block_size != 256 && v != GpuVariant::BlockTree) continue;
+    for (GpuVariant v : gpuVariantsFor(plan))
+      for (int block_size : {32, 1024}) {
+        if (block_size != 32 && v != GpuVariant::BlockTree) continue;
         CAPTURE(c.name);
         CAPTURE(gpuVariantName(v));
         CAPTURE(block_size);
@@ -296,73 +436,40 @@ TEST_CASE("every GPU kernel matches the float64 reference on awkward shapes") {
         o.variant = v;
         o.block_size = block_size;
         o.warmup = 0;
-        o.repeats = 1;
+        o.repeats = 0;
+        o.device = GpuDeviceKind::Emulated;
         const GpuResult g = gpuCompute(x, plan, params, o);
         CHECK(countBad("y", g.result.y, ref.y, true) == 0);
-        CHECK(countBad("mean", g.result.mean, ref.mean, true) == 0);
-        CHECK(countBad("var", g.result.var, ref.var, false) == 0);
-        CHECK(countBad("rstd", g.result.rstd, ref.rstd, false) == 0);
-        CHECK(g.result.running_mean.has_value() == ref.running_mean.has_value());
-        if (ref.running_mean && g.result.running_mean) {
-          CHECK(countBad("running_mean", *g.result.running_mean, *ref.running_mean, true) == 0);
-          CHECK(countBad("running_var", *g.result.running_var, *ref.running_var, false) == 0);
-        }
-        CHECK(g.result.y.shape == x.shape);
-        CHECK(g.result.mean.shape == plan.statShape());
-        CHECK(g.timings.kernel_ms > 0);
-        CHECK(g.timings.gbs ==
-              doctest::Approx(g.timings.bytes_moved / (g.timings.kernel_ms * 1e6)));
-        if (v != GpuVariant::Auto) CHECK(g.variant == v);
       }
-    }
   }
 }
 
-TEST_CASE("bytes moved count the input, output and statistics") {
-  const GpuDevice& device = gpuDevice();
-  if (!device.usable) {
-    MESSAGE("GPU tests skipped: " << device.reason);
-    return;
-  }
-  const ReductionPlan plan = ReductionPlan::make({64, 768}, layer(NormKind::Layer));
+TEST_CASE("BatchNorm on the headline (32,64,56,56) input runs on the emulated device") {
+  // 6.4 million elements, 64 groups of 100352: split-reduce's 1568 blocks of 256 fibers each, the
+  // shape the benchmarks time on a GPU.
+  const Shape shape{32, 64, 56, 56};
+  const ReductionPlan plan = ReductionPlan::make(shape, batch(true));
+  const Tensor x = randomTensor(shape, 7);
+  Case c{"headline", shape, batch(true), true, true};
+  const NormParams params = paramsFor(c, plan, 7);
+  ComputeOptions ref_options;
+  ref_options.precision = Precision::Fp64;
+  const NormResult ref = computeNorm(x, plan, params, ref_options);
   GpuOptions o;
-  o.repeats = 3;
-  const GpuResult g = gpuCompute(randomTensor({64, 768}, 5), plan, {}, o);
-  CHECK(g.timings.bytes_moved == 4.0 * (2.0 * 64 * 768 + 3.0 * 64));
-  CHECK(g.timings.fraction_of_peak == doctest::Approx(g.timings.gbs / device.peak_bandwidth_gbs));
-  CHECK(g.timings.h2d_ms > 0);
-  CHECK(g.timings.d2h_ms > 0);
-  CHECK(gpuCopyBandwidthGbs() > 0);
+  o.device = GpuDeviceKind::Emulated;
+  o.warmup = 0;
+  o.repeats = 0;
+  const GpuResult g = gpuCompute(x, plan, params, o);
+  CHECK(g.variant == GpuVariant::SplitReduce);
+  CHECK(countBad("y", g.result.y, ref.y, true) == 0);
+  CHECK(countBad("var", g.result.var, ref.var, false) == 0);
+  CHECK(countBad("running_var", *g.result.running_var, *ref.running_var, false) == 0);
 }
 
-TEST_CASE("one group through the recipe kernel: every strategy near float64, deterministic") {
-  const GpuDevice& device = gpuDevice();
-  if (!device.usable) {
-    MESSAGE("GPU tests skipped: " << device.reason);
-    return;
-  }
-  for (int64_t m : {1, 5, 32, 33, 1000, 4099}) {
-    const Tensor x = randomTensor({m}, static_cast<uint64_t>(m));
-    for (bool subtract : {true, false}) {
-      const GroupStats<double> ref = groupStatsF64(x.data.data(), m, subtract);
-      for (VarianceStrategy s : kAllStrategies) {
-        for (int v : {1, 2, 4}) {
-          CAPTURE(m);
-          CAPTURE(varianceName(s));
-          CAPTURE(v);
-          CAPTURE(subtract);
-          float mean = NAN, var = NAN, mean2 = NAN, var2 = NAN;
-          std::string error;
-          REQUIRE(gpuReduceOneGroup(x.data.data(), m, 128, v, s, subtract, &mean, &var, &error));
-          REQUIRE(gpuReduceOneGroup(x.data.data(), m, 128, v, s, subtract, &mean2, &var2, &error));
-          CHECK(std::fabs(mean - ref.mean) <= kTol * (std::fabs(ref.mean) + 1));
-          // Naive cancels: its variance is only good to the data's mean square times eps.
-          const double var_tol = s == VarianceStrategy::Naive ? 1e-3 : kTol;
-          CHECK(std::fabs(var - ref.var) <= var_tol * (ref.var + 1e-30));
-          CHECK(std::memcmp(&mean, &mean2, sizeof mean) == 0);
-          CHECK(std::memcmp(&var, &var2, sizeof var) == 0);
-        }
-      }
-    }
-  }
+TEST_CASE("how many kernel runs the emulated device executed") {
+  const emu::Counters n = emu::counters();
+  CHECK(n.launches > 0);
+  std::printf("emulated device: %lld kernel runs executed (%lld blocks, %lld threads)\n",
+              static_cast<long long>(n.launches), static_cast<long long>(n.blocks),
+              static_cast<long long>(n.threads));
 }

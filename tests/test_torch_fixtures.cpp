@@ -1,5 +1,6 @@
 // Agreement with PyTorch: every case in tests/fixtures/torch/manifest.json, through the core API,
-// in float64 and in float32 with each stable variance strategy.
+// in float64 and in float32 with each stable variance strategy, and through every GPU kernel
+// design that runs the layer (on the emulated device, and on the GPU when one is usable).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "normviz/engine.hpp"
+#include "normviz/gpu.hpp"
 #include "normviz/npy.hpp"
 #include "normviz/plan.hpp"
 
@@ -158,6 +160,30 @@ TEST_CASE("every PyTorch case: float64 reference and float32 fast path agree wit
       options.precision = Precision::Fp32;
       options.variance = s;
       checkResult(c, computeNorm(c.x, plan, c.params, options), toleranceOf(spec, "fp32"));
+    }
+  }
+}
+
+TEST_CASE("every PyTorch case: every GPU kernel design agrees with torch") {
+  const json manifest = loadManifest();
+  std::vector<GpuDeviceKind> kinds = {GpuDeviceKind::Emulated};
+  if (gpuDevice(GpuDeviceKind::Cuda).usable) kinds.push_back(GpuDeviceKind::Cuda);
+  for (GpuDeviceKind kind : kinds) {
+    for (const json& spec : manifest["cases"]) {
+      const std::string name = spec["name"].get<std::string>();
+      CAPTURE(name);
+      CAPTURE(gpuDeviceKindName(kind));
+      const Case c = loadCase(spec);
+      const ReductionPlan plan = ReductionPlan::make(c.x.shape, c.config);
+      for (GpuVariant v : gpuVariantsFor(plan)) {
+        CAPTURE(gpuVariantName(v));
+        GpuOptions o;
+        o.variant = v;
+        o.device = kind;
+        o.warmup = 0;
+        o.repeats = 1;
+        checkResult(c, gpuCompute(c.x, plan, c.params, o).result, toleranceOf(spec, "fp32"));
+      }
     }
   }
 }

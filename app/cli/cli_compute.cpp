@@ -174,10 +174,19 @@ int runCompute(const ComputeFlags& f) {
                    why.c_str());
       r = computeNorm(L.x, L.plan, L.params, options);
     }
+  } else if (f.device == "gpu-emulated") {
+    // The CUDA kernels executed on the CPU. Never a fallback: it runs the kernels or the error
+    // (an unsupported variant, a kernel fault naming block and thread) ends the command.
+    GpuOptions g;
+    g.variant = parseGpuVariant(f.gpu_variant);
+    g.device = GpuDeviceKind::Emulated;
+    g.warmup = 0;
+    g.repeats = 1;
+    r = gpuCompute(L.x, L.plan, L.params, g).result;
   } else if (f.device == "cpu") {
     r = computeNorm(L.x, L.plan, L.params, options);
   } else {
-    throw NormError("unknown --device '" + f.device + "'; expected cpu or gpu");
+    throw NormError("unknown --device '" + f.device + "'; expected cpu, gpu or gpu-emulated");
   }
   // The backward starts from the forward's saved statistics, whichever device made them; on the
   // GPU where a backward kernel runs the plan, else on the CPU with a line saying why.
@@ -224,7 +233,9 @@ void addComputeCommand(CLI::App& cli) {
       ->capture_default_str();
   cmd->add_option("--precision", flags->precision, "fp32 (fast path) or fp64 (reference)")
       ->capture_default_str();
-  cmd->add_option("--device", flags->device, "cpu or gpu (falls back to cpu with a message)")
+  cmd->add_option("--device", flags->device,
+                  "cpu, gpu (falls back to cpu with a message) or gpu-emulated (the CUDA kernels "
+                  "executed on the CPU; CPU times, not GPU times)")
       ->capture_default_str();
   cmd->add_option("--gpu-variant", flags->gpu_variant, "GPU kernel design (see normviz bench)")
       ->capture_default_str();

@@ -19,6 +19,8 @@ const char* backendLabel(Backend b) {
       return "CPU float64 reference";
     case Backend::Gpu:
       return "GPU (CUDA)";
+    case Backend::GpuEmulated:
+      return "GPU kernels (emulated on the CPU)";
   }
   return "?";
 }
@@ -205,9 +207,27 @@ void recomputeIfChanged(AppState& state) {
         snap.runs.push_back({Backend::Gpu, "GPU", 0, 0, e.what()});
       }
     }
+    // The CUDA kernels executed on the CPU, when chosen: its time is a CPU time and says so.
+    if (state.backend == Backend::GpuEmulated) {
+      try {
+        GpuOptions o;
+        o.device = GpuDeviceKind::Emulated;
+        o.warmup = 0;
+        o.repeats = 1;
+        GpuResult g = gpuCompute(state.x, snap.plan, state.params, o);
+        snap.runs.push_back({Backend::GpuEmulated,
+                             std::string(backendLabel(Backend::GpuEmulated)) + ": " +
+                                 gpuVariantName(g.variant) + " (a CPU time, not a GPU time)",
+                             g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.y, reference.y), ""});
+        gpu = std::move(g.result);
+      } catch (const NormError& e) {
+        snap.runs.push_back(
+            {Backend::GpuEmulated, backendLabel(Backend::GpuEmulated), 0, 0, e.what()});
+      }
+    }
     if (state.backend == Backend::CpuFp64) {
       snap.result = std::move(reference);
-    } else if (state.backend == Backend::Gpu && gpu) {
+    } else if ((state.backend == Backend::Gpu || state.backend == Backend::GpuEmulated) && gpu) {
       snap.result = std::move(*gpu);
     } else {
       snap.result = std::move(fp32);

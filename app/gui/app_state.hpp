@@ -29,10 +29,11 @@ enum class LayoutMode { Single, Compare };
 enum class DisplayMode { Cubes, Sheet };
 enum class ColorBy { Value, Groups };
 enum class Theme { Dark, Light };
-enum class Backend { CpuFp32, CpuFp64, Gpu };
+enum class Backend { CpuFp32, CpuFp64, Gpu, GpuEmulated };
 enum class AffineInit { OnesZeros, Random, Edited };
 
-const char* backendLabel(Backend b);  // "CPU float32", "CPU float64 reference", "GPU (CUDA)"
+// "CPU float32", "CPU float64 reference", "GPU (CUDA)", "GPU kernels (emulated on the CPU)"
+const char* backendLabel(Backend b);
 
 // The most cubes the 3D view draws; larger inputs open in the sheet view.
 inline constexpr int64_t kMaxDisplayedElements = int64_t{1} << 18;  // 262,144

@@ -156,8 +156,10 @@ int runApp(AppFlags& f) {
         state.backend = Backend::CpuFp64;
       } else if (f.backend == "gpu") {
         state.backend = Backend::Gpu;
+      } else if (f.backend == "gpu-emulated") {
+        state.backend = Backend::GpuEmulated;
       } else {
-        throw NormError("--backend must be fp32, fp64 or gpu");
+        throw NormError("--backend must be fp32, fp64, gpu or gpu-emulated");
       }
     }
     if (!f.variance.empty()) state.variance = parseVariance(f.variance);
@@ -268,7 +270,7 @@ void addAppOptions(CLI::App& cli) {
   cli.add_option("--explode", f.explode,
                  "0 = compact blocks (faded cubes as ghosts) .. 1 = separate plates (default)");
   cli.add_option("--font-scale", f.font_scale, "text size, 1 = 13 px (default 1.5)");
-  cli.add_option("--backend", f.backend, "fp32, fp64 or gpu");
+  cli.add_option("--backend", f.backend, "fp32, fp64, gpu or gpu-emulated");
   cli.add_option("--variance", f.variance, "float32 variance: two-pass, welford, naive, pairwise");
   cli.add_option("--threads", f.threads, "CPU threads for the CPU backends (0 = every core)");
   cli.add_flag("--affine", f.affine,

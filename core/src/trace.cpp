@@ -294,19 +294,23 @@ float reducePairwise(int64_t M, const Geometry& g, Term&& term, Recorder* rec, i
   std::vector<int> src;
   if (rec) {
     cov.resize(static_cast<size_t>(B));
-    const int64_t per_thread = P > B ? P / B : 1;
+    const int T = pairwiseThreads(B);
+    const int64_t per_thread = P > T ? P / T : 1;
     for (int t = 0; t < active; ++t) {
       Cover& c = cov[static_cast<size_t>(t)];
       for (int64_t k = 0; k < per_thread; ++k) {
-        const int64_t i = t + k * B;
+        const int64_t i = t + k * T;
         c.push_back(static_cast<int32_t>(i));
         if (P + i < M) c.push_back(static_cast<int32_t>(P + i));
       }
       std::sort(c.begin(), c.end());
     }
     std::string e = "Each thread " + text.load_action + " of main-block positions t, t+" +
-                    std::to_string(B) + ", ... (main block " + std::to_string(P) + " = 2^k";
+                    std::to_string(T) + ", ... (main block " + std::to_string(P) + " = 2^k";
     e += P < M ? ", the tail of " + std::to_string(M - P) + " added onto its start" : "";
+    e += T < B ? "; halving needs a power of two of threads, so threads " + std::to_string(T) +
+                     "-" + std::to_string(B - 1) + " hold nothing"
+               : "";
     e += per_thread > 1 ? ", its " + std::to_string(per_thread) + " positions folded in halves)."
                         : ").";
     fillLanes(rec->add(StageKind::Load, text.load_name, e, pass), s, cov);
@@ -359,7 +363,7 @@ int loaderOf(int64_t j, int64_t M, const TraceOptions& o) {
   if (o.strategy != VarianceStrategy::Pairwise)
     return recipeThreadOf(j, o.block_size, o.vector_width);
   const int64_t P = pairwiseMainBlock(M);
-  return static_cast<int>((j < P ? j : j - P) % o.block_size);
+  return static_cast<int>((j < P ? j : j - P) % pairwiseThreads(o.block_size));
 }
 
 KernelStats emulate(const float* v, int64_t M, bool subtract_mean, float eps, const TraceOptions& o,

@@ -1,8 +1,10 @@
 // The parts of the GPU interface that need no device: variant names, which variants run a plan,
-// the launch geometry, and the plan's memory layout. Built with and without CUDA alike.
+// the launch geometry, the plan's memory layout, and the choice between the CUDA and the emulated
+// device. Built with and without CUDA alike.
 #include <algorithm>
 #include <string>
 
+#include "backends.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
 #include "normviz/error.hpp"
@@ -13,12 +15,47 @@ namespace normviz {
 
 namespace {
 
+// The most values a Welford lane counts exactly in float32.
+constexpr int64_t kWelfordMaxPerLane = int64_t{1} << 24;
+
 constexpr GpuVariant kAllVariants[] = {GpuVariant::Auto,        GpuVariant::ThreadPerRow,
                                        GpuVariant::BlockTree,   GpuVariant::WarpShuffle,
                                        GpuVariant::WarpWelford, GpuVariant::VectorRegisters,
                                        GpuVariant::SplitReduce};
 
 }  // namespace
+
+const char* gpuDeviceKindName(GpuDeviceKind kind) {
+  return kind == GpuDeviceKind::Emulated ? "gpu-emulated" : "gpu";
+}
+
+const GpuDevice& gpuDevice(GpuDeviceKind kind) {
+  return kind == GpuDeviceKind::Emulated ? gpu::emulated::backendDevice()
+                                         : gpu::cuda::backendDevice();
+}
+
+GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const GpuOptions& options) {
+  return options.device == GpuDeviceKind::Emulated
+             ? gpu::emulated::backendCompute(x, plan, params, options)
+             : gpu::cuda::backendCompute(x, plan, params, options);
+}
+
+double gpuCopyBandwidthGbs() {
+  return gpu::cuda::backendCopyBandwidthGbs();
+}
+
+bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
+                       VarianceStrategy strategy, bool subtract_mean, float* mean_out,
+                       float* var_out, std::string* error, GpuDeviceKind device,
+                       ShuffleKind shuffle) {
+  return device == GpuDeviceKind::Emulated
+             ? gpu::emulated::backendReduceOneGroup(values, m, block_size, vector_width, strategy,
+                                                    subtract_mean, shuffle, mean_out, var_out,
+                                                    error)
+             : gpu::cuda::backendReduceOneGroup(values, m, block_size, vector_width, strategy,
+                                                subtract_mean, shuffle, mean_out, var_out, error);
+}
 
 const char* gpuVariantName(GpuVariant v) {
   switch (v) {
@@ -55,8 +92,11 @@ std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan) {
   // Evaluation-mode BatchNorm reduces nothing: one elementwise kernel, whatever the choice.
   if (layout.eval_running) return {GpuVariant::Auto};
   std::vector<GpuVariant> variants = {GpuVariant::Auto, GpuVariant::ThreadPerRow,
-                                      GpuVariant::BlockTree, GpuVariant::WarpShuffle,
-                                      GpuVariant::WarpWelford};
+                                      GpuVariant::BlockTree, GpuVariant::WarpShuffle};
+  // Welford counts in float32, exact up to 2^24: past 2^24 values per lane the count stops
+  // growing and the mean drifts.
+  if (layout.group_size <= kWarpSize * kWelfordMaxPerLane)
+    variants.push_back(GpuVariant::WarpWelford);
   if (gpu::vectorRegistersFit(layout)) variants.push_back(GpuVariant::VectorRegisters);
   variants.push_back(GpuVariant::SplitReduce);
   return variants;

@@ -1,19 +1,21 @@
-// The GPU backend's host side with CUDA: probing the device, moving tensors, launching the chosen
-// kernel, and timing it honestly (CUDA events, warm-up, L2 flushed, median of repeats).
+// The GPU backend's host side: probing the device, moving tensors, launching the chosen kernel,
+// and timing it honestly (CUDA events, warm-up, L2 flushed, median of repeats).
 //
-// Built by the C++ compiler against the CUDA runtime (linked statically: libcudart_static loads
-// the driver library at run time, so a machine without an NVIDIA driver runs the program and gets
-// a reason instead of a crash).
+// Built twice by the C++ compiler: against the CUDA runtime (linked statically: libcudart_static
+// loads the driver library at run time, so a machine without an NVIDIA driver runs the program and
+// gets a reason instead of a crash), and against the emulated device (emulated/cuda_host.hpp),
+// where the same calls run the kernel sources on the CPU.
 //
 // Sections: probe · device memory and errors · timing · gpuCompute · copy bandwidth · one group
-#include <cuda_runtime.h>
-
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
+#include "cuda_api.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
 #include "normviz/error.hpp"
@@ -68,8 +70,13 @@ GpuDevice probeDevice() {
   d.sm_count = prop.multiProcessorCount;
   d.l2_bytes = static_cast<size_t>(prop.l2CacheSize);
   int clock_khz = 0, bus_bits = 0;
-  cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0);
-  cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0);
+  // A query the driver refuses leaves its error pending, and the next kernel launch would report
+  // it as its own failure: a failed query means "peak unknown" (0), with the error cleared.
+  if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+    cudaGetLastError();
+    clock_khz = bus_bits = 0;
+  }
   // Double data rate: two transfers per clock over the whole bus.
   d.peak_bandwidth_gbs = 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;
   // Creating the context and finding a kernel image for this device are the last things that fail.
@@ -89,6 +96,9 @@ GpuDevice probeDevice() {
     return d;
   }
   d.usable = true;
+#if defined(NORMVIZ_DEVICE_EMULATION)
+  d.emulated = true;
+#endif
   return d;
 }
 
@@ -100,9 +110,45 @@ std::mutex& deviceMutex() {
 
 // ---- device memory and errors -------------------------------------------------------------------
 
+// After a kernel faults (illegal address, assertion, ...) the CUDA context is lost: every later
+// call fails with the same error until the process ends. The device then reports itself unusable
+// with the fault as the reason, instead of offering a GPU that can only fail.
+std::atomic<const GpuDevice*>& currentDevice() {
+  static std::atomic<const GpuDevice*> device{nullptr};
+  return device;
+}
+
+void markFaultedIfSticky([[maybe_unused]] cudaError_t e, [[maybe_unused]] const std::string& what) {
+#if !defined(NORMVIZ_DEVICE_EMULATION)
+  switch (e) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+      break;
+    default:
+      return;
+  }
+  const GpuDevice* before = currentDevice().load();
+  if (!before || !before->usable) return;
+  // Kept for the life of the program: callers may hold a reference to either.
+  auto* faulted = new GpuDevice(*before);
+  faulted->usable = false;
+  faulted->reason = "a kernel faulted during " + what + " (" + cudaErrorWords(e) +
+                    "); the GPU is unusable until the program restarts";
+  currentDevice().store(faulted);
+#endif
+}
+
 void check(cudaError_t e, const std::string& what) {
   if (e != cudaSuccess) {
     cudaGetLastError();
+    markFaultedIfSticky(e, what);
     throw NormError("CUDA error during " + what + ": " + cudaErrorWords(e));
   }
 }
@@ -187,11 +233,14 @@ double median(std::vector<double> v) {
 
 // Writing a buffer twice the L2 size evicts the input, so every timed repeat reads x from DRAM as
 // a real forward pass would (H100's 50 MB L2 would otherwise hold the whole 25 MB headline input).
+// A device without L2 (the emulated one) has nothing to flush.
 class L2Flusher {
  public:
   explicit L2Flusher(size_t l2_bytes)
-      : bytes_(std::max<size_t>(2 * l2_bytes, size_t{64} << 20)), buffer_(bytes_, "the L2 flush") {}
+      : bytes_(l2_bytes ? std::max<size_t>(2 * l2_bytes, size_t{64} << 20) : 0),
+        buffer_(bytes_, "the L2 flush") {}
   void flush() {
+    if (bytes_ == 0) return;
     check(cudaMemsetAsync(buffer_.raw(), static_cast<int>(++value_ & 0xff), bytes_), "flushing L2");
   }
 
@@ -214,19 +263,24 @@ TensorD widenToTensor(const Shape& shape, const std::vector<float>& v) {
 
 }  // namespace
 
-const GpuDevice& gpuDevice() {
-  static const GpuDevice device = [] {
+namespace gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
+
+const GpuDevice& backendDevice() {
+  static const GpuDevice probed = [] {
     std::lock_guard<std::mutex> lock(deviceMutex());
     return probeDevice();
   }();
-  return device;
+  const GpuDevice* expected = nullptr;
+  currentDevice().compare_exchange_strong(expected, &probed);
+  return *currentDevice().load();
 }
 
 // ---- gpuCompute ---------------------------------------------------------------------------------
 
-GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                     const GpuOptions& options) {
-  const GpuDevice& device = gpuDevice();
+GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                         const GpuOptions& options) {
+  const GpuDevice& device = backendDevice();
   if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
   if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
     throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
@@ -415,9 +469,9 @@ GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParam
 
 // ---- copy bandwidth -----------------------------------------------------------------------------
 
-double gpuCopyBandwidthGbs() {
+double backendCopyBandwidthGbs() {
   static double measured = -1;
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = backendDevice();
   if (!device.usable) return 0;
   std::lock_guard<std::mutex> lock(deviceMutex());
   if (measured >= 0) return measured;
@@ -443,14 +497,14 @@ double gpuCopyBandwidthGbs() {
 
 // ---- one group ----------------------------------------------------------------------------------
 
-bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
-                       VarianceStrategy strategy, bool subtract_mean, float* mean_out,
-                       float* var_out, std::string* error) {
+bool backendReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
+                           VarianceStrategy strategy, bool subtract_mean, ShuffleKind shuffle,
+                           float* mean_out, float* var_out, std::string* error) {
   auto fail = [&](const std::string& why) {
     if (error) *error = why;
     return false;
   };
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = backendDevice();
   if (!device.usable) return fail(device.reason);
   if (m < 1 || m > gpu::kMaxGpuElements) return fail("group size out of range");
   try {
@@ -459,9 +513,9 @@ bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vecto
     DeviceBuffer d_values(static_cast<size_t>(m) * 4, "the group"), d_out(8, "the result");
     check(cudaMemcpy(d_values.raw(), values, static_cast<size_t>(m) * 4, cudaMemcpyHostToDevice),
           "copying the group to the GPU");
-    const std::string launch_error =
-        gpu::launchReduceOneGroup(d_values.f(), static_cast<int32_t>(m), block_size, vector_width,
-                                  static_cast<int>(strategy), subtract_mean, d_out.f());
+    const std::string launch_error = gpu::launchReduceOneGroup(
+        d_values.f(), static_cast<int32_t>(m), block_size, vector_width, static_cast<int>(strategy),
+        subtract_mean, static_cast<int>(shuffle), d_out.f());
     if (!launch_error.empty()) return fail(launch_error);
     float out[2] = {0, 0};
     check(cudaMemcpy(out, d_out.raw(), 8, cudaMemcpyDeviceToHost), "copying the result back");
@@ -472,5 +526,8 @@ bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vecto
     return fail(e.what());
   }
 }
+
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
+}  // namespace gpu
 
 }  // namespace normviz

@@ -1,13 +1,14 @@
-// The GPU interface when the build has no CUDA: every call that needs a device says why there is
-// none.
+// The CUDA side of the GPU interface when the build has no CUDA: every call that needs a device
+// says why there is none. The emulated device is built either way.
+#include "backends.hpp"
 #include "normviz/error.hpp"
-#include "normviz/gpu.hpp"
 
-namespace normviz {
+namespace normviz::gpu {
+inline namespace cuda {
 
 static const char* kNoCuda = "built without CUDA (nvcc was not found at configure time)";
 
-const GpuDevice& gpuDevice() {
+const GpuDevice& backendDevice() {
   static const GpuDevice device = [] {
     GpuDevice d;
     d.reason = kNoCuda;
@@ -16,24 +17,30 @@ const GpuDevice& gpuDevice() {
   return device;
 }
 
-GpuResult gpuCompute(const Tensor&, const ReductionPlan&, const NormParams&, const GpuOptions&) {
+GpuResult backendCompute(const Tensor&, const ReductionPlan&, const NormParams&,
+                         const GpuOptions&) {
   throw NormError(std::string("GPU backend unavailable: ") + kNoCuda);
 }
 
-double gpuCopyBandwidthGbs() {
+double backendCopyBandwidthGbs() {
   return 0;
 }
 
-GpuBackwardResult gpuBackward(const Tensor&, const Tensor&, const ReductionPlan&,
-                              const NormParams&, const TensorD&, const TensorD&,
-                              const GpuOptions&) {
-  throw NormError(std::string("GPU backend unavailable: ") + kNoCuda);
-}
-
-bool gpuReduceOneGroup(const float*, int64_t, int, int, VarianceStrategy, bool, float*, float*,
-                       std::string* error) {
+bool backendReduceOneGroup(const float*, int64_t, int, int, VarianceStrategy, bool, ShuffleKind,
+                           float*, float*, std::string* error) {
   if (error) *error = kNoCuda;
   return false;
+}
+
+}  // namespace cuda
+}  // namespace normviz::gpu
+
+namespace normviz {
+
+// The backward kernels run on a CUDA device only (the emulated device does not carry them yet).
+GpuBackwardResult gpuBackward(const Tensor&, const Tensor&, const ReductionPlan&, const NormParams&,
+                              const TensorD&, const TensorD&, const GpuOptions&) {
+  throw NormError(std::string("GPU backend unavailable: ") + gpu::kNoCuda);
 }
 
 }  // namespace normviz

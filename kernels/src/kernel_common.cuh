@@ -2,14 +2,14 @@
 // group's statistics (and BatchNorm's running update), and turning CUDA errors into words.
 #pragma once
 
-#include <cuda_runtime.h>
-
 #include <string>
 
+#include "cuda_api.hpp"
 #include "launch.hpp"
 #include "normviz/reduce_recipe.hpp"
 
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 // Flat index of element j of group g (see Layout).
 __device__ __forceinline__ int32_t elementFlat(const Layout& l, int32_t g, int32_t j) {
@@ -59,4 +59,5 @@ inline std::string lastError(const char* kernel) {
   return std::string(kernel) + " launch failed: " + errorText(e);
 }
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

@@ -8,7 +8,16 @@
 #include <cstdint>
 #include <string>
 
+// The emulated device compiles these same sources with the host compiler into the same program
+// as the CUDA build: its symbols live in their own inline namespace, so the two never collide.
+#if defined(NORMVIZ_DEVICE_EMULATION)
+#define NORMVIZ_KERNELS_NAMESPACE emulated
+#else
+#define NORMVIZ_KERNELS_NAMESPACE cuda
+#endif
+
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 // Where element j of group g lives: group_base[g] + run_offset[j / run_length] + j % run_length.
 // A group is `runs` contiguous runs of `run_length` elements (ReductionPlan::forEachRun). The two
@@ -83,7 +92,9 @@ std::string probeKernelImage();
 // One group of m values through the reduction recipe, exactly as the block-tree / warp kernels
 // reduce (block_size threads, vector_width loads). out[0] = mean, out[1] = var (device pointers).
 // strategy: 0 two-pass, 1 Welford, 2 naive, 3 pairwise (the order of VarianceStrategy).
+// shuffle: 0 __shfl_down_sync, 1 __shfl_xor_sync (the order of ShuffleKind).
 std::string launchReduceOneGroup(const float* values, int32_t m, int block_size, int vector_width,
-                                 int strategy, bool subtract_mean, float* out);
+                                 int strategy, bool subtract_mean, int shuffle, float* out);
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

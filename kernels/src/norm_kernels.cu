@@ -3,7 +3,6 @@
 // BatchNorm evaluation with running statistics. The recipe kernels live in recipe_kernels.cu.
 //
 // Sections: device helpers · thread-per-row · vector-registers · split-reduce · eval · probe
-#include <cuda_runtime.h>
 
 #include <algorithm>
 #include <string>
@@ -12,6 +11,7 @@
 #include "launch.hpp"
 
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 // ---- device helpers ---------------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ __global__ void threadPerRowKernel(KernelArgs a) {
 std::string launchThreadPerRow(const KernelArgs& a) {
   const int block = 128;
   const auto grid = static_cast<unsigned>((int64_t{a.layout.groups} + block - 1) / block);
-  threadPerRowKernel<<<grid, block>>>(a);
+  launchKernel("threadPerRowKernel", threadPerRowKernel, grid, block, a);
   return lastError("thread-per-row");
 }
 
@@ -211,16 +211,16 @@ std::string launchVectorRegisters(const KernelArgs& a) {
   const int grid = (a.layout.groups + rows_per_block - 1) / rows_per_block;
   switch (k) {
     case 1:
-      vectorRegistersKernel<1><<<grid, block>>>(a, team);
+      launchKernel("vectorRegistersKernel<1>", vectorRegistersKernel<1>, grid, block, a, team);
       break;
     case 2:
-      vectorRegistersKernel<2><<<grid, block>>>(a, team);
+      launchKernel("vectorRegistersKernel<2>", vectorRegistersKernel<2>, grid, block, a, team);
       break;
     case 4:
-      vectorRegistersKernel<4><<<grid, block>>>(a, team);
+      launchKernel("vectorRegistersKernel<4>", vectorRegistersKernel<4>, grid, block, a, team);
       break;
     default:
-      vectorRegistersKernel<8><<<grid, block>>>(a, team);
+      launchKernel("vectorRegistersKernel<8>", vectorRegistersKernel<8>, grid, block, a, team);
       break;
   }
   return lastError("vector-registers");
@@ -332,12 +332,12 @@ std::string launchSplitReduce(const KernelArgs& a, float* partials) {
   const int64_t chunks = splitChunks(a.layout.group_size);
   const int64_t blocks = chunks * a.layout.groups;
   if (blocks > 0x7fffffff) return "split-reduce: too many blocks for one launch";
-  splitPartialKernel<<<static_cast<unsigned>(blocks), kSplitBlock>>>(
-      a, static_cast<int32_t>(chunks), partials);
+  launchKernel("splitPartialKernel", splitPartialKernel, static_cast<unsigned>(blocks), kSplitBlock,
+               a, static_cast<int32_t>(chunks), partials);
   std::string error = lastError("split-reduce (partials)");
   if (!error.empty()) return error;
-  splitApplyKernel<<<static_cast<unsigned>(blocks), kSplitBlock>>>(a, static_cast<int32_t>(chunks),
-                                                                   partials);
+  launchKernel("splitApplyKernel", splitApplyKernel, static_cast<unsigned>(blocks), kSplitBlock, a,
+               static_cast<int32_t>(chunks), partials);
   return lastError("split-reduce (apply)");
 }
 
@@ -367,7 +367,8 @@ std::string launchEvalRunning(const KernelArgs& a, const float* running_mean,
   const int32_t numel = a.layout.groups * a.layout.group_size;
   const int block = 256;
   const int grid = static_cast<int>(std::min<int64_t>((int64_t{numel} + block - 1) / block, 65536));
-  evalRunningKernel<<<grid, block>>>(a, running_mean, running_var, numel);
+  launchKernel("evalRunningKernel", evalRunningKernel, grid, block, a, running_mean, running_var,
+               numel);
   return lastError("eval (running statistics)");
 }
 
@@ -384,4 +385,5 @@ std::string probeKernelImage() {
   return "";
 }
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

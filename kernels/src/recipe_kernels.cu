@@ -4,7 +4,6 @@
 // of these kernels reproduces their statistics bit for bit.
 //
 // Sections: loads in recipe order · block-tree · warp-shuffle / warp-welford · one group
-#include <cuda_runtime.h>
 
 #include <string>
 
@@ -13,6 +12,7 @@
 #include "normviz/reduce_recipe.hpp"
 
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 namespace {
 
@@ -157,11 +157,12 @@ __global__ void warpKernel(KernelArgs a) {
 // One block reduces m contiguous values with the given strategy, exactly as the kernels above do
 // (two-pass, Welford) or as the recipe defines the others (naive, pairwise), and writes mean/var.
 // With subtract_mean false every strategy but pairwise is the plain sum of squares (the recipe's
-// RMSNorm), and pairwise sums the terms x*x/M.
+// RMSNorm), and pairwise sums the terms x*x/M. shuffle 1 makes the warp steps __shfl_xor_sync
+// butterflies instead of __shfl_down_sync (the trace emulator offers both).
 template <int V>
 __global__ void __launch_bounds__(kMaxBlockSize)
     reduceOneGroupKernel(const float* values, int32_t m, int strategy, bool subtract_mean,
-                         float* out) {
+                         int shuffle, float* out) {
   __shared__ float shared[kMaxBlockSize];
   __shared__ WelfordState shared_welford[kWarpSize];
   __shared__ NaiveState shared_naive[kWarpSize];
@@ -173,6 +174,7 @@ __global__ void __launch_bounds__(kMaxBlockSize)
   a.layout.runs = 1;
   a.layout.rows = true;
   const int t = static_cast<int>(threadIdx.x), block = static_cast<int>(blockDim.x);
+  const ShuffleKind kind = shuffle == 1 ? ShuffleKind::Xor : ShuffleKind::Down;
   float mean = 0.f, var = 0.f;
   if (strategy == 3) {  // pairwise
     const int64_t main_block = pairwiseMainBlock(m);
@@ -189,14 +191,14 @@ __global__ void __launch_bounds__(kMaxBlockSize)
     const WelfordOp op;
     WelfordState s = op.identity();
     forEachLoad<V>(a, 0, t, block, [&](int32_t, float x) { s = op.push(s, x); });
-    s = blockReduce(op, s, shared_welford);
+    s = blockReduce(op, s, shared_welford, kind);
     mean = s.mean;
     var = finishWelfordVariance(s);
   } else if (subtract_mean && strategy == 2) {  // naive
     const NaiveOp op;
     NaiveState s = op.identity();
     forEachLoad<V>(a, 0, t, block, [&](int32_t, float x) { s = op.push(s, x); });
-    s = blockReduce(op, s, shared_naive);
+    s = blockReduce(op, s, shared_naive, kind);
     mean = finishMean(s.sum, m);
     var = finishNaiveVariance(s, mean, m);
   } else {  // two-pass, and the sum of squares when the mean is not subtracted
@@ -204,12 +206,12 @@ __global__ void __launch_bounds__(kMaxBlockSize)
       const SumOp sum_op;
       float s = sum_op.identity();
       forEachLoad<V>(a, 0, t, block, [&](int32_t, float x) { s = sum_op.push(s, x); });
-      mean = finishMean(blockReduce(sum_op, s, shared), m);
+      mean = finishMean(blockReduce(sum_op, s, shared, kind), m);
     }
     const SquaredDeviationOp sq_op{mean};
     float s2 = sq_op.identity();
     forEachLoad<V>(a, 0, t, block, [&](int32_t, float x) { s2 = sq_op.push(s2, x); });
-    var = finishVariance(blockReduce(sq_op, s2, shared), m);
+    var = finishVariance(blockReduce(sq_op, s2, shared, kind), m);
   }
   if (t == 0) {
     out[0] = mean;
@@ -225,13 +227,13 @@ std::string launchBlockTree(const KernelArgs& a, int block_size, int vector_widt
   const unsigned grid = static_cast<unsigned>(a.layout.groups);
   switch (vector_width) {
     case 4:
-      blockTreeKernel<4><<<grid, block_size>>>(a);
+      launchKernel("blockTreeKernel<4>", blockTreeKernel<4>, grid, block_size, a);
       break;
     case 2:
-      blockTreeKernel<2><<<grid, block_size>>>(a);
+      launchKernel("blockTreeKernel<2>", blockTreeKernel<2>, grid, block_size, a);
       break;
     default:
-      blockTreeKernel<1><<<grid, block_size>>>(a);
+      launchKernel("blockTreeKernel<1>", blockTreeKernel<1>, grid, block_size, a);
       break;
   }
   return lastError("block-tree");
@@ -245,25 +247,25 @@ std::string launchWarp(const KernelArgs& a, bool welford, int vector_width) {
   if (welford) {
     switch (vector_width) {
       case 4:
-        warpKernel<4, true><<<grid, block>>>(a);
+        launchKernel("warpKernel<4, true>", warpKernel<4, true>, grid, block, a);
         break;
       case 2:
-        warpKernel<2, true><<<grid, block>>>(a);
+        launchKernel("warpKernel<2, true>", warpKernel<2, true>, grid, block, a);
         break;
       default:
-        warpKernel<1, true><<<grid, block>>>(a);
+        launchKernel("warpKernel<1, true>", warpKernel<1, true>, grid, block, a);
         break;
     }
   } else {
     switch (vector_width) {
       case 4:
-        warpKernel<4, false><<<grid, block>>>(a);
+        launchKernel("warpKernel<4, false>", warpKernel<4, false>, grid, block, a);
         break;
       case 2:
-        warpKernel<2, false><<<grid, block>>>(a);
+        launchKernel("warpKernel<2, false>", warpKernel<2, false>, grid, block, a);
         break;
       default:
-        warpKernel<1, false><<<grid, block>>>(a);
+        launchKernel("warpKernel<1, false>", warpKernel<1, false>, grid, block, a);
         break;
     }
   }
@@ -271,22 +273,26 @@ std::string launchWarp(const KernelArgs& a, bool welford, int vector_width) {
 }
 
 std::string launchReduceOneGroup(const float* values, int32_t m, int block_size, int vector_width,
-                                 int strategy, bool subtract_mean, float* out) {
+                                 int strategy, bool subtract_mean, int shuffle, float* out) {
   if (!validBlockSize(block_size) || !validVectorWidth(vector_width))
     return "block size must be a multiple of 32 up to 1024 and vector width 1, 2 or 4";
   if (m < 1) return "a group needs at least one element";
   switch (vector_width) {
     case 4:
-      reduceOneGroupKernel<4><<<1, block_size>>>(values, m, strategy, subtract_mean, out);
+      launchKernel("reduceOneGroupKernel<4>", reduceOneGroupKernel<4>, 1, block_size, values, m,
+                   strategy, subtract_mean, shuffle, out);
       break;
     case 2:
-      reduceOneGroupKernel<2><<<1, block_size>>>(values, m, strategy, subtract_mean, out);
+      launchKernel("reduceOneGroupKernel<2>", reduceOneGroupKernel<2>, 1, block_size, values, m,
+                   strategy, subtract_mean, shuffle, out);
       break;
     default:
-      reduceOneGroupKernel<1><<<1, block_size>>>(values, m, strategy, subtract_mean, out);
+      launchKernel("reduceOneGroupKernel<1>", reduceOneGroupKernel<1>, 1, block_size, values, m,
+                   strategy, subtract_mean, shuffle, out);
       break;
   }
   return lastError("reduce-one-group");
 }
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

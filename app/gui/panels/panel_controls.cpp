@@ -297,6 +297,11 @@ void computeSection(AppState& s) {
   ImGui::BeginDisabled(!gpu.usable);
   edit |= ImGui::RadioButton("GPU", &backend, 2);
   ImGui::EndDisabled();
+  ImGui::SameLine();
+  edit |= ImGui::RadioButton("GPU emulated", &backend, 3);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s: the CUDA kernels executed on the CPU, on any machine",
+                      backendLabel(Backend::GpuEmulated));
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("GPU: %s", gpu.usable ? gpu.name.c_str() : gpu.reason.c_str());
   ImGui::PopStyleColor();

@@ -10,8 +10,8 @@
 //   crossWarpFirstOffset)
 //   5. pairwise (binary) accumulation: leaves, the thread-local fold, the halving steps
 //   6. finishing: mean, variance, rstd, and the normalized output
-//   7. device-only helpers (nvcc): shuffles of each state, warpReduce, blockReduce, pairwise
-//   halving
+//   7. device functions (nvcc and the emulated device): shuffles of each state, warpReduce,
+//   blockReduce, pairwise halving, and the emulated device's probes
 //
 // Reading guide for a kernel reducing group g of M elements with B threads and vector width V:
 //   State s = op.identity();
@@ -242,9 +242,10 @@ NORMVIZ_HD int crossWarpFirstOffset(int warps) {
 // docs/NORMS.md: each term is scaled by 1/M first; the M terms are split into a main block of
 // P = 2^k <= M terms and a tail of M - P; tail term P+i is added onto main term i; then the upper
 // half is repeatedly added onto the lower half (h = P/2, P/4, ..., 1) until one value is left.
-// On B threads: thread t owns main positions t, t+B, t+2B, ... (P >= B) or position t (t < P).
-// Halvings with h >= B pair positions of the same thread: they are the thread-local fold.
-// Halvings with h < B pair thread t with thread t + h: one barrier-separated step each, in
+// On T = pairwiseThreads(B) threads (B itself when a power of two): thread t owns main positions
+// t, t+T, t+2T, ... (P >= T) or position t (t < P).
+// Halvings with h >= T pair positions of the same thread: they are the thread-local fold.
+// Halvings with h < T pair thread t with thread t + h: one barrier-separated step each, in
 // shared memory (h >= 32) or within warp 0 (h < 32; a shuffle gives the same sums).
 // Only the pairing matters for the bits: float addition is commutative.
 
@@ -278,20 +279,31 @@ NORMVIZ_HD float pairwiseLeaf(int64_t i, int64_t group_size, int64_t main_block,
   return v;
 }
 
-// Threads that hold a main-block position after the fold: min(P, B).
-NORMVIZ_HD int pairwiseActiveThreads(int64_t main_block, int block_size) {
-  return main_block < block_size ? static_cast<int>(main_block) : block_size;
+// The threads pairwise uses: the largest power of two <= B (all of a 256-thread block, 64 of a
+// 96-thread one), so that positions t + c*threads tile the main block exactly and every halving
+// pairs threads that exist. The others hold nothing.
+NORMVIZ_HD int pairwiseThreads(int block_size) {
+  int p = 1;
+  while (p * 2 <= block_size) p *= 2;
+  return p;
 }
 
-// Thread t's value after the thread-local halvings (h >= B) of its positions t + c*B, c < P/B.
-// Visiting the positions in bit-reversed order of c and merging like a binary counter gives
-// exactly the halving tree (c pairs with c + C/2, then c + C/4, ...) with O(log) registers.
-// Threads t >= P hold nothing and return 0.
+// Threads that hold a main-block position after the fold: min(P, pairwiseThreads(B)).
+NORMVIZ_HD int pairwiseActiveThreads(int64_t main_block, int block_size) {
+  const int threads = pairwiseThreads(block_size);
+  return main_block < threads ? static_cast<int>(main_block) : threads;
+}
+
+// Thread t's value after the thread-local halvings (h >= T, T = pairwiseThreads(B)) of its
+// positions t + c*T, c < P/T. Visiting the positions in bit-reversed order of c and merging like a
+// binary counter gives exactly the halving tree (c pairs with c + C/2, then c + C/4, ...) with
+// O(log) registers. Threads t >= min(P, T) hold nothing and return 0.
 template <typename Term>
 NORMVIZ_HD float pairwiseThreadFold(int thread, int64_t group_size, int block_size, Term&& term) {
   const int64_t main_block = pairwiseMainBlock(group_size);
-  if (thread >= main_block) return 0.0f;
-  const int64_t per_thread = main_block > block_size ? main_block / block_size : 1;
+  const int threads = pairwiseThreads(block_size);
+  if (thread >= main_block || thread >= threads) return 0.0f;
+  const int64_t per_thread = main_block > threads ? main_block / threads : 1;
   int bits = 0;
   while ((int64_t{1} << bits) < per_thread) ++bits;
   float stack[64];
@@ -299,7 +311,7 @@ NORMVIZ_HD float pairwiseThreadFold(int thread, int64_t group_size, int block_si
   for (int64_t r = 0; r < per_thread; ++r) {
     int64_t c = 0;
     for (int b = 0; b < bits; ++b) c |= ((r >> b) & 1) << (bits - 1 - b);
-    stack[top++] = pairwiseLeaf(thread + c * block_size, group_size, main_block, term);
+    stack[top++] = pairwiseLeaf(thread + c * threads, group_size, main_block, term);
     for (int64_t done = r + 1; (done & 1) == 0; done >>= 1) {
       --top;
       stack[top - 1] = addRn(stack[top - 1], stack[top]);
@@ -339,7 +351,36 @@ NORMVIZ_HD float normalizeOne(float x, float mean, float rstd, float weight, flo
 }
 
 // ---- 7. Device helpers --------------------------------------------------------------------------
-#if defined(__CUDACC__)
+// Compiled by nvcc, and by the host compiler for the emulated device (kernels/src/emulated), which
+// also records each thread's partial at every stage (recordPartial) for the trace check; on the
+// GPU the probes compile to nothing.
+
+// The stages a probe reports: the thread-local result, each warp step (offset), warp 0's load of
+// the warp totals, each cross-warp step (offset), each pairwise halving (offset).
+enum class RecipeStage { Load, Shuffle, CrossWarpLoad, CrossWarpShuffle, Halve };
+
+#if defined(NORMVIZ_DEVICE_EMULATION)
+namespace emu {
+void recordPartial(int stage, int offset, const float* words, int count);
+}
+inline void probePartial(RecipeStage stage, int offset, float v) {
+  emu::recordPartial(static_cast<int>(stage), offset, &v, 1);
+}
+inline void probePartial(RecipeStage stage, int offset, NaiveState v) {
+  const float w[2] = {v.sum, v.sumsq};
+  emu::recordPartial(static_cast<int>(stage), offset, w, 2);
+}
+inline void probePartial(RecipeStage stage, int offset, WelfordState v) {
+  const float w[3] = {v.count, v.mean, v.m2};
+  emu::recordPartial(static_cast<int>(stage), offset, w, 3);
+}
+#define NORMVIZ_PROBE(stage, offset, value) ::normviz::probePartial(stage, offset, value)
+#else
+#define NORMVIZ_PROBE(stage, offset, value) ((void)0)
+#endif
+
+// NORMVIZ_CUDA_HOST_MODEL: kernels/src/emulated/cuda_host.hpp was included first.
+#if defined(__CUDACC__) || defined(NORMVIZ_CUDA_HOST_MODEL)
 
 __device__ __forceinline__ float shuffleState(ShuffleKind kind, float v, int offset) {
   return kind == ShuffleKind::Xor ? __shfl_xor_sync(0xffffffffu, v, offset)
@@ -354,15 +395,19 @@ __device__ __forceinline__ WelfordState shuffleState(ShuffleKind kind, WelfordSt
 }
 
 // The warp step from `first_offset` down to 1. All 32 lanes must call it.
+// `stage` only names the steps for the emulated device's probes.
 template <typename Op>
 __device__ __forceinline__ typename Op::State warpReduce(const Op& op, typename Op::State v,
                                                          ShuffleKind kind = ShuffleKind::Down,
-                                                         int first_offset = kWarpSize / 2) {
+                                                         int first_offset = kWarpSize / 2,
+                                                         RecipeStage stage = RecipeStage::Shuffle) {
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   for (int offset = first_offset; offset > 0; offset /= 2) {
     const typename Op::State other = shuffleState(kind, v, offset);
     if (shuffleSource(kind, lane, offset) >= 0) v = op.combine(v, other);
+    NORMVIZ_PROBE(stage, offset, v);
   }
+  (void)stage;
   return v;
 }
 
@@ -376,13 +421,15 @@ __device__ typename Op::State blockReduce(const Op& op, typename Op::State v,
   const int t = static_cast<int>(threadIdx.x);
   const int lane = t % kWarpSize, warp = t / kWarpSize;
   const int warps = static_cast<int>(blockDim.x) / kWarpSize;
+  NORMVIZ_PROBE(RecipeStage::Load, 0, v);
   v = warpReduce(op, v, kind);
   if (warps > 1) {
     if (lane == 0) shared[warp] = v;
     __syncthreads();
     if (warp == 0) {
       v = lane < warps ? shared[lane] : op.identity();
-      v = warpReduce(op, v, kind, crossWarpFirstOffset(warps));
+      NORMVIZ_PROBE(RecipeStage::CrossWarpLoad, 0, v);
+      v = warpReduce(op, v, kind, crossWarpFirstOffset(warps), RecipeStage::CrossWarpShuffle);
     }
     __syncthreads();  // every read of shared[lane] is done before thread 0 overwrites shared[0]
   }
@@ -397,10 +444,14 @@ __device__ typename Op::State blockReduce(const Op& op, typename Op::State v,
 // (blockDim.x floats). Returns thread 0's total to every thread.
 __device__ inline float pairwiseBlockHalve(float v, int64_t main_block, float* shared) {
   const int t = static_cast<int>(threadIdx.x);
+  NORMVIZ_PROBE(RecipeStage::Load, 0, v);
   shared[t] = v;
   __syncthreads();
   for (int h = pairwiseFirstHalving(main_block, static_cast<int>(blockDim.x)); h > 0; h /= 2) {
-    if (t < h) shared[t] = addRn(shared[t], shared[t + h]);
+    if (t < h) {
+      shared[t] = addRn(shared[t], shared[t + h]);
+      NORMVIZ_PROBE(RecipeStage::Halve, h, shared[t]);
+    }
     __syncthreads();
   }
   const float total = shared[0];
@@ -408,6 +459,6 @@ __device__ inline float pairwiseBlockHalve(float v, int64_t main_block, float* s
   return total;
 }
 
-#endif  // __CUDACC__
+#endif  // __CUDACC__ || NORMVIZ_DEVICE_EMULATION
 
 }  // namespace normviz

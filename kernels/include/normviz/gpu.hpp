@@ -7,8 +7,15 @@
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/plan.hpp"
+#include "normviz/reduce_recipe.hpp"
 
 namespace normviz {
+
+// Which device runs the kernels: the CUDA GPU, or the emulated device, which executes the same
+// kernel sources on the CPU (threads of a block as fibers, real barriers and warp shuffles) on any
+// machine. The emulated device's times are CPU times, not GPU times.
+enum class GpuDeviceKind { Cuda, Emulated };
+const char* gpuDeviceKindName(GpuDeviceKind kind);  // "gpu", "gpu-emulated"
 
 // What the runtime found. usable == false comes with a reason a user can act on
 // ("built without CUDA", "no NVIDIA driver", "driver too old for this build", "no CUDA device").
@@ -19,12 +26,13 @@ struct GpuDevice {
   int sm_major = 0, sm_minor = 0;
   double peak_bandwidth_gbs = 0;  // from memory clock and bus width
   size_t memory_bytes = 0;
-  int sm_count = 0;     // streaming multiprocessors
-  size_t l2_bytes = 0;  // L2 cache size (flushed between timed repeats)
+  int sm_count = 0;       // streaming multiprocessors
+  size_t l2_bytes = 0;    // L2 cache size (flushed between timed repeats)
+  bool emulated = false;  // the kernels run on the CPU (GpuDeviceKind::Emulated)
 };
 
-// Probes once and caches; cheap to call every frame.
-const GpuDevice& gpuDevice();
+// Probes once and caches; cheap to call every frame. The emulated device is always usable.
+const GpuDevice& gpuDevice(GpuDeviceKind kind = GpuDeviceKind::Cuda);
 
 // Forward kernel designs a learner can compare. Not every variant runs every layer:
 // gpuVariantsFor(plan) lists the ones that do.
@@ -45,6 +53,7 @@ struct GpuOptions {
   GpuVariant variant = GpuVariant::Auto;
   int block_size = 256;          // where the variant takes one
   int warmup = 3, repeats = 20;  // timing: median of repeats after warm-up, L2 flushed between
+  GpuDeviceKind device = GpuDeviceKind::Cuda;
 };
 
 struct GpuTimings {
@@ -61,8 +70,8 @@ struct GpuResult {
   GpuVariant variant = GpuVariant::Auto;  // the one that ran
 };
 
-// Runs the plan on the GPU. Throws NormError with a clear reason when no usable device, out of
-// memory, or a CUDA error; callers fall back to the CPU and show the message.
+// Runs the plan on options.device. Throws NormError with a clear reason when no usable device, out
+// of memory, or a CUDA error (or, emulated, a kernel fault naming kernel, block and thread).
 GpuResult gpuCompute(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                      const GpuOptions& options = {});
 
@@ -84,11 +93,14 @@ GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant varian
 // Reduces m contiguous values as one group on the GPU with the recipe (one block of block_size
 // threads, vector_width loads) and the given strategy; writes the float32 mean and variance.
 // With subtract_mean false (RMSNorm) the mean is 0 and every strategy but pairwise sums x*x in
-// the two-pass order; pairwise sums x*x/M. Returns false with *error set when there is no usable
-// device or a CUDA call fails. For checking the trace emulator against the device bit for bit.
+// the two-pass order; pairwise sums x*x/M. `shuffle` picks the warp step's intrinsic. Returns
+// false with *error set when there is no usable device or a CUDA call fails. For checking the
+// trace emulator against the device bit for bit.
 bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
                        VarianceStrategy strategy, bool subtract_mean, float* mean_out,
-                       float* var_out, std::string* error);
+                       float* var_out, std::string* error,
+                       GpuDeviceKind device = GpuDeviceKind::Cuda,
+                       ShuffleKind shuffle = ShuffleKind::Down);
 
 // ---- backward (backward_kernels.cu, gpu_backward.cpp) -------------------------------------------
 
