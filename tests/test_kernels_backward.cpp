@@ -1,14 +1,17 @@
 // GPU backward kernels: which plans they run, and their dx, sums, dweight and dbias against the
-// float64 CPU backward when a device is present (skipped with the reason otherwise).
+// float64 CPU backward. The kernels run on the emulated device (the same sources executed on the
+// CPU) in every build, and on the CUDA device too when one is usable.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "normviz/backward.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
+#include "normviz/gpu_emulated.hpp"
 #include "test_util.hpp"
 
 using namespace normviz;
@@ -51,6 +54,13 @@ std::vector<GpuCase> supportedCases() {
           {"GroupNorm(3, 6)", {3, 6, 5, 7}, group}};
 }
 
+// The devices the kernels run on here: the emulated one always, the GPU when usable.
+std::vector<GpuDeviceKind> devices() {
+  std::vector<GpuDeviceKind> kinds = {GpuDeviceKind::Emulated};
+  if (gpuDevice(GpuDeviceKind::Cuda).usable) kinds.push_back(GpuDeviceKind::Cuda);
+  return kinds;
+}
+
 }  // namespace
 
 TEST_CASE("GPU backward kernels cover BatchNorm and the row layers; others say why") {
@@ -80,47 +90,71 @@ TEST_CASE("without a usable GPU the backward says why") {
 }
 
 TEST_CASE("GPU backward equals the float64 CPU backward on every supported layer") {
-  const GpuDevice& device = gpuDevice();
-  if (!device.usable) {
-    MESSAGE("GPU tests skipped: " << device.reason);
-    return;
-  }
-  for (const GpuCase& c : supportedCases()) {
-    for (const bool affine : {false, true}) {
-      CAPTURE(c.name);
-      CAPTURE(affine);
-      const Tensor x = test::randomTensor(c.shape, 3, 0.5f, 2.0f);
-      const Tensor dy = test::randomTensor(c.shape, 4);
-      const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
-      NormParams p;
-      if (affine) {
-        p.weight = test::randomTensor(plan.affineShape(), 5, 1.0f, 0.5f);
-        p.bias = test::randomTensor(plan.affineShape(), 6);
+  if (!gpuDevice(GpuDeviceKind::Cuda).usable)
+    MESSAGE("CUDA device absent (" << gpuDevice(GpuDeviceKind::Cuda).reason
+                                   << "); the kernels run on the emulated device only");
+  for (const GpuDeviceKind kind : devices()) {
+    for (const GpuCase& c : supportedCases()) {
+      for (const bool affine : {false, true}) {
+        CAPTURE(gpuDeviceKindName(kind));
+        CAPTURE(c.name);
+        CAPTURE(affine);
+        const Tensor x = test::randomTensor(c.shape, 3, 0.5f, 2.0f);
+        const Tensor dy = test::randomTensor(c.shape, 4);
+        const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
+        NormParams p;
+        if (affine) {
+          p.weight = test::randomTensor(plan.affineShape(), 5, 1.0f, 0.5f);
+          p.bias = test::randomTensor(plan.affineShape(), 6);
+        }
+        if (plan.kind() == NormKind::Batch && !plan.config().training) {
+          p.running_mean = test::randomTensor(plan.statShape(), 7);
+          p.running_var = test::randomTensor(plan.statShape(), 8, 2.0f, 0.5f);
+        }
+        // Both from the float32 forward's statistics, so the difference is the backward's alone.
+        const NormResult f = computeNorm(x, plan, p);
+        ComputeOptions fp64;
+        fp64.precision = Precision::Fp64;
+        const BackwardResult want = computeNormBackward(x, dy, plan, p, f, fp64);
+        GpuOptions o;
+        o.warmup = 0;
+        o.repeats = 1;
+        o.device = kind;
+        const GpuBackwardResult got = gpuBackward(x, dy, plan, p, f.mean, f.rstd, o);
+        CHECK(got.result.group_coupled == want.group_coupled);
+        CHECK(scaledError(got.result.dx, want.dx) <= 1e-4);
+        CHECK(scaledError(got.result.sum_dy_w, want.sum_dy_w) <= 1e-4);
+        CHECK(scaledError(got.result.sum_dy_w_xhat, want.sum_dy_w_xhat) <= 1e-4);
+        REQUIRE(got.result.dweight.has_value() == affine);
+        REQUIRE(got.result.dbias.has_value() == affine);
+        if (affine) {
+          CHECK(scaledError(*got.result.dweight, *want.dweight) <= 1e-4);
+          CHECK(scaledError(*got.result.dbias, *want.dbias) <= 1e-4);
+        }
+        CHECK(got.timings.kernel_ms > 0);
+        CHECK((got.result.backend.find("emulated") != std::string::npos) ==
+              (kind == GpuDeviceKind::Emulated));
       }
-      if (plan.kind() == NormKind::Batch && !plan.config().training) {
-        p.running_mean = test::randomTensor(plan.statShape(), 7);
-        p.running_var = test::randomTensor(plan.statShape(), 8, 2.0f, 0.5f);
-      }
-      // Both from the float32 forward's statistics, so the difference is the backward's alone.
-      const NormResult f = computeNorm(x, plan, p);
-      ComputeOptions fp64;
-      fp64.precision = Precision::Fp64;
-      const BackwardResult want = computeNormBackward(x, dy, plan, p, f, fp64);
-      GpuOptions o;
-      o.warmup = 0;
-      o.repeats = 1;
-      const GpuBackwardResult got = gpuBackward(x, dy, plan, p, f.mean, f.rstd, o);
-      CHECK(got.result.group_coupled == want.group_coupled);
-      CHECK(scaledError(got.result.dx, want.dx) <= 1e-4);
-      CHECK(scaledError(got.result.sum_dy_w, want.sum_dy_w) <= 1e-4);
-      CHECK(scaledError(got.result.sum_dy_w_xhat, want.sum_dy_w_xhat) <= 1e-4);
-      REQUIRE(got.result.dweight.has_value() == affine);
-      REQUIRE(got.result.dbias.has_value() == affine);
-      if (affine) {
-        CHECK(scaledError(*got.result.dweight, *want.dweight) <= 1e-4);
-        CHECK(scaledError(*got.result.dbias, *want.dbias) <= 1e-4);
-      }
-      CHECK(got.timings.kernel_ms > 0);
     }
   }
+}
+
+TEST_CASE("the emulated backward refuses a plan without a kernel, naming why") {
+  const Tensor x = test::randomTensor({2, 3, 4, 5}, 1);
+  const ReductionPlan plan = ReductionPlan::make(x.shape, cfg(NormKind::Layer2d));
+  const NormResult f = computeNorm(x, plan, {});
+  GpuOptions o;
+  o.device = GpuDeviceKind::Emulated;
+  CHECK_THROWS_WITH_AS(gpuBackward(x, x, plan, {}, f.mean, f.rstd, o),
+                       doctest::Contains("no GPU backward kernel for Channels-last LayerNorm"),
+                       NormError);
+}
+
+// Last in the file (doctest runs the cases in file order): the count covers every case above.
+TEST_CASE("how many kernel runs the emulated device executed") {
+  const emu::Counters n = emu::counters();
+  CHECK(n.launches > 0);
+  std::printf("emulated device: %lld kernel runs executed (%lld blocks, %lld threads)\n",
+              static_cast<long long>(n.launches), static_cast<long long>(n.blocks),
+              static_cast<long long>(n.threads));
 }

@@ -189,13 +189,23 @@ int runCompute(const ComputeFlags& f) {
     throw NormError("unknown --device '" + f.device + "'; expected cpu, gpu or gpu-emulated");
   }
   // The backward starts from the forward's saved statistics, whichever device made them; on the
-  // GPU where a backward kernel runs the plan, else on the CPU with a line saying why.
+  // GPU (or the emulated device) where a backward kernel runs the plan, else on the CPU with a line
+  // saying why. As for the forward, an emulated kernel's error ends the command.
   std::optional<BackwardResult> back;
-  if (dy && f.device == "gpu" && gpuDevice().usable) {
+  const bool emulated = f.device == "gpu-emulated";
+  if (dy && (emulated || (f.device == "gpu" && gpuDevice().usable))) {
     std::string why = gpuBackwardUnsupported(L.plan);
-    if (why.empty()) {
+    GpuOptions g;
+    if (emulated) {
+      g.device = GpuDeviceKind::Emulated;
+      g.warmup = 0;
+      g.repeats = 1;
+    }
+    if (why.empty() && emulated) {
+      back = gpuBackward(L.x, *dy, L.plan, L.params, r.mean, r.rstd, g).result;
+    } else if (why.empty()) {
       try {
-        back = gpuBackward(L.x, *dy, L.plan, L.params, r.mean, r.rstd).result;
+        back = gpuBackward(L.x, *dy, L.plan, L.params, r.mean, r.rstd, g).result;
       } catch (const NormError& e) {
         why = e.what();
       }

@@ -18,6 +18,9 @@ double backendCopyBandwidthGbs();
 bool backendReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
                            VarianceStrategy strategy, bool subtract_mean, ShuffleKind shuffle,
                            float* mean_out, float* var_out, std::string* error);
+GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                  const NormParams& params, const TensorD& mean,
+                                  const TensorD& rstd, const GpuOptions& options);
 }  // namespace cuda
 
 inline namespace emulated {
@@ -28,6 +31,9 @@ double backendCopyBandwidthGbs();
 bool backendReduceOneGroup(const float* values, int64_t m, int block_size, int vector_width,
                            VarianceStrategy strategy, bool subtract_mean, ShuffleKind shuffle,
                            float* mean_out, float* var_out, std::string* error);
+GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                  const NormParams& params, const TensorD& mean,
+                                  const TensorD& rstd, const GpuOptions& options);
 }  // namespace emulated
 
 }  // namespace normviz::gpu

@@ -4,7 +4,6 @@
 //
 // Sections: device helpers · rows (one block per group) · affine gradients of rows · split
 // (BatchNorm)
-#include <cuda_runtime.h>
 
 #include <algorithm>
 #include <string>
@@ -13,6 +12,7 @@
 #include "kernel_common.cuh"
 
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 // ---- device helpers ---------------------------------------------------------------------------
 
@@ -165,7 +165,8 @@ int64_t backwardRowsScratch(const BackwardArgs& a) {
 
 std::string launchBackwardRows(const BackwardArgs& a, float* scratch) {
   if (!a.layout.rows) return "backward rows: the groups are not contiguous rows";
-  backwardRowsKernel<<<static_cast<unsigned>(a.layout.groups), kBackwardBlock>>>(a);
+  launchKernel("backwardRowsKernel", backwardRowsKernel, static_cast<unsigned>(a.layout.groups),
+               kBackwardBlock, a);
   std::string error = lastError("backward rows");
   if (!error.empty() || (!a.dweight && !a.dbias)) return error;
   const int32_t count = a.affine.count;
@@ -173,18 +174,21 @@ std::string launchBackwardRows(const BackwardArgs& a, float* scratch) {
   int32_t chunks = 0;
   if (a.affine.per_element) {
     chunks = std::min<int32_t>(64, a.layout.groups);
-    columnPartialKernel<<<dim3(slot_blocks, static_cast<unsigned>(chunks)), kBackwardBlock>>>(
-        a, chunks, scratch);
+    launchKernel("columnPartialKernel", columnPartialKernel,
+                 dim3(slot_blocks, static_cast<unsigned>(chunks)), kBackwardBlock, a, chunks,
+                 scratch);
     error = lastError("backward column partials");
   } else {
     const int32_t per_group = a.layout.group_size / a.affine.inner;
     const int64_t blocks = int64_t{a.layout.groups} * per_group;  // N * C
     chunks = static_cast<int32_t>(blocks / count);                // N
-    channelPartialKernel<<<static_cast<unsigned>(blocks), kBackwardBlock>>>(a, scratch);
+    launchKernel("channelPartialKernel", channelPartialKernel, static_cast<unsigned>(blocks),
+                 kBackwardBlock, a, scratch);
     error = lastError("backward channel partials");
   }
   if (!error.empty()) return error;
-  sumPartialRowsKernel<<<slot_blocks, kBackwardBlock>>>(scratch, chunks, count, a.dweight, a.dbias);
+  launchKernel("sumPartialRowsKernel", sumPartialRowsKernel, slot_blocks, kBackwardBlock, scratch,
+               chunks, count, a.dweight, a.dbias);
   return lastError("backward affine sums");
 }
 
@@ -263,13 +267,15 @@ std::string launchBackwardSplit(const BackwardArgs& a, float* partials) {
   const int64_t chunks = backwardSplitChunks(a.layout.group_size);
   const int64_t blocks = chunks * a.layout.groups;
   if (blocks > 0x7fffffff) return "backward split: too many blocks for one launch";
-  splitBackwardPartialKernel<<<static_cast<unsigned>(blocks), kBackwardBlock>>>(
-      a, static_cast<int32_t>(chunks), partials);
+  launchKernel("splitBackwardPartialKernel", splitBackwardPartialKernel,
+               static_cast<unsigned>(blocks), kBackwardBlock, a, static_cast<int32_t>(chunks),
+               partials);
   std::string error = lastError("backward split (partials)");
   if (!error.empty()) return error;
-  splitBackwardApplyKernel<<<static_cast<unsigned>(blocks), kBackwardBlock>>>(
-      a, static_cast<int32_t>(chunks), partials);
+  launchKernel("splitBackwardApplyKernel", splitBackwardApplyKernel, static_cast<unsigned>(blocks),
+               kBackwardBlock, a, static_cast<int32_t>(chunks), partials);
   return lastError("backward split (apply)");
 }
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

@@ -11,6 +11,7 @@
 #include "launch.hpp"
 
 namespace normviz::gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
 struct BackwardArgs {
   const float* x = nullptr;
@@ -42,4 +43,5 @@ std::string launchBackwardRows(const BackwardArgs& a, float* scratch);
 int64_t backwardSplitChunks(int64_t group_size);
 std::string launchBackwardSplit(const BackwardArgs& a, float* partials);
 
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
 }  // namespace normviz::gpu

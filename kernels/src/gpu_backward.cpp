@@ -1,14 +1,17 @@
-// The GPU backward's host side with CUDA: moving x, dy and the saved statistics, launching the
-// backward kernels for the plan, and timing them (CUDA events, warm-up, L2 flushed, median).
-#include <cuda_runtime.h>
-
+// The GPU backward's host side: moving x, dy and the saved statistics, launching the backward
+// kernels for the plan, and timing them (CUDA events, warm-up, L2 flushed, median).
+//
+// Built twice, as gpu_runtime.cpp is: against the CUDA runtime, and against the emulated device
+// (emulated/gpu_backward.cpp), where the same calls run backward_kernels.cu on the CPU.
 #include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
 #include "backward_launch.hpp"
+#include "cuda_api.hpp"
 #include "host_layout.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -69,13 +72,16 @@ std::mutex& backwardMutex() {
 
 }  // namespace
 
-GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
-                              const NormParams& params, const TensorD& mean, const TensorD& rstd,
-                              const GpuOptions& options) {
+namespace gpu {
+inline namespace NORMVIZ_KERNELS_NAMESPACE {
+
+GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                  const NormParams& params, const TensorD& mean,
+                                  const TensorD& rstd, const GpuOptions& options) {
   gpu::checkGpuRequest(x, plan, params, options);
   validateBackward(plan, dy, mean, rstd);
   if (const std::string why = gpuBackwardUnsupported(plan); !why.empty()) throw NormError(why);
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = backendDevice();
 
   const gpu::HostLayout L = gpu::describeLayout(plan);
   const bool split = plan.kind() == NormKind::Batch;
@@ -113,8 +119,10 @@ GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const Reduction
   const size_t scratch = static_cast<size_t>(
       split ? 2 * L.groups * gpu::backwardSplitChunks(L.group_size) : gpu::backwardRowsScratch(a));
   DeviceFloats d_scratch = deviceFloats(scratch, "the backward partials");
-  // Writing twice the L2 size between timed repeats: every repeat reads x and dy from DRAM.
-  const size_t flush_bytes = std::max<size_t>(2 * device.l2_bytes, size_t{64} << 20);
+  // Writing twice the L2 size between timed repeats: every repeat reads x and dy from DRAM. The
+  // emulated device has no L2 to flush.
+  const size_t flush_bytes =
+      device.emulated ? 0 : std::max<size_t>(2 * device.l2_bytes, size_t{64} << 20);
   DeviceFloats d_flush = deviceFloats(flush_bytes / sizeof(float), "the L2 flush");
 
   toDevice(d_x.get(), x.data, "the input");
@@ -141,7 +149,7 @@ GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const Reduction
   cudaCheck(cudaEventCreate(&stop), "creating a CUDA event");
   std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> stop_guard(stop, cudaEventDestroy);
   auto timed = [&] {
-    cudaCheck(cudaMemsetAsync(d_flush.get(), 0, flush_bytes), "flushing L2");
+    if (flush_bytes) cudaCheck(cudaMemsetAsync(d_flush.get(), 0, flush_bytes), "flushing L2");
     cudaCheck(cudaEventRecord(start), "recording an event");
     launch();
     cudaCheck(cudaEventRecord(stop), "recording an event");
@@ -192,5 +200,8 @@ GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const Reduction
   r.seconds = t.kernel_ms * 1e-3;
   return out;
 }
+
+}  // namespace NORMVIZ_KERNELS_NAMESPACE
+}  // namespace gpu
 
 }  // namespace normviz

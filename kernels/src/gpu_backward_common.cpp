@@ -1,6 +1,8 @@
-// Which plans the GPU backward kernels run: decided without a device, built with and without CUDA.
+// Which plans the GPU backward kernels run (decided without a device) and gpuBackward's choice of
+// device; built with and without CUDA.
 #include <string>
 
+#include "backends.hpp"
 #include "host_layout.hpp"
 #include "normviz/gpu.hpp"
 
@@ -19,6 +21,14 @@ std::string gpuBackwardUnsupported(const ReductionPlan& plan) {
   if (layout.rows && (kind == NormKind::Instance || kind == NormKind::Group)) return "";
   return std::string("no GPU backward kernel for ") + normKindTitle(kind) + " on " +
          plan.shape().str() + " (its groups are not contiguous rows); the CPU backward computes it";
+}
+
+GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                              const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                              const GpuOptions& options) {
+  return options.device == GpuDeviceKind::Emulated
+             ? gpu::emulated::backendBackward(x, dy, plan, params, mean, rstd, options)
+             : gpu::cuda::backendBackward(x, dy, plan, params, mean, rstd, options);
 }
 
 }  // namespace normviz

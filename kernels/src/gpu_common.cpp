@@ -129,7 +129,7 @@ namespace gpu {
 
 void checkGpuRequest(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                      const GpuOptions& options) {
-  const GpuDevice& device = gpuDevice();
+  const GpuDevice& device = gpuDevice(options.device);
   if (!device.usable) throw NormError("GPU backend unavailable: " + device.reason);
   if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
     throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +

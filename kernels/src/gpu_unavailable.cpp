@@ -32,15 +32,11 @@ bool backendReduceOneGroup(const float*, int64_t, int, int, VarianceStrategy, bo
   return false;
 }
 
-}  // namespace cuda
-}  // namespace normviz::gpu
-
-namespace normviz {
-
-// The backward kernels run on a CUDA device only (the emulated device does not carry them yet).
-GpuBackwardResult gpuBackward(const Tensor&, const Tensor&, const ReductionPlan&, const NormParams&,
-                              const TensorD&, const TensorD&, const GpuOptions&) {
-  throw NormError(std::string("GPU backend unavailable: ") + gpu::kNoCuda);
+GpuBackwardResult backendBackward(const Tensor&, const Tensor&, const ReductionPlan&,
+                                  const NormParams&, const TensorD&, const TensorD&,
+                                  const GpuOptions&) {
+  throw NormError(std::string("GPU backend unavailable: ") + kNoCuda);
 }
 
-}  // namespace normviz
+}  // namespace cuda
+}  // namespace normviz::gpu

@@ -114,9 +114,10 @@ struct GpuBackwardResult {
   GpuTimings timings;     // kernel_ms covers every backward kernel of one run
 };
 
-// The backward on the GPU from the forward's saved mean/rstd (float32). Throws NormError when no
-// usable device, the plan has no backward kernel (gpuBackwardUnsupported), out of memory, or a
-// CUDA error; callers fall back to computeNormBackward.
+// The backward on options.device from the forward's saved mean/rstd (float32). Throws NormError
+// when no usable device, the plan has no backward kernel (gpuBackwardUnsupported), out of memory,
+// or a CUDA error (on the emulated device: a kernel fault); callers fall back to
+// computeNormBackward.
 GpuBackwardResult gpuBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
                               const NormParams& params, const TensorD& mean, const TensorD& rstd,
                               const GpuOptions& options = {});
