@@ -101,6 +101,10 @@ struct App {
   SheetRenderer sheet_renderer;
   SheetCache sheet;
   SheetCamera fitted_sheet_camera;
+  bool has_drawn = false;  // a frame was shown: later refits of a lesson's steps glide
+  bool gliding = false;
+  Camera glide_from, glide_to;
+  std::chrono::steady_clock::time_point glide_start;
   float built_font_scale = 0.0f;
   Theme applied_theme = Theme::Dark;
   bool offscreen = false;
@@ -491,13 +495,36 @@ void drawFrame(App& app) {
       fitSheet(s, app.sheet, app.views.front());
       app.fitted_sheet_camera = s.sheet_camera;
     } else {
+      const Camera before = s.camera;
       fitCamera(s, app.views.front());
       app.fitted_camera = s.camera;
+      // In a lesson the camera glides to the next step's view instead of jumping.
+      if (!app.offscreen && s.lesson.lesson && app.has_drawn) {
+        app.glide_from = before;
+        app.glide_to = s.camera;
+        app.glide_start = std::chrono::steady_clock::now();
+        app.gliding = true;
+        s.camera = before;
+      }
     }
     app.fitted_size = app.views.front().size;
     app.views = sceneViews(s, app.display);
     s.reframe = false;
   }
+  if (app.gliding) {
+    // Ease in and out over 0.6 s; the fitted camera (the glide's end) counts as unmoved.
+    const double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - app.glide_start).count() /
+        0.6;
+    const float k = static_cast<float>(t >= 1.0 ? 1.0 : t * t * (3.0 - 2.0 * t));
+    s.camera.target = glm::mix(app.glide_from.target, app.glide_to.target, k);
+    s.camera.yaw = glm::mix(app.glide_from.yaw, app.glide_to.yaw, k);
+    s.camera.pitch = glm::mix(app.glide_from.pitch, app.glide_to.pitch, k);
+    s.camera.distance = glm::mix(app.glide_from.distance, app.glide_to.distance, k);
+    if (t >= 1.0) app.gliding = false, s.camera = app.glide_to;
+    app.views = sceneViews(s, app.display);
+  }
+  app.has_drawn = true;
   if (!app.offscreen) {
     handleMouse(app);
     handleShortcuts(app);
@@ -935,7 +962,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
           state.reframe = true;
         }
         // Sleep until something happens; while the stepper plays, wake for its next frame.
-        glfwWaitEventsTimeout(stepperAnimating() ? 1.0 / 60.0 : 0.5);
+        glfwWaitEventsTimeout(stepperAnimating() || app.gliding ? 1.0 / 60.0 : 0.5);
         drawFrame(app);
         glfwSwapBuffers(window);
         settings.saveIfChanged(state);
