@@ -309,7 +309,14 @@ int engineThreads(int threads) {
   if (threads < 0)
     throw NormError("threads must be 0 (every core) or a positive count, got " +
                     std::to_string(threads));
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer builds check the emulated device's fibers. oneTBB's scheduler library is not
+  // instrumented, so its hand-offs between workers would read as races: the engine stays on the
+  // calling thread there.
+  return 1;
+#else
   return threads == 0 ? std::max(1, tbb::info::default_concurrency()) : threads;
+#endif
 }
 
 const char* engineSimdTarget() {
