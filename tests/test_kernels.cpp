@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "emulated_runs.hpp"
 #include "host_layout.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
@@ -31,6 +32,17 @@
 using namespace normviz;
 
 namespace {
+
+// One untimed run of a design (no warm-up, `repeats` timed repeats) on a device.
+GpuOptions untimed(GpuVariant v, int block_size, GpuDeviceKind device, int repeats) {
+  GpuOptions o;
+  o.variant = v;
+  o.block_size = block_size;
+  o.warmup = 0;
+  o.repeats = repeats;
+  o.device = device;
+  return o;
+}
 
 constexpr double kTol = 1e-4;
 
@@ -318,12 +330,7 @@ TEST_CASE("every GPU kernel matches the float64 reference on awkward shapes") {
           CAPTURE(c.name);
           CAPTURE(gpuVariantName(v));
           CAPTURE(block_size);
-          GpuOptions o;
-          o.variant = v;
-          o.block_size = block_size;
-          o.warmup = 0;
-          o.repeats = 1;
-          o.device = kind;
+          const GpuOptions o = untimed(v, block_size, kind, 1);
           const GpuResult g = gpuCompute(x, plan, params, o);
           CHECK(countBad("y", g.result.y, ref.y, true) == 0);
           CHECK(countBad("mean", g.result.mean, ref.mean, true) == 0);
@@ -432,12 +439,7 @@ TEST_CASE("racecheck: every design on shapes that reach each code path") {
         CAPTURE(c.name);
         CAPTURE(gpuVariantName(v));
         CAPTURE(block_size);
-        GpuOptions o;
-        o.variant = v;
-        o.block_size = block_size;
-        o.warmup = 0;
-        o.repeats = 0;
-        o.device = GpuDeviceKind::Emulated;
+        const GpuOptions o = untimed(v, block_size, GpuDeviceKind::Emulated, 0);
         const GpuResult g = gpuCompute(x, plan, params, o);
         CHECK(countBad("y", g.result.y, ref.y, true) == 0);
       }
@@ -467,9 +469,5 @@ TEST_CASE("BatchNorm on the headline (32,64,56,56) input runs on the emulated de
 }
 
 TEST_CASE("how many kernel runs the emulated device executed") {
-  const emu::Counters n = emu::counters();
-  CHECK(n.launches > 0);
-  std::printf("emulated device: %lld kernel runs executed (%lld blocks, %lld threads)\n",
-              static_cast<long long>(n.launches), static_cast<long long>(n.blocks),
-              static_cast<long long>(n.threads));
+  CHECK(printEmulatedRuns() > 0);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "emulated_runs.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
@@ -152,9 +153,5 @@ TEST_CASE("the emulated backward refuses a plan without a kernel, naming why") {
 
 // Last in the file (doctest runs the cases in file order): the count covers every case above.
 TEST_CASE("how many kernel runs the emulated device executed") {
-  const emu::Counters n = emu::counters();
-  CHECK(n.launches > 0);
-  std::printf("emulated device: %lld kernel runs executed (%lld blocks, %lld threads)\n",
-              static_cast<long long>(n.launches), static_cast<long long>(n.blocks),
-              static_cast<long long>(n.threads));
+  CHECK(printEmulatedRuns() > 0);
 }

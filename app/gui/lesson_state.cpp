@@ -232,16 +232,11 @@ std::string commandLineOf(const AppState& s) {
   const NormConfig& c = s.config;
   out += std::string(" --norm ") + normKindName(c.kind);
   if (c.kind == NormKind::Group) out += " --groups " + std::to_string(c.groups);
-  auto join = [](const auto& v) {
-    std::string t;
-    for (auto d : v) t += (t.empty() ? "" : ",") + std::to_string(d);
-    return t;
-  };
   if ((c.kind == NormKind::Layer || c.kind == NormKind::RMS) && !c.normalized_shape.empty())
-    out += " --normalized-shape " + join(c.normalized_shape);
-  if (c.kind == NormKind::Custom) out += " --axes " + join(c.axes);
+    out += " --normalized-shape " + commaList(c.normalized_shape);
+  if (c.kind == NormKind::Custom) out += " --axes " + commaList(c.axes);
   if (c.kind == NormKind::Batch && !c.training) out += " --eval";
-  out += " --shape " + join(s.x.shape.dims);
+  out += " --shape " + commaList(s.x.shape.dims);
   out += s.init == "file" ? " --input " + s.npy_path : " --init " + s.init;
   if (s.seed != 0) out += " --seed " + std::to_string(s.seed);
   if (s.pinned && (s.pinned->section == Section::Input || s.pinned->section == Section::Output)) {
@@ -251,7 +246,7 @@ std::string commandLineOf(const AppState& s) {
       index[static_cast<size_t>(a)] = flat % s.x.shape[a];
       flat /= s.x.shape[a];
     }
-    out += " --hover " + join(index);
+    out += " --hover " + commaList(index);
   }
   if (s.layout == LayoutMode::Compare) out += " --layout compare";
   if (s.display_chosen)

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app_compute.hpp"
+
 namespace normviz {
 
 namespace {
@@ -87,18 +89,13 @@ std::string loadSettings(AppState& state, const std::string& path) {
 
 nlohmann::json layerSettings(const AppState& state) {
   const NormConfig& c = state.config;
-  auto join = [](const auto& v) {
-    std::string t;
-    for (auto d : v) t += (t.empty() ? "" : ",") + std::to_string(d);
-    return t;
-  };
   nlohmann::json l;
   l["norm"] = normKindName(c.kind);
   l["groups"] = c.groups;
-  l["normalized_shape"] = join(c.normalized_shape);
-  l["axes"] = join(c.axes);
+  l["normalized_shape"] = commaList(c.normalized_shape);
+  l["axes"] = commaList(c.axes);
   l["eval"] = !c.training;
-  l["shape"] = join(state.x.shape.dims);
+  l["shape"] = commaList(state.x.shape.dims);
   l["init"] = state.init == "file" ? "randn" : state.init;
   l["seed"] = state.seed;
   return l;

@@ -41,8 +41,10 @@ void drawComparePanelHeader(const AppState& state, const SceneView& view);
 void drawHoverTooltip(const AppState& state);
 // The colour legend in the 3D view's bottom right corner, at most `max_width` pixels wide.
 void drawLegend(const AppState& state, glm::vec2 bottom_right, float max_width);
-// "mean (3, 2)": the title drawn above a section's top left corner.
+// "mean (3, 2)": the title drawn above a section's top left corner; its label is "mean" ("dy",
+// "dx", ... in backward mode).
 std::string sectionTitle(const Snapshot& snap, Section section);
+std::string sectionLabel(const Snapshot& snap, Section section);
 // The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
 void drawCubeCard(const AppState& state, CubeRef ref);
 

@@ -78,19 +78,22 @@ void drawTooltip(const AppState& s, CubeRef ref) {
 
 }  // namespace
 
+std::string sectionLabel(const Snapshot& snap, Section section) {
+  if (!snap.grad) return sectionName(section);
+  // Backward mode: the same places hold the gradient's tensors.
+  const char* names[] = {
+      "dy",   "\u03a3 dy\u00b7\u03b3", "\u03a3 dy\u00b7\u03b3\u00b7x\u0302", "dx", "dweight",
+      "dbias"};
+  return names[static_cast<int>(section)];
+}
+
 std::string sectionTitle(const Snapshot& snap, Section section) {
   const bool stat = section == Section::Mean || section == Section::Rstd;
   const bool param = section == Section::DWeight || section == Section::DBias;
   const Shape& shape = stat    ? snap.plan.statShape()
                        : param ? snap.plan.affineShape()
                                : snap.x.shape;
-  std::string name = sectionName(section);
-  if (snap.grad) {
-    // Backward mode: the same places hold the gradient's tensors.
-    const char* names[] = {"dy", "Σ dy·γ", "Σ dy·γ·x̂", "dx", "dweight", "dbias"};
-    name = names[static_cast<int>(section)];
-  }
-  return name + " " + shape.str();
+  return sectionLabel(snap, section) + " " + shape.str();
 }
 
 void drawCubeCard(const AppState& s, CubeRef ref) {
@@ -123,10 +126,7 @@ void drawCubeCard(const AppState& s, CubeRef ref) {
       ImGui::Text("y%s = %.6g", idx.c_str(), snap.result.y[ref.index]);
     }
   } else {
-    ImGui::Text("%s%s",
-                sectionTitle(snap, ref.section)
-                    .substr(0, sectionTitle(snap, ref.section).rfind(' '))
-                    .c_str(),
+    ImGui::Text("%s%s", sectionLabel(snap, ref.section).c_str(),
                 indexText(snap.plan.statShape(), ref.index).c_str());
   }
   ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
