@@ -291,6 +291,19 @@ TEST_CASE(
   CHECK(frame >= 50);
 }
 
+// The screen once `settled` holds for it, or after `timeout_ms` (a loaded machine may take more than
+// one idle frame to draw the answer); the caller checks the result either way.
+template <typename Pred>
+Screen captureWhen(Pred settled, int timeout_ms = 8000) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  Screen s = capture();
+  while (!settled(s) && std::chrono::steady_clock::now() < deadline) {
+    pause(200);
+    s = capture();
+  }
+  return s;
+}
+
 // Counts the pixels of a colour (within a few levels) in a rectangle of the screen.
 int pixelsOf(const Screen& s, int x0, int y0, int x1, int y1, int r, int g, int b) {
   int n = 0;
@@ -313,15 +326,15 @@ TEST_CASE("real input: a lesson question answered wrong, then right, with immedi
   CHECK(red(before) < 50);
   CHECK(green(before) < 50);
   session.xdotool("key 1");  // "the group's mean": wrong, RMSNorm subtracts nothing
-  Screen wrong = capture();
+  Screen wrong = captureWhen([&](const Screen& s) { return red(s) > 2000; });
   CHECK(red(wrong) > 2000);
   CHECK(green(wrong) < 50);
   session.xdotool("key 2");  // "nothing": right
-  Screen right = capture();
+  Screen right = captureWhen([&](const Screen& s) { return green(s) > 2000; });
   CHECK(green(right) > 2000);
   CHECK(red(right) < 50);
   // PageUp goes back a step (no question there: the bar is gone).
   session.xdotool("key Prior");
-  Screen back = capture();
+  Screen back = captureWhen([&](const Screen& s) { return green(s) < 50; });
   CHECK(green(back) < 50);
 }

@@ -112,7 +112,19 @@ struct App {
   std::vector<SceneView> views;
   glm::vec2 fitted_size{0.0f};  // the viewport and camera of the last fit
   Camera fitted_camera;
+  // Keys pressed (or auto-repeated) since the last frame, from GLFW's callback. ImGui 1.86 keeps
+  // only whether a key is down at the frame, so a tap whose press and release arrive between two
+  // frames (a presenter's clicker, a slow frame) would be lost.
+  std::vector<int> taps, repeats;
 };
+
+// Latches presses for handleShortcuts; installed before ImGui's backend, which calls it first.
+void keyCallback(GLFWwindow* window, int key, int /*scancode*/, int action, int /*mods*/) {
+  auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
+  if (!app || key < 0) return;
+  if (action == GLFW_PRESS) app->taps.push_back(key);
+  if (action == GLFW_PRESS || action == GLFW_REPEAT) app->repeats.push_back(key);
+}
 
 // Fits the camera to the scene in `view` (every compare panel has the same size), keeping room for
 // the text drawn beside the cubes: arrow names around the block, section titles to the right of
@@ -229,10 +241,7 @@ void rebuildScene(App& app) {
   AppState& s = *app.state;
   SceneCache& c = app.cache;
   if (!s.shown) return;
-  if (shownDisplay(s) == DisplayMode::Sheet) {
-    rebuildSheet(s, app.sheet, app.sheet_renderer, app.views.front().size);
-    return;
-  }
+  if (shownDisplay(s) == DisplayMode::Sheet) return;  // drawFrame keeps the sheet's cache
   const Snapshot& snap = *s.shown;
   const LayoutOptions options = layoutOptions(s);
   if (c.result_version != s.result_version || c.layout_mode != s.layout || c.explode != s.explode ||
@@ -288,7 +297,10 @@ void handleShortcuts(App& app) {
   AppState& s = *app.state;
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
-  auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
+  auto tapped = [](const std::vector<int>& keys, int key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  auto pressed = [&](int key) { return tapped(app.taps, key); };
   const bool ctrl = io.KeyCtrl, shift = io.KeyShift;
   if (pressed(GLFW_KEY_F1) || (pressed(GLFW_KEY_SLASH) && shift)) s.show_help = !s.show_help;
   if (pressed(GLFW_KEY_ESCAPE)) {
@@ -344,7 +356,7 @@ void handleShortcuts(App& app) {
       s.pinned = CubeRef{Section::Input, flat + (next - coord) * stride};
     };
     const int channel = rank >= 3 ? 1 : 0, sample = rank >= 3 ? 0 : -1;
-    auto repeat = [](int key) { return ImGui::IsKeyPressed(key, true); };
+    auto repeat = [&](int key) { return tapped(app.repeats, key); };
     if (repeat(GLFW_KEY_RIGHT)) move(rank - 1, 1);
     if (repeat(GLFW_KEY_LEFT)) move(rank - 1, -1);
     if (repeat(GLFW_KEY_DOWN)) move(rank - 2, 1);
@@ -530,6 +542,8 @@ void drawFrame(App& app) {
     handleShortcuts(app);
     app.views = sceneViews(s, app.display);
   }
+  app.taps.clear();
+  app.repeats.clear();
   rebuildScene(app);
   if (s.shown)
     for (const auto& v : app.views) {
@@ -900,6 +914,8 @@ int runWindow(AppState& state, const WindowOptions& options) {
     // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab
     // between).
     ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    glfwSetWindowUserPointer(window, &app);
+    glfwSetKeyCallback(window, keyCallback);  // before ImGui's backend, which chains to it
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     applyTheme(state.theme);
@@ -971,6 +987,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();
+    glfwSetWindowUserPointer(window, nullptr);  // `app` ends here
   }
   glfwDestroyWindow(window);
   glfwTerminate();
