@@ -99,10 +99,12 @@ std::vector<Case> layoutCases() {
       {"custom axes (0): BatchNorm-like over N only", {40, 3, 4, 5}, customAxes({0})},
       {"BatchNorm1d on (N, C)", {50, 37}, kindOf(NormKind::Batch)},
       {"BatchNorm eval on (N, C)", {50, 37}, eval},
-      // two-phase: runs longer than a piece, and many runs per group
+      // fused groups of many runs (BatchNorm's channels), runs longer than a piece
       {"BatchNorm2d, runs longer than a piece", {4, 3, 70, 70}, kindOf(NormKind::Batch)},
       {"BatchNorm eval 4D", {4, 3, 70, 70}, eval},
+      // two-phase: groups larger than half of L2, contiguous or of many runs
       {"LayerNorm over a group larger than L2", {2, 3, 200000}, layerOver({3, 200000})},
+      {"BatchNorm2d, channels larger than L2", {40, 2, 120, 121}, kindOf(NormKind::Batch)},
       // fused contiguous groups
       {"GroupNorm, threaded", {4, 12, 40, 40}, groupNorm(3)},
       {"InstanceNorm, odd sizes", {3, 5, 9, 11}, kindOf(NormKind::Instance)},

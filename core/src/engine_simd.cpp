@@ -87,13 +87,17 @@ struct Scaled {  // x * s
 };
 
 // Sum of term(x[i]) in four vector accumulators (4 x lanes partial sums), the tail in a scalar.
+// `ahead` (or null): data read next, prefetched in step (see normalizeConst).
 template <class D, class F>
-HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term) {
+HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term,
+                                 const float* ahead = nullptr) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + 4 * L <= n; i += 4 * L) {
+    if (ahead)
+      for (int64_t k = 0; k < 4 * L; k += kFloatsPerLine) hwy::Prefetch(ahead + i + k);
     a0 = hn::Add(a0, term(load(d, x + i)));
     a1 = hn::Add(a1, term(load(d, x + i + L)));
     a2 = hn::Add(a2, term(load(d, x + i + 2 * L)));
@@ -109,21 +113,25 @@ HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term) 
 // accumulators (4 additions deep). The error grows like log2(n), as in the scalar halving of
 // docs/NORMS.md.
 template <class D, class F>
-hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term) {
+hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term,
+                          const float* ahead = nullptr) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  if (n <= 16 * L) return laneSum(d, x, n, term);
+  if (n <= 16 * L) return laneSum(d, x, n, term, ahead);
   const int64_t half = (n / 2) / L * L;
-  return pairwiseSum(d, x, half, term) + pairwiseSum(d, x + half, n - half, term);
+  return pairwiseSum(d, x, half, term, ahead) +
+         pairwiseSum(d, x + half, n - half, term, ahead ? ahead + half : nullptr);
 }
 
 // ---- piece partials per strategy ----------------------------------------------------------------
 
+// The second pass reads cached data: `ahead` is prefetched meanwhile.
 template <class D>
-Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n) {
+Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n, const float* ahead) {
   using T = hn::TFromD<D>;
   const T count = static_cast<T>(n);
   const T mean = laneSum(d, x, n, Identity<D>{}) / count;
-  const T m2 = laneSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, T(1)), mean, T(1)});
+  const T m2 = laneSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, T(1)), mean, T(1)},
+                       ahead);
   return {count, mean, m2};
 }
 
@@ -203,18 +211,19 @@ Partial<hn::TFromD<D>> naivePiece(D d, const float* x, int64_t n) {
 // Pairwise accumulation of x/M (the mean), then of (x - mean)^2 / M, scaled first so that partial
 // sums cannot overflow; M2 is that mean square times M.
 template <class D>
-Partial<hn::TFromD<D>> pairwisePiece(D d, const float* x, int64_t n) {
+Partial<hn::TFromD<D>> pairwisePiece(D d, const float* x, int64_t n, const float* ahead) {
   using T = hn::TFromD<D>;
   const T count = static_cast<T>(n), inv = T(1) / count;
   const T mean = pairwiseSum(d, x, n, Scaled<D>{hn::Set(d, inv), inv});
   const T ms =
-      pairwiseSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, inv), mean, inv});
+      pairwiseSum(d, x, n, ScaledDeviation<D>{hn::Set(d, mean), hn::Set(d, inv), mean, inv}, ahead);
   return {count, mean, ms * count};
 }
 
+// `ahead` (or null): data read next, prefetched by the strategies that read x twice.
 template <class D>
 Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind kind,
-                                    const float* x, int64_t n) {
+                                    const float* x, int64_t n, const float* ahead = nullptr) {
   using T = hn::TFromD<D>;
   if (kind == PartialKind::MeanSq) {  // RMSNorm: the mean of x^2, accumulated per strategy
     const T inv = T(1) / static_cast<T>(n);
@@ -230,24 +239,27 @@ Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind 
   }
   switch (strategy) {
     case VarianceStrategy::TwoPass:
-      return twoPassPiece(d, x, n);
+      return twoPassPiece(d, x, n, ahead);
     case VarianceStrategy::Welford:
       return welfordPiece(d, x, n, true);
     case VarianceStrategy::Naive:
       return naivePiece(d, x, n);
     case VarianceStrategy::Pairwise:
-      return pairwisePiece(d, x, n);
+      return pairwisePiece(d, x, n, ahead);
   }
   return {};
 }
 
-// Partial of a contiguous span of any length: cache-sized pieces merged in order.
+// Partial of a contiguous span of any length: cache-sized pieces merged in order. `ahead` (or
+// null) is the span read next, prefetched in step.
 template <class D>
 Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind kind, const float* x,
-                                   int64_t n) {
+                                   int64_t n, const float* ahead = nullptr) {
   Partial<hn::TFromD<D>> p;
   for (int64_t c = 0; c < n; c += kPieceElements)
-    p = merge(kind, p, piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c)));
+    p = merge(kind, p,
+              piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c),
+                           ahead ? ahead + c : nullptr));
   return p;
 }
 
@@ -265,20 +277,25 @@ HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
 
 // y = (x - mean) * scale + shift over n contiguous elements; scale is rstd times the weight.
 // With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and
-// no eviction of x from the cache (large outputs only: the caller reads y much later).
+// no eviction of x from the cache (large outputs only: the caller reads y much later). `ahead`
+// (or null) is read next: its lines are prefetched in step, so that memory stays busy while this
+// pass works on cached data.
 template <class D>
 void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
-                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream) {
+                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream, const float* ahead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), sv = hn::Set(d, scale), bv = hn::Set(d, shift);
   int64_t i = 0;
   if (stream) {
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i)
       y[i] = (x[i] - mean) * scale + shift;
-    for (; i + L <= n; i += L)
+    for (; i + L <= n; i += L) {
+      if (ahead) hwy::Prefetch(ahead + i);
       hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
+    }
   }
   for (; i + 2 * L <= n; i += 2 * L) {
+    if (ahead) hwy::Prefetch(ahead + i);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
   }
@@ -289,7 +306,8 @@ void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD
 // y = (x - mean) * rstd * w[i] + b[i]: the affine index steps with the element (LayerNorm).
 template <class D>
 void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
-                       hn::TFromD<D> rstd, const float* w, const float* b, bool stream) {
+                       hn::TFromD<D> rstd, const float* w, const float* b, bool stream,
+                       const float* ahead) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd), one = hn::Set(d, T(1));
@@ -301,6 +319,7 @@ void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFr
   if (stream)
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i) y[i] = scalar(i);
   for (; i + L <= n; i += L) {
+    if (ahead) hwy::Prefetch(ahead + i);
     const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
     const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
     if (stream)
@@ -311,29 +330,31 @@ void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFr
   for (; i < n; ++i) y[i] = scalar(i);
 }
 
-// One contiguous span [flat, flat + n) of a group, with the affine parameters of each element.
+// One contiguous span [flat, flat + n) of a group, with the affine parameters of each element;
+// `ahead` as for normalizeConst.
 template <class D>
 void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, hn::TFromD<D> mean,
-                   hn::TFromD<D> rstd) {
+                   hn::TFromD<D> rstd, const float* ahead = nullptr) {
   using T = hn::TFromD<D>;
   if (!job.weight && !job.bias) {
-    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream);
+    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream, ahead);
     return;
   }
-  const int64_t end = flat + n, inner = job.affine_inner, count = job.affine_count;
+  const int64_t start = flat, end = flat + n, inner = job.affine_inner, count = job.affine_count;
   while (flat < end) {
+    const float* chunk_ahead = ahead ? ahead + (flat - start) : nullptr;
     if (inner > 1) {  // the affine index is constant over chunks of `inner` elements
       const int64_t q = flat / inner, chunk_end = std::min(end, (q + 1) * inner), k = q % count;
       const T scale = rstd * (job.weight ? T(job.weight[k]) : T(1));
       const T shift = job.bias ? T(job.bias[k]) : T(0);
       normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift,
-                     job.stream);
+                     job.stream, chunk_ahead);
       flat = chunk_end;
     } else {  // the affine index steps by one and wraps at count
       const int64_t k = flat % count, chunk_end = std::min(end, flat + (count - k));
       normalizeStepping(d, job.x + flat, job.y + flat, chunk_end - flat, mean, rstd,
                         job.weight ? job.weight + k : nullptr, job.bias ? job.bias + k : nullptr,
-                        job.stream);
+                        job.stream, chunk_ahead);
       flat = chunk_end;
     }
   }
@@ -351,6 +372,11 @@ void storeStats(const Job<T>& job, int64_t g, const Partial<T>& p, T& mean, T& r
 
 // ---- fused groups -------------------------------------------------------------------------------
 
+// The runs of one group, in order.
+struct Run {
+  int64_t offset, length;
+};
+
 template <typename T>
 void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   const Tag<T> d;
@@ -358,12 +384,26 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   const int64_t m = plan.groupSize(), run = plan.runLength();
   const bool direct = run == m || run >= kMinRunElements;
   static thread_local std::vector<float> gathered;
+  static thread_local std::vector<Run> runs, next_runs;
+  auto collect = [&](int64_t g, std::vector<Run>& out) {
+    out.clear();
+    if (direct && g < last) plan.forEachRun(g, [&](int64_t o, int64_t n) { out.push_back({o, n}); });
+  };
+  collect(first, runs);
   for (int64_t g = first; g < last; ++g) {
+    // Memory stays busy while a pass works on cached data: the statistics' second pass over run k
+    // prefetches run k + 1 (the next group's first after the last), and normalizing run k
+    // prefetches run k of the next group.
+    collect(g + 1, next_runs);
+    auto at = [&](const std::vector<Run>& v, size_t k) {
+      return k < v.size() ? job.x + v[k].offset : nullptr;
+    };
     Partial<T> p;
     if (direct) {
-      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-        p = merge(job.kind, p, spanPartial(d, job.strategy, job.kind, job.x + offset, length));
-      });
+      for (size_t k = 0; k < runs.size(); ++k)
+        p = merge(job.kind, p,
+                  spanPartial(d, job.strategy, job.kind, job.x + runs[k].offset, runs[k].length,
+                              k + 1 < runs.size() ? at(runs, k + 1) : at(next_runs, 0)));
     } else {  // short runs (custom axes): gather the group through the run iterator first
       gathered.resize(static_cast<size_t>(m));
       float* out = gathered.data();
@@ -375,9 +415,15 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
     }
     T mean = 0, rstd = 0;
     storeStats(job, g, p, mean, rstd);
-    plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-      normalizeSpan(d, job, offset, length, mean, rstd);
-    });
+    if (direct) {
+      for (size_t k = 0; k < runs.size(); ++k)
+        normalizeSpan(d, job, runs[k].offset, runs[k].length, mean, rstd, at(next_runs, k));
+    } else {
+      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+        normalizeSpan(d, job, offset, length, mean, rstd);
+      });
+    }
+    std::swap(runs, next_runs);
   }
   if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
 }
@@ -391,7 +437,9 @@ void piecePartialsT(const Job<T>& job, int64_t first, int64_t last, Partial<T>* 
   for (int64_t p = first; p < last; ++p) {
     const int64_t begin = (p / ppr) * run + (p % ppr) * kPieceElements;
     const int64_t length = std::min(kPieceElements, run - (p % ppr) * kPieceElements);
-    out[p] = piecePartial(d, job.strategy, job.kind, job.x + begin, length);
+    // Pieces lie in memory in order: the next one is prefetched during a second pass over this.
+    out[p] = piecePartial(d, job.strategy, job.kind, job.x + begin, length,
+                          p + 1 < last ? job.x + begin + length : nullptr);
   }
 }
 
@@ -403,7 +451,8 @@ void normalizePiecesT(const Job<T>& job, int64_t first, int64_t last) {
     const int64_t begin = (p / ppr) * run + (p % ppr) * kPieceElements;
     const int64_t length = std::min(kPieceElements, run - (p % ppr) * kPieceElements);
     const int64_t g = job.plan->groupOf(begin);
-    normalizeSpan(d, job, begin, length, job.mean[g], job.rstd[g]);
+    normalizeSpan(d, job, begin, length, job.mean[g], job.rstd[g],
+                  p + 1 < last ? job.x + begin + length : nullptr);
   }
   if (job.stream) hwy::FlushStream();
 }

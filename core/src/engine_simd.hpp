@@ -17,6 +17,8 @@ namespace normviz::simd {
 
 // Elements of one piece: 16 KiB of float32, so a second pass over it hits L1.
 inline constexpr int64_t kPieceElements = 4096;
+// Floats in one 64-byte cache line: the prefetch step.
+inline constexpr int64_t kFloatsPerLine = 16;
 // Runs shorter than this are gathered into a buffer before reducing (calls per run cost more).
 inline constexpr int64_t kMinRunElements = 16;
 
