@@ -199,6 +199,39 @@ TEST_CASE("fp32 results widen exactly into computeNorm's float64 result") {
   CHECK(f.backend == "cpu-fp32 (two-pass)");
 }
 
+TEST_CASE("results computed into a kept output reuse its buffers and match fresh ones") {
+  const Tensor x = randomTensor(Shape{4, 6, 9, 7}, 31);
+  const ReductionPlan batch = ReductionPlan::make(x.shape, kindOf(NormKind::Batch));
+  const ReductionPlan group = ReductionPlan::make(x.shape, groupNorm(3));
+  NormResultF32 out;
+  computeNormF32Into(x, batch, {}, {}, out);
+  const float* kept = out.y.data.data();
+  CHECK(out.running_mean.has_value());
+  // Same shape again, another layer: the buffer stays, every field is this call's.
+  computeNormF32Into(x, group, {}, {}, out);
+  CHECK(out.y.data.data() == kept);
+  const NormResultF32 fresh = computeNormF32(x, group, {});
+  CHECK(out.y.data == fresh.y.data);
+  CHECK(out.mean.shape == fresh.mean.shape);
+  CHECK(out.mean.data == fresh.mean.data);
+  CHECK(out.rstd.data == fresh.rstd.data);
+  CHECK_FALSE(out.running_mean.has_value());  // GroupNorm tracks no running statistics
+  // Another shape: resized to it.
+  const Tensor small = randomTensor(Shape{2, 6, 3, 3}, 32);
+  computeNormF32Into(small, ReductionPlan::make(small.shape, groupNorm(3)), {}, {}, out);
+  CHECK(out.y.shape == small.shape);
+  CHECK(out.y.numel() == small.numel());
+  // The float64 reference the same way.
+  NormResult ref;
+  ComputeOptions fp64;
+  fp64.precision = Precision::Fp64;
+  computeNormInto(x, group, {}, fp64, ref);
+  const double* kept64 = ref.y.data.data();
+  computeNormInto(x, group, {}, fp64, ref);
+  CHECK(ref.y.data.data() == kept64);
+  CHECK(ref.y.data == computeNorm(x, group, {}, fp64).y.data);
+}
+
 TEST_CASE("thread counts and the copy") {
   CHECK(engineThreads(0) >= 1);
   CHECK(engineThreads(3) == 3);

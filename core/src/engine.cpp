@@ -328,27 +328,39 @@ const char* engineSimdTarget() {
   return simd::targetName();
 }
 
-NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                             const ComputeOptions& options) {
+// `t` with shape `s`, its buffer kept when the shape already matches.
+template <typename T>
+static void reshapeTo(BasicTensor<T>& t, const Shape& s) {
+  if (!(t.shape == s) || t.numel() != s.numel()) t = BasicTensor<T>(s);
+}
+
+void computeNormF32Into(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                        const ComputeOptions& options, NormResultF32& r) {
   checkInput(x, plan, params);
   const int threads = engineThreads(options.threads);
-  NormResultF32 r;
-  r.y = Tensor(x.shape);
-  r.mean = Tensor(plan.statShape());
-  r.var = Tensor(plan.statShape());
-  r.rstd = Tensor(plan.statShape());
+  reshapeTo(r.y, x.shape);
+  reshapeTo(r.mean, plan.statShape());
+  reshapeTo(r.var, plan.statShape());
+  reshapeTo(r.rstd, plan.statShape());
+  r.running_mean.reset();
+  r.running_var.reset();
   const auto start = std::chrono::steady_clock::now();
   runEngine<float>(x, plan, params, options.variance, threads, r.y.data.data(), r.mean.data.data(),
                    r.var.data.data(), r.rstd.data.data());
   r.seconds = secondsSince(start);
   r.backend = std::string("cpu-fp32 (") + varianceName(options.variance) + ")";
   if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
+}
+
+NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                             const ComputeOptions& options) {
+  NormResultF32 r;
+  computeNormF32Into(x, plan, params, options, r);
   return r;
 }
 
-NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                       const ComputeOptions& options) {
-  NormResult r;
+void computeNormInto(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const ComputeOptions& options, NormResult& r) {
   if (options.precision == Precision::Fp32) {
     NormResultF32 f = computeNormF32(x, plan, params, options);
     r.y = widen(f.y);
@@ -359,20 +371,28 @@ NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormPar
     r.running_var = std::move(f.running_var);
     r.backend = std::move(f.backend);
     r.seconds = f.seconds;
-    return r;
+    return;
   }
   checkInput(x, plan, params);
   const int threads = engineThreads(options.threads);
-  r.y = TensorD(x.shape);
-  r.mean = TensorD(plan.statShape());
-  r.var = TensorD(plan.statShape());
-  r.rstd = TensorD(plan.statShape());
+  reshapeTo(r.y, x.shape);
+  reshapeTo(r.mean, plan.statShape());
+  reshapeTo(r.var, plan.statShape());
+  reshapeTo(r.rstd, plan.statShape());
+  r.running_mean.reset();
+  r.running_var.reset();
   const auto start = std::chrono::steady_clock::now();
   runEngine<double>(x, plan, params, VarianceStrategy::TwoPass, threads, r.y.data.data(),
                     r.mean.data.data(), r.var.data.data(), r.rstd.data.data());
   r.seconds = secondsSince(start);
   r.backend = "cpu-fp64 reference";
   if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
+}
+
+NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                       const ComputeOptions& options) {
+  NormResult r;
+  computeNormInto(x, plan, params, options, r);
   return r;
 }
 

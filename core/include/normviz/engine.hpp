@@ -59,6 +59,14 @@ NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormPar
 NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                              const ComputeOptions& options = {});
 
+// The same two paths into `out`, reusing its buffers where they already have the right shape:
+// repeated calls (a benchmark's repeats, an app's recomputes) then touch no fresh memory, as a
+// layer writing into its preallocated output does. Anything else in `out` is replaced.
+void computeNormInto(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                     const ComputeOptions& options, NormResult& out);
+void computeNormF32Into(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                        const ComputeOptions& options, NormResultF32& out);
+
 // Threads the engine uses for a request of `threads` (0 = every core); throws NormError below 0.
 int engineThreads(int threads);
 // The SIMD target picked at run time for this CPU: "AVX3", "AVX2", "SSE4", "NEON", ...
