@@ -291,8 +291,8 @@ TEST_CASE(
   CHECK(frame >= 50);
 }
 
-// The screen once `settled` holds for it, or after `timeout_ms` (a loaded machine may take more than
-// one idle frame to draw the answer); the caller checks the result either way.
+// The screen once `settled` holds for it, or after `timeout_ms` (a loaded machine may take more
+// than one idle frame to draw the answer); the caller checks the result either way.
 template <typename Pred>
 Screen captureWhen(Pred settled, int timeout_ms = 8000) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
