@@ -304,7 +304,9 @@ TEST_CASE("BatchNorm evaluation: dx = dy·weight·rstd elementwise; training cou
   CHECK(train_changed == 12);  // channel 1: 3 samples x 2 x 2
 }
 
-TEST_CASE("float32 fast path agrees with float64 on tensors large enough to use threads") {
+TEST_CASE(
+    "float32 fast path agrees with float64 on tensors large enough to use threads, with the same "
+    "bits on any thread count") {
   struct Big {
     const char* name;
     Shape shape;
@@ -340,6 +342,16 @@ TEST_CASE("float32 fast path agrees with float64 on tensors large enough to use 
     CHECK(scaledError(fast.dbias->data, ref.dbias->data) <= 1e-4);
     CHECK(scaledError(fast.sum_dy_w.data, ref.sum_dy_w.data) <= 1e-4);
     CHECK(scaledError(fast.sum_dy_w_xhat.data, ref.sum_dy_w_xhat.data) <= 1e-4);
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      ComputeOptions o;
+      o.threads = threads;
+      const BackwardResult t = backward(x, dy, b.config, p, o);
+      CHECK(t.dx.data == fast.dx.data);
+      CHECK(t.dweight->data == fast.dweight->data);
+      CHECK(t.dbias->data == fast.dbias->data);
+      CHECK(t.sum_dy_w_xhat.data == fast.sum_dy_w_xhat.data);
+    }
   }
 }
 

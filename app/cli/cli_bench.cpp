@@ -82,13 +82,6 @@ double backwardTrafficBytes(const ReductionPlan& plan) {
   return 4.0 * (3.0 * n + 4.0 * g);
 }
 
-// The threads computeNormBackward runs on for the headline shapes: it splits its groups across
-// every hardware thread and ignores ComputeOptions::threads (which the rows pass all the same), so
-// the output says how many the backward rows really used.
-int backwardThreads() {
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 double maxAbsDiff(const TensorD& a, const TensorD& b) {
   double m = 0;
   for (int64_t i = 0; i < a.numel(); ++i) {
@@ -369,7 +362,6 @@ int runBench(const BenchFlags& f) {
     j["cpu_threads"] = threads;
     j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
     j["cpu_simd"] = engineSimdTarget();
-    if (!f.no_backward) j["cpu_backward_threads"] = backwardThreads();
     if (gpu) {
       j["gpu"] = {{"name", device.name},
                   {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
@@ -409,11 +401,6 @@ int runBench(const BenchFlags& f) {
       "against the fp64 reference (backward rows: max|dx-ref| against the fp64 backward)\n");
   std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
               std::thread::hardware_concurrency(), engineSimdTarget());
-  if (!f.no_backward && backwardThreads() != threads)
-    std::printf(
-        "CPU backward rows: %d threads (computeNormBackward splits across every hardware "
-        "thread and does not take --threads)\n",
-        backwardThreads());
   if (gpu)
     std::printf(
         "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "

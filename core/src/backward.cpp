@@ -1,4 +1,5 @@
-// The backward pass on the CPU: the float64 reference and the threaded float32 fast path.
+// The backward pass on the CPU: the float64 reference and the float32 fast path, both threaded
+// over the engine's pool.
 //
 // Sections: validation · walking a group in spans of one weight pattern · the two passes per group
 // · threads and the dweight/dbias merge · entry point.
@@ -10,10 +11,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <vector>
 
+#include "normviz/engine.hpp"
 #include "normviz/error.hpp"
+#include "pool.hpp"
 
 namespace normviz {
 
@@ -223,33 +225,31 @@ void backwardGroups(const Job<T>& job, int64_t first_group, int64_t last_group,
 
 // ---- threads ---------------------------------------------------------------------------------
 
-// Splits the groups across hardware threads as the forward does (groups write disjoint dx and
-// sums); each thread keeps its own dweight/dbias partials, added in thread order afterwards.
+// Splits the groups into at most kChunks contiguous chunks, run over the engine's pool with
+// `threads` threads (groups write disjoint dx and sums). Each chunk keeps its own dweight/dbias
+// partials, added in chunk order afterwards, so the result does not depend on the thread count.
+constexpr int64_t kChunks = 64;
+
 template <typename T>
-void backwardAllGroups(const Job<T>& job, bool affine_grads, std::vector<double>& dweight,
-                       std::vector<double>& dbias) {
+void backwardAllGroups(const Job<T>& job, bool affine_grads, int threads,
+                       std::vector<double>& dweight, std::vector<double>& dbias) {
   const ReductionPlan& plan = *job.plan;
   const int64_t groups = plan.groupCount(), count = job.slots.count;
-  const int64_t by_size = plan.shape().numel() / (int64_t{1} << 16) + 1;
-  const int64_t threads = std::min<int64_t>(
-      {static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())), groups, by_size});
+  const int64_t chunks = std::min(groups, kChunks);
   std::vector<AffinePartials<T>> partials;
-  partials.reserve(static_cast<size_t>(threads));
-  for (int64_t t = 0; t < threads; ++t) partials.emplace_back(affine_grads ? count : 0);
-  auto work = [&](int64_t t) {
-    const int64_t first = groups * t / threads, last = groups * (t + 1) / threads;
-    if (affine_grads)
-      backwardGroups<T, true>(job, first, last, partials[t]);
-    else
-      backwardGroups<T, false>(job, first, last, partials[t]);
-  };
-  if (threads <= 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (int64_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
-    for (auto& th : pool) th.join();
-  }
+  partials.reserve(static_cast<size_t>(chunks));
+  for (int64_t c = 0; c < chunks; ++c) partials.emplace_back(affine_grads ? count : 0);
+  // Small tensors stay on the calling thread: a hand-off costs more than their work.
+  if (plan.shape().numel() < (int64_t{1} << 16)) threads = 1;
+  pool::parallelRange(threads, chunks, 1, [&](int64_t a, int64_t b) {
+    for (int64_t c = a; c < b; ++c) {
+      const int64_t first = groups * c / chunks, last = groups * (c + 1) / chunks;
+      if (affine_grads)
+        backwardGroups<T, true>(job, first, last, partials[static_cast<size_t>(c)]);
+      else
+        backwardGroups<T, false>(job, first, last, partials[static_cast<size_t>(c)]);
+    }
+  });
   dweight.assign(affine_grads ? count : 0, 0.0);
   dbias.assign(affine_grads ? count : 0, 0.0);
   for (const auto& p : partials)
@@ -277,6 +277,7 @@ BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const Redu
   validateParams(plan, params);
   validateBackward(plan, dy, mean, rstd);
 
+  const int threads = engineThreads(options.threads);
   const AffineSlots slots(plan);
   const std::vector<float> ones(params.weight ? 0 : static_cast<size_t>(slots.count), 1.0f);
   const bool affine_grads = params.weight.has_value() || params.bias.has_value();
@@ -300,7 +301,7 @@ BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const Redu
                r.group_coupled,
                plan.subtractsMean()};
     const auto start = std::chrono::steady_clock::now();
-    backwardAllGroups<T>(job, affine_grads, dweight, dbias);
+    backwardAllGroups<T>(job, affine_grads, threads, dweight, dbias);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
 

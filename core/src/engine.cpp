@@ -1,23 +1,19 @@
 // Running a ReductionPlan on the CPU: a loop per memory layout over SIMD kernels, on a thread pool.
 #include "normviz/engine.hpp"
 
-#include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "engine_simd.hpp"
 #include "normviz/error.hpp"
+#include "pool.hpp"
 
 namespace normviz {
 
@@ -70,45 +66,7 @@ struct AffineMap {
 
 // ---- the pool -----------------------------------------------------------------------------------
 
-// oneTBB's workers start once per process; an arena per thread count caps how many a call uses, so
-// no thread is started per call.
-tbb::task_arena& arenaFor(int threads) {
-  static std::mutex mutex;
-  static std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
-  static std::unique_ptr<tbb::global_control> limit;
-  std::lock_guard<std::mutex> lock(mutex);
-  // oneTBB keeps one worker per core unless told otherwise; --threads above the core count is the
-  // caller's choice (oversubscription), so raise the limit instead of silently running fewer.
-  if (static_cast<size_t>(threads) >
-      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
-    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                  static_cast<size_t>(threads));
-  std::unique_ptr<tbb::task_arena>& arena = arenas[threads];
-  if (!arena) {
-    arena = std::make_unique<tbb::task_arena>(threads);
-    arena->initialize();
-  }
-  return *arena;
-}
-
-// body(first, last) over [0, count) in chunks of at least `grain`, on up to `threads` threads.
-template <typename F>
-void parallelRange(int threads, int64_t count, int64_t grain, const F& body) {
-  if (count <= 0) return;
-  if (threads <= 1 || count <= grain) {
-    body(int64_t{0}, count);
-    return;
-  }
-  // One contiguous share per thread (static partition): each thread streams through its own part
-  // of x with its prefetches running ahead, instead of stolen pieces that restart the stream (on
-  // the 2-core VM, 2 threads: 1.1-1.3x a copy for BatchNorm train against 1.5-1.8x).
-  arenaFor(threads).execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<int64_t>(0, count, grain),
-        [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); },
-        tbb::static_partitioner());
-  });
-}
+using pool::parallelRange;
 
 // Elements per task: enough that scheduling costs nothing next to the memory traffic.
 constexpr int64_t kTaskElements = 32768;
