@@ -133,7 +133,8 @@ struct References {
 // is compared with) and the fp32 fast path per strategy (float32 outputs); with dy, the fp64 and
 // fp32 backward too (same threads). After one untimed run of each, the repeats go round robin over
 // the paths, so that on a shared machine a burst of load lands on all of them alike and the ratios
-// of one run stay meaningful; each round starts one path later than the one before. With cpu_rows
+// of one run stay meaningful; each round starts one path later than the one before, and the
+// backward rows have their own rounds after the forward's. With cpu_rows
 // false only the references run, once.
 std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
                          const ReductionPlan& plan, const BenchFlags& f, int threads, bool cpu_rows,
@@ -160,12 +161,14 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   std::vector<double> fast_err(fast.size());
   double back32_err = 0;
   const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
-  // The slots of a round: the copy, the reference (with the fp64 backward), each fast path, the
-  // fp32 backward. Timed rounds rotate their order, so that every row follows every other equally
-  // often: whatever runs right after the reference pays for draining its 51 MB of streamed
-  // float64 writes (InstanceNorm2d two-pass at 1 thread: 1.1-1.5x a copy always placed there,
-  // 0.9-1.0x rotated).
-  const size_t slots = 3 + fast.size();
+  // The forward rows run first, then the backward rows, each pass in its own round robin: the copy
+  // is timed among the forward rows only (right after a backward row it took 25-49 ms instead of
+  // 1.2-2.9 ms in most runs on the 2-core VM, which made every "x copy" meaningless).
+  // Forward slots: the copy, the reference, each fast path. Timed rounds rotate their order, so
+  // that every row follows every other equally often: whatever runs right after the reference pays
+  // for draining its 51 MB of streamed float64 writes (InstanceNorm2d two-pass at 1 thread:
+  // 1.1-1.5x a copy always placed there, 0.9-1.0x rotated).
+  const size_t slots = 2 + fast.size();
   for (int round = 0; round < rounds; ++round) {
     const bool timed = round > 0;  // round 0 warms the pool, the pages and the caches
     const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
@@ -179,20 +182,30 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
       } else if (slot == 1 && fp64_round) {
         computeNormInto(x, plan, {}, fp64, refs.forward);
         if (timed) ref_s.push_back(refs.forward.seconds);
-        if (dy) {
-          BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward, fp64);
-          if (timed)
-            back64_s.push_back(b.seconds);
-          else
-            refs.backward = std::move(b);
-        }
-        if (dy && !timed) refs.forward32 = computeNorm(x, plan, {}, fp32);
-      } else if (slot >= 2 && slot < 2 + fast.size() && fast_round) {
+      } else if (slot >= 2 && fast_round) {
         const size_t k = slot - 2;
         computeNormF32Into(x, plan, {}, fast[k], fast_out);
         if (timed) fast_s[k].push_back(fast_out.seconds);
         if (!timed) fast_err[k] = maxAbsDiff(fast_out.y, refs.forward.y);
-      } else if (slot == slots - 1 && dy && fast_round) {
+      }
+    }
+  }
+  // Backward slots: the fp64 backward (from the fp64 forward), the fp32 backward (from the fp32
+  // two-pass forward, as training would run them).
+  for (int round = 0; dy && round < rounds; ++round) {
+    const bool timed = round > 0;
+    const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
+    const bool fp64_round = !timed || round <= f.fp64_repeats;
+    for (size_t j = 0; j < 2; ++j) {
+      const size_t slot = timed ? (j + static_cast<size_t>(round)) % 2 : j;
+      if (slot == 0 && fp64_round) {
+        BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward, fp64);
+        if (timed)
+          back64_s.push_back(b.seconds);
+        else
+          refs.backward = std::move(b);
+        if (!timed) refs.forward32 = computeNorm(x, plan, {}, fp32);
+      } else if (slot == 1 && fast_round) {
         const BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward32, fp32);
         if (timed) back32_s.push_back(b.seconds);
         if (!timed) back32_err = maxAbsDiff(b.dx, refs.backward.dx);
