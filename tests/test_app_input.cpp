@@ -2,6 +2,7 @@
 // mouse, clicking and pressing keys, and xwd capturing the screen, whose pixels are checked. Cube
 // positions and colours come from an offscreen --report of the same configuration at the same size.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,9 +45,20 @@ void pause(int ms) {
 class Session {
  public:
   explicit Session(const char* args = kArgs) {
-    display_ = std::to_string(90 + ::getpid() % 800);
-    display_.insert(display_.begin(), ':');
-    xvfb_ = spawn({"Xvfb", display_, "-screen", "0", "1280x800x24", "-nolisten", "tcp"});
+    // Xvfb picks a free display itself and writes its number to the pipe once it accepts
+    // connections (a number of our own could be the one xvfb-run already serves).
+    int ready[2] = {-1, -1};
+    REQUIRE(::pipe(ready) == 0);
+    xvfb_ = spawn({"Xvfb", "-displayfd", std::to_string(ready[1]), "-screen", "0", "1280x800x24",
+                   "-nolisten", "tcp"});
+    ::close(ready[1]);
+    std::string number;
+    pollfd wait_for{ready[0], POLLIN, 0};
+    for (char c = 0; ::poll(&wait_for, 1, 10000) > 0 && ::read(ready[0], &c, 1) == 1 && c != '\n';)
+      number += c;
+    ::close(ready[0]);
+    REQUIRE_MESSAGE(!number.empty(), "Xvfb reported no display number");
+    display_ = ":" + number;
     ::setenv("DISPLAY", display_.c_str(), 1);
     for (int i = 0;
          i < 100 &&
