@@ -134,8 +134,8 @@ struct References {
 // fp32 backward too (same threads). After one untimed run of each, the repeats go round robin over
 // the paths, so that on a shared machine a burst of load lands on all of them alike and the ratios
 // of one run stay meaningful; each round starts one path later than the one before, and the
-// backward rows have their own rounds after the forward's. With cpu_rows
-// false only the references run, once.
+// backward rows have their own rounds after the forward's. With cpu_rows false only the
+// references run, once.
 std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
                          const ReductionPlan& plan, const BenchFlags& f, int threads, bool cpu_rows,
                          References& refs) {
@@ -168,36 +168,36 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   // that every row follows every other equally often: whatever runs right after the reference pays
   // for draining its 51 MB of streamed float64 writes (InstanceNorm2d two-pass at 1 thread:
   // 1.1-1.5x a copy always placed there, 0.9-1.0x rotated).
-  const size_t slots = 2 + fast.size();
-  for (int round = 0; round < rounds; ++round) {
-    const bool timed = round > 0;  // round 0 warms the pool, the pages and the caches
-    const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
-    const bool fp64_round = !timed || round <= f.fp64_repeats;
-    for (size_t j = 0; j < slots; ++j) {
-      const size_t slot = timed ? (j + static_cast<size_t>(round)) % slots : j;
-      if (slot == 0 && fast_round) {
-        const auto start = Clock::now();
-        copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
-        if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-      } else if (slot == 1 && fp64_round) {
-        computeNormInto(x, plan, {}, fp64, refs.forward);
-        if (timed) ref_s.push_back(refs.forward.seconds);
-      } else if (slot >= 2 && fast_round) {
-        const size_t k = slot - 2;
-        computeNormF32Into(x, plan, {}, fast[k], fast_out);
-        if (timed) fast_s[k].push_back(fast_out.seconds);
-        if (!timed) fast_err[k] = maxAbsDiff(fast_out.y, refs.forward.y);
-      }
+  // body(slot, timed, fast_round, fp64_round) for each of `slots` slots per round, round 0 (which
+  // warms the pool, the pages and the caches) in order, the timed rounds rotated.
+  auto roundRobin = [&](size_t slots, const auto& body) {
+    for (int round = 0; round < rounds; ++round) {
+      const bool timed = round > 0;
+      const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
+      const bool fp64_round = !timed || round <= f.fp64_repeats;
+      for (size_t j = 0; j < slots; ++j)
+        body(timed ? (j + static_cast<size_t>(round)) % slots : j, timed, fast_round, fp64_round);
     }
-  }
+  };
+  roundRobin(2 + fast.size(), [&](size_t slot, bool timed, bool fast_round, bool fp64_round) {
+    if (slot == 0 && fast_round) {
+      const auto start = Clock::now();
+      copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
+      if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    } else if (slot == 1 && fp64_round) {
+      computeNormInto(x, plan, {}, fp64, refs.forward);
+      if (timed) ref_s.push_back(refs.forward.seconds);
+    } else if (slot >= 2 && fast_round) {
+      const size_t k = slot - 2;
+      computeNormF32Into(x, plan, {}, fast[k], fast_out);
+      if (timed) fast_s[k].push_back(fast_out.seconds);
+      if (!timed) fast_err[k] = maxAbsDiff(fast_out.y, refs.forward.y);
+    }
+  });
   // Backward slots: the fp64 backward (from the fp64 forward), the fp32 backward (from the fp32
   // two-pass forward, as training would run them).
-  for (int round = 0; dy && round < rounds; ++round) {
-    const bool timed = round > 0;
-    const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
-    const bool fp64_round = !timed || round <= f.fp64_repeats;
-    for (size_t j = 0; j < 2; ++j) {
-      const size_t slot = timed ? (j + static_cast<size_t>(round)) % 2 : j;
+  if (dy)
+    roundRobin(2, [&](size_t slot, bool timed, bool fast_round, bool fp64_round) {
       if (slot == 0 && fp64_round) {
         BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward, fp64);
         if (timed)
@@ -210,8 +210,7 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
         if (timed) back32_s.push_back(b.seconds);
         if (!timed) back32_err = maxAbsDiff(b.dx, refs.backward.dx);
       }
-    }
-  }
+    });
   std::vector<Row> rows;
   if (!cpu_rows) return rows;
   const double bytes = normTrafficBytes(plan);

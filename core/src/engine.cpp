@@ -292,10 +292,11 @@ static void reshapeTo(BasicTensor<T>& t, const Shape& s) {
   if (!(t.shape == s) || t.numel() != s.numel()) t = BasicTensor<T>(s);
 }
 
-void computeNormF32Into(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
-                        const ComputeOptions& options, NormResultF32& r) {
-  checkInput(x, plan, params);
-  const int threads = engineThreads(options.threads);
+// Either precision's run into `r` (NormResultF32 with T = float, NormResult with T = double): its
+// buffers reshaped (kept when they fit), the engine timed alone, the running statistics updated.
+template <typename T, typename Result>
+static void runInto(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                    VarianceStrategy strategy, int threads, Result& r) {
   reshapeTo(r.y, x.shape);
   reshapeTo(r.mean, plan.statShape());
   reshapeTo(r.var, plan.statShape());
@@ -303,11 +304,17 @@ void computeNormF32Into(const Tensor& x, const ReductionPlan& plan, const NormPa
   r.running_mean.reset();
   r.running_var.reset();
   const auto start = std::chrono::steady_clock::now();
-  runEngine<float>(x, plan, params, options.variance, threads, r.y.data.data(), r.mean.data.data(),
-                   r.var.data.data(), r.rstd.data.data());
+  runEngine<T>(x, plan, params, strategy, threads, r.y.data.data(), r.mean.data.data(),
+               r.var.data.data(), r.rstd.data.data());
   r.seconds = secondsSince(start);
-  r.backend = std::string("cpu-fp32 (") + varianceName(options.variance) + ")";
   if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
+}
+
+void computeNormF32Into(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
+                        const ComputeOptions& options, NormResultF32& r) {
+  checkInput(x, plan, params);
+  runInto<float>(x, plan, params, options.variance, engineThreads(options.threads), r);
+  r.backend = std::string("cpu-fp32 (") + varianceName(options.variance) + ")";
 }
 
 NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
@@ -332,19 +339,8 @@ void computeNormInto(const Tensor& x, const ReductionPlan& plan, const NormParam
     return;
   }
   checkInput(x, plan, params);
-  const int threads = engineThreads(options.threads);
-  reshapeTo(r.y, x.shape);
-  reshapeTo(r.mean, plan.statShape());
-  reshapeTo(r.var, plan.statShape());
-  reshapeTo(r.rstd, plan.statShape());
-  r.running_mean.reset();
-  r.running_var.reset();
-  const auto start = std::chrono::steady_clock::now();
-  runEngine<double>(x, plan, params, VarianceStrategy::TwoPass, threads, r.y.data.data(),
-                    r.mean.data.data(), r.var.data.data(), r.rstd.data.data());
-  r.seconds = secondsSince(start);
+  runInto<double>(x, plan, params, VarianceStrategy::TwoPass, engineThreads(options.threads), r);
   r.backend = "cpu-fp64 reference";
-  if (plan.kind() == NormKind::Batch && plan.config().training) updateRunning(plan, params, r);
 }
 
 NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,

@@ -48,6 +48,12 @@ HWY_INLINE hn::TFromD<D> sumLanes(D d, hn::Vec<D> v) {
   return hn::GetLane(hn::SumOfLanes(d, v));
 }
 
+// Prefetches the cache lines of ahead[i, i + n), floats of x read next (nothing when null).
+HWY_INLINE void prefetchLines(const float* ahead, int64_t i, int64_t n) {
+  if (ahead)
+    for (int64_t k = 0; k < n; k += kFloatsPerLine) hwy::Prefetch(ahead + i + k);
+}
+
 // Terms summed over a piece: each works on a vector and on one scalar (the tail).
 template <class D>
 struct Identity {
@@ -78,6 +84,18 @@ struct ScaledDeviation {  // (x - m)^2 * s
 };
 
 template <class D>
+struct SquaredDeviation {  // (x - m)^2, accumulated with one fused multiply-add per vector
+  using T = hn::TFromD<D>;
+  hn::Vec<D> mv;
+  T m;
+  hn::Vec<D> accumulate(hn::Vec<D> acc, hn::Vec<D> v) const {
+    const hn::Vec<D> dv = hn::Sub(v, mv);
+    return hn::MulAdd(dv, dv, acc);
+  }
+  T operator()(T v) const { return (v - m) * (v - m); }
+};
+
+template <class D>
 struct Scaled {  // x * s
   using T = hn::TFromD<D>;
   hn::Vec<D> sv;
@@ -86,8 +104,19 @@ struct Scaled {  // x * s
   T operator()(T v) const { return v * s; }
 };
 
+// acc + term(v); a term with its own accumulate (a fused multiply-add) uses it instead.
+template <class F, class V>
+HWY_INLINE V accumulate(const F& term, V acc, V v) {
+  if constexpr (requires { term.accumulate(acc, v); })
+    return term.accumulate(acc, v);
+  else
+    return hn::Add(acc, term(v));
+}
+
 // Sum of term(x[i]) in four vector accumulators (4 x lanes partial sums), the tail in a scalar.
-// `ahead` (or null): data read next, prefetched in step (see normalizeConst).
+// `ahead` (or null): data read next, prefetched in step (see normalizeConst). A pass over cached
+// data has nothing to overlap, so its operation count is its time: (x - mean)^2 takes one
+// subtraction and one fused multiply-add per vector (SquaredDeviation).
 template <class D, class F>
 HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term,
                                  const float* ahead = nullptr) {
@@ -96,47 +125,15 @@ HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term,
   auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + 4 * L <= n; i += 4 * L) {
-    if (ahead)
-      for (int64_t k = 0; k < 4 * L; k += kFloatsPerLine) hwy::Prefetch(ahead + i + k);
-    a0 = hn::Add(a0, term(load(d, x + i)));
-    a1 = hn::Add(a1, term(load(d, x + i + L)));
-    a2 = hn::Add(a2, term(load(d, x + i + 2 * L)));
-    a3 = hn::Add(a3, term(load(d, x + i + 3 * L)));
+    prefetchLines(ahead, i, 4 * L);
+    a0 = accumulate(term, a0, load(d, x + i));
+    a1 = accumulate(term, a1, load(d, x + i + L));
+    a2 = accumulate(term, a2, load(d, x + i + 2 * L));
+    a3 = accumulate(term, a3, load(d, x + i + 3 * L));
   }
-  for (; i + L <= n; i += L) a0 = hn::Add(a0, term(load(d, x + i)));
+  for (; i + L <= n; i += L) a0 = accumulate(term, a0, load(d, x + i));
   T tail = 0;
   for (; i < n; ++i) tail += term(static_cast<T>(x[i]));
-  return sumLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))) + tail;
-}
-
-// Sum of (x[i] - mean)^2 in four vector accumulators, one fused multiply-add per vector after the
-// subtraction: this pass runs on cached data with nothing to overlap, so its operation count is its
-// time (AVX-512 on a core with 256-bit units takes two cycles per operation). `ahead` as for
-// laneSum.
-template <class D>
-HWY_INLINE hn::TFromD<D> squaredDeviations(D d, const float* x, int64_t n, hn::TFromD<D> mean,
-                                           const float* ahead) {
-  using T = hn::TFromD<D>;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const auto mv = hn::Set(d, mean);
-  auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
-  int64_t i = 0;
-  for (; i + 4 * L <= n; i += 4 * L) {
-    if (ahead)
-      for (int64_t k = 0; k < 4 * L; k += kFloatsPerLine) hwy::Prefetch(ahead + i + k);
-    const auto d0 = hn::Sub(load(d, x + i), mv), d1 = hn::Sub(load(d, x + i + L), mv);
-    const auto d2 = hn::Sub(load(d, x + i + 2 * L), mv), d3 = hn::Sub(load(d, x + i + 3 * L), mv);
-    a0 = hn::MulAdd(d0, d0, a0);
-    a1 = hn::MulAdd(d1, d1, a1);
-    a2 = hn::MulAdd(d2, d2, a2);
-    a3 = hn::MulAdd(d3, d3, a3);
-  }
-  for (; i + L <= n; i += L) {
-    const auto dv = hn::Sub(load(d, x + i), mv);
-    a0 = hn::MulAdd(dv, dv, a0);
-  }
-  T tail = 0;
-  for (; i < n; ++i) tail += (static_cast<T>(x[i]) - mean) * (static_cast<T>(x[i]) - mean);
   return sumLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))) + tail;
 }
 
@@ -161,7 +158,7 @@ Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n, const float*
   using T = hn::TFromD<D>;
   const T count = static_cast<T>(n);
   const T mean = laneSum(d, x, n, Identity<D>{}) / count;
-  const T m2 = squaredDeviations(d, x, n, mean, ahead);
+  const T m2 = laneSum(d, x, n, SquaredDeviation<D>{hn::Set(d, mean), mean}, ahead);
   return {count, mean, m2};
 }
 
@@ -320,12 +317,12 @@ void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i)
       y[i] = (x[i] - mean) * scale + shift;
     for (; i + L <= n; i += L) {
-      if (ahead) hwy::Prefetch(ahead + i);
+      prefetchLines(ahead, i, L);
       hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     }
   }
   for (; i + 2 * L <= n; i += 2 * L) {
-    if (ahead) hwy::Prefetch(ahead + i);
+    prefetchLines(ahead, i, 2 * L);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
   }
@@ -349,7 +346,7 @@ void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFr
   if (stream)
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i) y[i] = scalar(i);
   for (; i + L <= n; i += L) {
-    if (ahead) hwy::Prefetch(ahead + i);
+    prefetchLines(ahead, i, L);
     const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
     const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
     if (stream)
@@ -420,15 +417,15 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
     if (direct && g < last)
       plan.forEachRun(g, [&](int64_t o, int64_t n) { out.push_back({o, n}); });
   };
+  auto at = [&](const std::vector<Run>& v, size_t k) {
+    return k < v.size() ? job.x + v[k].offset : nullptr;
+  };
   collect(first, runs);
   for (int64_t g = first; g < last; ++g) {
     // Memory stays busy while a pass works on cached data: the statistics' second pass over run k
     // prefetches run k + 1 (the next group's first after the last), and normalizing run k
     // prefetches run k of the next group.
     collect(g + 1, next_runs);
-    auto at = [&](const std::vector<Run>& v, size_t k) {
-      return k < v.size() ? job.x + v[k].offset : nullptr;
-    };
     Partial<T> p;
     if (direct) {
       for (size_t k = 0; k < runs.size(); ++k)
