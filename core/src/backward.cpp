@@ -239,17 +239,16 @@ void backwardAllGroups(const Job<T>& job, bool affine_grads, int threads,
   std::vector<AffinePartials<T>> partials;
   partials.reserve(static_cast<size_t>(chunks));
   for (int64_t c = 0; c < chunks; ++c) partials.emplace_back(affine_grads ? count : 0);
-  // Small tensors stay on the calling thread: a hand-off costs more than their work.
-  if (plan.shape().numel() < (int64_t{1} << 16)) threads = 1;
-  pool::parallelRange(threads, chunks, 1, [&](int64_t a, int64_t b) {
-    for (int64_t c = a; c < b; ++c) {
-      const int64_t first = groups * c / chunks, last = groups * (c + 1) / chunks;
-      if (affine_grads)
-        backwardGroups<T, true>(job, first, last, partials[static_cast<size_t>(c)]);
-      else
-        backwardGroups<T, false>(job, first, last, partials[static_cast<size_t>(c)]);
-    }
-  });
+  pool::parallelRange(
+      pool::threadsFor(threads, plan.shape().numel()), chunks, 1, [&](int64_t a, int64_t b) {
+        for (int64_t c = a; c < b; ++c) {
+          const int64_t first = groups * c / chunks, last = groups * (c + 1) / chunks;
+          if (affine_grads)
+            backwardGroups<T, true>(job, first, last, partials[static_cast<size_t>(c)]);
+          else
+            backwardGroups<T, false>(job, first, last, partials[static_cast<size_t>(c)]);
+        }
+      });
   dweight.assign(affine_grads ? count : 0, 0.0);
   dbias.assign(affine_grads ? count : 0, 0.0);
   for (const auto& p : partials)

@@ -70,8 +70,6 @@ using pool::parallelRange;
 
 // Elements per task: enough that scheduling costs nothing next to the memory traffic.
 constexpr int64_t kTaskElements = 32768;
-// Below this many elements the whole call stays on the calling thread.
-constexpr int64_t kParallelElements = int64_t{1} << 16;
 
 int64_t grainFor(int64_t elements_per_item) {
   return std::max<int64_t>(1, kTaskElements / std::max<int64_t>(1, elements_per_item));
@@ -170,7 +168,7 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   job.eps = static_cast<T>(cfg.eps);
   const int64_t run = plan.runLength();
   job.pieces_per_run = (run + simd::kPieceElements - 1) / simd::kPieceElements;
-  if (x.numel() < kParallelElements) threads = 1;
+  threads = pool::threadsFor(threads, x.numel());
   job.stream = x.numel() * static_cast<int64_t>(sizeof(T)) >= streamBytes();
 
   const Layout layout = chooseLayout(plan, affine, job.weight || job.bias);
@@ -361,11 +359,10 @@ double normTrafficBytes(const ReductionPlan& plan) {
 void copyFloats(const float* src, float* dst, int64_t n, int threads) {
   constexpr int64_t kChunk = int64_t{1} << 16;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallelRange(
-      n < kParallelElements ? 1 : engineThreads(threads), chunks, 1, [&](int64_t a, int64_t b) {
-        const int64_t begin = a * kChunk, end = std::min(n, b * kChunk);
-        std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin) * sizeof(float));
-      });
+  parallelRange(pool::threadsFor(engineThreads(threads), n), chunks, 1, [&](int64_t a, int64_t b) {
+    const int64_t begin = a * kChunk, end = std::min(n, b * kChunk);
+    std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin) * sizeof(float));
+  });
 }
 
 double measureCopyBandwidthGbs(int threads) {

@@ -14,6 +14,14 @@ namespace normviz::pool {
 // oneTBB's limit rather than silently running fewer).
 tbb::task_arena& arenaFor(int threads);
 
+// Below this many elements a call stays on the calling thread: a hand-off costs more than its work.
+inline constexpr int64_t kParallelElements = int64_t{1} << 16;
+
+// The threads a call over `elements` elements uses when `threads` are asked for.
+inline int threadsFor(int threads, int64_t elements) {
+  return elements < kParallelElements ? 1 : threads;
+}
+
 // body(first, last) over [0, count) in chunks of at least `grain`, on up to `threads` threads.
 // One contiguous share per thread (static partition): each thread streams through its own part
 // of the data with its prefetches running ahead, instead of stolen pieces that restart the
