@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -164,19 +166,25 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   // The forward rows run first, then the backward rows, each pass in its own round robin: the copy
   // is timed among the forward rows only (right after a backward row it took 25-49 ms instead of
   // 1.2-2.9 ms in most runs on the 2-core VM, which made every "x copy" meaningless).
-  // Forward slots: the copy, the reference, each fast path. Timed rounds rotate their order, so
-  // that every row follows every other equally often: whatever runs right after the reference pays
-  // for draining its 51 MB of streamed float64 writes (InstanceNorm2d two-pass at 1 thread:
-  // 1.1-1.5x a copy always placed there, 0.9-1.0x rotated).
+  // Forward slots: the copy, the reference, each fast path. Timed rounds shuffle their order (the
+  // same shuffles in every run), so that every row follows every other about equally often:
+  // whatever runs right after the reference pays for draining its 51 MB of streamed float64
+  // writes, and whatever runs right after the copy for writing back the copy's cached y. A
+  // rotation kept each slot's predecessor fixed, so one path always paid: the same code timed in
+  // two slots came out 0.07-0.12x a copy slower in the slot after the copy (the four headline
+  // shapes at 1 thread), and within 0.03x of itself shuffled.
   // body(slot, timed, fast_round, fp64_round) for each of `slots` slots per round, round 0 (which
-  // warms the pool, the pages and the caches) in order, the timed rounds rotated.
+  // warms the pool, the pages and the caches) in order.
   auto roundRobin = [&](size_t slots, const auto& body) {
+    std::mt19937 shuffler(20261127);
+    std::vector<size_t> order(slots);
     for (int round = 0; round < rounds; ++round) {
       const bool timed = round > 0;
       const bool fast_round = cpu_rows && (!timed || round <= f.cpu_repeats);
       const bool fp64_round = !timed || round <= f.fp64_repeats;
-      for (size_t j = 0; j < slots; ++j)
-        body(timed ? (j + static_cast<size_t>(round)) % slots : j, timed, fast_round, fp64_round);
+      std::iota(order.begin(), order.end(), size_t{0});
+      if (timed) std::shuffle(order.begin(), order.end(), shuffler);
+      for (size_t slot : order) body(slot, timed, fast_round, fp64_round);
     }
   };
   roundRobin(2 + fast.size(), [&](size_t slot, bool timed, bool fast_round, bool fp64_round) {
