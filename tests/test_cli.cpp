@@ -124,7 +124,7 @@ std::string flagsFor(const json& c) {
 // GroupNorm(2) statistics of the worked example by hand, in double: group (n, g) holds channels
 // 2g and 2g+1 of sample n, 8 consecutive values.
 struct HandStats {
-  std::vector<double> mean, var;
+  normviz::TensorData<double> mean, var;
 };
 HandStats groupNormStats(const std::vector<double>& x) {
   HandStats s;

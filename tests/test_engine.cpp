@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
@@ -28,7 +29,7 @@ NormConfig cfg(NormKind kind) {
   return c;
 }
 
-double maxAbsDiff(const std::vector<double>& a, const std::vector<double>& b) {
+double maxAbsDiff(std::span<const double> a, std::span<const double> b) {
   REQUIRE(a.size() == b.size());
   double m = 0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));

@@ -243,7 +243,7 @@ TEST_CASE("thread counts and the copy") {
   CHECK_THROWS_AS(computeNormF32(x, ReductionPlan::make(x.shape, kindOf(NormKind::Layer)), {}, o),
                   NormError);
   const Tensor big = randomTensor(Shape{300000}, 2);
-  std::vector<float> out(static_cast<size_t>(big.numel()), 0.0f);
+  TensorData<float> out(static_cast<size_t>(big.numel()), 0.0f);
   copyFloats(big.data.data(), out.data(), big.numel(), 2);
   CHECK(out == big.data);
 }

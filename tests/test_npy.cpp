@@ -202,7 +202,7 @@ TEST_CASE("writeNpy writes atomically and readNpy/readNpyF32 read it back") {
   CHECK(sameBits(normviz::readNpy(path), t));
   const normviz::Tensor f = normviz::readNpyF32(path);
   CHECK(f.shape == t.shape);
-  CHECK(f.data == std::vector<float>{1.0f, 1.5f, 2.0f, 2.5f, 3.0f, 3.5f});
+  CHECK(f.data == normviz::TensorData<float>{1.0f, 1.5f, 2.0f, 2.5f, 3.0f, 3.5f});
 
   // Overwriting replaces the file; no temporary file is left beside it.
   const TensorD u = ramp(Shape{4}, -1.0, 0.0);
@@ -293,7 +293,7 @@ TEST_CASE("files written by numpy: versions 1.0, 2.0, 3.0, ranks 0 to 4") {
   SUBCASE("rank 0 (a scalar) reads as shape (1)") {
     const TensorD t = normviz::readNpy(kNpyDir + "f8_scalar.npy");
     CHECK(t.shape == Shape{1});
-    CHECK(t.data == std::vector<double>{2.5});
+    CHECK(t.data == normviz::TensorData<double>{2.5});
   }
   SUBCASE("empty (0, 3)") {
     const TensorD t = normviz::readNpy(kNpyDir + "f4_empty_0x3.npy");
@@ -358,7 +358,7 @@ TEST_CASE("header dicts: any key order, trailing commas, quotes, Python 2 longs"
     CAPTURE(d);
     const TensorD t = normviz::parseNpy(npyFile(d, data));
     CHECK(t.shape == Shape{2, 3});
-    CHECK(t.data == std::vector<double>{1, 2, 3, 4, 5, 6});
+    CHECK(t.data == normviz::TensorData<double>{1, 2, 3, 4, 5, 6});
   }
   // No padding and no newline is still a well-formed header.
   CHECK(normviz::parseNpy(npyFile(dict("<f4", "(6,)"), data, 1, 0, false)).shape == Shape{6});

@@ -26,9 +26,7 @@ Tensor workedExample() {
   std::ifstream in(std::string(NORMVIZ_TEST_DATA) + "/worked-example.json");
   REQUIRE(in);
   const nlohmann::json j = nlohmann::json::parse(in);
-  Tensor x(Shape(j["shape"].get<std::vector<int64_t>>()));
-  x.data = j["x"].get<std::vector<float>>();
-  return x;
+  return Tensor(Shape(j["shape"].get<std::vector<int64_t>>()), j["x"].get<std::vector<float>>());
 }
 
 uint32_t bits(float f) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "normviz/tensor.hpp"
@@ -21,7 +22,7 @@ inline Tensor randomTensor(const Shape& s, uint64_t seed, float offset = 0, floa
 
 // max |got - want| / max(1, max |want|): the error relative to the tensor's scale. NaN anywhere
 // and a size mismatch count as infinite.
-inline double scaledError(const std::vector<double>& got, const std::vector<double>& want) {
+inline double scaledError(std::span<const double> got, std::span<const double> want) {
   if (got.size() != want.size()) return INFINITY;
   double err = 0, scale = 1;
   for (size_t i = 0; i < want.size(); ++i) {

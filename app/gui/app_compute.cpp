@@ -43,8 +43,10 @@ void initFromOptions(AppState& state, const LayerOptions& options) {
   state.inputs_changed = true;
 }
 
+namespace {
+
 template <typename T>
-ValueSummary summarize(const std::vector<T>& values, int bins) {
+ValueSummary summarizeValues(std::span<const T> values, int bins) {
   ValueSummary out;
   double lo = INFINITY, hi = -INFINITY;
   for (T v : values)
@@ -62,8 +64,14 @@ ValueSummary summarize(const std::vector<T>& values, int bins) {
   }
   return out;
 }
-template ValueSummary summarize(const std::vector<float>&, int);
-template ValueSummary summarize(const std::vector<double>&, int);
+}  // namespace
+
+ValueSummary summarize(std::span<const float> values, int bins) {
+  return summarizeValues(values, bins);
+}
+ValueSummary summarize(std::span<const double> values, int bins) {
+  return summarizeValues(values, bins);
+}
 
 std::vector<int64_t> divisorsOf(int64_t c) {
   std::vector<int64_t> out;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,8 @@ struct ValueSummary {
   double lo = 0, hi = 1;
   std::vector<float> counts;
 };
-template <typename T>
-ValueSummary summarize(const std::vector<T>& values, int bins = 32);
+ValueSummary summarize(std::span<const float> values, int bins = 32);
+ValueSummary summarize(std::span<const double> values, int bins = 32);
 
 // What the scene shows: a consistent input, plan and result, replaced only by a successful run.
 struct Snapshot {

@@ -259,7 +259,7 @@ void backwardAllGroups(const Job<T>& job, bool affine_grads, int threads,
 }
 
 template <typename T>
-std::vector<T> convert(const std::vector<double>& v) {
+std::vector<T> convert(const TensorData<double>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
 
@@ -285,8 +285,8 @@ BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const Redu
   r.group_coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
 
   std::vector<double> dweight, dbias;
-  auto run = [&]<typename T>(std::vector<T>& dx, std::vector<T>& s1, std::vector<T>& s2,
-                             const std::vector<T>& mu, const std::vector<T>& rs) {
+  auto run = [&](auto& dx, auto& s1, auto& s2, const auto& mu, const auto& rs) {
+    using T = std::remove_cvref_t<decltype(dx[0])>;
     Job<T> job{&plan,
                slots,
                x.data.data(),

@@ -46,10 +46,11 @@ DeviceFloats deviceFloats(size_t count, const char* what) {
   return DeviceFloats(static_cast<float*>(p));
 }
 
-template <typename T>
-void toDevice(void* dst, const std::vector<T>& src, const char* what) {
+// src: a vector of any allocator (a tensor's data or a host table).
+template <typename Vector>
+void toDevice(void* dst, const Vector& src, const char* what) {
   if (!src.empty())
-    cudaCheck(cudaMemcpy(dst, src.data(), src.size() * sizeof(T), cudaMemcpyHostToDevice),
+    cudaCheck(cudaMemcpy(dst, src.data(), src.size() * sizeof(src[0]), cudaMemcpyHostToDevice),
               std::string("copying ") + what + " to the GPU");
 }
 

@@ -250,10 +250,11 @@ class L2Flusher {
   unsigned value_ = 0;
 };
 
-template <typename T>
-void upload(const DeviceBuffer& dst, const std::vector<T>& src, const char* what) {
+// src: a vector of any allocator (a tensor's data or a host table).
+template <typename Vector>
+void upload(const DeviceBuffer& dst, const Vector& src, const char* what) {
   if (!src.empty())
-    check(cudaMemcpy(dst.raw(), src.data(), src.size() * sizeof(T), cudaMemcpyHostToDevice),
+    check(cudaMemcpy(dst.raw(), src.data(), src.size() * sizeof(src[0]), cudaMemcpyHostToDevice),
           std::string("copying ") + what + " to the GPU");
 }
 
@@ -316,8 +317,10 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
 
   // Host-side parameters in float32, PyTorch's defaults for absent running statistics.
   std::vector<float> running_mean(groups, 0.f), running_var(groups, 1.f);
-  if (params.running_mean) running_mean = params.running_mean->data;
-  if (params.running_var) running_var = params.running_var->data;
+  if (params.running_mean)
+    running_mean.assign(params.running_mean->data.begin(), params.running_mean->data.end());
+  if (params.running_var)
+    running_var.assign(params.running_var->data.begin(), params.running_var->data.end());
 
   DeviceBuffer d_x(n * 4, "the input"), d_y(n * 4, "the output");
   DeviceBuffer d_stats(3 * groups * 4, "the statistics");

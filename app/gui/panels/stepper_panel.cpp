@@ -31,7 +31,8 @@ constexpr int kLargeOffsetSize = 32768;  // docs/NORMS.md's cancellation demo
 // ---- Target and settings ------------------------------------------------------------------------
 
 StepperPanel::StepperPanel() {
-  offset_values_ = makeInput(Shape{kLargeOffsetSize}, "large-offset", 0).data;
+  const Tensor offset = makeInput(Shape{kLargeOffsetSize}, "large-offset", 0);
+  offset_values_.assign(offset.data.begin(), offset.data.end());
 }
 
 void StepperPanel::setTarget(const ReductionPlan& plan, const Tensor& x, int64_t group) {

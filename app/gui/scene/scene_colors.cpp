@@ -9,10 +9,10 @@ namespace normviz {
 
 namespace {
 
-template <typename T>
-std::pair<double, double> finiteRange(const std::vector<T>& values) {
+template <typename Values>
+std::pair<double, double> finiteRange(const Values& values) {
   double lo = std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::lowest();
-  for (T v : values)
+  for (const auto v : values)
     if (std::isfinite(static_cast<double>(v))) {
       lo = std::min(lo, static_cast<double>(v));
       hi = std::max(hi, static_cast<double>(v));

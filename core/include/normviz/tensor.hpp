@@ -1,7 +1,9 @@
 // Shapes and dense row-major tensors of rank 1 to 4, the data every layer works on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,13 +41,37 @@ std::vector<int> parseAxes(std::string_view text);
 // Conventional axis names for a rank: W... (N,C,H,W), (N,C,L), (N,C), (C).
 std::vector<std::string> defaultAxisNames(int rank);
 
+// Allocates whole cache lines: a tensor's first element starts a 64-byte line, so vector loads
+// and streaming stores over it stay within lines (in a normalization of (32,64,56,56) on the
+// 2-core VM, x and y 16 bytes past a line took 1.34x a copy against 0.97x on line boundaries).
+template <typename T>
+struct LineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+
+  LineAllocator() = default;
+  template <typename U>
+  LineAllocator(const LineAllocator<U>&) noexcept {}
+
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, size_t) noexcept { ::operator delete(p, kAlign); }
+  template <typename U>
+  bool operator==(const LineAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+// A tensor's elements, line-aligned.
+template <typename T>
+using TensorData = std::vector<T, LineAllocator<T>>;
+
 template <typename T>
 struct BasicTensor {
   Shape shape;
-  std::vector<T> data;
+  TensorData<T> data;
 
   BasicTensor() = default;
-  BasicTensor(Shape s, std::vector<T> d) : shape(std::move(s)), data(std::move(d)) {}
+  BasicTensor(Shape s, const std::vector<T>& d) : shape(std::move(s)), data(d.begin(), d.end()) {}
   explicit BasicTensor(Shape s, T fill = T{})
       : shape(std::move(s)), data(static_cast<size_t>(shape.numel()), fill) {}
 
