@@ -186,6 +186,17 @@ TEST_CASE("the thread count does not change a single bit of the result") {
         CHECK(a.var.data == b.var.data);
       }
     }
+    // The float64 reference (its own loops for contiguous groups: see pipelinedGroups).
+    ComputeOptions fp64;
+    fp64.precision = Precision::Fp64;
+    fp64.threads = 1;
+    const NormResult a = computeNorm(x, plan, {}, fp64);
+    for (int threads : {2, 3}) {
+      fp64.threads = threads;
+      const NormResult b = computeNorm(x, plan, {}, fp64);
+      CHECK(a.y.data == b.y.data);
+      CHECK(a.var.data == b.var.data);
+    }
   }
 }
 

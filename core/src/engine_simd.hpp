@@ -19,7 +19,7 @@ namespace normviz::simd {
 inline constexpr int64_t kPieceElements = 4096;
 // Floats in one 64-byte cache line: the prefetch step.
 inline constexpr int64_t kFloatsPerLine = 16;
-// Contiguous groups shorter than this (8 KiB) prefetch two groups ahead while normalizing.
+// Contiguous groups shorter than this (8 KiB) run in blocks of about one piece (see shortRowsT).
 inline constexpr int64_t kNearGroupElements = 2048;
 // Runs shorter than this are gathered into a buffer before reducing (calls per run cost more).
 inline constexpr int64_t kMinRunElements = 16;
