@@ -186,7 +186,7 @@ TEST_CASE("the thread count does not change a single bit of the result") {
         CHECK(a.var.data == b.var.data);
       }
     }
-    // The float64 reference (its own loops for contiguous groups: see pipelinedGroups).
+    // The float64 reference as well.
     ComputeOptions fp64;
     fp64.precision = Precision::Fp64;
     fp64.threads = 1;

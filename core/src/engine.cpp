@@ -100,9 +100,11 @@ int64_t streamBytes() {
 
 // How a plan's groups lie in memory, which decides the loop that runs them:
 //   Fused     groups that fit in half of L2 (LayerNorm, GroupNorm, InstanceNorm rows; BatchNorm's
-//             channels up to that size, each a set of runs): statistics and y back to back per
-//             group, x read from memory once, the next run or group prefetched while a pass works
-//             on cached data; short runs (custom axes) go through the run iterator into a buffer.
+//             channels up to that size, each a set of runs): x read from memory once, y written
+//             while the group is in cache: short rows a block at a time, larger groups with y of
+//             one group interleaved with the next group's statistics, the next data prefetched
+//             while a pass works on cached data; short runs (custom axes) go through the run
+//             iterator into a buffer.
 //   TwoPhase  groups too large for L2: the partials of every piece (a run or a chunk of one) for
 //             all groups in one pass over x, merged per group, then one normalize pass.
 //   Strided   the reduced axes are one block with kept axes inside it (channels-last LayerNorm,

@@ -328,146 +328,70 @@ HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
   return std::min(head, n);
 }
 
-// A pass over one piece of x in one fixed order, whichever loop drives it: vector j (elements
-// [jL, jL + L)) goes to accumulator j % 2, the last n % L elements to a scalar in order. A
-// normalize loop advances it two vectors per step (see pipelinedGroups), and finish() does what is
-// left; driven by finish() alone it gives the same bits, so where tasks start (the thread count)
-// changes nothing.
-template <class D, class Term>
-struct Rider {
-  using T = hn::TFromD<D>;
-  const float* x = nullptr;  // null: nothing to sum
-  int64_t n = 0, next = 0;   // next: the first element not summed yet
-  Term term{};
-  hn::Vec<D> a0, a1;
-
-  Rider() = default;
-  Rider(D d, const float* x_, int64_t n_, Term t) : x(x_), n(n_), term(t) { a0 = a1 = hn::Zero(d); }
-
-  HWY_INLINE void step(D d) {
-    const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-    if (next + 2 * L <= n) {
-      a0 = accumulate(term, a0, load(d, x + next));
-      a1 = accumulate(term, a1, load(d, x + next + L));
-      next += 2 * L;
-    }
-  }
-
-  T finish(D d) {
-    if (!x) return T(0);
-    const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-    while (next + 2 * L <= n) step(d);
-    if (next + L <= n) {
-      a0 = accumulate(term, a0, load(d, x + next));
-      next += L;
-    }
-    T tail = 0;
-    for (; next < n; ++next) tail += term(static_cast<T>(x[next]));
-    return sumLanes(d, hn::Add(a0, a1)) + tail;
-  }
-};
-
-// The passes that ride along a normalize loop: the first (sum) of one piece and the second
-// (squared deviations from the piece's mean) of another.
-template <class D>
-struct Riders {
-  Rider<D, Identity<D>> sum;
-  Rider<D, SquaredDeviation<D>> deviation;
-
-  HWY_INLINE void step(D d) {
-    if (sum.x) sum.step(d);
-    if (deviation.x) deviation.step(d);
-  }
-};
-
 // y = (x - mean) * scale + shift over n contiguous elements; scale is rstd times the weight.
 // With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and
 // no eviction of x from the cache (large outputs only: the caller reads y much later). `ahead`
-// (or null) is read later: its lines are prefetched into L2 in step, so that memory stays busy
+// (or null) is read next: its lines are prefetched into L2 in step, so that memory stays busy
 // while this pass works on cached data, and L1 keeps the group being normalized (InstanceNorm2d
 // on (32,64,56,56): 1.30-1.45x a copy instead of 1.42-1.58x at 1 thread, prefetching into L1).
-// `riders` (or null) step once per two vectors of y.
 template <class D>
 void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
-                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream, const float* ahead,
-                    Riders<D>* riders) {
+                    hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream, const float* ahead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), sv = hn::Set(d, scale), bv = hn::Set(d, shift);
-  // Kept in registers over the loop (y's stores could alias them through the pointer).
-  Riders<D> local;
-  if (riders) local = *riders;
-  auto ride = [&] {
-    if (riders) local.step(d);
-  };
   int64_t i = 0;
   if (stream) {
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i)
       y[i] = (x[i] - mean) * scale + shift;
-    for (; i + 2 * L <= n; i += 2 * L) {
-      prefetchLines(ahead, i, 2 * L, true);
+    for (; i + L <= n; i += L) {
+      prefetchLines(ahead, i, L, true);
       hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
-      hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
-      ride();
     }
-    for (; i + L <= n; i += L)
-      hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
   }
   for (; i + 2 * L <= n; i += 2 * L) {
     prefetchLines(ahead, i, 2 * L, true);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i + L), mv), sv, bv), d, y + i + L);
-    ride();
   }
   for (; i + L <= n; i += L) hn::StoreU(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
   for (; i < n; ++i) y[i] = (x[i] - mean) * scale + shift;
-  if (riders) *riders = local;
 }
 
-// y = (x - mean) * rstd * w[i] + b[i]: the affine index steps with the element (LayerNorm);
-// `ahead` and `riders` as for normalizeConst.
+// y = (x - mean) * rstd * w[i] + b[i]: the affine index steps with the element (LayerNorm).
 template <class D>
 void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
                        hn::TFromD<D> rstd, const float* w, const float* b, bool stream,
-                       const float* ahead, Riders<D>* riders) {
+                       const float* ahead) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd), one = hn::Set(d, T(1));
   const auto zero = hn::Zero(d);
-  Riders<D> local;
-  if (riders) local = *riders;
   auto scalar = [&](int64_t k) {
     return (x[k] - mean) * rstd * (w ? T(w[k]) : T(1)) + (b ? T(b[k]) : T(0));
   };
   int64_t i = 0;
   if (stream)
     for (const int64_t head = headToAlign(d, y, n); i < head; ++i) y[i] = scalar(i);
-  auto vector = [&](int64_t k) {
-    const auto wv = w ? load(d, w + k) : one, bv = b ? load(d, b + k) : zero;
-    const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + k), mv), rv), wv, bv);
+  for (; i + L <= n; i += L) {
+    prefetchLines(ahead, i, L, true);
+    const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
+    const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
     if (stream)
-      hn::Stream(out, d, y + k);
+      hn::Stream(out, d, y + i);
     else
-      hn::StoreU(out, d, y + k);
-  };
-  for (; i + 2 * L <= n; i += 2 * L) {
-    prefetchLines(ahead, i, 2 * L, true);
-    vector(i);
-    vector(i + L);
-    if (riders) local.step(d);
+      hn::StoreU(out, d, y + i);
   }
-  for (; i + L <= n; i += L) vector(i);
   for (; i < n; ++i) y[i] = scalar(i);
-  if (riders) *riders = local;
 }
 
 // One contiguous span [flat, flat + n) of a group, with the affine parameters of each element;
-// `ahead` and `riders` as for normalizeConst.
+// `ahead` as for normalizeConst.
 template <class D>
 void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, hn::TFromD<D> mean,
-                   hn::TFromD<D> rstd, const float* ahead = nullptr, Riders<D>* riders = nullptr) {
+                   hn::TFromD<D> rstd, const float* ahead = nullptr) {
   using T = hn::TFromD<D>;
   if (!job.weight && !job.bias) {
-    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream, ahead, riders);
+    normalizeConst(d, job.x + flat, job.y + flat, n, mean, rstd, T(0), job.stream, ahead);
     return;
   }
   const int64_t start = flat, end = flat + n, inner = job.affine_inner, count = job.affine_count;
@@ -478,13 +402,13 @@ void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, 
       const T scale = rstd * (job.weight ? T(job.weight[k]) : T(1));
       const T shift = job.bias ? T(job.bias[k]) : T(0);
       normalizeConst(d, job.x + flat, job.y + flat, chunk_end - flat, mean, scale, shift,
-                     job.stream, chunk_ahead, riders);
+                     job.stream, chunk_ahead);
       flat = chunk_end;
     } else {  // the affine index steps by one and wraps at count
       const int64_t k = flat % count, chunk_end = std::min(end, flat + (count - k));
       normalizeStepping(d, job.x + flat, job.y + flat, chunk_end - flat, mean, rstd,
                         job.weight ? job.weight + k : nullptr, job.bias ? job.bias + k : nullptr,
-                        job.stream, chunk_ahead, riders);
+                        job.stream, chunk_ahead);
       flat = chunk_end;
     }
   }
@@ -502,12 +426,12 @@ void storeStats(const Job<T>& job, int64_t g, const Partial<T>& p, T& mean, T& r
 
 // ---- fused groups -------------------------------------------------------------------------------
 
-// The runs of one group, in order.
+// A contiguous stretch of x: a run of a group, or a piece of one.
 struct Run {
   int64_t offset, length;
 };
 
-// Group g's single run cut into pieces of at most kPieceElements, in order (none past last).
+// Group g's runs cut into pieces of at most kPieceElements, in order (none when g is past last).
 inline void collectPieces(const ReductionPlan& plan, int64_t g, int64_t last,
                           std::vector<Run>& out) {
   out.clear();
@@ -516,81 +440,6 @@ inline void collectPieces(const ReductionPlan& plan, int64_t g, int64_t last,
     for (int64_t c = 0; c < length; c += kPieceElements)
       out.push_back({offset + c, std::min(kPieceElements, length - c)});
   });
-}
-
-// Two-pass contiguous groups in a pipeline of three: one loop writes y of group g while the
-// second pass of g + 1 (over cached data) and the first pass of g + 2 (from memory) ride along,
-// piece by piece, and group g + 3 is prefetched. Memory then streams y out and x in throughout, as
-// in a copy, and no pass runs on its own. The float64 reference runs this way: its passes
-// convert every float and cost about half a copy alone, and its 8-byte y makes it bound by
-// streaming stores (in-process A/B, 1 thread: InstanceNorm2d 1.55-1.69x a copy against
-// 1.65-1.78x, GroupNorm(8,64) 1.55-1.59x against 1.69-1.97x). float32 stays with the passes apart
-// (fusedGroupsT, shortRowsT): there the pipeline was slower at 1 thread (InstanceNorm2d 1.0x a
-// copy against 0.86x). Every group of a plan is a translate of the others, so piece k of one group
-// has piece k's length in every other.
-template <typename T>
-void pipelinedGroups(const Job<T>& job, int64_t first, int64_t last) {
-  using D = Tag<T>;
-  const D d;
-  const ReductionPlan& plan = *job.plan;
-  static thread_local std::vector<Run> pieces[4];  // groups g .. g + 3
-  static thread_local std::vector<T> sums[2], deviations;
-  std::vector<Run>*p0 = &pieces[0], *p1 = &pieces[1], *p2 = &pieces[2], *p3 = &pieces[3];
-  std::vector<T>*s1 = &sums[0], *s2 = &sums[1];  // first-pass sums of g + 1, g + 2
-  auto firstPass = [&](const std::vector<Run>& ps, std::vector<T>& out) {
-    out.resize(ps.size());
-    for (size_t k = 0; k < ps.size(); ++k)
-      out[k] = Rider<D, Identity<D>>(d, job.x + ps[k].offset, ps[k].length, {}).finish(d);
-  };
-  auto deviationOf = [&](const Run& piece, T sum) {
-    const T mean = sum / static_cast<T>(piece.length);
-    return Rider<D, SquaredDeviation<D>>(d, job.x + piece.offset, piece.length,
-                                         {hn::Set(d, mean), mean});
-  };
-  // The statistics of group g from its pieces' sums and squared deviations, merged in order.
-  auto finishGroup = [&](int64_t g, const std::vector<Run>& ps, const std::vector<T>& s,
-                         const std::vector<T>& m2, T& mean, T& rstd) {
-    Partial<T> p;
-    for (size_t k = 0; k < ps.size(); ++k) {
-      const T count = static_cast<T>(ps[k].length);
-      p = merge(job.kind, p, Partial<T>{count, s[k] / count, m2[k]});
-    }
-    storeStats(job, g, p, mean, rstd);
-  };
-  collectPieces(plan, first, last, *p0);
-  collectPieces(plan, first + 1, last, *p1);
-  collectPieces(plan, first + 2, last, *p2);
-  T mean = 0, rstd = 0;
-  {  // group `first` on its own: both passes, then the first pass of the group after it
-    std::vector<T>& s0 = *s2;
-    firstPass(*p0, s0);
-    deviations.resize(p0->size());
-    for (size_t k = 0; k < p0->size(); ++k) deviations[k] = deviationOf((*p0)[k], s0[k]).finish(d);
-    finishGroup(first, *p0, s0, deviations, mean, rstd);
-    firstPass(*p1, *s1);
-  }
-  for (int64_t g = first; g < last; ++g) {
-    collectPieces(plan, g + 3, last, *p3);
-    deviations.assign(p1->size(), T(0));
-    s2->assign(p2->size(), T(0));
-    for (size_t k = 0; k < p0->size(); ++k) {
-      Riders<D> riders;
-      if (k < p1->size()) riders.deviation = deviationOf((*p1)[k], (*s1)[k]);
-      if (k < p2->size())
-        riders.sum = Rider<D, Identity<D>>(d, job.x + (*p2)[k].offset, (*p2)[k].length, {});
-      const float* ahead = k + 1 < p2->size() ? job.x + (*p2)[k + 1].offset
-                           : p3->empty()      ? nullptr
-                                              : job.x + p3->front().offset;
-      normalizeSpan(d, job, (*p0)[k].offset, (*p0)[k].length, mean, rstd, ahead, &riders);
-      if (k < p1->size()) deviations[k] = riders.deviation.finish(d);
-      if (k < p2->size()) (*s2)[k] = riders.sum.finish(d);
-    }
-    if (g + 1 < last) finishGroup(g + 1, *p1, *s1, deviations, mean, rstd);
-    std::swap(p0, p1);
-    std::swap(p1, p2);
-    std::swap(p2, p3);
-    std::swap(s1, s2);
-  }
 }
 
 // Short contiguous groups (LayerNorm rows of 768 floats), group g at g * m, a block of about one
@@ -624,66 +473,81 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
   }
 }
 
+// Groups of a piece or more read straight from x (InstanceNorm planes, GroupNorm's 100 KB groups,
+// BatchNorm's channels of N runs), with y of group g and the statistics of g + 1 interleaved piece
+// by piece: normalize piece k of g, then both passes over piece k of g + 1. Memory alternates
+// between a piece of writes and a piece of reads, instead of a whole group of each: GroupNorm(8,64)
+// on (32,64,56,56), in-process A/B: 0.84-0.86x a copy against 1.20-1.21x at 1 thread, 1.19-1.20x
+// against 1.58-1.60x at 2; BatchNorm2d train 0.98-1.00x against 1.17x at 1 thread. Each group's
+// pieces merge in memory order whatever the thread count.
 template <typename T>
-void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
+void interleavedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   const Tag<T> d;
   const ReductionPlan& plan = *job.plan;
-  const int64_t m = plan.groupSize(), run = plan.runLength();
-  const bool direct = run == m || run >= kMinRunElements;
-  if (std::is_same_v<T, double> && run == m && job.kind == PartialKind::MeanM2 &&
-      job.strategy == VarianceStrategy::TwoPass) {
-    pipelinedGroups(job, first, last);
-    if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
-    return;
-  }
-  if (run == m && m < kNearGroupElements) {
-    shortRowsT(job, first, last);
-    if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
-    return;
-  }
-  static thread_local std::vector<float> gathered;
-  static thread_local std::vector<Run> runs, next_runs;
-  auto collect = [&](int64_t g, std::vector<Run>& out) {
-    out.clear();
-    if (direct && g < last)
-      plan.forEachRun(g, [&](int64_t o, int64_t n) { out.push_back({o, n}); });
+  static thread_local std::vector<Run> pieces, next_pieces, after_pieces;
+  // Piece k of a group, and the piece read after it (none past the task's last group).
+  auto partialOf = [&](const std::vector<Run>& ps, size_t k, const std::vector<Run>& then) {
+    const float* following = k + 1 < ps.size() ? job.x + ps[k + 1].offset
+                             : then.empty()    ? nullptr
+                                               : job.x + then[0].offset;
+    return piecePartial(d, job.strategy, job.kind, job.x + ps[k].offset, ps[k].length, following);
   };
-  auto at = [&](const std::vector<Run>& v, size_t k) {
-    return k < v.size() ? job.x + v[k].offset : nullptr;
-  };
-  collect(first, runs);
+  collectPieces(plan, first, last, pieces);
+  collectPieces(plan, first + 1, last, next_pieces);
+  Partial<T> p;
+  for (size_t k = 0; k < pieces.size(); ++k)
+    p = merge(job.kind, p, partialOf(pieces, k, next_pieces));
+  T mean = 0, rstd = 0;
+  storeStats(job, first, p, mean, rstd);
   for (int64_t g = first; g < last; ++g) {
-    // Memory stays busy while a pass works on cached data: the statistics' second pass over run k
-    // prefetches run k + 1 (the next group's first after the last), and normalizing run k
-    // prefetches run k of the next group.
-    collect(g + 1, next_runs);
-    Partial<T> p;
-    if (direct) {
-      for (size_t k = 0; k < runs.size(); ++k)
-        p = merge(job.kind, p,
-                  spanPartial(d, job.strategy, job.kind, job.x + runs[k].offset, runs[k].length,
-                              k + 1 < runs.size() ? at(runs, k + 1) : at(next_runs, 0)));
-    } else {  // short runs (custom axes): gather the group through the run iterator first
-      gathered.resize(static_cast<size_t>(m));
-      float* out = gathered.data();
-      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-        std::copy_n(job.x + offset, length, out);
-        out += length;
-      });
-      p = spanPartial(d, job.strategy, job.kind, gathered.data(), m);
+    collectPieces(plan, g + 2, last, after_pieces);
+    Partial<T> q;
+    for (size_t k = 0; k < pieces.size(); ++k) {
+      // Normalizing piece k prefetches the piece whose statistics come next into L2.
+      const bool next = k < next_pieces.size();
+      normalizeSpan(d, job, pieces[k].offset, pieces[k].length, mean, rstd,
+                    next ? job.x + next_pieces[k].offset : nullptr);
+      if (next) q = merge(job.kind, q, partialOf(next_pieces, k, after_pieces));
     }
-    T mean = 0, rstd = 0;
-    storeStats(job, g, p, mean, rstd);
-    if (direct) {
-      for (size_t k = 0; k < runs.size(); ++k)
-        normalizeSpan(d, job, runs[k].offset, runs[k].length, mean, rstd, at(next_runs, k));
-    } else {
-      plan.forEachRun(g, [&](int64_t offset, int64_t length) {
-        normalizeSpan(d, job, offset, length, mean, rstd);
-      });
-    }
-    std::swap(runs, next_runs);
+    if (!next_pieces.empty()) storeStats(job, g + 1, q, mean, rstd);
+    std::swap(pieces, next_pieces);
+    std::swap(next_pieces, after_pieces);
   }
+}
+
+// Groups of short runs (custom axes): each gathered through the run iterator into a buffer, its
+// statistics taken there, then y written run by run.
+template <typename T>
+void gatheredGroupsT(const Job<T>& job, int64_t first, int64_t last) {
+  const Tag<T> d;
+  const ReductionPlan& plan = *job.plan;
+  const int64_t m = plan.groupSize();
+  static thread_local std::vector<float> gathered;
+  gathered.resize(static_cast<size_t>(m));
+  for (int64_t g = first; g < last; ++g) {
+    float* out = gathered.data();
+    plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+      std::copy_n(job.x + offset, length, out);
+      out += length;
+    });
+    T mean = 0, rstd = 0;
+    storeStats(job, g, spanPartial(d, job.strategy, job.kind, gathered.data(), m), mean, rstd);
+    plan.forEachRun(g, [&](int64_t offset, int64_t length) {
+      normalizeSpan(d, job, offset, length, mean, rstd);
+    });
+  }
+}
+
+template <typename T>
+void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
+  const ReductionPlan& plan = *job.plan;
+  const int64_t m = plan.groupSize(), run = plan.runLength();
+  if (run == m && m < kNearGroupElements)
+    shortRowsT(job, first, last);
+  else if (run == m || run >= kMinRunElements)
+    interleavedGroupsT(job, first, last);
+  else
+    gatheredGroupsT(job, first, last);
   if (job.stream) hwy::FlushStream();  // y visible to the thread that waits for this task
 }
 

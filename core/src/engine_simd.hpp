@@ -109,8 +109,9 @@ struct Job {
   int64_t block = 0;  // positions per strided block (a multiple of the vector width)
 };
 
-// Contiguous or run-based groups small enough for the cache: statistics then normalization of each
-// group in [first, last) while its data is still in L1/L2.
+// Contiguous or run-based groups small enough for the cache: the statistics and y of each group in
+// [first, last) while its data is still in L1/L2 (short rows in blocks, larger groups with y of
+// one interleaved with the statistics of the next: see engine_simd.cpp).
 void fusedGroups(const Job<float>& job, int64_t first, int64_t last);
 void fusedGroups(const Job<double>& job, int64_t first, int64_t last);
 
