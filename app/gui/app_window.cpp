@@ -984,6 +984,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
         settings.saveIfChanged(state);
       }
     }
+    finishStatsBackgroundWork();
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();

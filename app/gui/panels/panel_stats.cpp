@@ -24,20 +24,29 @@ void plotHistogram(const char* name, const ValueSummary& summary) {
                        ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeight() * 3.5f));
 }
 
+// The copy-bandwidth measurement (valid once started). Owned here rather than by a function-local
+// static, so that finishStatsBackgroundWork can wait for it. A measurement still running when
+// main returned would copy through the engine's thread-pool arenas while static destruction tore
+// them down: the measurement itself first creates them (the app's small tensors stay on the
+// calling thread), so they are destroyed first. The app ended with a segmentation fault after
+// --screenshot in 3 of some hundreds of test renders under load.
+std::shared_future<double> copy_measurement;
+
 // This machine's copy bandwidth with the app's CPU threads, measured once in the background from
 // the first frame on (a quarter of a second): the yardstick that shows a normalization is
 // memory-bound and how close each backend comes. 0 when it could not be measured.
 std::optional<double> copyBandwidthGbs(int threads) {
-  static std::shared_future<double> measured =
-      std::async(std::launch::async, [threads] {
-        try {
-          return measureCopyBandwidthGbs(threads);
-        } catch (const std::exception&) {
-          return 0.0;  // out of memory for the 2 x 64 MiB buffers
-        }
-      }).share();
-  if (measured.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
-  return measured.get();
+  if (!copy_measurement.valid())
+    copy_measurement = std::async(std::launch::async, [threads] {
+                         try {
+                           return measureCopyBandwidthGbs(threads);
+                         } catch (const std::exception&) {
+                           return 0.0;  // out of memory for the 2 x 64 MiB buffers
+                         }
+                       }).share();
+  if (copy_measurement.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return std::nullopt;
+  return copy_measurement.get();
 }
 
 // Effective GB/s of each backend (the bytes a float32 pass must move / its time) and, for the CPU
@@ -190,6 +199,10 @@ void statisticsTab(AppState& s) {
 }
 
 }  // namespace
+
+void finishStatsBackgroundWork() {
+  if (copy_measurement.valid()) copy_measurement.wait();
+}
 
 void drawStatsPanel(AppState& s, float x, float width, float height) {
   ImGui::SetNextWindowPos(ImVec2(x, 0), ImGuiCond_Always);
