@@ -329,10 +329,12 @@ Shape tensorShape(const NpyHeader& h) {
   return Shape(h.dims);
 }
 
-// Decodes little-endian data into T, whatever the host's byte order.
+// Decodes little-endian data into a tensor of T, whatever the host's byte order (straight into the
+// tensor's own storage: a large file is not held twice).
 template <typename T>
-std::vector<T> decode(const NpyHeader& h, const uint8_t* data) {
-  std::vector<T> out(static_cast<size_t>(h.numel));
+BasicTensor<T> decode(const NpyHeader& h, const uint8_t* data) {
+  BasicTensor<T> t(tensorShape(h));
+  TensorData<T>& out = t.data;
   if (h.dtype == NpyDtype::Float32) {
     for (size_t i = 0; i < out.size(); ++i) {
       out[i] = static_cast<T>(std::bit_cast<float>(readLe(data + 4 * i, 4)));
@@ -344,7 +346,7 @@ std::vector<T> decode(const NpyHeader& h, const uint8_t* data) {
       out[i] = static_cast<T>(std::bit_cast<double>(bits));
     }
   }
-  return out;
+  return t;
 }
 
 // Reads a whole file, checking the header and sizes before reading the data.
@@ -374,7 +376,7 @@ BasicTensor<T> readFile(const std::string& path, const NpyLimits& limits) {
     if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()))) {
       throw NormError("read error");
     }
-    return BasicTensor<T>(tensorShape(h), decode<T>(h, data.data()));
+    return decode<T>(h, data.data());
   } catch (const NormError& e) {
     throw NormError(path + ": " + e.what());
   }
@@ -384,7 +386,7 @@ BasicTensor<T> readFile(const std::string& path, const NpyLimits& limits) {
 
 TensorD parseNpy(std::span<const uint8_t> bytes, const NpyLimits& limits) {
   const NpyHeader h = parseHeader(bytes, bytes.size(), limits);
-  return TensorD(tensorShape(h), decode<double>(h, bytes.data() + h.data_offset));
+  return decode<double>(h, bytes.data() + h.data_offset);
 }
 
 TensorD readNpy(const std::string& path, const NpyLimits& limits) {
