@@ -303,16 +303,14 @@ Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind 
   return {};
 }
 
-// Partial of a contiguous span of any length: cache-sized pieces merged in order. `ahead` (or
-// null) is the span read next, prefetched in step.
+// Partial of a contiguous span of any length (a gathered group): cache-sized pieces merged in
+// order.
 template <class D>
 Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind kind, const float* x,
-                                   int64_t n, const float* ahead = nullptr) {
+                                   int64_t n) {
   Partial<hn::TFromD<D>> p;
   for (int64_t c = 0; c < n; c += kPieceElements)
-    p = merge(kind, p,
-              piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c),
-                           ahead ? ahead + c : nullptr));
+    p = merge(kind, p, piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c)));
   return p;
 }
 
