@@ -144,7 +144,7 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   using Clock = std::chrono::steady_clock;
   // Every path writes into outputs allocated once, as the copy does: a fresh result per call
   // would add its page faults and the write-back of its zeroed lines to the next timed call.
-  std::vector<float> copy_y(static_cast<size_t>(x.numel()));
+  TensorData<float> copy_y(static_cast<size_t>(x.numel()));  // on a cache line, as every y is
   NormResultF32 fast_out;
   ComputeOptions fp64;
   fp64.precision = Precision::Fp64;

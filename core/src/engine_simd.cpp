@@ -2,7 +2,7 @@
 // target).
 //
 // Sections: loads and lane sums | piece partials per strategy | normalizing a span |
-// fused groups | two-phase pieces | strided blocks | dispatch.
+// fused groups | two-phase pieces | strided blocks | the copy | dispatch.
 //
 // Every kernel reads float32 x and computes in T: float for the fast path, double for the
 // reference (the same loops, so the reference follows the same layout plans).
@@ -316,6 +316,23 @@ Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind k
 
 // ---- normalizing a span -------------------------------------------------------------------------
 
+// A streaming store that starts a 4 KiB page of y first needs the page's address translation, and
+// on the 2-core VM (nested paging) that walk is slow and stalls the stores behind it. When a store
+// starts a page, a prefetch of a line kTranslateAhead pages further on makes that walk early, while
+// the stores of the pages between still run. The float64 reference writes 12,544 pages of y on
+// (32,64,56,56): in-process, InstanceNorm2d's reference took 1.69-1.70 ms instead of 3.09 at 1
+// thread, and the float32 two-pass 0.88-0.96 ms instead of 1.19 (a copy: 1.15-1.24).
+inline constexpr uintptr_t kPageBytes = 4096;
+inline constexpr uintptr_t kTranslateAhead = 8;
+
+template <typename T>
+HWY_INLINE void translateAhead(const T* y) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(y);
+  // A prefetch never faults, so one past the end of y is harmless.
+  if (at % kPageBytes == 0)
+    __builtin_prefetch(reinterpret_cast<const void*>(at + kTranslateAhead * kPageBytes), 0, 0);
+}
+
 // Scalar elements before y + i is aligned to a whole vector (so that streaming stores write whole
 // cache lines), at most n.
 template <class D>
@@ -343,6 +360,7 @@ void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD
       y[i] = (x[i] - mean) * scale + shift;
     for (; i + L <= n; i += L) {
       prefetchLines(ahead, i, L, true);
+      translateAhead(y + i);
       hn::Stream(hn::MulAdd(hn::Sub(load(d, x + i), mv), sv, bv), d, y + i);
     }
   }
@@ -374,10 +392,12 @@ void normalizeStepping(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFr
     prefetchLines(ahead, i, L, true);
     const auto wv = w ? load(d, w + i) : one, bv = b ? load(d, b + i) : zero;
     const auto out = hn::MulAdd(hn::Mul(hn::Sub(load(d, x + i), mv), rv), wv, bv);
-    if (stream)
+    if (stream) {
+      translateAhead(y + i);
       hn::Stream(out, d, y + i);
-    else
+    } else {
       hn::StoreU(out, d, y + i);
+    }
   }
   for (; i < n; ++i) y[i] = scalar(i);
 }
@@ -778,6 +798,22 @@ void stridedBlocksT(const Job<T>& job, int64_t first, int64_t last, bool stats) 
   }
 }
 
+// ---- the copy -----------------------------------------------------------------------------------
+
+// dst = src with the stores of a large y: streamed, each page's translation made ahead.
+void StreamCopy(const float* src, float* dst, int64_t n) {
+  const Tag<float> d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = headToAlign(d, dst, n);
+  std::copy_n(src, i, dst);
+  for (; i + L <= n; i += L) {
+    translateAhead(dst + i);
+    hn::Stream(hn::LoadU(d, src + i), d, dst + i);
+  }
+  std::copy(src + i, src + n, dst + i);
+  hwy::FlushStream();
+}
+
 // ---- dispatch entry points (one per precision) --------------------------------------------------
 
 void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
@@ -826,6 +862,7 @@ HWY_EXPORT(NormalizePiecesF32);
 HWY_EXPORT(NormalizePiecesF64);
 HWY_EXPORT(StridedBlocksF32);
 HWY_EXPORT(StridedBlocksF64);
+HWY_EXPORT(StreamCopy);
 HWY_EXPORT(FloatLanes);
 HWY_EXPORT(TargetName);
 
@@ -852,6 +889,9 @@ void stridedBlocks(const Job<float>& job, int64_t first, int64_t last, bool stat
 }
 void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool stats) {
   HWY_DYNAMIC_DISPATCH(StridedBlocksF64)(job, first, last, stats);
+}
+void streamCopy(const float* src, float* dst, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(StreamCopy)(src, dst, n);
 }
 int64_t floatLanes() {
   return HWY_DYNAMIC_DISPATCH(FloatLanes)();

@@ -130,6 +130,10 @@ void normalizePieces(const Job<double>& job, int64_t first, int64_t last);
 void stridedBlocks(const Job<float>& job, int64_t first, int64_t last, bool stats);
 void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool stats);
 
+// dst = src over n floats with streaming stores, as a large y is written (the copy that measures
+// the bandwidth a normalization can reach).
+void streamCopy(const float* src, float* dst, int64_t n);
+
 // Vector width in float32 lanes of the target chosen at run time; its name ("AVX3", "AVX2", ...).
 int64_t floatLanes();
 const char* targetName();

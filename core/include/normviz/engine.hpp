@@ -77,6 +77,8 @@ const char* engineSimdTarget();
 double normTrafficBytes(const ReductionPlan& plan);
 
 // dst = src with `threads` threads of the engine's pool: the bandwidth a normalization can reach.
+// A copy as large as the outputs a normalization streams is stored the same way (non-temporal
+// stores, each page's translation made ahead); give dst on a cache line, as tensors are.
 void copyFloats(const float* src, float* dst, int64_t n, int threads = 0);
 // This machine's copy bandwidth in GB/s (bytes read + written per second; median of a few copies of
 // 64 MiB, larger than the caches) with `threads` threads. Takes about a quarter of a second.
