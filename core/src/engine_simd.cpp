@@ -68,12 +68,15 @@ struct Identity {
   T operator()(T v) const { return v; }
 };
 
+// The scaled terms of pairwise sums end in a fused multiply-add, as SquaredDeviation does.
 template <class D>
 struct ScaledSquare {  // x^2 * s
   using T = hn::TFromD<D>;
   hn::Vec<D> sv;
   T s;
-  hn::Vec<D> operator()(hn::Vec<D> v) const { return hn::Mul(hn::Mul(v, v), sv); }
+  hn::Vec<D> accumulate(hn::Vec<D> acc, hn::Vec<D> v) const {
+    return hn::MulAdd(hn::Mul(v, v), sv, acc);
+  }
   T operator()(T v) const { return v * v * s; }
 };
 
@@ -82,9 +85,9 @@ struct ScaledDeviation {  // (x - m)^2 * s
   using T = hn::TFromD<D>;
   hn::Vec<D> mv, sv;
   T m, s;
-  hn::Vec<D> operator()(hn::Vec<D> v) const {
+  hn::Vec<D> accumulate(hn::Vec<D> acc, hn::Vec<D> v) const {
     const hn::Vec<D> dv = hn::Sub(v, mv);
-    return hn::Mul(hn::Mul(dv, dv), sv);
+    return hn::MulAdd(hn::Mul(dv, dv), sv, acc);
   }
   T operator()(T v) const { return (v - m) * (v - m) * s; }
 };
@@ -106,7 +109,7 @@ struct Scaled {  // x * s
   using T = hn::TFromD<D>;
   hn::Vec<D> sv;
   T s;
-  hn::Vec<D> operator()(hn::Vec<D> v) const { return hn::Mul(v, sv); }
+  hn::Vec<D> accumulate(hn::Vec<D> acc, hn::Vec<D> v) const { return hn::MulAdd(v, sv, acc); }
   T operator()(T v) const { return v * s; }
 };
 
@@ -157,22 +160,41 @@ HWY_INLINE hn::TFromD<D> laneSum(D d, const float* x, int64_t n, const F& term,
 // added up the tree, and the lanes are summed once at the end. A lane's error grows like log2(n),
 // as in the scalar halving of docs/NORMS.md, and a piece pays for one sum across lanes instead of
 // one per leaf (BatchNorm2d train on (32,64,56,56): 512 leaves a channel).
+// The top kInline levels of the tree are inlined into their caller and deeper ones are calls, so a
+// short row pays for no call (LayerNorm(768): four leaves a row; pairwise took 1.12-1.20x the time
+// of two-pass, against 1.32-1.41x with a call per node). The tree, and so the sum, is the same.
+template <int kInline, class D, class F>
+HWY_INLINE hn::Vec<D> pairwiseLanes(D d, const float* x, int64_t n, const F& term,
+                                    const float* ahead, hn::TFromD<D>& tail);
+
 template <class D, class F>
-hn::Vec<D> pairwiseLanes(D d, const float* x, int64_t n, const F& term, const float* ahead,
-                         hn::TFromD<D>& tail) {
+HWY_NOINLINE hn::Vec<D> pairwiseLanesCall(D d, const float* x, int64_t n, const F& term,
+                                          const float* ahead, hn::TFromD<D>& tail) {
+  return pairwiseLanes<0>(d, x, n, term, ahead, tail);
+}
+
+template <int kInline, class D, class F>
+HWY_INLINE hn::Vec<D> pairwiseLanes(D d, const float* x, int64_t n, const F& term,
+                                    const float* ahead, hn::TFromD<D>& tail) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   if (n <= 16 * L) return laneSums(d, x, n, term, ahead, tail);
   const int64_t half = (n / 2) / L * L;
-  const hn::Vec<D> left = pairwiseLanes(d, x, half, term, ahead, tail);
-  return hn::Add(left,
-                 pairwiseLanes(d, x + half, n - half, term, ahead ? ahead + half : nullptr, tail));
+  const float* ahead_right = ahead ? ahead + half : nullptr;
+  if constexpr (kInline > 0) {
+    const hn::Vec<D> left = pairwiseLanes<kInline - 1>(d, x, half, term, ahead, tail);
+    return hn::Add(left,
+                   pairwiseLanes<kInline - 1>(d, x + half, n - half, term, ahead_right, tail));
+  } else {
+    const hn::Vec<D> left = pairwiseLanesCall(d, x, half, term, ahead, tail);
+    return hn::Add(left, pairwiseLanesCall(d, x + half, n - half, term, ahead_right, tail));
+  }
 }
 
 template <class D, class F>
 hn::TFromD<D> pairwiseSum(D d, const float* x, int64_t n, const F& term,
                           const float* ahead = nullptr) {
   hn::TFromD<D> tail = 0;
-  const hn::Vec<D> sums = pairwiseLanes(d, x, n, term, ahead, tail);
+  const hn::Vec<D> sums = pairwiseLanes<2>(d, x, n, term, ahead, tail);
   return sumLanes(d, sums) + tail;
 }
 
@@ -496,8 +518,8 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
   rstds.resize(static_cast<size_t>(rows));
   // The strategies that take a mean, then the deviations from it (as piecePartial runs them).
   const bool pairwise = job.strategy == VarianceStrategy::Pairwise;
-  const bool two_passes = job.kind == PartialKind::MeanM2 &&
-                         (pairwise || job.strategy == VarianceStrategy::TwoPass);
+  const bool two_passes =
+      job.kind == PartialKind::MeanM2 && (pairwise || job.strategy == VarianceStrategy::TwoPass);
   for (int64_t b = first; b < last; b += rows) {
     const int64_t n = std::min(rows, last - b);
     const int64_t next = std::clamp<int64_t>(last - b - rows, 0, rows);
@@ -510,8 +532,8 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
       // Every row's mean first, then every row's deviations: no row's second pass waits for its
       // own first (LayerNorm(768) two-pass at 1 thread: 1.14-1.16x a copy, against 1.28-1.34x).
       for (int64_t r = 0; r < n; ++r)
-        means[static_cast<size_t>(r)] = pairwise ? pairwiseMean(d, x + r * m, m)
-                                                 : twoPassMean(d, x + r * m, m);
+        means[static_cast<size_t>(r)] =
+            pairwise ? pairwiseMean(d, x + r * m, m) : twoPassMean(d, x + r * m, m);
       for (int64_t r = 0; r < n; ++r) {
         const T mean = means[static_cast<size_t>(r)];
         const Partial<T> p = pairwise ? pairwiseDeviations(d, x + r * m, m, mean, ahead(r))
