@@ -503,16 +503,16 @@ inline void collectPieces(const ReductionPlan& plan, int64_t g, int64_t last,
   });
 }
 
-// Short contiguous groups (LayerNorm rows of 768 floats), group g at g * m, a block of about one
-// piece at a time: the statistics of every row in the block (in L1 after the first pass), then
-// their y. Rows' statistics do not depend on each other, so their chains of latency (lane sums,
-// the division and the square root) overlap, where one row at a time made each normalize wait for
-// its own; LayerNorm(768) on (8,1024,768) spent a quarter of its time there. Per row these are
+// Short contiguous groups (LayerNorm rows of 768 floats), group g at g * m, a block of rows at a
+// time (kRowBlockElements): the statistics of every row in the block (in L1 after the first pass),
+// then their y. Rows' statistics do not depend on each other, so their chains of latency (lane
+// sums, the division and the square root) overlap, where one row at a time made each normalize wait
+// for its own; LayerNorm(768) on (8,1024,768) spent a quarter of its time there. Per row these are
 // the same calls as for one group at a time, with the same bits.
 template <typename T>
 void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
   const Tag<T> d;
-  const int64_t m = job.plan->groupSize(), rows = std::max<int64_t>(1, kPieceElements / m);
+  const int64_t m = job.plan->groupSize(), rows = std::max<int64_t>(1, kRowBlockElements / m);
   static thread_local std::vector<T> means, rstds;
   means.resize(static_cast<size_t>(rows));
   rstds.resize(static_cast<size_t>(rows));
