@@ -71,6 +71,9 @@ struct Snapshot {
   NormResult result;
   std::vector<BackendRun> runs;
   double recompute_seconds = 0;  // wall time of the whole recompute (all backends)
+  // A copy of x with the CPU rows' threads, timed as they are: the yardstick of "of copy" (0: not
+  // timed).
+  double copy_seconds = 0;
   ValueSummary x_summary, y_summary, rstd_summary;
   // Backward mode: dy (generated or loaded), the float64 backward from the forward's statistics.
   std::optional<Tensor> dy;
