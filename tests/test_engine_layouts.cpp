@@ -259,6 +259,20 @@ TEST_CASE("thread counts and the copy") {
   CHECK(out == big.data);
 }
 
+TEST_CASE("a copy past 16 MiB (streaming stores) copies every element and nothing more") {
+  // Neither end on a vector boundary: a scalar head, whole vectors, a scalar tail.
+  const Tensor big = randomTensor(Shape{(int64_t{5} << 20) + 9}, 3);
+  const int64_t n = big.numel() - 6;
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    TensorData<float> out(static_cast<size_t>(big.numel()), -1.0f);
+    copyFloats(big.data.data() + 1, out.data() + 3, n, threads);
+    CHECK(std::equal(out.begin() + 3, out.begin() + 3 + n, big.data.begin() + 1));
+    CHECK(std::count(out.begin(), out.begin() + 3, -1.0f) == 3);
+    CHECK(std::count(out.begin() + 3 + n, out.end(), -1.0f) == 3);
+  }
+}
+
 TEST_CASE("a NaN poisons its own group's statistics and y on every layout, and no other group") {
   for (const Case& c : layoutCases()) {
     const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);
