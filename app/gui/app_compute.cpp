@@ -96,15 +96,15 @@ namespace {
 constexpr int kTimedRuns = 5;
 constexpr double kTimingBudgetSeconds = 0.05;
 
-template <typename Result, typename Compute>
-double medianSeconds(Result& out, const Compute& compute) {
-  compute(out);
+// `run` does one run and returns its seconds; the first run is the untimed one.
+template <typename Run>
+double medianSeconds(const Run& run) {
+  run();
   std::vector<double> seconds;
   double spent = 0;
   for (int i = 0; i < kTimedRuns && spent < kTimingBudgetSeconds; ++i) {
-    compute(out);
-    seconds.push_back(out.seconds);
-    spent += out.seconds;
+    seconds.push_back(run());
+    spent += seconds.back();
   }
   std::sort(seconds.begin(), seconds.end());
   return seconds[seconds.size() / 2];
@@ -204,11 +204,12 @@ void recomputeIfChanged(AppState& state) {
     validateParams(snap.plan, state.params);
 
     // The float64 reference always runs: it is the yardstick for every other backend's difference.
-    // Timed again into its own outputs (the same values, bit for bit).
+    // Its untimed run is the result; the timed ones recompute it in place, bit for bit.
     const ComputeOptions fp64_options{Precision::Fp64, state.variance, state.threads};
-    NormResult reference = computeNorm(state.x, snap.plan, state.params, fp64_options);
-    reference.seconds = medianSeconds(reference, [&](NormResult& r) {
-      computeNormInto(state.x, snap.plan, state.params, fp64_options, r);
+    NormResult reference;
+    reference.seconds = medianSeconds([&] {
+      computeNormInto(state.x, snap.plan, state.params, fp64_options, reference);
+      return reference.seconds;
     });
     if (state.backward) {
       // dy and the float64 backward from the forward's own statistics, as PyTorch saves them.
@@ -225,24 +226,21 @@ void recomputeIfChanged(AppState& state) {
         if (t != nullptr) reduced.insert(reduced.end(), t->data.begin(), t->data.end());
       snap.reduced_summary = summarize(reduced);
     }
+    // The fast path's own float32 outputs, widened for the panels as computeNorm would.
     const ComputeOptions fp32_options{Precision::Fp32, state.variance, state.threads};
-    NormResult fp32 = computeNorm(state.x, snap.plan, state.params, fp32_options);
-    {
-      NormResultF32 timed;  // the fast path's own float32 outputs, as computeNorm runs it
-      fp32.seconds = medianSeconds(timed, [&](NormResultF32& r) {
-        computeNormF32Into(state.x, snap.plan, state.params, fp32_options, r);
-      });
-      // The copy goes into the same y, so it reads and writes what a normalization does.
-      struct CopyRun {
-        double seconds = 0;
-      } copy;
-      snap.copy_seconds = medianSeconds(copy, [&](CopyRun& c) {
-        const auto copy_start = std::chrono::steady_clock::now();
-        copyFloats(state.x.data.data(), timed.y.data.data(), state.x.numel(), state.threads);
-        c.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_start).count();
-      });
-    }
+    NormResultF32 fast;
+    const double fp32_seconds = medianSeconds([&] {
+      computeNormF32Into(state.x, snap.plan, state.params, fp32_options, fast);
+      return fast.seconds;
+    });
+    NormResult fp32 = widen(fast);
+    fp32.seconds = fp32_seconds;
+    // The copy goes into the same y, so it reads and writes what a normalization does.
+    snap.copy_seconds = medianSeconds([&] {
+      const auto copy_start = std::chrono::steady_clock::now();
+      copyFloats(state.x.data.data(), fast.y.data.data(), state.x.numel(), state.threads);
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_start).count();
+    });
     snap.runs.push_back(
         {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
     snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});

@@ -327,20 +327,25 @@ NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const N
 void computeNormInto(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                      const ComputeOptions& options, NormResult& r) {
   if (options.precision == Precision::Fp32) {
-    NormResultF32 f = computeNormF32(x, plan, params, options);
-    r.y = widen(f.y);
-    r.mean = widen(f.mean);
-    r.var = widen(f.var);
-    r.rstd = widen(f.rstd);
-    r.running_mean = std::move(f.running_mean);
-    r.running_var = std::move(f.running_var);
-    r.backend = std::move(f.backend);
-    r.seconds = f.seconds;
+    r = widen(computeNormF32(x, plan, params, options));
     return;
   }
   checkInput(x, plan, params);
   runInto<double>(x, plan, params, VarianceStrategy::TwoPass, engineThreads(options.threads), r);
   r.backend = "cpu-fp64 reference";
+}
+
+NormResult widen(const NormResultF32& f) {
+  NormResult r;
+  r.y = widen(f.y);
+  r.mean = widen(f.mean);
+  r.var = widen(f.var);
+  r.rstd = widen(f.rstd);
+  r.running_mean = f.running_mean;
+  r.running_var = f.running_var;
+  r.backend = f.backend;
+  r.seconds = f.seconds;
+  return r;
 }
 
 NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormParams& params,

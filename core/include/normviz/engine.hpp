@@ -59,6 +59,9 @@ NormResult computeNorm(const Tensor& x, const ReductionPlan& plan, const NormPar
 NormResultF32 computeNormF32(const Tensor& x, const ReductionPlan& plan, const NormParams& params,
                              const ComputeOptions& options = {});
 
+// A float32 result widened exactly to float64 (what computeNorm's fp32 path returns).
+NormResult widen(const NormResultF32& f);
+
 // The same two paths into `out`, reusing its buffers where they already have the right shape:
 // repeated calls (a benchmark's repeats, an app's recomputes) then touch no fresh memory, as a
 // layer writing into its preallocated output does. Anything else in `out` is replaced.
