@@ -275,9 +275,9 @@ TEST_CASE("compare layout: four panels, each lighting its own region for the sam
 
 TEST_CASE("bad flags exit with a message and write nothing") {
   const Render r = render("bad", "--norm group --groups 3");
-  CHECK(r.exit_code == 2);
+  CHECK(r.exit_code == 1);
   const Render h = render("bad-hover", "--hover 0,9,0,0");
-  CHECK(h.exit_code == 2);
+  CHECK(h.exit_code == 1);
   std::ifstream log(workDir() / "bad-hover.log");
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(text.find("outside dim 1 of size 4") != std::string::npos);
@@ -359,7 +359,7 @@ TEST_CASE("backward mode: BatchNorm training couples the batch, evaluation does 
     CHECK(c.pixel_bright_faded == 0);
   }
   const Render bad = render("backward-bad", "--backward --grad-init zeros");
-  CHECK(bad.exit_code == 2);
+  CHECK(bad.exit_code == 1);
 }
 
 // Every step of every lesson renders under Xvfb: the picture is not blank, the lesson card is drawn
@@ -400,7 +400,7 @@ TEST_CASE("every lesson step renders with the lit region its text names") {
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(text.find(bad.string() + ":3: step 1: \"text\" must be a string") != std::string::npos);
   const Render unknown = render("no-lesson", "--lesson nope");
-  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.exit_code == 1);
 }
 
 TEST_CASE("presenter mode: no side panels, large type") {

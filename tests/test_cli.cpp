@@ -433,6 +433,52 @@ TEST_CASE("errors exit non-zero, explain on stderr and leave no files in --out")
   }
 }
 
+TEST_CASE("shapes no tensor can have: one message, exit 1, no output, from compute and the app") {
+  // The .npy header libFuzzer found (tests/fuzz/corpus/npy/zero_beside_overflow.npy) and its
+  // neighbours as files and as --shape.
+  Sandbox files;
+  auto npyWithShape = [&](const std::string& name, const std::string& shape) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    header.append(63 - (10 + header.size()) % 64, ' ');
+    header += '\n';
+    std::ofstream out(files.path(name), std::ios::binary);
+    out << std::string("\x93NUMPY\x01\x00", 8) << static_cast<char>(header.size() & 0xff)
+        << static_cast<char>(header.size() >> 8) << header;
+    return shellQuote(files.path(name));
+  };
+  struct Case {
+    std::string args, reason;
+  };
+  const std::vector<Case> cases = {
+      {"--norm batch --input " + npyWithShape("fuzz.npy", "(2000000400000000000, 744073709551615, 0)"),
+       "(not counting its zero dims); refusing to read it"},
+      {"--norm batch --input " + npyWithShape("zero.npy", "(0, 9223372036854775807)"),
+       "(not counting its zero dims)"},
+      {"--norm batch --input " + npyWithShape("over.npy", "(3037000500, 3037000500, 2)"), "refusing to read it"},
+      {"--norm batch --input " + npyWithShape("neg.npy", "(-3, 4)"), "negative dimension"},
+      {"--norm batch --input " + npyWithShape("word.npy", "(three, 4)"), "expected an integer in 'shape'"},
+      {"--norm batch --shape 2000000400000000000,744073709551615,0", "every dim must be at least 1"},
+      {"--norm batch --shape 3037000500,3037000500,2", "cannot be represented"},
+      {"--norm batch --shape 99999999999999999999,2", "out of range"},
+      {"--norm batch --shape -3,4", "has a dim of -3"},
+      {"--norm batch --shape 3,four", "'four' is not an integer"},
+      {"--norm layer --normalized-shape 3037000500,3037000500 --shape 3,4", "cannot be represented"},
+  };
+  for (const Case& c : cases) {
+    const Run compute = expectCleanFailure(c.args, c.reason);
+    CHECK(compute.status == 1);
+    CHECK(std::count(compute.err.begin(), compute.err.end(), '\n') == 1);
+    CHECK(compute.out.empty());
+    // The app (or, without it, the demo) takes the same flags and refuses them before any window.
+    Sandbox app;
+    const Run r = app.run(c.args);
+    CAPTURE(r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find(c.reason) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
 // ---- compute --backward ---------------------------------------------------------------
 
 namespace {

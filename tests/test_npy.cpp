@@ -422,6 +422,14 @@ TEST_CASE("malformed bytes: each gets a specific message") {
       {"product overflows", npyFile(dict("<f4", "(4294967296, 4294967296, 4294967296)"), six),
        "elements; refusing"},
       {"just over max_elements", npyFile(dict("<f4", "(16384, 16385)"), six), "elements; refusing"},
+      // A zero dim makes no element, but dims beside it whose product overflows are still absurd.
+      {"zero beside dims that overflow",
+       npyFile(dict("<f4", "(2000000400000000000, 744073709551615, 0)"), ""),
+       "(not counting its zero dims); refusing"},
+      {"zero beside one dim over the limit", npyFile(dict("<f4", "(0, 268435457)"), ""),
+       "(not counting its zero dims); refusing"},
+      {"product overflows without a zero",
+       npyFile(dict("<f4", "(3037000500, 3037000500, 2)"), six), "elements; refusing"},
       {"rank 5", npyFile(dict("<f4", "(1, 1, 1, 2, 3)"), six), "rank 5"},
       {"big-endian", npyFile(dict(">f4", "(6,)"), six), "big-endian"},
       {"native order", npyFile(dict("=f4", "(6,)"), six), "dtype '=f4' is not supported"},
@@ -441,6 +449,60 @@ TEST_CASE("malformed bytes: each gets a specific message") {
     CHECK(contains(err, c.reason));
     CAPTURE(err);
   }
+}
+
+TEST_CASE("the fuzzer's reproducer: a zero dim beside dims whose product overflows int64") {
+  // libFuzzer found this header (tests/fuzz/corpus/npy/zero_beside_overflow.npy): the element count is
+  // 0, but the shape's other dims multiplied past int64 when the tensor was built.
+  const std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': "
+      "(2000000400000000000,00000000744073709551615,0000000000), }         ";
+  const std::vector<uint8_t> bytes = asBytes(std::string("\x93NUMPY\x01\x00\x76\x00", 10) + header);
+  REQUIRE(bytes.size() == 10 + 0x76);
+  CHECK(contains(parseError(bytes), "(not counting its zero dims); refusing to read it"));
+  // Empty arrays of ordinary dims still read.
+  CHECK(normviz::parseNpy(npyFile(dict("<f4", "(0, 3)"), "")).shape == Shape{0, 3});
+}
+
+TEST_CASE("Shape refuses what it cannot count: negative dims, products past int64") {
+  CHECK(Shape{2, 0, 3}.numel() == 0);
+  CHECK(Shape{2, 0, 3}.strides() == std::vector<int64_t>{0, 3, 1});
+  CHECK(Shape{}.numel() == 1);
+  CHECK(normviz::checkedProduct(std::vector<int64_t>{3037000499, 3037000499}) ==
+        int64_t{3037000499} * 3037000499);
+  CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{3037000500, 3037000500}));
+  CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{2000000400000000000, 744073709551615, 0}));
+  CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{4, -1}));
+  auto error = [](const Shape& s) {
+    try {
+      (void)s.numel();
+    } catch (const NormError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(contains(error(Shape{2000000400000000000, 744073709551615, 0}), "cannot be represented"));
+  CHECK(contains(error(Shape{3, -2}), "negative dim (-2)"));
+  CHECK_THROWS_AS((void)Shape({int64_t{1} << 40, int64_t{1} << 40}).strides(), NormError);
+}
+
+TEST_CASE("parseShape: one message for every shape that cannot be a tensor") {
+  auto error = [](const char* text) {
+    try {
+      (void)normviz::parseShape(text);
+    } catch (const NormError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(contains(error("2000000400000000000,744073709551615,0"), "every dim must be at least 1"));
+  CHECK(contains(error("3037000500,3037000500,2"), "cannot be represented"));
+  CHECK(contains(error("99999999999999999999,2"), "'99999999999999999999' is out of range"));
+  CHECK(contains(error("4,-1"), "has a dim of -1"));
+  CHECK(contains(error("4,x"), "'x' is not an integer"));
+  CHECK(contains(error("4,,2"), "'' is not an integer"));
+  CHECK(contains(error(""), "shape is empty"));
+  CHECK(normviz::parseShape(" 3, 4,2 ,2") == Shape{3, 4, 2, 2});
 }
 
 TEST_CASE("limits are the caller's: elements and header bytes") {

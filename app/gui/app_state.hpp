@@ -21,16 +21,10 @@
 #include "normviz/tensor.hpp"
 #include "scene_layout.hpp"
 #include "sheet_layout.hpp"
+#include "view_options.hpp"
 
 namespace normviz {
 
-enum class LayoutMode { Single, Compare };
-// Cubes: the 3D scene. Sheet: every element one cell of a 2D image (rows n, c, ...; columns the
-// trailing axes), for tensors past the cube limit and for people who think in 2D.
-enum class DisplayMode { Cubes, Sheet };
-enum class ColorBy { Value, Groups };
-enum class Theme { Dark, Light };
-enum class Backend { CpuFp32, CpuFp64, Gpu, GpuEmulated };
 enum class AffineInit { OnesZeros, Random, Edited };
 
 // "CPU float32", "CPU float64 reference", "GPU (CUDA)", "GPU kernels (emulated on the CPU)"

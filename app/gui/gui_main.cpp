@@ -43,37 +43,6 @@ struct AppFlags {
   CLI::Option* bench = nullptr;
 };
 
-// Parses "n,c,h,w" into a flat index of `shape`; throws NormError naming the bad part.
-int64_t parseHover(const std::string& text, const Shape& shape) {
-  std::vector<int64_t> index;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    size_t used = 0;
-    int64_t v = -1;
-    try {
-      v = std::stoll(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || part.find_first_not_of(" ", used) != std::string::npos)
-      throw NormError("--hover " + text + ": '" + part + "' is not an integer index");
-    index.push_back(v);
-  }
-  if (static_cast<int>(index.size()) != shape.rank())
-    throw NormError("--hover " + text + " has " + std::to_string(index.size()) +
-                    " indices; the input " + shape.str() + " needs " +
-                    std::to_string(shape.rank()));
-  int64_t flat = 0;
-  for (int a = 0; a < shape.rank(); ++a) {
-    const int64_t i = index[static_cast<size_t>(a)];
-    if (i < 0 || i >= shape[a])
-      throw NormError("--hover " + text + ": index " + std::to_string(i) + " is outside dim " +
-                      std::to_string(a) + " of size " + std::to_string(shape[a]));
-    flat = flat * shape[a] + i;
-  }
-  return flat;
-}
-
 bool parseSize(const std::string& text, int& width, int& height) {
   char x = 0;
   std::istringstream in(text);
@@ -114,54 +83,17 @@ int runApp(AppFlags& f) {
     if (!parseSize(f.size, f.window.width, f.window.height))
       throw NormError("--size '" + f.size +
                       "' must be WIDTHxHEIGHT, e.g. 1280x800 (64..8192 each)");
-    if (!f.layout.empty()) {
-      if (f.layout != "single" && f.layout != "compare")
-        throw NormError("--layout must be single or compare");
-      state.layout = f.layout == "single" ? LayoutMode::Single : LayoutMode::Compare;
-    }
-    if (!f.color_by.empty()) {
-      if (f.color_by != "value" && f.color_by != "groups")
-        throw NormError("--color-by must be value or groups");
-      state.color_by = f.color_by == "value" ? ColorBy::Value : ColorBy::Groups;
-    }
-    if (!f.theme.empty()) {
-      if (f.theme != "dark" && f.theme != "light") throw NormError("--theme must be dark or light");
-      state.theme = f.theme == "dark" ? Theme::Dark : Theme::Light;
-    }
-    if (!f.colormap.empty()) {
-      if (f.colormap != "viridis" && f.colormap != "cividis")
-        throw NormError("--colormap must be viridis or cividis");
-      state.input_map = f.colormap == "viridis" ? ColorMap::Viridis : ColorMap::Cividis;
-    }
-    if (!f.view.empty()) {
-      if (f.view == "front") {
-        state.preset = ViewPreset::Front;
-      } else if (f.view == "top") {
-        state.preset = ViewPreset::Top;
-      } else if (f.view == "isometric") {
-        state.preset = ViewPreset::Isometric;
-      } else {
-        throw NormError("--view must be front, top or isometric");
-      }
-    }
+    if (!f.layout.empty()) state.layout = parseName<LayoutMode>(f.layout, "--layout");
+    if (!f.color_by.empty()) state.color_by = parseName<ColorBy>(f.color_by, "--color-by");
+    if (!f.theme.empty()) state.theme = parseName<Theme>(f.theme, "--theme");
+    if (!f.colormap.empty()) state.input_map = parseName<ColorMap>(f.colormap, "--colormap");
+    if (!f.view.empty()) state.preset = parseName<ViewPreset>(f.view, "--view");
     if (f.font_scale != 0) {
       if (!(f.font_scale >= 0.5f && f.font_scale <= 4.0f))
         throw NormError("--font-scale must be in 0.5..4");
       state.font_scale = f.font_scale;
     }
-    if (!f.backend.empty()) {
-      if (f.backend == "fp32") {
-        state.backend = Backend::CpuFp32;
-      } else if (f.backend == "fp64") {
-        state.backend = Backend::CpuFp64;
-      } else if (f.backend == "gpu") {
-        state.backend = Backend::Gpu;
-      } else if (f.backend == "gpu-emulated") {
-        state.backend = Backend::GpuEmulated;
-      } else {
-        throw NormError("--backend must be fp32, fp64, gpu or gpu-emulated");
-      }
-    }
+    if (!f.backend.empty()) state.backend = parseName<Backend>(f.backend, "--backend");
     if (!f.variance.empty()) state.variance = parseVariance(f.variance);
     state.threads = engineThreads(f.threads);  // refuses a negative count with a message
     if (f.affine && !state.affine) {
@@ -211,13 +143,7 @@ int runApp(AppFlags& f) {
       throw NormError("--explode must be in 0..1");
     }
     if (!f.display.empty()) {
-      if (f.display == "cubes") {
-        state.display = DisplayMode::Cubes;
-      } else if (f.display == "sheet") {
-        state.display = DisplayMode::Sheet;
-      } else {
-        throw NormError("--display must be cubes or sheet");
-      }
+      state.display = parseName<DisplayMode>(f.display, "--display");
       state.display_chosen = true;
     }
     if (f.stepper) {
@@ -229,8 +155,9 @@ int runApp(AppFlags& f) {
       if (!message.empty()) throw NormError(message);
     }
   } catch (const NormError& e) {
-    std::fprintf(stderr, "normviz: %s\n", e.what());
-    return 2;
+    // The same status and form as `normviz compute` and the demo built without the app.
+    std::fprintf(stderr, "normviz: error: %s\n", e.what());
+    return 1;
   }
   return runWindow(state, f.window);
 }

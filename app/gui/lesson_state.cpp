@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app_compute.hpp"
+#include "json_fields.hpp"
 #include "normviz/error.hpp"
 #include "normviz/stats.hpp"
 
@@ -18,88 +19,43 @@ int LessonProgress::score() const {
 
 namespace {
 
-// "1,3,2,2" or [1, 3, 2, 2] as text.
-std::string listText(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number()) return std::to_string(v.get<int64_t>());
-  std::string out;
-  for (const auto& e : v) out += (out.empty() ? "" : ",") + std::to_string(e.get<int64_t>());
-  return out;
-}
-
-int64_t flatIndex(const std::string& text, const Shape& shape) {
-  std::vector<int64_t> index;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    try {
-      index.push_back(std::stoll(part));
-    } catch (const std::exception&) {
-      throw NormError("hover " + text + ": '" + part + "' is not an integer");
-    }
-  }
-  if (static_cast<int>(index.size()) != shape.rank())
-    throw NormError("hover " + text + " has " + std::to_string(index.size()) + " indices for " +
-                    shape.str());
-  int64_t flat = 0;
-  for (int a = 0; a < shape.rank(); ++a) {
-    if (index[static_cast<size_t>(a)] < 0 || index[static_cast<size_t>(a)] >= shape[a])
-      throw NormError("hover " + text + ": index " + std::to_string(index[static_cast<size_t>(a)]) +
-                      " is outside dim " + std::to_string(a) + " of size " +
-                      std::to_string(shape[a]));
-    flat = flat * shape[a] + index[static_cast<size_t>(a)];
-  }
-  return flat;
-}
-
 // Applies the settings in force at `step` to a copy of the state; the caller keeps it only when
 // everything, the recompute included, succeeded.
 std::string apply(AppState& state, const Lesson& lesson, int step) {
   const nlohmann::json set = settingsAt(lesson, step);
   AppState next = state;
   try {
-    LayerOptions o;
-    auto str = [&](const char* key, std::string& out) {
-      if (set.contains(key)) out = listText(set[key]);
-    };
-    str("norm", o.norm);
-    if (set.contains("groups")) o.groups = set["groups"].get<int64_t>();
-    str("normalized_shape", o.normalized_shape);
-    str("axes", o.axes);
-    if (set.contains("eval")) o.eval = set["eval"].get<bool>();
-    if (set.contains("momentum"))
-      o.momentum = set["momentum"].is_string() ? set["momentum"].get<std::string>()
-                                               : std::to_string(set["momentum"].get<double>());
-    str("shape", o.shape);
-    str("init", o.init);
-    if (set.contains("seed")) o.seed = set["seed"].get<uint64_t>();
-    initFromOptions(next, o);
-    next.affine = set.value("affine", false);
+    initFromOptions(next, layerOptionsFromJson(set));
+    next.affine = set.contains("affine") && jsonBool(set["affine"], "affine");
     next.affine_init = next.affine ? AffineInit::Random : AffineInit::OnesZeros;
-    next.backward = set.value("backward", false);
-    next.grad_init = set.value("grad_init", std::string("randn"));
-    next.variance = set.contains("variance") ? parseVariance(set["variance"].get<std::string>())
-                                             : VarianceStrategy::TwoPass;
-    next.layout = set.value("layout", std::string("single")) == "compare" ? LayoutMode::Compare
-                                                                          : LayoutMode::Single;
-    const std::string display = set.value("display", std::string("auto"));
+    next.backward = set.contains("backward") && jsonBool(set["backward"], "backward");
+    next.grad_init = set.contains("grad_init") ? jsonString(set["grad_init"], "grad_init") : "randn";
+    next.variance = set.contains("variance")
+                        ? parseVariance(jsonString(set["variance"], "variance"))
+                        : VarianceStrategy::TwoPass;
+    // Each view choice: its name in the step, or the default a lesson starts from.
+    auto choice = [&]<typename E>(const char* key, E fallback) {
+      return set.contains(key) ? parseName<E>(jsonString(set[key], key), key) : fallback;
+    };
+    next.layout = choice("layout", LayoutMode::Single);
+    const std::string display = set.contains("display") ? jsonString(set["display"], "display") : "auto";
     next.display_chosen = display != "auto";
-    next.display = display == "sheet" ? DisplayMode::Sheet : DisplayMode::Cubes;
-    next.explode = std::clamp(set.value("explode", 1.0f), 0.0f, 1.0f);
-    next.color_by =
-        set.value("color_by", std::string("value")) == "groups" ? ColorBy::Groups : ColorBy::Value;
-    const std::string view = set.value("view", std::string("isometric"));
-    next.preset = view == "front" ? ViewPreset::Front
-                  : view == "top" ? ViewPreset::Top
-                                  : ViewPreset::Isometric;
-    if (set.contains("theme"))
-      next.theme = set["theme"].get<std::string>() == "light" ? Theme::Light : Theme::Dark;
+    next.display = next.display_chosen ? parseName<DisplayMode>(display, "display") : DisplayMode::Cubes;
+    next.explode = set.contains("explode")
+                       ? static_cast<float>(jsonNumber(set["explode"], "explode", 0.0, 1.0))
+                       : 1.0f;
+    next.color_by = choice("color_by", ColorBy::Value);
+    next.preset = choice("view", ViewPreset::Isometric);
+    if (set.contains("theme")) next.theme = choice("theme", Theme::Dark);
     next.pinned.reset();
     next.hovered.reset();
     if (set.contains("hover"))
-      next.pinned = CubeRef{Section::Input, flatIndex(listText(set["hover"]), next.x.shape)};
-    next.stepper.active = set.value("stepper", false);
-    next.stepper.stage = set.contains("stage") ? std::to_string(set["stage"].get<int>()) : "";
-    next.stepper.lane = set.value("lane", -1);
+      next.pinned =
+          CubeRef{Section::Input, parseHover(jsonListText(set["hover"], "hover"), next.x.shape)};
+    next.stepper.active = set.contains("stepper") && jsonBool(set["stepper"], "stepper");
+    next.stepper.stage =
+        set.contains("stage") ? std::to_string(jsonInt(set["stage"], "stage", 0, 64)) : "";
+    next.stepper.lane = set.contains("lane") ? static_cast<int>(jsonInt(set["lane"], "lane", -1, 1024)) : -1;
     next.stepper_changed = true;
     next.error.clear();
     recomputeIfChanged(next);

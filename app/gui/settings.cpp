@@ -8,22 +8,10 @@
 #include <sstream>
 
 #include "app_compute.hpp"
+#include "normviz/error.hpp"
+#include "settings_file.hpp"
 
 namespace normviz {
-
-namespace {
-
-template <typename E>
-E parseEnum(const nlohmann::json& j, const char* key,
-            std::initializer_list<std::pair<const char*, E>> names, E fallback) {
-  if (!j.contains(key)) return fallback;
-  const std::string value = j.at(key).get<std::string>();
-  for (const auto& [name, e] : names)
-    if (value == name) return e;
-  throw std::runtime_error(std::string("unknown ") + key + " '" + value + "'");
-}
-
-}  // namespace
 
 std::string settingsPath() {
   namespace fs = std::filesystem;
@@ -41,48 +29,17 @@ std::string loadSettings(AppState& state, const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    const auto j = nlohmann::json::parse(text.str());
-    if (!j.is_object()) throw std::runtime_error("not a JSON object");
-    AppState s = state;  // parse everything first, so a bad field changes nothing
-    s.theme = parseEnum(j, "theme", {{"dark", Theme::Dark}, {"light", Theme::Light}}, s.theme);
-    s.layout = parseEnum(
-        j, "layout", {{"single", LayoutMode::Single}, {"compare", LayoutMode::Compare}}, s.layout);
-    s.color_by = parseEnum(j, "color_by", {{"value", ColorBy::Value}, {"groups", ColorBy::Groups}},
-                           s.color_by);
-    s.input_map =
-        parseEnum(j, "colormap", {{"viridis", ColorMap::Viridis}, {"cividis", ColorMap::Cividis}},
-                  s.input_map);
-    if (j.contains("font_scale")) {
-      const double f = j.at("font_scale").get<double>();
-      if (!(f >= 0.5 && f <= 4.0)) throw std::runtime_error("font_scale outside 0.5..4");
-      s.font_scale = static_cast<float>(f);
-    }
-    if (j.contains("show_panels")) s.show_panels = j.at("show_panels").get<bool>();
-    std::optional<LayerOptions> layer;
-    if (j.contains("layer")) {
-      // The last layer and shape: used when the command line names none.
-      const auto& l = j.at("layer");
-      if (!l.is_object()) throw std::runtime_error("layer is not an object");
-      LayerOptions o;
-      o.norm = l.value("norm", o.norm);
-      o.groups = l.value("groups", o.groups);
-      o.normalized_shape = l.value("normalized_shape", o.normalized_shape);
-      o.axes = l.value("axes", o.axes);
-      o.eval = l.value("eval", o.eval);
-      o.shape = l.value("shape", o.shape);
-      o.init = l.value("init", o.init);
-      o.seed = l.value("seed", o.seed);
-      layer = o;
-    }
-    state.remembered_layer = layer;
-    state.theme = s.theme;
-    state.layout = s.layout;
-    state.color_by = s.color_by;
-    state.input_map = s.input_map;
-    state.font_scale = s.font_scale;
-    state.show_panels = s.show_panels;
+    // Parsed whole first, so a bad field changes nothing.
+    const SettingsFile f = parseSettingsFile(text.str());
+    state.theme = f.theme.value_or(state.theme);
+    state.layout = f.layout.value_or(state.layout);
+    state.color_by = f.color_by.value_or(state.color_by);
+    state.input_map = f.colormap.value_or(state.input_map);
+    state.font_scale = f.font_scale.value_or(state.font_scale);
+    state.show_panels = f.show_panels.value_or(state.show_panels);
+    state.remembered_layer = f.layer;
     return "";
-  } catch (const std::exception& e) {
+  } catch (const NormError& e) {
     return "ignored settings file " + path + " (" + e.what() + "); using defaults";
   }
 }
@@ -103,13 +60,14 @@ nlohmann::json layerSettings(const AppState& state) {
 
 std::string saveSettings(const AppState& state, const std::string& path) {
   if (path.empty()) return "no settings path (neither XDG_CONFIG_HOME nor HOME is set)";
-  nlohmann::json j;
-  j["theme"] = state.theme == Theme::Dark ? "dark" : "light";
-  j["layout"] = state.layout == LayoutMode::Single ? "single" : "compare";
-  j["color_by"] = state.color_by == ColorBy::Value ? "value" : "groups";
-  j["colormap"] = colorMapName(state.input_map);
-  j["font_scale"] = state.font_scale;
-  j["show_panels"] = state.show_panels;
+  SettingsFile f;
+  f.theme = state.theme;
+  f.layout = state.layout;
+  f.color_by = state.color_by;
+  f.colormap = state.input_map;
+  f.font_scale = state.font_scale;
+  f.show_panels = state.show_panels;
+  nlohmann::json j = settingsFileJson(f);
   j["layer"] = layerSettings(state);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);

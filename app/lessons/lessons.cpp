@@ -6,7 +6,11 @@
 #include <map>
 #include <sstream>
 
+#include "json_fields.hpp"
+#include "layer_options.hpp"
 #include "normviz/error.hpp"
+#include "normviz/stats.hpp"
+#include "view_options.hpp"
 
 namespace normviz {
 
@@ -21,6 +25,22 @@ int lineOf(const std::string& text, size_t at) {
   int line = 1;
   for (size_t i = 0; i < at && i < text.size(); ++i) line += text[i] == '\n' ? 1 : 0;
   return line;
+}
+
+// The line of the token quoted in one of nlohmann's messages ("number overflow parsing '1e400'"),
+// or 1 when there is none.
+int jsonErrorLine(const std::string& text, const std::string& message) {
+  const size_t open = message.find('\''), close = message.rfind('\'');
+  if (open == std::string::npos || close <= open + 1) return 1;
+  const size_t at = text.find(message.substr(open + 1, close - open - 1));
+  return at == std::string::npos ? 1 : lineOf(text, at);
+}
+
+// The message of a nlohmann exception without its "[json.exception.out_of_range.406] " tag.
+std::string jsonErrorText(const nlohmann::json::exception& e) {
+  const std::string what = e.what();
+  const size_t tag = what.find("] ");
+  return tag == std::string::npos ? what : what.substr(tag + 2);
 }
 
 // The line where each element of the top-level "steps" array opens, by a scan that skips strings:
@@ -87,6 +107,33 @@ bool hasType(const nlohmann::json& v, char type) {
   return false;
 }
 
+// A set value's meaning, beyond its JSON type: integers in range, names spelled right, lists that
+// parse. Values that depend on each other (groups dividing C, a hover inside the shape) are checked
+// when the step is applied. Throws NormError naming the key.
+void checkSetValue(const std::string& key, const nlohmann::json& v) {
+  const nlohmann::json one = {{key, v}};
+  const LayerOptions o = layerOptionsFromJson(one);  // the layer keys' types and ranges
+  if (key == "norm") (void)parseNormKind(o.norm);
+  if (key == "shape") (void)parseShape(o.shape);
+  if (key == "normalized_shape") (void)parseShape(o.normalized_shape);
+  if (key == "axes") (void)parseAxes(o.axes);
+  if (key == "init") (void)makeInput(Shape{3, 4, 2, 2}, o.init, 0);  // refuses an unknown name
+  if (key == "momentum") (void)parseMomentum(o.momentum);
+  if (key == "hover")
+    for (int64_t i : parseIntegers(jsonListText(v, key), "hover"))
+      if (i < 0) throw NormError("hover index " + std::to_string(i) + " is negative");
+  if (key == "layout") (void)parseName<LayoutMode>(jsonString(v, key), key);
+  if (key == "display" && v != "auto") (void)parseName<DisplayMode>(jsonString(v, key), key);
+  if (key == "explode") (void)jsonNumber(v, key, 0.0, 1.0);
+  if (key == "color_by") (void)parseName<ColorBy>(jsonString(v, key), key);
+  if (key == "view") (void)parseName<ViewPreset>(jsonString(v, key), key);
+  if (key == "theme") (void)parseName<Theme>(jsonString(v, key), key);
+  if (key == "grad_init") (void)makeGradOutput(Shape{1}, jsonString(v, key), 0);
+  if (key == "variance") (void)parseVariance(jsonString(v, key));
+  if (key == "stage") (void)jsonInt(v, key, 0, 64);
+  if (key == "lane") (void)jsonInt(v, key, -1, 1024);
+}
+
 }  // namespace
 
 int Lesson::questions() const {
@@ -108,6 +155,9 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
     const size_t colon = what.find(": ", what.find("column"));
     throw fail(lineOf(text, e.byte > 0 ? e.byte - 1 : 0),
                "not valid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double (1e400): nlohmann names the token but not its place.
+    throw fail(jsonErrorLine(text, e.what()), std::string("not valid JSON: ") + jsonErrorText(e));
   }
   if (!j.is_object()) throw fail(1, "a lesson is a JSON object with name, title and steps");
   Lesson lesson;
@@ -155,6 +205,11 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
                                      : type->second == 'b' ? "true or false"
                                                            : "a string or a list of integers") +
                          ")");
+        try {
+          checkSetValue(it.key(), it.value());
+        } catch (const NormError& e) {
+          throw fail(line, where + e.what());
+        }
       }
       step.set = s["set"];
     }

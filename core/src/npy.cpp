@@ -249,22 +249,31 @@ class HeaderParser {
                     "save with arr.astype(numpy.float32)");
   }
 
+  // The element count, refused when it or the product of the nonzero dims passes the limit: an
+  // empty array such as (0, 3) is a valid file, but a zero beside dims whose product is absurd
+  // describes a tensor whose strides cannot be represented.
   int64_t checkedNumel(const std::vector<int64_t>& dims) const {
     // Bytes must also fit in int64, whatever limit the caller set.
     const int64_t limit =
         std::min(limits_.max_elements, std::numeric_limits<int64_t>::max() / int64_t{8});
-    int64_t n = 1;
+    int64_t nonzero = 1;
+    bool empty = false;
     for (int64_t d : dims) {
-      if (d == 0) return 0;
-    }
-    for (int64_t d : dims) {
-      if (d > limit || n > limit / d) {
-        throw NormError(".npy shape " + Shape(dims).str() + " has more than " +
-                        std::to_string(limit) + " elements; refusing to read it");
+      if (d == 0) {
+        empty = true;
+        continue;
       }
-      n *= d;
+      if (d > limit || nonzero > limit / d) {
+        throw NormError(".npy shape " + Shape(dims).str() + " has more than " +
+                        std::to_string(limit) + " elements" +
+                        (std::count(dims.begin(), dims.end(), int64_t{0}) > 0
+                             ? " (not counting its zero dims)"
+                             : "") +
+                        "; refusing to read it");
+      }
+      nonzero *= d;
     }
-    return n;
+    return empty ? 0 : nonzero;
   }
 
   std::string_view s_;

@@ -8,13 +8,38 @@
 
 namespace normviz {
 
+std::optional<int64_t> checkedProduct(std::span<const int64_t> dims) {
+  int64_t nonzero = 1;
+  bool zero = false;
+  for (int64_t d : dims) {
+    if (d < 0) return std::nullopt;
+    if (d == 0) {
+      zero = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(nonzero, d, &nonzero)) return std::nullopt;
+  }
+  return zero ? 0 : nonzero;
+}
+
+void checkRepresentable(std::span<const int64_t> dims, const std::string& what) {
+  if (checkedProduct(dims)) return;
+  const Shape shape{std::vector<int64_t>(dims.begin(), dims.end())};
+  for (int64_t d : dims)
+    if (d < 0)
+      throw NormError(what + " " + shape.str() + " has a negative dim (" + std::to_string(d) + ")");
+  throw NormError(what + " " + shape.str() +
+                  " cannot be represented: the product of its dims is more than 2^63 - 1");
+}
+
 int64_t Shape::numel() const {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  return n;
+  checkRepresentable(dims, "shape");
+  return *checkedProduct(dims);
 }
 
 std::vector<int64_t> Shape::strides() const {
+  // A stride is 0 or a product of nonzero dims, so checkedProduct bounds every one.
+  checkRepresentable(dims, "shape");
   std::vector<int64_t> s(dims.size(), 1);
   for (int i = rank() - 2; i >= 0; --i) s[i] = s[i + 1] * dims[i + 1];
   return s;
@@ -38,8 +63,7 @@ std::string Shape::list() const {
   return joined(dims, "[", "]", false);
 }
 
-// Splits "3, 4,2" on commas into integers; `what` names the list in error messages.
-static std::vector<int64_t> parseIntList(std::string_view text, const char* what) {
+std::vector<int64_t> parseIntegers(std::string_view text, const char* what) {
   std::vector<int64_t> out;
   size_t pos = 0;
   if (text.find_first_not_of(" \t") == std::string_view::npos)
@@ -53,6 +77,9 @@ static std::vector<int64_t> parseIntList(std::string_view text, const char* what
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
     int64_t value = 0;
     auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+    if (ec == std::errc::result_out_of_range && end == token.data() + token.size())
+      throw NormError(std::string(what) + " '" + std::string(text) + "': '" + std::string(token) +
+                      "' is out of range (more than 2^63 - 1)");
     if (token.empty() || ec != std::errc() || end != token.data() + token.size())
       throw NormError(std::string(what) + " '" + std::string(text) + "': '" + std::string(token) +
                       "' is not an integer");
@@ -63,17 +90,18 @@ static std::vector<int64_t> parseIntList(std::string_view text, const char* what
 }
 
 Shape parseShape(std::string_view text) {
-  Shape s(parseIntList(text, "shape"));
+  Shape s(parseIntegers(text, "shape"));
   for (int64_t d : s.dims)
     if (d <= 0)
       throw NormError("shape " + s.str() + " has a dim of " + std::to_string(d) +
                       "; every dim must be at least 1");
+  checkRepresentable(s.dims, "shape");
   return s;
 }
 
 std::vector<int> parseAxes(std::string_view text) {
   std::vector<int> axes;
-  for (int64_t a : parseIntList(text, "axes")) {
+  for (int64_t a : parseIntegers(text, "axes")) {
     if (a < -kMaxRank || a >= kMaxRank)
       throw NormError("axis " + std::to_string(a) + " is out of range for a tensor of rank <= 4");
     axes.push_back(static_cast<int>(a));

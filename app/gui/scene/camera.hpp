@@ -5,10 +5,9 @@
 #include <vector>
 
 #include "scene_layout.hpp"
+#include "view_options.hpp"
 
 namespace normviz {
-
-enum class ViewPreset { Front, Top, Isometric };
 
 struct Ray {
   glm::vec3 origin, dir;

@@ -5,13 +5,10 @@
 #include <cstdint>
 #include <glm/glm.hpp>
 
+#include "view_options.hpp"
+
 namespace normviz {
 
-enum class ColorMap {
-  Viridis,    // perceptually uniform, sequential
-  Cividis,    // perceptually uniform, designed for deuteranopia and protanopia
-  Diverging,  // blue - near white - red, centred on zero (ColorBrewer RdBu)
-};
 const char* colorMapName(ColorMap map);
 
 // t in [0, 1] (clamped); linear in sRGB between the map's published anchor colours.

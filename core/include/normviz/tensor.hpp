@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +24,10 @@ struct Shape {
 
   int rank() const { return static_cast<int>(dims.size()); }
   int64_t operator[](int axis) const { return dims[static_cast<size_t>(axis)]; }
-  // Product of the dims; 1 for rank 0.
+  // Product of the dims; 1 for rank 0. Throws NormError when a dim is negative or the product
+  // does not fit in int64 (see checkedProduct).
   int64_t numel() const;
-  // Row-major strides in elements.
+  // Row-major strides in elements. Throws NormError as numel() does.
   std::vector<int64_t> strides() const;
   // "(3, 4, 2, 2)", the way PyTorch prints a size.
   std::string str() const;
@@ -33,7 +36,21 @@ struct Shape {
   bool operator==(const Shape&) const = default;
 };
 
-// Parses "3,4,2,2" (spaces allowed). Throws NormError naming the bad token.
+// The product of `dims`, or nullopt when a dim is negative or the product (of every dim, and of
+// every dim but the zeros) does not fit in int64. A zero dim beside huge ones is refused too: such
+// a shape has no element, but its strides cannot be represented.
+std::optional<int64_t> checkedProduct(std::span<const int64_t> dims);
+
+// Throws NormError naming `what` and the shape when checkedProduct refuses its dims.
+void checkRepresentable(std::span<const int64_t> dims, const std::string& what);
+
+// Parses "3, 4,2" into integers; `what` names the list in error messages ("hover '1,x': 'x' is not
+// an integer"). Throws NormError on an empty list, a token that is not an integer or is out of
+// int64's range.
+std::vector<int64_t> parseIntegers(std::string_view text, const char* what);
+
+// Parses "3,4,2,2" (spaces allowed). Every dim must be at least 1 and their product must fit in
+// int64; the rank is checked by the layer's plan. Throws NormError naming the bad token.
 Shape parseShape(std::string_view text);
 // Parses "0,2,3" into axis numbers. Throws NormError naming the bad token.
 std::vector<int> parseAxes(std::string_view text);

@@ -1,0 +1,169 @@
+// Generated inputs and loading a layer from LayerOptions: validation before any allocation.
+#include "layer_options.hpp"
+
+#include <limits>
+#include <random>
+
+#include "json_fields.hpp"
+#include "normviz/error.hpp"
+#include "normviz/npy.hpp"
+
+namespace normviz {
+
+// The worked example of tests/fixtures/worked-example.json (3,4,2,2), row-major.
+static constexpr float kWorkedExample[48] = {1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0,
+                                             2, 2, 0, 0, 2, 0, 1, 1, 1, 0, 0, 2, 2, 1, 1, 0,
+                                             3, 1, 2, 2, 3, 0, 0, 2, 2, 3, 1, 2, 3, 3, 2, 1};
+
+Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed) {
+  Tensor t(shape);
+  std::mt19937_64 rng(seed);
+  if (init == "randn") {
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float& v : t.data) v = dist(rng);
+  } else if (init == "uniform") {
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (float& v : t.data) v = dist(rng);
+  } else if (init == "arange") {
+    for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = static_cast<float>(i);
+  } else if (init == "constant") {
+    for (float& v : t.data) v = 1.0f;
+  } else if (init == "large-offset") {
+    // docs/NORMS.md's cancellation demo: mean 100, std 0.01.
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float& v : t.data) v = 100.0f + 0.01f * dist(rng);
+  } else if (init == "worked-example") {
+    if (!(shape == Shape{3, 4, 2, 2}))
+      throw NormError("--init worked-example needs --shape 3,4,2,2, got " + shape.str());
+    t.data.assign(std::begin(kWorkedExample), std::end(kWorkedExample));
+  } else {
+    throw NormError("unknown --init '" + init + "'; expected " + kInitNames);
+  }
+  return t;
+}
+
+Tensor makeGradOutput(const Shape& shape, const std::string& init, uint64_t seed) {
+  if (init == "randn") return makeInput(shape, "randn", seed + 1);
+  if (init == "ones") return makeInput(shape, "constant", seed);
+  if (init == "arange") return makeInput(shape, "arange", seed);
+  throw NormError("unknown --grad-init '" + init + "'; expected " + kGradInitNames);
+}
+
+static std::optional<Tensor> loadOptional(const std::string& path, const char* flag) {
+  if (path.empty()) return std::nullopt;
+  try {
+    return readNpyF32(path);
+  } catch (const NormError& e) {
+    throw NormError(std::string(flag) + ": " + e.what());
+  }
+}
+
+LoadedLayer loadLayer(const LayerOptions& o) {
+  NormConfig config;
+  config.kind = parseNormKind(o.norm);
+  config.groups = o.groups;
+  config.eps = o.eps;
+  config.max_elements = o.max_elements;
+  if (!o.normalized_shape.empty()) config.normalized_shape = parseShape(o.normalized_shape).dims;
+  if (!o.axes.empty()) config.axes = parseAxes(o.axes);
+  if (config.kind == NormKind::Custom && o.axes.empty())
+    throw NormError("--norm custom needs --axes, e.g. --axes 0,2,3");
+  config.momentum = parseMomentum(o.momentum);
+  config.training = !o.eval;
+  const bool batch = config.kind == NormKind::Batch;
+  if (!batch && (o.eval || !o.running_mean.empty() || !o.running_var.empty()))
+    throw NormError("--eval, --running-mean and --running-var apply to --norm batch only");
+
+  Tensor x;
+  if (!o.input.empty()) {
+    NpyLimits limits;
+    limits.max_elements = o.max_elements;
+    try {
+      x = readNpyF32(o.input, limits);
+    } catch (const NormError& e) {
+      throw NormError(std::string("--input: ") + e.what());
+    }
+  } else {
+    Shape shape = parseShape(o.shape);
+    ReductionPlan::make(shape, config);  // validate size and layer before allocating the input
+    x = makeInput(shape, o.init, o.seed);
+  }
+  ReductionPlan plan = ReductionPlan::make(x.shape, config);
+  NormParams params;
+  params.weight = loadOptional(o.weight, "--weight");
+  params.bias = loadOptional(o.bias, "--bias");
+  params.running_mean = loadOptional(o.running_mean, "--running-mean");
+  params.running_var = loadOptional(o.running_var, "--running-var");
+  validateParams(plan, params);
+  return {std::move(x), config, std::move(params), std::move(plan)};
+}
+
+std::optional<double> parseMomentum(const std::string& text) {
+  if (text == "none" || text == "None") return std::nullopt;
+  double m = 0;
+  try {
+    size_t used = 0;
+    m = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    throw NormError("--momentum '" + text + "' is not a number or 'none'");
+  }
+  return m;  // its range is the plan's to check, as for a momentum given as a number
+}
+
+int64_t parseHover(const std::string& text, const Shape& shape) {
+  const std::vector<int64_t> index = parseIntegers(text, "--hover");
+  if (static_cast<int>(index.size()) != shape.rank())
+    throw NormError("--hover " + text + " has " + std::to_string(index.size()) +
+                    " indices; the input " + shape.str() + " needs " +
+                    std::to_string(shape.rank()));
+  int64_t flat = 0;
+  for (int a = 0; a < shape.rank(); ++a) {
+    const int64_t i = index[static_cast<size_t>(a)];
+    if (i < 0 || i >= shape[a])
+      throw NormError("--hover " + text + ": index " + std::to_string(i) + " is outside dim " +
+                      std::to_string(a) + " of size " + std::to_string(shape[a]));
+    flat = flat * shape[a] + i;
+  }
+  return flat;
+}
+
+LayerOptions layerOptionsFromJson(const nlohmann::json& j, LayerOptions o) {
+  constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
+  if (j.contains("norm")) o.norm = jsonString(j["norm"], "norm");
+  if (j.contains("groups")) o.groups = jsonInt(j["groups"], "groups", 1, kMaxInt);
+  if (j.contains("normalized_shape"))
+    o.normalized_shape = jsonListText(j["normalized_shape"], "normalized_shape");
+  if (j.contains("axes")) o.axes = jsonListText(j["axes"], "axes");
+  if (j.contains("eval")) o.eval = jsonBool(j["eval"], "eval");
+  if (j.contains("momentum")) {
+    const auto& m = j["momentum"];
+    o.momentum = m.is_string() ? m.get<std::string>()
+                               : nlohmann::json(jsonNumber(m, "momentum", 0.0, 1.0)).dump();
+  }
+  if (j.contains("shape")) o.shape = jsonListText(j["shape"], "shape");
+  if (j.contains("init")) o.init = jsonString(j["init"], "init");
+  if (j.contains("seed")) {
+    // Every uint64 is a seed (the command line takes them all).
+    const auto& seed = j["seed"];
+    o.seed = seed.is_number_unsigned() ? seed.get<uint64_t>()
+                                       : static_cast<uint64_t>(jsonInt(seed, "seed", 0, kMaxInt));
+  }
+  return o;
+}
+
+nlohmann::json layerOptionsJson(const LayerOptions& o) {
+  nlohmann::json j;
+  j["norm"] = o.norm;
+  j["groups"] = o.groups;
+  j["normalized_shape"] = o.normalized_shape;
+  j["axes"] = o.axes;
+  j["eval"] = o.eval;
+  j["momentum"] = o.momentum;
+  j["shape"] = o.shape;
+  j["init"] = o.init;
+  j["seed"] = o.seed;
+  return j;
+}
+
+}  // namespace normviz
