@@ -13,7 +13,7 @@ if(NORMVIZ_FUZZ)
     target_compile_options(${lib} PRIVATE
       -fsanitize=fuzzer-no-link,${NORMVIZ_FUZZ_SANITIZERS} -fno-sanitize-recover=all)
   endforeach()
-  set(NORMVIZ_FUZZ_TARGETS npy lesson settings lists)
+  set(NORMVIZ_FUZZ_TARGETS npy lesson settings lists query)
   foreach(name ${NORMVIZ_FUZZ_TARGETS})
     add_executable(fuzz_${name} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${name}.cpp)
     target_link_libraries(fuzz_${name} PRIVATE normviz_core normviz_spec normviz_lessons

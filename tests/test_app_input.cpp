@@ -2,6 +2,7 @@
 // mouse, clicking and pressing keys, and xwd capturing the screen, whose pixels are checked. Cube
 // positions and colours come from an offscreen --report of the same configuration at the same size.
 #include <doctest/doctest.h>
+#include <stb_image.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -349,4 +350,77 @@ TEST_CASE("real input: a lesson question answered wrong, then right, with immedi
   session.xdotool("key Prior");
   Screen back = captureWhen([&](const Screen& s) { return green(s) < 50; });
   CHECK(green(back) < 50);
+}
+
+namespace {
+
+// An RGB image read back from a PNG.
+struct Png {
+  int width = 0, height = 0;
+  std::vector<unsigned char> rgb;
+};
+Png loadPng(const fs::path& path) {
+  Png p;
+  int channels = 0;
+  unsigned char* data = stbi_load(path.string().c_str(), &p.width, &p.height, &channels, 3);
+  REQUIRE_MESSAGE(data != nullptr, path.string());
+  p.rgb.assign(data, data + static_cast<size_t>(p.width) * p.height * 3);
+  stbi_image_free(data);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("real input: Save PNG (Ctrl+S) renders in the window's process what --screenshot does") {
+  // A light-theme, cividis, sheet-view view of a lesson file of one's own: every setting that the
+  // old Save PNG (a second process with a partial command line) dropped.
+  const fs::path dir = workDir() / "save-png";
+  fs::create_directories(dir);
+  const fs::path lesson = dir / "own.json";
+  std::ofstream(lesson) << R"({"name": "own", "title": "A lesson of one's own", "steps": [
+    {"text": "GroupNorm(2) as a sheet.", "set": {"norm": "group", "groups": 2,
+     "shape": "4,6,5,5", "init": "randn", "hover": "1,3,2,2"}}]})";
+  const std::string flags = "--no-settings --lesson-file " + lesson.string() +
+                            " --theme light --colormap cividis --display sheet";
+  const fs::path saved = dir / "normviz-view.png";  // the default path, in the app's directory
+  fs::remove(saved);
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  {
+    const std::string args = "--size 1280x800 " + flags;
+    Session app(args.c_str());
+    REQUIRE(app.ready());
+    app.xdotool("mousemove 700 420");  // over the view: the saved picture shows nothing hovered
+    app.xdotool("key ctrl+s");
+    for (int i = 0; i < 300 && !fs::exists(saved); ++i) pause(100);
+    pause(500);  // the PNG is written in one call; let it finish
+  }
+  fs::current_path(cwd);
+  REQUIRE(fs::exists(saved));
+  const fs::path reference = dir / "reference.png";
+  REQUIRE(run(std::string(NORMVIZ_XVFB_RUN) + " -a -s '-screen 0 1280x800x24' " + NORMVIZ_BINARY +
+              " " + flags + " --size 1920x1080 --screenshot " + reference.string() +
+              " > /dev/null 2>&1") == 0);
+  const Png a = loadPng(saved), b = loadPng(reference);
+  REQUIRE(a.width == 1920);
+  REQUIRE(a.height == 1080);
+  REQUIRE(b.width == a.width);
+  REQUIRE(b.height == a.height);
+  // The view between the side panels (the statistics panel prints timings, which differ from run
+  // to run): the same pixels, on the light theme's background.
+  auto at = [](const Png& p, int x, int y) {
+    return &p.rgb[(static_cast<size_t>(y) * p.width + x) * 3];
+  };
+  for (const Png* p : {&a, &b}) CHECK(at(*p, 960, 1000)[0] > 230);  // below the sheets
+  size_t differing = 0, pixels = 0;
+  for (int y = 0; y < a.height; ++y)
+    for (int x = 360; x < 1580; ++x) {
+      int d = 0;
+      for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(at(a, x, y)[k] - at(b, x, y)[k]));
+      differing += d > 40 ? 1 : 0;
+      ++pixels;
+    }
+  const double fraction = static_cast<double>(differing) / static_cast<double>(pixels);
+  INFO("pixels of the view that differ: " << fraction * 100 << "%");
+  CHECK(fraction < 0.002);
 }

@@ -28,8 +28,8 @@ LayerOptions workedExample() {
 
 AppState stateFor(const std::string& norm, const std::string& normalized_shape = "") {
   LayerOptions o = workedExample();
-  o.norm = norm;
-  o.normalized_shape = normalized_shape;
+  o.norm = parseNormKind(norm);
+  if (!normalized_shape.empty()) o.normalized_shape = parseShape(normalized_shape).dims;
   AppState s;
   initFromOptions(s, o);
   recomputeIfChanged(s);

@@ -2,6 +2,7 @@
 // file, the layer keys of lessons and settings, and lessons that refuse values no tensor can have.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "json_fields.hpp"
@@ -9,6 +10,7 @@
 #include "lessons.hpp"
 #include "normviz/error.hpp"
 #include "settings_file.hpp"
+#include "view_spec.hpp"
 #include "view_options.hpp"
 
 using namespace normviz;
@@ -69,8 +71,8 @@ TEST_CASE("the settings file: round trip, and each bad field named") {
   s.colormap = ColorMap::Cividis;
   s.font_scale = 2.25f;
   LayerOptions layer;
-  layer.norm = "layer";
-  layer.shape = "2,6,768";
+  layer.norm = NormKind::Layer;
+  layer.shape = Shape{2, 6, 768};
   layer.seed = 18446744073709551615ull;
   s.layer = layer;
   const json written = settingsFileJson(s);
@@ -80,7 +82,8 @@ TEST_CASE("the settings file: round trip, and each bad field named") {
   CHECK(back.font_scale == 2.25f);
   CHECK_FALSE(back.layout.has_value());
   REQUIRE(back.layer.has_value());
-  CHECK(back.layer->shape == "2,6,768");
+  CHECK(back.layer->shape == Shape{2, 6, 768});
+  CHECK(*back.layer == layer);
   CHECK(back.layer->seed == 18446744073709551615ull);
   CHECK(settingsFileJson(back) == written);
 
@@ -102,11 +105,10 @@ TEST_CASE("the settings file: round trip, and each bad field named") {
 
 TEST_CASE("a layer that no tensor can have is one clear message from loadLayer") {
   auto load = [](const char* shape) {
-    LayerOptions o;
-    o.norm = "batch";
-    o.shape = shape;
-    o.init = "randn";
-    return errorOf([&] { (void)loadLayer(o); });
+    return errorOf([&] {
+      const std::vector<std::string> args = {"--norm", "batch", "--shape", shape, "--init", "randn"};
+      (void)loadLayer(specFromArgv(args).layer);
+    });
   };
   CHECK(contains(load("2000000400000000000,744073709551615,0"), "every dim must be at least 1"));
   CHECK(contains(load("3037000500,3037000500,2"), "cannot be represented"));
@@ -145,7 +147,7 @@ TEST_CASE("lessons refuse set values no view can take, with the file and line") 
   CHECK(contains(lessonError(R"({"stage": 1e300})"), "\"stage\""));
   CHECK(contains(lessonError(R"({"seed": -1})"), "\"seed\""));
   CHECK(contains(lessonError(R"({"layout": "grid"})"), "layout 'grid' is not one of"));
-  CHECK(contains(lessonError(R"({"hover": "1,-2,0,0"})"), "hover index -2 is negative"));
+  CHECK(contains(lessonError(R"({"hover": "1,-2,0,0"})"), "\"hover\": index -2 is negative"));
   CHECK(contains(lessonError(R"({"norm": "wobble"})"), "unknown norm 'wobble'"));
   CHECK(contains(lessonError(R"({"init": "sparkly"})"), "unknown --init 'sparkly'"));
   CHECK(contains(lessonError(R"({"momentum": "fast"})"), "--momentum 'fast'"));
@@ -154,4 +156,136 @@ TEST_CASE("lessons refuse set values no view can take, with the file and line") 
   CHECK(lessonError(R"({"groups": 3, "shape": "2,4,2,2"})").empty());
   // Every built-in lesson passes the same checks.
   CHECK(builtinLessons().size() >= 10);
+}
+
+namespace {
+
+// A random spec: every field valid, at its default about a third of the time, with text fields
+// that hold the characters each form must escape (spaces, quotes, &, =, %, +, ?, non-ASCII).
+ViewSpec randomSpec(std::mt19937_64& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  auto coin = [&] { return pick(3) == 0; };
+  auto real = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+  };
+  auto text = [&] {
+    static const char* kPieces[] = {"a", "b.npy", " ", "'", "\"", "&", "=", "%", "+", "?", "#",
+                                    "/", "dir/", "\xc3\xa9", "--x", ",", "~"};
+    std::string t;
+    for (int n = 1 + pick(6); n > 0; --n) t += kPieces[pick(17)];
+    return t;
+  };
+  auto dims = [&](int lo, int hi) {
+    std::vector<int64_t> d(static_cast<size_t>(1 + pick(4)));
+    for (int64_t& v : d) v = lo + pick(hi - lo + 1);
+    return d;
+  };
+  ViewSpec s;
+  LayerOptions& l = s.layer;
+  if (coin()) l.norm = static_cast<NormKind>(pick(7));
+  if (coin()) l.groups = 1 + pick(64);
+  if (coin()) l.normalized_shape = dims(1, 12);
+  if (coin())
+    for (int n = 1 + pick(4); n > 0; --n) l.axes.push_back(pick(8) - 4);
+  if (coin()) l.eps = real(1e-12, 1.0);
+  if (coin()) l.momentum = pick(2) ? std::nullopt : std::optional<double>(real(0, 1));
+  if (coin()) l.eval = true;
+  for (std::string* path : {&l.running_mean, &l.running_var, &l.weight, &l.bias, &l.input})
+    if (coin()) *path = text();
+  if (coin()) l.shape = Shape(dims(1, 99));
+  static const char* kInits[] = {"randn", "uniform", "arange", "constant", "large-offset"};
+  if (coin()) l.init = kInits[pick(5)];
+  if (coin()) l.seed = rng();
+  if (coin()) l.max_elements = 1 + static_cast<int64_t>(rng() >> 20);
+  s.affine = coin();
+  s.backward = coin();
+  static const char* kGrads[] = {"randn", "ones", "arange"};
+  if (coin()) s.grad_init = kGrads[pick(3)];
+  if (coin()) s.variance = static_cast<VarianceStrategy>(pick(4));
+  if (coin()) s.backend = static_cast<Backend>(pick(4));
+  if (coin()) s.threads = pick(65);
+  if (coin()) s.hover = dims(0, 200);
+  if (coin()) s.layout = static_cast<LayoutMode>(pick(2));
+  if (coin()) s.display = static_cast<DisplayMode>(pick(2));
+  if (coin()) s.explode = static_cast<float>(real(0, 1));
+  if (coin()) s.color_by = static_cast<ColorBy>(pick(2));
+  if (coin()) s.view = static_cast<ViewPreset>(pick(3));
+  if (coin()) s.theme = static_cast<Theme>(pick(2));
+  if (coin()) s.colormap = static_cast<ColorMap>(pick(2));
+  if (coin()) s.font_scale = static_cast<float>(real(0.5, 4));
+  if (coin()) s.lesson = text();
+  if (coin()) s.lesson_file = text();
+  if (coin()) s.step = 1 + pick(1000);
+  s.presenter = coin();
+  s.stepper = coin();
+  if (coin()) s.stage = pick(65);
+  if (coin()) s.lane = pick(1025) - 1;
+  if (coin()) s.block_size = pick(1025);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the view spec round-trips through argv, JSON and a URL query, 5000 random specs") {
+  std::mt19937_64 rng(20261202);
+  for (int k = 0; k < 5000; ++k) {
+    const ViewSpec spec = randomSpec(rng);
+    const std::vector<std::string> argv = specToArgv(spec);
+    const json object = specToJson(spec);
+    const std::string query = specToQuery(spec);
+    CAPTURE(k);
+    CAPTURE(query);
+    CHECK(specFromArgv(argv) == spec);
+    CHECK(specFromJson(object) == spec);
+    CHECK(specFromJson(json::parse(object.dump())) == spec);  // through the text too
+    CHECK(specFromQuery(query) == spec);
+    CHECK(specFromQuery("?" + query) == spec);
+    // A query holds no character a URL must escape but its own %XX.
+    CHECK(query.find_first_of(" \"'#?+") == std::string::npos);
+  }
+  // The default spec writes nothing in any form.
+  CHECK(specToArgv(ViewSpec{}).empty());
+  CHECK(specToJson(ViewSpec{}).empty());
+  CHECK(specToQuery(ViewSpec{}).empty());
+}
+
+TEST_CASE("the view spec's forms: the flag names, and each malformed input names its field") {
+  ViewSpec s;
+  s.layer.norm = NormKind::Group;
+  s.layer.groups = 2;
+  s.layer.shape = Shape{4, 6, 5, 5};
+  s.layer.init = "randn";
+  s.hover = std::vector<int64_t>{1, 3, 2, 2};
+  s.display = DisplayMode::Cubes;
+  s.layout = LayoutMode::Single;
+  CHECK(specToQuery(s) == "shape=4,6,5,5&init=randn&hover=1,3,2,2&layout=single&display=cubes");
+  CHECK(specFromQuery("norm=group&groups=2&shape=4,6,5,5&init=randn&hover=1,3,2,2&display=cubes"
+                      "&layout=single") == s);
+  CHECK(specFromQuery("lesson=groupnorm&step=2").lesson == "groupnorm");
+  CHECK(specFromQuery("backward").backward);
+  CHECK(specFromQuery("input=my%20file.npy").layer.input == "my file.npy");
+  CHECK(specFromQuery("input=my+file.npy").layer.input == "my file.npy");
+  CHECK(specCommandLine(specFromQuery("input=my%20file.npy&norm=batch")) ==
+        "normviz --norm batch --input 'my file.npy'");
+
+  CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--groups", "x"}); }) ==
+        "--groups: 'x' is not an integer");
+  CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--colour", "red"}); }) ==
+        "unknown flag --colour");
+  CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--shape"}); }) ==
+        "--shape needs a value");
+  CHECK(contains(errorOf([] { specFromArgv(std::vector<std::string>{"--layout=grid"}); }),
+                 "--layout: layout 'grid' is not one of single, compare"));
+  CHECK(contains(errorOf([] { specFromJson(json::parse(R"({"groups": "x"})")); }), "\"groups\""));
+  CHECK(errorOf([] { specFromJson(json::parse(R"({"colour": 1})")); }) ==
+        "unknown key \"colour\"");
+  CHECK(contains(errorOf([] { specFromJson(json::parse(R"({"explode": 2})")); }),
+                 "\"explode\": '2.0' is outside 0.0..1.0"));
+  CHECK(errorOf([] { specFromQuery("groups=x"); }) == "groups=: 'x' is not an integer");
+  CHECK(errorOf([] { specFromQuery("colour=red"); }) == "unknown parameter colour=");
+  CHECK(contains(errorOf([] { specFromQuery("shape=4,%G6"); }), "shape=: "));
+  CHECK(contains(errorOf([] { specFromQuery("shape=2000000400000000000,744073709551615,0"); }),
+                 "shape=: shape (2000000400000000000, 744073709551615, 0) has a dim of 0"));
+  CHECK(contains(errorOf([] { specFromQuery("hover=1,2,3,4,5"); }), "hover=: "));
+  CHECK(contains(errorOf([] { specFromQuery("step=0"); }), "step=: '0' is outside 1..1000"));
 }

@@ -11,11 +11,9 @@
 #include "normviz/plan.hpp"
 #include "normviz/tensor.hpp"
 #include "layer_options.hpp"
+#include "spec_args.hpp"
 
 namespace normviz {
-
-// The layer/data flags, as `normviz compute` and the app take them.
-void addLayerOptions(CLI::App& cmd, LayerOptions& options);
 
 // Subcommands register a runner; runSelected calls the one the user chose.
 void registerCommand(CLI::App* sub, std::function<int()> run);

@@ -15,7 +15,7 @@ namespace normviz {
 namespace {
 
 struct ComputeFlags {
-  LayerOptions layer;
+  SpecArgs layer;  // --norm ... --seed: the layer and its data
   std::string out;
   std::string variance = "two-pass";
   std::string precision = "fp32";
@@ -29,11 +29,11 @@ struct ComputeFlags {
 };
 
 // dy for --backward, from --grad-output or --grad-init; throws NormError naming the flag at fault.
-Tensor loadGradOutput(const ComputeFlags& f, const Tensor& x) {
-  if (!f.grad_init.empty()) return makeGradOutput(x.shape, f.grad_init, f.layer.seed);
+Tensor loadGradOutput(const ComputeFlags& f, const LayerOptions& layer, const Tensor& x) {
+  if (!f.grad_init.empty()) return makeGradOutput(x.shape, f.grad_init, layer.seed);
   Tensor dy;
   NpyLimits limits;
-  limits.max_elements = f.layer.max_elements;
+  limits.max_elements = layer.max_elements;
   try {
     dy = readNpyF32(f.grad_output, limits);
   } catch (const NormError& e) {
@@ -147,9 +147,10 @@ int runCompute(const ComputeFlags& f) {
   if (f.out.empty() && !f.json)
     throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
   checkBackwardFlags(f);
-  LoadedLayer L = loadLayer(f.layer);
+  const LayerOptions layer = f.layer.layer();
+  LoadedLayer L = loadLayer(layer);
   std::optional<Tensor> dy;
-  if (f.backward) dy = loadGradOutput(f, L.x);
+  if (f.backward) dy = loadGradOutput(f, layer, L.x);
   ComputeOptions options;
   options.precision = parsePrecision(f.precision);
   options.variance = parseVariance(f.variance);
@@ -237,7 +238,7 @@ void addComputeCommand(CLI::App& cli) {
   auto flags = std::make_shared<ComputeFlags>();
   CLI::App* cmd =
       cli.add_subcommand("compute", "Run one normalization layer and write the results");
-  addLayerOptions(*cmd, flags->layer);
+  flags->layer.add(*cmd, SpecArgs::Fields::Layer);
   cmd->add_option("--out", flags->out, "directory for y.npy, mean.npy, var.npy, rstd.npy");
   cmd->add_option("--variance", flags->variance, "fp32 variance: two-pass|welford|naive|pairwise")
       ->capture_default_str();

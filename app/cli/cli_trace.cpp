@@ -14,7 +14,7 @@ namespace normviz {
 namespace {
 
 struct TraceFlags {
-  LayerOptions layer;
+  SpecArgs layer;  // --norm ... --seed: the layer and its data
   int64_t group = 0;
   std::string strategy = "two-pass";
   int block_size = 32;
@@ -128,7 +128,7 @@ void printText(const LoadedLayer& L, const ReductionTrace& t) {
 }
 
 int runTrace(const TraceFlags& f) {
-  LoadedLayer L = loadLayer(f.layer);
+  LoadedLayer L = loadLayer(f.layer.layer());
   TraceOptions o;
   o.strategy = parseVariance(f.strategy);
   o.block_size = f.block_size;
@@ -148,7 +148,7 @@ void addTraceCommand(CLI::App& cli) {
   auto flags = std::make_shared<TraceFlags>();
   CLI::App* cmd = cli.add_subcommand(
       "trace", "Step through a GPU kernel's reduction of one group, stage by stage");
-  addLayerOptions(*cmd, flags->layer);
+  flags->layer.add(*cmd, SpecArgs::Fields::Layer);
   cmd->add_option("--group", flags->group,
                   "which group: row-major over the mean's shape (GroupNorm: (n, g))")
       ->capture_default_str();

@@ -7,9 +7,9 @@
 
 namespace normviz {
 
-static int runDemo(const LayerOptions& options) {
+static int runDemo(const SpecArgs& args) {
   try {
-    LoadedLayer L = loadLayer(options);
+    LoadedLayer L = loadLayer(args.layer());
     NormResult r = computeNorm(L.x, L.plan, L.params);
     std::printf("normviz (built without the desktop app; the engine and command line)\n\n");
     std::printf("input %s, %s\n", L.x.shape.str().c_str(), L.plan.pytorchLine().c_str());
@@ -28,9 +28,9 @@ static int runDemo(const LayerOptions& options) {
 }
 
 void addAppOptions(CLI::App& cli) {
-  auto options = std::make_shared<LayerOptions>();
-  addLayerOptions(cli, *options);
-  registerCommand(&cli, [options] { return runDemo(*options); });
+  auto args = std::make_shared<SpecArgs>();
+  args->add(cli, SpecArgs::Fields::Layer);
+  registerCommand(&cli, [args] { return runDemo(*args); });
 }
 
 }  // namespace normviz

@@ -84,7 +84,7 @@ struct ComparePanel {
 
 struct StepperRequest {
   bool active = false;  // colour the chosen group by the kernel's thread assignment
-  std::string stage;    // "", or a stage name the stepper panel understands
+  std::optional<int> stage;  // the reduction stage to show; unset: the panel's own
   int lane = -1;        // -1: all lanes
   int block_size = 128;
 };
@@ -118,6 +118,13 @@ struct LessonProgress {
     const LessonStep* s = current();
     return s && s->question && s->question->kind == LessonQuestion::Kind::Select && !answered;
   }
+};
+
+// Save PNG: where, at what size, and whether the window should write it after this frame.
+struct PngExport {
+  std::string path = "normviz-view.png";
+  int width = 1920, height = 1080;
+  bool requested = false;
 };
 
 struct AppState {
@@ -165,6 +172,8 @@ struct AppState {
   bool show_panels = true;
   std::string notice;         // one-line message (settings file ignored, file saved, ...)
   uint64_t view_version = 0;  // bumps when colours must be rebuilt (hover, colour mode, theme)
+
+  PngExport png;
 
   StepperRequest stepper;
   bool stepper_changed = false;  // the stepper request changed outside its panel (a lesson step)

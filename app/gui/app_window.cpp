@@ -116,13 +116,15 @@ struct App {
   // only whether a key is down at the frame, so a tap whose press and release arrive between two
   // frames (a presenter's clicker, a slow frame) would be lost.
   std::vector<int> taps, repeats;
+  std::vector<int> ctrl_taps;  // pressed with Ctrl held: Ctrl may be released before the frame too
 };
 
 // Latches presses for handleShortcuts; installed before ImGui's backend, which calls it first.
-void keyCallback(GLFWwindow* window, int key, int /*scancode*/, int action, int /*mods*/) {
+void keyCallback(GLFWwindow* window, int key, int /*scancode*/, int action, int mods) {
   auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
   if (!app || key < 0) return;
   if (action == GLFW_PRESS) app->taps.push_back(key);
+  if (action == GLFW_PRESS && (mods & GLFW_MOD_CONTROL)) app->ctrl_taps.push_back(key);
   if (action == GLFW_PRESS || action == GLFW_REPEAT) app->repeats.push_back(key);
 }
 
@@ -300,7 +302,9 @@ void handleShortcuts(App& app) {
   auto tapped = [](const std::vector<int>& keys, int key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
   };
-  auto pressed = [&](int key) { return tapped(app.taps, key); };
+  // A key pressed with Ctrl is that chord only (Ctrl+S saves a PNG; S alone switches the view).
+  auto ctrlPressed = [&](int key) { return tapped(app.ctrl_taps, key); };
+  auto pressed = [&](int key) { return tapped(app.taps, key) && !ctrlPressed(key); };
   const bool ctrl = io.KeyCtrl, shift = io.KeyShift;
   if (pressed(GLFW_KEY_F1) || (pressed(GLFW_KEY_SLASH) && shift)) s.show_help = !s.show_help;
   if (pressed(GLFW_KEY_ESCAPE)) {
@@ -310,10 +314,11 @@ void handleShortcuts(App& app) {
       s.pinned.reset();
     }
   }
-  if (ctrl && (pressed(GLFW_KEY_EQUAL) || pressed(GLFW_KEY_KP_ADD)))
+  if (ctrlPressed(GLFW_KEY_EQUAL) || ctrlPressed(GLFW_KEY_KP_ADD))
     s.font_scale = std::min(s.font_scale + 0.25f, 4.0f);
-  if (ctrl && (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)))
+  if (ctrlPressed(GLFW_KEY_MINUS) || ctrlPressed(GLFW_KEY_KP_SUBTRACT))
     s.font_scale = std::max(s.font_scale - 0.25f, 0.75f);
+  if (ctrlPressed(GLFW_KEY_S)) s.png.requested = true;  // Save PNG, as the Export button
   if (pressed(GLFW_KEY_F5) && s.lesson.lesson) s.lesson.presenter = !s.lesson.presenter;
   if (s.lesson.lesson && !io.WantTextInput) {
     // Lessons: PageUp/PageDown (a presenter's clicker), and in presenter mode the arrows and space.
@@ -477,6 +482,9 @@ void drawFrame(App& app) {
   if (app.offscreen) {
     io.DisplaySize = ImVec2(app.display.x, app.display.y);
     io.DisplayFramebufferScale = ImVec2(1.0f, 1.0f);
+    // An offscreen picture is the view alone: no widget under the window's mouse pointer.
+    io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+    for (bool& down : io.MouseDown) down = false;
   }
   app.display = glm::vec2(io.DisplaySize.x, io.DisplaySize.y);
   ImGui::NewFrame();
@@ -544,6 +552,7 @@ void drawFrame(App& app) {
   }
   app.taps.clear();
   app.repeats.clear();
+  app.ctrl_taps.clear();
   rebuildScene(app);
   if (s.shown)
     for (const auto& v : app.views) {
@@ -869,6 +878,52 @@ std::optional<glm::vec2> SceneView::project(glm::vec3 world) const {
   return pos + glm::vec2((ndc.x + 1.0f) * 0.5f * size.x, (1.0f - ndc.y) * 0.5f * size.y);
 }
 
+// ---- PNG -----------------------------------------------------------------------------------------
+
+// Renders the state offscreen at width x height and writes a PNG: the frames a fresh --screenshot
+// of the same view draws (the camera fitted to that size, nothing hovered). In the window (Save
+// PNG) the window's own view is restored afterwards; a --screenshot keeps the fitted one, which
+// its report describes. Returns "" or the reason it failed.
+std::string savePng(App& app, const std::string& path, int width, int height) {
+  AppState& s = *app.state;
+  Framebuffer target;
+  if (std::string error = target.create(width, height); !error.empty()) return error;
+  // What the window's view is made of, restored after the picture.
+  const bool in_window = !app.offscreen;
+  const Camera camera = s.camera, fitted_camera = app.fitted_camera;
+  const SheetCamera sheet_camera = s.sheet_camera, fitted_sheet_camera = app.fitted_sheet_camera;
+  const glm::vec2 display = app.display, fitted_size = app.fitted_size;
+  const std::vector<SceneView> views = app.views;
+  const std::optional<CubeRef> hovered = s.hovered;
+  const bool gliding = app.gliding;
+  app.offscreen = true;
+  app.gliding = false;
+  app.display = glm::vec2(static_cast<float>(width), static_cast<float>(height));
+  s.hovered.reset();
+  s.reframe = true;
+  target.bind();
+  // ImGui sizes auto-fitting windows over the first frames: render a few, keep the last.
+  for (int i = 0; i < 4; ++i) drawFrame(app);
+  gl::Finish();
+  const std::vector<uint8_t> pixels = target.readRgba();
+  Framebuffer::bindDefault();
+  if (in_window) {
+    app.offscreen = false;
+    app.gliding = gliding;
+    app.display = display;
+    app.views = views;
+    app.fitted_size = fitted_size;
+    app.fitted_camera = fitted_camera;
+    app.fitted_sheet_camera = fitted_sheet_camera;
+    s.camera = camera;
+    s.sheet_camera = sheet_camera;
+    s.hovered = hovered;
+  }
+  if (!stbi_write_png(path.c_str(), width, height, 4, pixels.data(), width * 4))
+    return "cannot write " + path;
+  return "";
+}
+
 // ---- Run ----------------------------------------------------------------------------------------
 
 int runWindow(AppState& state, const WindowOptions& options) {
@@ -927,36 +982,22 @@ int runWindow(AppState& state, const WindowOptions& options) {
     } else if (options.bench) {
       rc = runBenchmark(app, std::max(options.bench_frames, 1));
     } else if (offscreen) {
-      Framebuffer target;
-      error = target.create(options.width, options.height);
+      error = savePng(app, options.screenshot, options.width, options.height);
       if (!error.empty()) {
         std::fprintf(stderr, "normviz: %s\n", error.c_str());
         rc = 1;
-      } else {
-        target.bind();
-        // ImGui sizes auto-fitting windows over the first frames: render a few, keep the last.
-        for (int i = 0; i < 4; ++i) drawFrame(app);
-        gl::Finish();
-        const std::vector<uint8_t> pixels = target.readRgba();
-        if (!stbi_write_png(options.screenshot.c_str(), options.width, options.height, 4,
-                            pixels.data(), options.width * 4)) {
-          std::fprintf(stderr, "normviz: cannot write %s\n", options.screenshot.c_str());
+      } else if (!options.report.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::ofstream out(options.report);
+        out << cubeReport(app).dump() << "\n";
+        std::fprintf(stderr, "normviz: report written in %.2f s\n",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (!out) {
+          std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
           rc = 1;
-        } else if (!options.report.empty()) {
-          const auto t0 = std::chrono::steady_clock::now();
-          std::ofstream out(options.report);
-          out << cubeReport(app).dump() << "\n";
-          std::fprintf(
-              stderr, "normviz: report written in %.2f s\n",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-          if (!out) {
-            std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
-            rc = 1;
-          }
         }
-        if (!state.error.empty()) std::fprintf(stderr, "normviz: %s\n", state.error.c_str());
-        Framebuffer::bindDefault();
       }
+      if (!state.error.empty()) std::fprintf(stderr, "normviz: %s\n", state.error.c_str());
     } else {
       SettingsWriter settings(options.persist_settings);
       bool fullscreen = false;
@@ -981,6 +1022,15 @@ int runWindow(AppState& state, const WindowOptions& options) {
         glfwWaitEventsTimeout(stepperAnimating() || app.gliding ? 1.0 / 60.0 : 0.5);
         drawFrame(app);
         glfwSwapBuffers(window);
+        if (state.png.requested) {
+          state.png.requested = false;
+          const std::string error =
+              savePng(app, state.png.path, state.png.width, state.png.height);
+          state.notice = error.empty() ? "saved " + state.png.path + " (" +
+                                             std::to_string(state.png.width) + "x" +
+                                             std::to_string(state.png.height) + ")"
+                                       : "could not save " + state.png.path + ": " + error;
+        }
         settings.saveIfChanged(state);
       }
     }

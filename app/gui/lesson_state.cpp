@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "app_compute.hpp"
-#include "json_fields.hpp"
+#include "spec_state.hpp"
 #include "normviz/error.hpp"
 #include "normviz/stats.hpp"
 
@@ -22,47 +22,35 @@ namespace {
 // Applies the settings in force at `step` to a copy of the state; the caller keeps it only when
 // everything, the recompute included, succeeded.
 std::string apply(AppState& state, const Lesson& lesson, int step) {
-  const nlohmann::json set = settingsAt(lesson, step);
   AppState next = state;
   try {
-    initFromOptions(next, layerOptionsFromJson(set));
-    next.affine = set.contains("affine") && jsonBool(set["affine"], "affine");
+    // Every step starts from a lesson's defaults (the layout, colouring and camera a lesson opens
+    // with), then its settings; the look (theme, colour map, text size) and the engine's threads
+    // and backend stay the student's unless the step sets them.
+    ViewSpec base;
+    base.layout = LayoutMode::Single;
+    base.color_by = ColorBy::Value;
+    base.view = ViewPreset::Isometric;
+    base.explode = 1.0f;
+    base.threads = state.threads;
+    const ViewSpec spec = specFromJson(settingsAt(lesson, step), base);
+    initFromOptions(next, spec.layer);
+    next.affine = spec.affine;
     next.affine_init = next.affine ? AffineInit::Random : AffineInit::OnesZeros;
-    next.backward = set.contains("backward") && jsonBool(set["backward"], "backward");
-    next.grad_init = set.contains("grad_init") ? jsonString(set["grad_init"], "grad_init") : "randn";
-    next.variance = set.contains("variance")
-                        ? parseVariance(jsonString(set["variance"], "variance"))
-                        : VarianceStrategy::TwoPass;
-    // Each view choice: its name in the step, or the default a lesson starts from.
-    auto choice = [&]<typename E>(const char* key, E fallback) {
-      return set.contains(key) ? parseName<E>(jsonString(set[key], key), key) : fallback;
-    };
-    next.layout = choice("layout", LayoutMode::Single);
-    const std::string display = set.contains("display") ? jsonString(set["display"], "display") : "auto";
-    next.display_chosen = display != "auto";
-    next.display = next.display_chosen ? parseName<DisplayMode>(display, "display") : DisplayMode::Cubes;
-    next.explode = set.contains("explode")
-                       ? static_cast<float>(jsonNumber(set["explode"], "explode", 0.0, 1.0))
-                       : 1.0f;
-    next.color_by = choice("color_by", ColorBy::Value);
-    next.preset = choice("view", ViewPreset::Isometric);
-    if (set.contains("theme")) next.theme = choice("theme", Theme::Dark);
+    next.backward = spec.backward;
+    next.display = DisplayMode::Cubes;  // unless the step names one: by size
+    next.display_chosen = false;
     next.pinned.reset();
     next.hovered.reset();
-    if (set.contains("hover"))
-      next.pinned =
-          CubeRef{Section::Input, parseHover(jsonListText(set["hover"], "hover"), next.x.shape)};
-    next.stepper.active = set.contains("stepper") && jsonBool(set["stepper"], "stepper");
-    next.stepper.stage =
-        set.contains("stage") ? std::to_string(jsonInt(set["stage"], "stage", 0, 64)) : "";
-    next.stepper.lane = set.contains("lane") ? static_cast<int>(jsonInt(set["lane"], "lane", -1, 1024)) : -1;
+    applyViewFields(next, spec);
+    next.stepper.active = spec.stepper;
+    next.stepper.stage = spec.stage;
+    next.stepper.lane = spec.lane;
     next.stepper_changed = true;
     next.error.clear();
     recomputeIfChanged(next);
     if (!next.error.empty()) throw NormError(next.error);
   } catch (const NormError& e) {
-    return lesson.file + ": step " + std::to_string(step + 1) + ": " + e.what();
-  } catch (const nlohmann::json::exception& e) {
     return lesson.file + ": step " + std::to_string(step + 1) + ": " + e.what();
   }
   next.reframe = true;
@@ -180,38 +168,7 @@ void checkSelection(AppState& state) {
 }
 
 std::string commandLineOf(const AppState& s) {
-  std::string out = "normviz";
-  if (s.lesson.lesson) {
-    out += " --lesson " + s.lesson.lesson->name + " --step " + std::to_string(s.lesson.step + 1);
-    return out;
-  }
-  const NormConfig& c = s.config;
-  out += std::string(" --norm ") + normKindName(c.kind);
-  if (c.kind == NormKind::Group) out += " --groups " + std::to_string(c.groups);
-  if ((c.kind == NormKind::Layer || c.kind == NormKind::RMS) && !c.normalized_shape.empty())
-    out += " --normalized-shape " + commaList(c.normalized_shape);
-  if (c.kind == NormKind::Custom) out += " --axes " + commaList(c.axes);
-  if (c.kind == NormKind::Batch && !c.training) out += " --eval";
-  out += " --shape " + commaList(s.x.shape.dims);
-  out += s.init == "file" ? " --input " + s.npy_path : " --init " + s.init;
-  if (s.seed != 0) out += " --seed " + std::to_string(s.seed);
-  if (s.pinned && (s.pinned->section == Section::Input || s.pinned->section == Section::Output)) {
-    std::vector<int64_t> index(static_cast<size_t>(s.x.shape.rank()));
-    int64_t flat = s.pinned->index;
-    for (int a = s.x.shape.rank() - 1; a >= 0; --a) {
-      index[static_cast<size_t>(a)] = flat % s.x.shape[a];
-      flat /= s.x.shape[a];
-    }
-    out += " --hover " + commaList(index);
-  }
-  if (s.layout == LayoutMode::Compare) out += " --layout compare";
-  if (s.display_chosen)
-    out += s.display == DisplayMode::Sheet ? " --display sheet" : " --display cubes";
-  if (s.explode != 1.0f) out += " --explode " + std::to_string(s.explode).substr(0, 4);
-  if (s.color_by == ColorBy::Groups) out += " --color-by groups";
-  if (s.backward) out += " --backward --grad-init " + s.grad_init;
-  if (s.affine) out += " --affine";
-  return out;
+  return specCommandLine(specOf(s));
 }
 
 }  // namespace normviz

@@ -10,6 +10,7 @@
 #include "app_compute.hpp"
 #include "normviz/error.hpp"
 #include "settings_file.hpp"
+#include "spec_state.hpp"
 
 namespace normviz {
 
@@ -45,17 +46,13 @@ std::string loadSettings(AppState& state, const std::string& path) {
 }
 
 nlohmann::json layerSettings(const AppState& state) {
-  const NormConfig& c = state.config;
-  nlohmann::json l;
-  l["norm"] = normKindName(c.kind);
-  l["groups"] = c.groups;
-  l["normalized_shape"] = commaList(c.normalized_shape);
-  l["axes"] = commaList(c.axes);
-  l["eval"] = !c.training;
-  l["shape"] = commaList(state.x.shape.dims);
-  l["init"] = state.init == "file" ? "randn" : state.init;
-  l["seed"] = state.seed;
-  return l;
+  if (state.x.shape.rank() == 0) return nullptr;  // no tensor yet: nothing to remember
+  LayerOptions layer = layerOf(state);
+  if (!layer.input.empty()) {  // a file may be gone next time: remember a generated input instead
+    layer.input.clear();
+    layer.init = "randn";
+  }
+  return layerToJson(layer);
 }
 
 std::string saveSettings(const AppState& state, const std::string& path) {
@@ -68,7 +65,7 @@ std::string saveSettings(const AppState& state, const std::string& path) {
   f.font_scale = state.font_scale;
   f.show_panels = state.show_panels;
   nlohmann::json j = settingsFileJson(f);
-  j["layer"] = layerSettings(state);
+  if (nlohmann::json layer = layerSettings(state); !layer.is_null()) j["layer"] = std::move(layer);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp";

@@ -6,11 +6,8 @@
 #include <map>
 #include <sstream>
 
-#include "json_fields.hpp"
-#include "layer_options.hpp"
 #include "normviz/error.hpp"
-#include "normviz/stats.hpp"
-#include "view_options.hpp"
+#include "view_spec.hpp"
 
 namespace normviz {
 
@@ -75,29 +72,27 @@ std::vector<int> stepLines(const std::string& text) {
   return lines;
 }
 
-// The JSON type each "set" key takes: s string, n number, b boolean, x string or array of ints.
-const std::map<std::string, char>& setKeys() {
-  static const std::map<std::string, char> keys = {
-      {"norm", 's'},      {"groups", 'n'},   {"normalized_shape", 'x'},
-      {"axes", 'x'},      {"eval", 'b'},     {"momentum", 'x'},
-      {"affine", 'b'},    {"shape", 'x'},    {"init", 's'},
-      {"seed", 'n'},      {"hover", 'x'},    {"layout", 's'},
-      {"display", 's'},   {"explode", 'n'},  {"color_by", 's'},
-      {"view", 's'},      {"theme", 's'},    {"backward", 'b'},
-      {"grad_init", 's'}, {"variance", 's'}, {"stepper", 'b'},
-      {"stage", 'n'},     {"lane", 'n'}};
-  return keys;
+// The view field a step's "set" key names (JSON spelling: "normalized_shape"), or nullptr. A lesson
+// sets the view; which lesson is open and presenter mode are the student's.
+const SpecField* setField(const std::string& key) {
+  const SpecField* f = findSpecField(key);
+  if (f == nullptr || key.find('-') != std::string::npos) return nullptr;
+  for (const char* own : {"lesson", "lesson-file", "step", "presenter"})
+    if (std::string_view(f->flag) == own) return nullptr;
+  return f;
 }
 
-bool hasType(const nlohmann::json& v, char type) {
+// Whether a set value has the JSON type its field takes, and the name of that type.
+bool hasType(const nlohmann::json& v, SpecValue type) {
   switch (type) {
-    case 's':
-      return v.is_string();
-    case 'n':
+    case SpecValue::Text:  // a name, a path, or momentum's number
+      return v.is_string() || v.is_number();
+    case SpecValue::Integer:
+    case SpecValue::Number:
       return v.is_number();
-    case 'b':
+    case SpecValue::Switch:
       return v.is_boolean();
-    case 'x':
+    case SpecValue::List:
       if (v.is_string() || v.is_number()) return true;
       if (!v.is_array()) return false;
       for (const auto& e : v)
@@ -106,32 +101,19 @@ bool hasType(const nlohmann::json& v, char type) {
   }
   return false;
 }
-
-// A set value's meaning, beyond its JSON type: integers in range, names spelled right, lists that
-// parse. Values that depend on each other (groups dividing C, a hover inside the shape) are checked
-// when the step is applied. Throws NormError naming the key.
-void checkSetValue(const std::string& key, const nlohmann::json& v) {
-  const nlohmann::json one = {{key, v}};
-  const LayerOptions o = layerOptionsFromJson(one);  // the layer keys' types and ranges
-  if (key == "norm") (void)parseNormKind(o.norm);
-  if (key == "shape") (void)parseShape(o.shape);
-  if (key == "normalized_shape") (void)parseShape(o.normalized_shape);
-  if (key == "axes") (void)parseAxes(o.axes);
-  if (key == "init") (void)makeInput(Shape{3, 4, 2, 2}, o.init, 0);  // refuses an unknown name
-  if (key == "momentum") (void)parseMomentum(o.momentum);
-  if (key == "hover")
-    for (int64_t i : parseIntegers(jsonListText(v, key), "hover"))
-      if (i < 0) throw NormError("hover index " + std::to_string(i) + " is negative");
-  if (key == "layout") (void)parseName<LayoutMode>(jsonString(v, key), key);
-  if (key == "display" && v != "auto") (void)parseName<DisplayMode>(jsonString(v, key), key);
-  if (key == "explode") (void)jsonNumber(v, key, 0.0, 1.0);
-  if (key == "color_by") (void)parseName<ColorBy>(jsonString(v, key), key);
-  if (key == "view") (void)parseName<ViewPreset>(jsonString(v, key), key);
-  if (key == "theme") (void)parseName<Theme>(jsonString(v, key), key);
-  if (key == "grad_init") (void)makeGradOutput(Shape{1}, jsonString(v, key), 0);
-  if (key == "variance") (void)parseVariance(jsonString(v, key));
-  if (key == "stage") (void)jsonInt(v, key, 0, 64);
-  if (key == "lane") (void)jsonInt(v, key, -1, 1024);
+const char* typeName(SpecValue type) {
+  switch (type) {
+    case SpecValue::Text:
+      return "a string";
+    case SpecValue::Integer:
+    case SpecValue::Number:
+      return "a number";
+    case SpecValue::Switch:
+      return "true or false";
+    case SpecValue::List:
+      return "a string or a list of integers";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -193,23 +175,21 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
     if (s.contains("set")) {
       if (!s["set"].is_object()) throw fail(line, where + "\"set\" must be an object");
       for (auto it = s["set"].begin(); it != s["set"].end(); ++it) {
-        const auto type = setKeys().find(it.key());
-        if (type == setKeys().end())
+        const SpecField* field = setField(it.key());
+        if (field == nullptr)
           throw fail(line,
                      where + "unknown setting \"" + it.key() + "\"; known: " + kLessonSetKeys);
-        if (!hasType(it.value(), type->second))
-          throw fail(line,
-                     where + "\"" + it.key() + "\" has the wrong type (" +
-                         std::string(type->second == 's'   ? "a string"
-                                     : type->second == 'n' ? "a number"
-                                     : type->second == 'b' ? "true or false"
-                                                           : "a string or a list of integers") +
-                         ")");
-        try {
-          checkSetValue(it.key(), it.value());
-        } catch (const NormError& e) {
-          throw fail(line, where + e.what());
-        }
+        if (!hasType(it.value(), field->value))
+          throw fail(line, where + "\"" + it.key() + "\" has the wrong type (" +
+                               typeName(field->value) + ")");
+      }
+      // Each value's meaning: integers in range, names spelled right, lists that parse. Values
+      // that depend on each other (groups dividing C, a hover inside the shape) are checked when
+      // the step is applied.
+      try {
+        (void)specFromJson(s["set"]);
+      } catch (const NormError& e) {
+        throw fail(line, where + e.what());
       }
       step.set = s["set"];
     }

@@ -44,10 +44,12 @@ struct Lesson {
 };
 
 // The keys a step's "set" may hold, with the JSON type each takes.
+// The keys a step's "set" may hold: every field of the view spec (view_spec.hpp) in its JSON
+// spelling, but the lesson's own (lesson, lesson_file, step, presenter).
 inline constexpr const char* kLessonSetKeys =
-    "norm, groups, normalized_shape, axes, eval, momentum, affine, shape, init, seed (layer and "
-    "data); hover, layout, display, explode, color_by, view, theme, backward, grad_init, variance, "
-    "stepper, stage, lane (view)";
+    "norm, groups, normalized_shape, axes, eps, eval, momentum, affine, shape, init, seed, ... "
+    "(layer and data); hover, layout, display, explode, color_by, view, theme, colormap, backward, "
+    "grad_init, variance, backend, stepper, stage, lane, ... (view): every flag of normviz --help that sets the view, with _ for -";
 
 // Parses and validates one lesson. Throws NormError "FILE:LINE: problem" for malformed JSON, a
 // missing or mistyped field, an unknown key or question kind.

@@ -15,7 +15,28 @@ static constexpr float kWorkedExample[48] = {1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1,
                                              2, 2, 0, 0, 2, 0, 1, 1, 1, 0, 0, 2, 2, 1, 1, 0,
                                              3, 1, 2, 2, 3, 0, 0, 2, 2, 3, 1, 2, 3, 3, 2, 1};
 
+// Whether `name` is one of the '|'-separated `names`.
+static bool oneOf(std::string_view names, std::string_view name) {
+  while (!names.empty()) {
+    const size_t bar = names.find('|');
+    if (names.substr(0, bar) == name) return true;
+    names = bar == std::string_view::npos ? std::string_view() : names.substr(bar + 1);
+  }
+  return false;
+}
+
+void checkInitName(const std::string& name) {
+  if (!oneOf(kInitNames, name))
+    throw NormError("unknown --init '" + name + "'; expected " + kInitNames);
+}
+
+void checkGradInitName(const std::string& name) {
+  if (!oneOf(kGradInitNames, name))
+    throw NormError("unknown --grad-init '" + name + "'; expected " + kGradInitNames);
+}
+
 Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed) {
+  checkInitName(init);
   Tensor t(shape);
   std::mt19937_64 rng(seed);
   if (init == "randn") {
@@ -36,17 +57,15 @@ Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed) {
     if (!(shape == Shape{3, 4, 2, 2}))
       throw NormError("--init worked-example needs --shape 3,4,2,2, got " + shape.str());
     t.data.assign(std::begin(kWorkedExample), std::end(kWorkedExample));
-  } else {
-    throw NormError("unknown --init '" + init + "'; expected " + kInitNames);
   }
   return t;
 }
 
 Tensor makeGradOutput(const Shape& shape, const std::string& init, uint64_t seed) {
+  checkGradInitName(init);
   if (init == "randn") return makeInput(shape, "randn", seed + 1);
   if (init == "ones") return makeInput(shape, "constant", seed);
-  if (init == "arange") return makeInput(shape, "arange", seed);
-  throw NormError("unknown --grad-init '" + init + "'; expected " + kGradInitNames);
+  return makeInput(shape, "arange", seed);
 }
 
 static std::optional<Tensor> loadOptional(const std::string& path, const char* flag) {
@@ -60,15 +79,15 @@ static std::optional<Tensor> loadOptional(const std::string& path, const char* f
 
 LoadedLayer loadLayer(const LayerOptions& o) {
   NormConfig config;
-  config.kind = parseNormKind(o.norm);
+  config.kind = o.norm;
   config.groups = o.groups;
   config.eps = o.eps;
   config.max_elements = o.max_elements;
-  if (!o.normalized_shape.empty()) config.normalized_shape = parseShape(o.normalized_shape).dims;
-  if (!o.axes.empty()) config.axes = parseAxes(o.axes);
+  config.normalized_shape = o.normalized_shape;
+  config.axes = o.axes;
   if (config.kind == NormKind::Custom && o.axes.empty())
     throw NormError("--norm custom needs --axes, e.g. --axes 0,2,3");
-  config.momentum = parseMomentum(o.momentum);
+  config.momentum = o.momentum;
   config.training = !o.eval;
   const bool batch = config.kind == NormKind::Batch;
   if (!batch && (o.eval || !o.running_mean.empty() || !o.running_var.empty()))
@@ -84,9 +103,8 @@ LoadedLayer loadLayer(const LayerOptions& o) {
       throw NormError(std::string("--input: ") + e.what());
     }
   } else {
-    Shape shape = parseShape(o.shape);
-    ReductionPlan::make(shape, config);  // validate size and layer before allocating the input
-    x = makeInput(shape, o.init, o.seed);
+    ReductionPlan::make(o.shape, config);  // validate size and layer before allocating the input
+    x = makeInput(o.shape, o.init, o.seed);
   }
   ReductionPlan plan = ReductionPlan::make(x.shape, config);
   NormParams params;
@@ -111,59 +129,38 @@ std::optional<double> parseMomentum(const std::string& text) {
   return m;  // its range is the plan's to check, as for a momentum given as a number
 }
 
-int64_t parseHover(const std::string& text, const Shape& shape) {
-  const std::vector<int64_t> index = parseIntegers(text, "--hover");
+int64_t flatIndex(const std::vector<int64_t>& index, const Shape& shape) {
+  auto text = [&] {
+    std::string t;
+    for (int64_t i : index) t += (t.empty() ? "" : ",") + std::to_string(i);
+    return t;
+  };
   if (static_cast<int>(index.size()) != shape.rank())
-    throw NormError("--hover " + text + " has " + std::to_string(index.size()) +
+    throw NormError("--hover " + text() + " has " + std::to_string(index.size()) +
                     " indices; the input " + shape.str() + " needs " +
                     std::to_string(shape.rank()));
   int64_t flat = 0;
   for (int a = 0; a < shape.rank(); ++a) {
     const int64_t i = index[static_cast<size_t>(a)];
     if (i < 0 || i >= shape[a])
-      throw NormError("--hover " + text + ": index " + std::to_string(i) + " is outside dim " +
+      throw NormError("--hover " + text() + ": index " + std::to_string(i) + " is outside dim " +
                       std::to_string(a) + " of size " + std::to_string(shape[a]));
     flat = flat * shape[a] + i;
   }
   return flat;
 }
 
-LayerOptions layerOptionsFromJson(const nlohmann::json& j, LayerOptions o) {
-  constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
-  if (j.contains("norm")) o.norm = jsonString(j["norm"], "norm");
-  if (j.contains("groups")) o.groups = jsonInt(j["groups"], "groups", 1, kMaxInt);
-  if (j.contains("normalized_shape"))
-    o.normalized_shape = jsonListText(j["normalized_shape"], "normalized_shape");
-  if (j.contains("axes")) o.axes = jsonListText(j["axes"], "axes");
-  if (j.contains("eval")) o.eval = jsonBool(j["eval"], "eval");
-  if (j.contains("momentum")) {
-    const auto& m = j["momentum"];
-    o.momentum = m.is_string() ? m.get<std::string>()
-                               : nlohmann::json(jsonNumber(m, "momentum", 0.0, 1.0)).dump();
+std::vector<int64_t> indexOf(int64_t flat, const Shape& shape) {
+  std::vector<int64_t> index(static_cast<size_t>(shape.rank()));
+  for (int a = shape.rank() - 1; a >= 0; --a) {
+    index[static_cast<size_t>(a)] = flat % shape[a];
+    flat /= shape[a];
   }
-  if (j.contains("shape")) o.shape = jsonListText(j["shape"], "shape");
-  if (j.contains("init")) o.init = jsonString(j["init"], "init");
-  if (j.contains("seed")) {
-    // Every uint64 is a seed (the command line takes them all).
-    const auto& seed = j["seed"];
-    o.seed = seed.is_number_unsigned() ? seed.get<uint64_t>()
-                                       : static_cast<uint64_t>(jsonInt(seed, "seed", 0, kMaxInt));
-  }
-  return o;
+  return index;
 }
 
-nlohmann::json layerOptionsJson(const LayerOptions& o) {
-  nlohmann::json j;
-  j["norm"] = o.norm;
-  j["groups"] = o.groups;
-  j["normalized_shape"] = o.normalized_shape;
-  j["axes"] = o.axes;
-  j["eval"] = o.eval;
-  j["momentum"] = o.momentum;
-  j["shape"] = o.shape;
-  j["init"] = o.init;
-  j["seed"] = o.seed;
-  return j;
+int64_t parseHover(const std::string& text, const Shape& shape) {
+  return flatIndex(parseIntegers(text, "--hover"), shape);
 }
 
 }  // namespace normviz

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "normviz/engine.hpp"
 #include "normviz/plan.hpp"
@@ -14,21 +15,24 @@
 
 namespace normviz {
 
-// The flags that choose a layer and its input, as `normviz compute` and the app take them.
+// A layer and its input, typed: what --norm ... --seed say once parsed (view_spec.hpp names each
+// field and parses it). Values that depend on each other (groups dividing C, a normalized_shape
+// that ends the shape) are checked by loadLayer.
 struct LayerOptions {
-  std::string norm = "group";
+  NormKind norm = NormKind::Group;
   int64_t groups = 2;
-  std::string normalized_shape;  // "4,2,2"; empty = the last dim
-  std::string axes;              // custom: "0,2,3"
+  std::vector<int64_t> normalized_shape;  // empty: the last dim
+  std::vector<int> axes;                  // custom
   double eps = 1e-5;
-  std::string momentum = "0.1";  // a number, or "none" for the cumulative average
+  std::optional<double> momentum = 0.1;  // nullopt: the cumulative average
   bool eval = false;
   std::string running_mean, running_var, weight, bias;  // .npy paths
-  std::string input;                                    // .npy path; overrides --shape/--init
-  std::string shape = "3,4,2,2";
+  std::string input;                                    // .npy path; overrides shape and init
+  Shape shape{3, 4, 2, 2};
   std::string init = "worked-example";
   uint64_t seed = 0;
   int64_t max_elements = kDefaultMaxElements;
+  bool operator==(const LayerOptions&) const = default;
 };
 
 // What the options describe, validated: input, config, parameters, and the plan.
@@ -45,25 +49,27 @@ LoadedLayer loadLayer(const LayerOptions& options);
 // large-offset (mean 100, std 0.01). Throws NormError on an unknown name.
 Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed);
 inline constexpr const char* kInitNames = "randn|uniform|arange|constant|worked-example|large-offset";
+// Throws NormError unless `name` is one of kInitNames.
+void checkInitName(const std::string& name);
 
 // A generated dy for the backward: randn (seeded with seed + 1, so that it differs from a randn
 // input of the same seed), ones, arange. Throws NormError on an unknown name.
 Tensor makeGradOutput(const Shape& shape, const std::string& init, uint64_t seed);
 inline constexpr const char* kGradInitNames = "randn|ones|arange";
+// Throws NormError unless `name` is one of kGradInitNames.
+void checkGradInitName(const std::string& name);
 
 // "0.1" or "none" (a cumulative average): BatchNorm's momentum. Throws NormError when it is neither
 // a number nor none (ReductionPlan::make checks the range).
 std::optional<double> parseMomentum(const std::string& text);
 
-// Parses "n,c,h,w" into the flat index of that element of `shape`. Throws NormError naming the bad
-// part: a token that is not an integer, the wrong count, an index outside its dim.
+// The flat (row-major) index of the element at `index` in `shape`. Throws NormError naming the
+// problem: the wrong count, an index outside its dim.
+int64_t flatIndex(const std::vector<int64_t>& index, const Shape& shape);
+// The index of flat element `flat` of `shape`, one entry per dim.
+std::vector<int64_t> indexOf(int64_t flat, const Shape& shape);
+// Parses "n,c,h,w" into the flat index of that element of `shape` (flatIndex), naming a token
+// that is not an integer too.
 int64_t parseHover(const std::string& text, const Shape& shape);
-
-// Reads the layer keys of a JSON object (a settings file's "layer", a lesson step's "set"): norm,
-// groups, normalized_shape, axes, eval, momentum, shape, init, seed. Other keys are left to the
-// caller; a key of the wrong type or range is a NormError naming it. Starts from `base`.
-LayerOptions layerOptionsFromJson(const nlohmann::json& object, LayerOptions base = {});
-// Those keys of `options`, as layerOptionsFromJson reads them back.
-nlohmann::json layerOptionsJson(const LayerOptions& options);
 
 }  // namespace normviz

@@ -4,6 +4,7 @@
 #include "json_fields.hpp"
 #include "normviz/error.hpp"
 #include "normviz/plan.hpp"
+#include "view_spec.hpp"
 
 namespace normviz {
 
@@ -35,7 +36,7 @@ SettingsFile parseSettingsFile(std::string_view text) {
   if (j.contains("show_panels")) s.show_panels = jsonBool(j["show_panels"], "show_panels");
   if (j.contains("layer")) {
     if (!j["layer"].is_object()) throw NormError("\"layer\" is not an object");
-    s.layer = layerOptionsFromJson(j["layer"]);
+    s.layer = layerFromJson(j["layer"]);
   }
   return s;
 }
@@ -48,7 +49,7 @@ nlohmann::json settingsFileJson(const SettingsFile& s) {
   if (s.colormap) j["colormap"] = nameOf(*s.colormap);
   if (s.font_scale) j["font_scale"] = *s.font_scale;
   if (s.show_panels) j["show_panels"] = *s.show_panels;
-  if (s.layer) j["layer"] = layerOptionsJson(*s.layer);
+  if (s.layer) j["layer"] = layerToJson(*s.layer);
   return j;
 }
 

@@ -6,10 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "json_fields.hpp"
-#include "layer_options.hpp"
 #include "lessons.hpp"
 #include "normviz/error.hpp"
+#include "view_spec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -21,18 +20,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (size_t k = 0; k < lesson.steps.size(); ++k) {
     const nlohmann::json set = normviz::settingsAt(lesson, static_cast<int>(k));
-    normviz::LayerOptions o;
-    std::string hover;
+    normviz::ViewSpec spec;
     try {
-      o = normviz::layerOptionsFromJson(set);
-      if (set.contains("hover")) hover = normviz::jsonListText(set["hover"], "hover");
+      spec = normviz::specFromJson(set);
     } catch (const normviz::NormError&) {
       std::abort();  // parseLesson let through a value it should have refused
     }
-    o.max_elements = 1 << 12;
+    spec.layer.max_elements = 1 << 12;
     try {
-      const normviz::LoadedLayer layer = normviz::loadLayer(o);
-      if (!hover.empty()) (void)normviz::parseHover(hover, layer.x.shape);
+      const normviz::LoadedLayer layer = normviz::loadLayer(spec.layer);
+      if (spec.hover) (void)normviz::flatIndex(*spec.hover, layer.x.shape);
     } catch (const normviz::NormError&) {
     }
   }

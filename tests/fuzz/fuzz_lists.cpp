@@ -2,13 +2,12 @@
 // --axes, --hover, --norm and --groups, as lines of the input (shape, norm, normalized_shape or
 // axes, groups, hover). Each parser either returns or throws NormError; a layer that loads (tiny
 // element limit) takes the hover or names the problem.
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "layer_options.hpp"
+#include "view_spec.hpp"
 #include "normviz/error.hpp"
 #include "normviz/plan.hpp"
 #include "normviz/tensor.hpp"
@@ -40,23 +39,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
   }
   lines.resize(5);
-  normviz::LayerOptions o;
-  o.shape = lines[0];
-  if (!lines[1].empty()) o.norm = lines[1];
-  if (o.norm == "custom") {
-    o.axes = lines[2];
-  } else {
-    o.normalized_shape = lines[2];
+  // The lines as the command line would give them: each flag parsed from its text.
+  normviz::ViewSpec spec;
+  spec.layer.init = "arange";
+  std::vector<std::string> args;
+  auto flag = [&](const char* name, const std::string& value) {
+    if (value.empty()) return;
+    args.push_back(name);
+    args.push_back(value);
+  };
+  flag("--shape", lines[0]);
+  flag("--norm", lines[1]);
+  flag(lines[1] == "custom" ? "--axes" : "--normalized-shape", lines[2]);
+  flag("--groups", lines[3]);
+  flag("--hover", lines[4]);
+  try {
+    spec = normviz::specFromArgv(args, spec);
+  } catch (const normviz::NormError&) {
+    return 0;
   }
-  int64_t groups = 0;
-  const auto [ptr, ec] = std::from_chars(lines[3].data(), lines[3].data() + lines[3].size(), groups);
-  if (ec == std::errc() && ptr != lines[3].data()) o.groups = groups;
-  o.init = "arange";
+  normviz::LayerOptions& o = spec.layer;
   o.max_elements = 1 << 12;
   refusedOrFine([&] {
     const normviz::LoadedLayer layer = normviz::loadLayer(o);
     if (layer.x.numel() != layer.x.shape.numel() || layer.x.numel() > o.max_elements) std::abort();
-    (void)normviz::parseHover(lines[4], layer.x.shape);
+    if (spec.hover) (void)normviz::flatIndex(*spec.hover, layer.x.shape);
   });
   return 0;
 }

@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include "app_compute.hpp"
@@ -350,7 +348,7 @@ void computeSection(AppState& s) {
 }
 
 // Export: the command line that reproduces this view (to the clipboard; the app accepts it back),
-// and a PNG of the view at a chosen size, rendered offscreen by that same command line.
+// and a PNG of the view at a chosen size, rendered offscreen in this process.
 void exportSection(AppState& s) {
   ImGui::Separator();
   ImGui::TextUnformatted("Export");
@@ -359,30 +357,14 @@ void exportSection(AppState& s) {
     ImGui::SetClipboardText(command.c_str());
     s.notice = "copied: " + command;
   }
-  static int size[2] = {1920, 1080};
-  static std::string path = "normviz-view.png";
-  ImGui::InputInt2("PNG size", size);
-  size[0] = std::clamp(size[0], 64, 8192);
-  size[1] = std::clamp(size[1], 64, 8192);
-  ImGui::InputText("PNG path", &path);
-  if (ImGui::Button("Save PNG")) {
-    auto quote = [](const std::string& text) {
-      std::string out = "'";
-      for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      return out + "'";
-    };
-    std::error_code ec;
-    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-    const std::string args = command.substr(std::string("normviz").size());
-    const std::string cmd = quote(ec ? "normviz" : self) + args + " --no-settings --size " +
-                            std::to_string(size[0]) + "x" + std::to_string(size[1]) +
-                            " --screenshot " + quote(path) + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    s.notice =
-        status == 0
-            ? "saved " + path + " (" + std::to_string(size[0]) + "x" + std::to_string(size[1]) + ")"
-            : "could not save " + path + " (exit status " + std::to_string(status) + ")";
+  int size[2] = {s.png.width, s.png.height};
+  if (ImGui::InputInt2("PNG size", size)) {
+    s.png.width = std::clamp(size[0], 64, 8192);
+    s.png.height = std::clamp(size[1], 64, 8192);
   }
+  ImGui::InputText("PNG path", &s.png.path);
+  // Rendered by the window after this frame, offscreen at that size (Ctrl+S too).
+  if (ImGui::Button("Save PNG")) s.png.requested = true;
 }
 
 void viewSection(AppState& s) {

@@ -36,6 +36,7 @@ void drawHelpOverlay(AppState& state) {
       {"T", "dark / light theme"},
       {"P", "hide / show the side panels"},
       {"Ctrl + / Ctrl -", "larger / smaller text"},
+      {"Ctrl S", "save a PNG of the view (size and path under Export)"},
       {"F1 or ?", "this help"},
   };
   if (ImGui::BeginTable("shortcuts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {

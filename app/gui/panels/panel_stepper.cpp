@@ -32,7 +32,7 @@ void updateTarget(AppState& state) {
   h.panel.setTarget(state.shown->plan, state.shown->x, group);
   if (h.pending && h.panel.trace() != nullptr) {
     h.pending = false;
-    if (!h.request.stage.empty()) h.panel.setStage(std::stoi(h.request.stage));
+    if (h.request.stage) h.panel.setStage(*h.request.stage);
     h.panel.selectLane(h.request.lane);
   }
 }

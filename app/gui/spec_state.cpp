@@ -1,0 +1,93 @@
+// Between the view spec and the app's state.
+#include "spec_state.hpp"
+
+#include "normviz/engine.hpp"
+#include "normviz/error.hpp"
+
+namespace normviz {
+
+void applyViewFields(AppState& s, const ViewSpec& spec) {
+  if (spec.layout) s.layout = *spec.layout;
+  if (spec.color_by) s.color_by = *spec.color_by;
+  if (spec.theme) s.theme = *spec.theme;
+  if (spec.colormap) s.input_map = *spec.colormap;
+  if (spec.view) s.preset = *spec.view;
+  if (spec.font_scale) s.font_scale = *spec.font_scale;
+  if (spec.backend) s.backend = *spec.backend;
+  if (spec.explode) s.explode = *spec.explode;
+  if (spec.display) {
+    s.display = *spec.display;
+    s.display_chosen = true;
+  }
+  s.variance = spec.variance;
+  s.threads = engineThreads(spec.threads);  // refuses a count the engine cannot run
+  s.grad_init = spec.grad_init;
+  if (spec.affine && !s.affine) {
+    s.affine = true;
+    s.affine_init = AffineInit::Random;
+  }
+  // Nothing is pinned unless asked, so moving the mouse lights groups from the first frame.
+  if (spec.hover) s.pinned = CubeRef{Section::Input, flatIndex(*spec.hover, s.x.shape)};
+  if (spec.backward) s.backward = true;
+}
+
+LayerOptions layerOf(const AppState& s) {
+  const NormConfig& c = s.config;
+  LayerOptions l;
+  l.norm = c.kind;
+  if (c.kind == NormKind::Group) l.groups = c.groups;
+  if (c.kind == NormKind::Layer || c.kind == NormKind::RMS) l.normalized_shape = c.normalized_shape;
+  if (c.kind == NormKind::Custom) l.axes = c.axes;
+  l.eps = c.eps;
+  if (c.kind == NormKind::Batch) {
+    l.momentum = c.momentum;
+    l.eval = !c.training;
+  }
+  l.shape = s.x.shape;
+  if (s.init == "file") {
+    l.input = s.npy_path;
+  } else {
+    l.init = s.init;
+    l.seed = s.seed;
+  }
+  return l;
+}
+
+ViewSpec specOf(const AppState& s) {
+  ViewSpec spec;
+  if (s.theme != Theme::Dark) spec.theme = s.theme;
+  if (s.input_map != ColorMap::Viridis) spec.colormap = s.input_map;
+  if (s.font_scale != AppState{}.font_scale) spec.font_scale = s.font_scale;
+  if (s.lesson.lesson) {
+    const Lesson& lesson = *s.lesson.lesson;
+    bool builtin = false;
+    for (const Lesson& l : builtinLessons()) builtin |= l.name == lesson.name && l.file == lesson.file;
+    (builtin ? spec.lesson : spec.lesson_file) = builtin ? lesson.name : lesson.file;
+    spec.step = s.lesson.step + 1;
+    spec.presenter = s.lesson.presenter;
+    return spec;
+  }
+  spec.layer = layerOf(s);
+  spec.affine = s.affine;
+  spec.backward = s.backward;
+  if (s.backward) spec.grad_init = s.grad_init;
+  spec.variance = s.variance;
+  if (s.backend != Backend::CpuFp32) spec.backend = s.backend;
+  spec.threads = s.threads;
+  if (s.pinned && (s.pinned->section == Section::Input || s.pinned->section == Section::Output))
+    spec.hover = indexOf(s.pinned->index, s.x.shape);
+  if (s.layout != LayoutMode::Single) spec.layout = s.layout;
+  if (s.display_chosen) spec.display = s.display;
+  if (s.explode != 1.0f) spec.explode = s.explode;
+  if (s.color_by != ColorBy::Value) spec.color_by = s.color_by;
+  if (s.preset != ViewPreset::Isometric) spec.view = s.preset;
+  if (s.stepper.active) {
+    spec.stepper = true;
+    spec.stage = s.stepper.stage;
+    spec.lane = s.stepper.lane;
+    if (s.stepper.block_size != StepperRequest{}.block_size) spec.block_size = s.stepper.block_size;
+  }
+  return spec;
+}
+
+}  // namespace normviz
