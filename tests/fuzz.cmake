@@ -1,6 +1,7 @@
 # libFuzzer targets for every parser that takes outside input (-DNORMVIZ_FUZZ=ON with
-# CMAKE_CXX_COMPILER=clang++): .npy files, lesson files, the settings file, and the list flags
-# (--shape, --normalized-shape, --axes, --hover) with the layer they describe. Each has a committed
+# CMAKE_CXX_COMPILER=clang++): .npy files, lesson files, the settings file, the list flags
+# (--shape, --normalized-shape, --axes, --hover) with the layer they describe, and a link's query
+# string (the view spec). Each has a committed
 # corpus in fuzz/corpus/<name>/ that scripts/test replays before exploring.
 # Run: fuzz_npy -max_total_time=60 <scratch corpus dir> tests/fuzz/corpus/npy
 if(NORMVIZ_FUZZ)

@@ -164,15 +164,14 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   double back32_err = 0;
   const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
   // The forward rows run first, then the backward rows, each pass in its own round robin: the copy
-  // is timed among the forward rows only (right after a backward row it took 25-49 ms instead of
-  // 1.2-2.9 ms in most runs on the 2-core VM, which made every "x copy" meaningless).
+  // is timed among the forward rows only (right after a backward row it was many times slower,
+  // which made every "x copy" meaningless).
   // Forward slots: the copy, the reference, each fast path. Timed rounds shuffle their order (the
   // same shuffles in every run), so that every row follows every other about equally often:
   // whatever runs right after the reference pays for draining its 51 MB of streamed float64
   // writes, and whatever runs right after the copy for writing back the copy's cached y. A
-  // rotation kept each slot's predecessor fixed, so one path always paid: the same code timed in
-  // two slots came out 0.07-0.12x a copy slower in the slot after the copy (the four headline
-  // shapes at 1 thread), and within 0.03x of itself shuffled.
+  // rotation kept each slot's predecessor fixed, so one path always paid (docs/benchmarks.md,
+  // "Design measurements").
   // body(slot, timed, fast_round, fp64_round) for each of `slots` slots per round, round 0 (which
   // warms the pool, the pages and the caches) in order.
   auto roundRobin = [&](size_t slots, const auto& body) {

@@ -155,10 +155,15 @@ std::vector<ComparePanel> comparePanels(const Shape& shape, int64_t groups) {
     try {
       panel.plan = ReductionPlan::make(shape, config);
       panel.title = normKindTitle(config.kind);
-      if (config.kind == NormKind::Group)
-        panel.title += " (G=" + std::to_string(config.groups) + ")";
-      if (config.kind == NormKind::Layer)
-        panel.title += " " + Shape(config.normalized_shape).list();
+      if (config.kind == NormKind::Group) {
+        panel.title += " (G=";
+        panel.title += std::to_string(config.groups);
+        panel.title += ')';
+      }
+      if (config.kind == NormKind::Layer) {
+        panel.title += ' ';
+        panel.title += Shape(config.normalized_shape).list();
+      }
     } catch (const NormError& e) {
       panel.title = normKindTitle(config.kind);
       panel.error = e.what();

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "app_state.hpp"
-#include "cli.hpp"
+#include "layer_options.hpp"
 
 namespace normviz {
 
@@ -36,7 +36,10 @@ int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref);
 template <typename T>
 std::string commaList(const std::vector<T>& values) {
   std::string out;
-  for (const T& v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
+  for (const T& v : values) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(v);
+  }
   return out;
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -10,7 +12,7 @@
 #include <vector>
 
 #include "camera.hpp"
-#include "cli.hpp"
+#include "layer_options.hpp"
 #include "colormap.hpp"
 #include "lessons.hpp"
 #include "normviz/backward.hpp"
@@ -29,6 +31,9 @@ enum class AffineInit { OnesZeros, Random, Edited };
 
 // "CPU float32", "CPU float64 reference", "GPU (CUDA)", "GPU kernels (emulated on the CPU)"
 const char* backendLabel(Backend b);
+
+// Text size: 1 = 13 px.
+inline constexpr float kDefaultFontScale = 1.5f;
 
 // The most cubes the 3D view draws; larger inputs open in the sheet view.
 inline constexpr int64_t kMaxDisplayedElements = int64_t{1} << 18;  // 262,144
@@ -120,6 +125,18 @@ struct LessonProgress {
   }
 };
 
+struct StepperHost;  // the stepper tab's panel and pending request (panel_stepper.cpp)
+
+// What the panels keep between frames beyond the state itself, owned by the state (one per
+// window) and shared by the copies a lesson step makes of it (a step is applied to a copy that is
+// kept on success). Destroyed with the state, after finishStatsBackgroundWork.
+struct PanelMemory {
+  std::shared_ptr<StepperHost> stepper;      // made by the stepper tab on first use
+  std::optional<int64_t> stats_scrolled_to;  // the statistics row last scrolled into view
+  bool stats_first_frame = true;             // the stepper tab opens first when asked to
+  std::shared_future<double> copy_measurement;  // this machine's copy GB/s, measured once
+};
+
 // Save PNG: where, at what size, and whether the window should write it after this frame.
 struct PngExport {
   std::string path = "normviz-view.png";
@@ -162,7 +179,7 @@ struct AppState {
   ColorBy color_by = ColorBy::Value;
   ColorMap input_map = ColorMap::Viridis;
   Theme theme = Theme::Dark;
-  float font_scale = 1.5f;
+  float font_scale = kDefaultFontScale;
   Camera camera;
   SheetCamera sheet_camera;
   ViewPreset preset = ViewPreset::Isometric;
@@ -174,6 +191,7 @@ struct AppState {
   uint64_t view_version = 0;  // bumps when colours must be rebuilt (hover, colour mode, theme)
 
   PngExport png;
+  std::shared_ptr<PanelMemory> panels = std::make_shared<PanelMemory>();
 
   StepperRequest stepper;
   bool stepper_changed = false;  // the stepper request changed outside its panel (a lesson step)

@@ -117,6 +117,7 @@ struct App {
   // frames (a presenter's clicker, a slow frame) would be lost.
   std::vector<int> taps, repeats;
   std::vector<int> ctrl_taps;  // pressed with Ctrl held: Ctrl may be released before the frame too
+  bool draws_sheet = false;    // this frame draws the sheet (decided before input, used after)
 };
 
 // Latches presses for handleShortcuts; installed before ImGui's backend, which calls it first.
@@ -459,10 +460,9 @@ void handleMouse(App& app) {
 
 // ---- One frame ----------------------------------------------------------------------------------
 
-void drawFrame(App& app) {
-  AppState& s = *app.state;
-  recomputeIfChanged(s);
-
+// Fonts and colours follow the state: presenter mode's large type, the theme.
+void applyLook(App& app) {
+  const AppState& s = *app.state;
   // Presenter mode: large type for the back of the room.
   const float font_scale = s.lesson.presenter ? std::max(s.font_scale * 1.5f, 2.5f) : s.font_scale;
   if (app.built_font_scale != font_scale) {
@@ -475,7 +475,10 @@ void drawFrame(App& app) {
     applyTheme(s.theme);
     app.applied_theme = s.theme;
   }
+}
 
+// Starts ImGui's frame at the window's size, or at the offscreen picture's.
+void beginFrame(App& app) {
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGuiIO& io = ImGui::GetIO();
@@ -488,7 +491,11 @@ void drawFrame(App& app) {
   }
   app.display = glm::vec2(io.DisplaySize.x, io.DisplaySize.y);
   ImGui::NewFrame();
+}
 
+// The side panels; they decide the room the views get.
+void drawPanels(App& app) {
+  AppState& s = *app.state;
   if (s.stepper_changed) {
     s.stepper_changed = false;
     const std::string message = configureStepper(s);
@@ -500,60 +507,78 @@ void drawFrame(App& app) {
     drawStatsPanel(s, app.display.x - panels.right_width, panels.right_width, app.display.y);
   }
   app.views = sceneViews(s, app.display);
-  {
-    const glm::vec2 size = app.views.front().size;
-    s.view_aspect = std::round(10.0f * size.x / std::max(size.y, 1.0f)) / 10.0f;
-  }
-  const bool sheet = s.shown && shownDisplay(s) == DisplayMode::Sheet;
-  // A resized viewport (window, panels, font scale) refits the camera unless the user moved it.
+  const glm::vec2 size = app.views.front().size;
+  s.view_aspect = std::round(10.0f * size.x / std::max(size.y, 1.0f)) / 10.0f;
+}
+
+bool showsSheet(const AppState& s) {
+  return s.shown && shownDisplay(s) == DisplayMode::Sheet;
+}
+
+// Fits the camera (or the sheet's zoom) when asked or when the view was resized and the user had
+// not moved it; in a lesson the camera glides to the next step's view instead of jumping.
+void fitView(App& app) {
+  AppState& s = *app.state;
+  const bool sheet = app.draws_sheet = showsSheet(s);
   if (app.views.front().size != app.fitted_size &&
       (sheet ? s.sheet_camera == app.fitted_sheet_camera : s.camera == app.fitted_camera))
     s.reframe = true;
   if (sheet) rebuildSheet(s, app.sheet, app.sheet_renderer, app.views.front().size);
-  if (s.reframe && s.shown) {
-    if (sheet) {
-      fitSheet(s, app.sheet, app.views.front());
-      app.fitted_sheet_camera = s.sheet_camera;
-    } else {
-      const Camera before = s.camera;
-      fitCamera(s, app.views.front());
-      app.fitted_camera = s.camera;
-      // In a lesson the camera glides to the next step's view instead of jumping.
-      if (!app.offscreen && s.lesson.lesson && app.has_drawn) {
-        app.glide_from = before;
-        app.glide_to = s.camera;
-        app.glide_start = std::chrono::steady_clock::now();
-        app.gliding = true;
-        s.camera = before;
-      }
+  if (!s.reframe || !s.shown) return;
+  if (sheet) {
+    fitSheet(s, app.sheet, app.views.front());
+    app.fitted_sheet_camera = s.sheet_camera;
+  } else {
+    const Camera before = s.camera;
+    fitCamera(s, app.views.front());
+    app.fitted_camera = s.camera;
+    if (!app.offscreen && s.lesson.lesson && app.has_drawn) {
+      app.glide_from = before;
+      app.glide_to = s.camera;
+      app.glide_start = std::chrono::steady_clock::now();
+      app.gliding = true;
+      s.camera = before;
     }
-    app.fitted_size = app.views.front().size;
-    app.views = sceneViews(s, app.display);
-    s.reframe = false;
   }
-  if (app.gliding) {
-    // Ease in and out over 0.6 s; the fitted camera (the glide's end) counts as unmoved.
-    const double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - app.glide_start).count() /
-        0.6;
-    const float k = static_cast<float>(t >= 1.0 ? 1.0 : t * t * (3.0 - 2.0 * t));
-    s.camera.target = glm::mix(app.glide_from.target, app.glide_to.target, k);
-    s.camera.yaw = glm::mix(app.glide_from.yaw, app.glide_to.yaw, k);
-    s.camera.pitch = glm::mix(app.glide_from.pitch, app.glide_to.pitch, k);
-    s.camera.distance = glm::mix(app.glide_from.distance, app.glide_to.distance, k);
-    if (t >= 1.0) app.gliding = false, s.camera = app.glide_to;
-    app.views = sceneViews(s, app.display);
-  }
-  app.has_drawn = true;
+  app.fitted_size = app.views.front().size;
+  app.views = sceneViews(s, app.display);
+  s.reframe = false;
+}
+
+// Moves the camera along a glide: eased in and out over 0.6 s; the fitted camera (the glide's end)
+// counts as unmoved.
+void advanceGlide(App& app) {
+  if (!app.gliding) return;
+  AppState& s = *app.state;
+  const double t =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - app.glide_start).count() /
+      0.6;
+  const float k = static_cast<float>(t >= 1.0 ? 1.0 : t * t * (3.0 - 2.0 * t));
+  s.camera.target = glm::mix(app.glide_from.target, app.glide_to.target, k);
+  s.camera.yaw = glm::mix(app.glide_from.yaw, app.glide_to.yaw, k);
+  s.camera.pitch = glm::mix(app.glide_from.pitch, app.glide_to.pitch, k);
+  s.camera.distance = glm::mix(app.glide_from.distance, app.glide_to.distance, k);
+  if (t >= 1.0) app.gliding = false, s.camera = app.glide_to;
+  app.views = sceneViews(s, app.display);
+}
+
+// The mouse and the keys, in the window only; the keys latched since the last frame are used up.
+void handleInput(App& app) {
   if (!app.offscreen) {
     handleMouse(app);
     handleShortcuts(app);
-    app.views = sceneViews(s, app.display);
+    app.views = sceneViews(*app.state, app.display);
   }
   app.taps.clear();
   app.repeats.clear();
   app.ctrl_taps.clear();
-  rebuildScene(app);
+}
+
+// What ImGui draws over and beside the views: labels, the legend, the lesson card and its marks,
+// the help.
+void drawOverlays(App& app) {
+  AppState& s = *app.state;
+  const bool sheet = app.draws_sheet;
   if (s.shown)
     for (const auto& v : app.views) {
       if (sheet) {
@@ -566,10 +591,9 @@ void drawFrame(App& app) {
   drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
              app.display.x - panels.left_width - panels.right_width);
   if (s.shown && s.lesson.lesson) {
-    const PanelRects rects = panelRects(s, app.display.x);
     SceneView area;
-    area.pos = glm::vec2(rects.left_width, 0.0f);
-    area.size = glm::vec2(app.display.x - rects.left_width - rects.right_width, app.display.y);
+    area.pos = glm::vec2(panels.left_width, 0.0f);
+    area.size = glm::vec2(app.display.x - panels.left_width - panels.right_width, app.display.y);
     drawLessonPanel(s, area);
     if (s.layout == LayoutMode::Single) {
       const SceneView& v = app.views.front();
@@ -583,8 +607,13 @@ void drawFrame(App& app) {
     }
   }
   if (s.show_help) drawHelpOverlay(s);
-  ImGui::Render();
+}
 
+// The views in GL (cubes or sheet cells, each view in its own viewport), then ImGui on top.
+void renderViews(App& app) {
+  const AppState& s = *app.state;
+  const bool sheet = app.draws_sheet;
+  const ImGuiIO& io = ImGui::GetIO();
   const glm::vec2 fb_scale(io.DisplayFramebufferScale.x, io.DisplayFramebufferScale.y);
   const int fb_w = static_cast<int>(app.display.x * fb_scale.x),
             fb_h = static_cast<int>(app.display.y * fb_scale.y);
@@ -595,6 +624,7 @@ void drawFrame(App& app) {
   gl::Clear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT | GL_STENCIL_BUFFER_BIT);
   if (s.shown) {
     gl::Enable(GL_SCISSOR_TEST);
+    const bool by_group = s.color_by == ColorBy::Groups;
     for (const auto& v : app.views) {
       const int x = static_cast<int>(v.pos.x * fb_scale.x),
                 w = static_cast<int>(v.size.x * fb_scale.x);
@@ -606,7 +636,6 @@ void drawFrame(App& app) {
         const SheetRenderer::View view{v.pos, v.size, static_cast<float>(fb_h), fb_scale.y};
         std::vector<glm::vec3> palette;
         for (int k = 0; k < 24; ++k) palette.push_back(categoricalColor(k));
-        const bool by_group = s.color_by == ColorBy::Groups;
         app.sheet_renderer.draw(app.sheet.layout, s.sheet_camera, view,
                                 std::max(v.compare_panel, 0), litGroupOf(app, v), by_group, bg,
                                 palette, by_group ? 0.6f : 0.78f);
@@ -615,7 +644,6 @@ void drawFrame(App& app) {
       const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
       // Unlit cubes are faint grey ghosts so the lit region stands out; in "all groups" mode they
       // keep their group's hue and more opacity, so the whole partition stays readable.
-      const bool by_group = s.color_by == ColorBy::Groups;
       app.renderer.draw(v.view_proj, first, app.cache.per_panel, litGroupOf(app, v),
                         outlineOf(s.theme), by_group ? 0.35f : 0.16f, by_group ? 0.0f : 0.75f);
     }
@@ -623,6 +651,23 @@ void drawFrame(App& app) {
     gl::Viewport(0, 0, fb_w, fb_h);
   }
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+// One frame, as a sequence of named steps: compute if the inputs changed, the look, the panels,
+// fit the view, input, the scene, the overlays, then GL.
+void drawFrame(App& app) {
+  recomputeIfChanged(*app.state);
+  applyLook(app);
+  beginFrame(app);
+  drawPanels(app);
+  fitView(app);
+  advanceGlide(app);
+  app.has_drawn = true;
+  handleInput(app);
+  rebuildScene(app);
+  drawOverlays(app);
+  ImGui::Render();
+  renderViews(app);
 }
 
 // ---- Screenshot report --------------------------------------------------------------------------
@@ -869,15 +914,6 @@ void glfwErrorCallback(int code, const char* description) {
   std::fprintf(stderr, "normviz: GLFW error %d: %s\n", code, description);
 }
 
-}  // namespace
-
-std::optional<glm::vec2> SceneView::project(glm::vec3 world) const {
-  const glm::vec4 clip = view_proj * glm::vec4(world, 1.0f);
-  if (clip.w <= 1e-6f) return std::nullopt;
-  const glm::vec2 ndc = glm::vec2(clip) / clip.w;
-  return pos + glm::vec2((ndc.x + 1.0f) * 0.5f * size.x, (1.0f - ndc.y) * 0.5f * size.y);
-}
-
 // ---- PNG -----------------------------------------------------------------------------------------
 
 // Renders the state offscreen at width x height and writes a PNG: the frames a fresh --screenshot
@@ -922,6 +958,83 @@ std::string savePng(App& app, const std::string& path, int width, int height) {
   if (!stbi_write_png(path.c_str(), width, height, 4, pixels.data(), width * 4))
     return "cannot write " + path;
   return "";
+}
+
+// --screenshot: one picture (and, with --report, where every cube landed). Returns the exit code.
+int runScreenshot(App& app, const WindowOptions& options) {
+  const std::string error = savePng(app, options.screenshot, options.width, options.height);
+  int rc = 0;
+  if (!error.empty()) {
+    std::fprintf(stderr, "normviz: %s\n", error.c_str());
+    rc = 1;
+  } else if (!options.report.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::ofstream out(options.report);
+    out << cubeReport(app).dump() << "\n";
+    std::fprintf(stderr, "normviz: report written in %.2f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!out) {
+      std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
+      rc = 1;
+    }
+  }
+  if (!app.state->error.empty()) std::fprintf(stderr, "normviz: %s\n", app.state->error.c_str());
+  return rc;
+}
+
+// Presenter mode fills the screen; leaving it restores the window where it was.
+void followPresenterMode(App& app, bool& fullscreen, int windowed[4]) {
+  AppState& state = *app.state;
+  if (state.lesson.presenter == fullscreen) return;
+  fullscreen = state.lesson.presenter;
+  GLFWwindow* window = app.window;
+  if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor != nullptr && fullscreen) {
+    glfwGetWindowPos(window, &windowed[0], &windowed[1]);
+    glfwGetWindowSize(window, &windowed[2], &windowed[3]);
+    const GLFWvidmode* mode = glfwGetVideoMode(monitor);
+    glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+  } else if (!fullscreen) {
+    glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+  }
+  state.reframe = true;
+}
+
+// Writes the PNG that Save PNG (or Ctrl+S) asked for during the last frame.
+void savePngIfAsked(App& app) {
+  PngExport& png = app.state->png;
+  if (!png.requested) return;
+  png.requested = false;
+  const std::string error = savePng(app, png.path, png.width, png.height);
+  const std::string size = std::to_string(png.width) + "x" + std::to_string(png.height);
+  app.state->notice = error.empty() ? "saved " + png.path + " (" + size + ")"
+                                    : "could not save " + png.path + ": " + error;
+}
+
+// The window's loop: wait for input (or the next animation frame), draw, present, save.
+void runInteractive(App& app, const WindowOptions& options) {
+  AppState& state = *app.state;
+  SettingsWriter settings(options.persist_settings);
+  bool fullscreen = false;
+  int windowed[4] = {0, 0, options.width, options.height};
+  while (!glfwWindowShouldClose(app.window)) {
+    followPresenterMode(app, fullscreen, windowed);
+    // Sleep until something happens; while the stepper plays or the camera glides, wake for the
+    // next frame.
+    glfwWaitEventsTimeout(stepperAnimating(state) || app.gliding ? 1.0 / 60.0 : 0.5);
+    drawFrame(app);
+    glfwSwapBuffers(app.window);
+    savePngIfAsked(app);
+    settings.saveIfChanged(state);
+  }
+}
+
+}  // namespace
+
+std::optional<glm::vec2> SceneView::project(glm::vec3 world) const {
+  const glm::vec4 clip = view_proj * glm::vec4(world, 1.0f);
+  if (clip.w <= 1e-6f) return std::nullopt;
+  const glm::vec2 ndc = glm::vec2(clip) / clip.w;
+  return pos + glm::vec2((ndc.x + 1.0f) * 0.5f * size.x, (1.0f - ndc.y) * 0.5f * size.y);
 }
 
 // ---- Run ----------------------------------------------------------------------------------------
@@ -982,59 +1095,11 @@ int runWindow(AppState& state, const WindowOptions& options) {
     } else if (options.bench) {
       rc = runBenchmark(app, std::max(options.bench_frames, 1));
     } else if (offscreen) {
-      error = savePng(app, options.screenshot, options.width, options.height);
-      if (!error.empty()) {
-        std::fprintf(stderr, "normviz: %s\n", error.c_str());
-        rc = 1;
-      } else if (!options.report.empty()) {
-        const auto t0 = std::chrono::steady_clock::now();
-        std::ofstream out(options.report);
-        out << cubeReport(app).dump() << "\n";
-        std::fprintf(stderr, "normviz: report written in %.2f s\n",
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        if (!out) {
-          std::fprintf(stderr, "normviz: cannot write %s\n", options.report.c_str());
-          rc = 1;
-        }
-      }
-      if (!state.error.empty()) std::fprintf(stderr, "normviz: %s\n", state.error.c_str());
+      rc = runScreenshot(app, options);
     } else {
-      SettingsWriter settings(options.persist_settings);
-      bool fullscreen = false;
-      int windowed[4] = {0, 0, options.width, options.height};
-      while (!glfwWindowShouldClose(window)) {
-        // Presenter mode fills the screen; leaving it restores the window.
-        if (state.lesson.presenter != fullscreen) {
-          fullscreen = state.lesson.presenter;
-          if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor != nullptr && fullscreen) {
-            glfwGetWindowPos(window, &windowed[0], &windowed[1]);
-            glfwGetWindowSize(window, &windowed[2], &windowed[3]);
-            const GLFWvidmode* mode = glfwGetVideoMode(monitor);
-            glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height,
-                                 mode->refreshRate);
-          } else if (!fullscreen) {
-            glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2],
-                                 windowed[3], 0);
-          }
-          state.reframe = true;
-        }
-        // Sleep until something happens; while the stepper plays, wake for its next frame.
-        glfwWaitEventsTimeout(stepperAnimating() || app.gliding ? 1.0 / 60.0 : 0.5);
-        drawFrame(app);
-        glfwSwapBuffers(window);
-        if (state.png.requested) {
-          state.png.requested = false;
-          const std::string error =
-              savePng(app, state.png.path, state.png.width, state.png.height);
-          state.notice = error.empty() ? "saved " + state.png.path + " (" +
-                                             std::to_string(state.png.width) + "x" +
-                                             std::to_string(state.png.height) + ")"
-                                       : "could not save " + state.png.path + ": " + error;
-        }
-        settings.saveIfChanged(state);
-      }
+      runInteractive(app, options);
     }
-    finishStatsBackgroundWork();
+    finishStatsBackgroundWork(state);
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();

@@ -57,7 +57,7 @@ ViewSpec specOf(const AppState& s) {
   ViewSpec spec;
   if (s.theme != Theme::Dark) spec.theme = s.theme;
   if (s.input_map != ColorMap::Viridis) spec.colormap = s.input_map;
-  if (s.font_scale != AppState{}.font_scale) spec.font_scale = s.font_scale;
+  if (s.font_scale != kDefaultFontScale) spec.font_scale = s.font_scale;
   if (s.lesson.lesson) {
     const Lesson& lesson = *s.lesson.lesson;
     bool builtin = false;

@@ -116,6 +116,40 @@ const char* typeName(SpecValue type) {
   return "?";
 }
 
+// A step's question; throws NormError saying what is wrong with it.
+LessonQuestion parseQuestion(const nlohmann::json& q) {
+  if (!q.is_object() || !q.contains("kind") || !q["kind"].is_string() || !q.contains("prompt") ||
+      !q["prompt"].is_string())
+    throw NormError("a question needs \"kind\" and \"prompt\" strings");
+  LessonQuestion question;
+  question.prompt = q["prompt"].get<std::string>();
+  const std::string kind = q["kind"].get<std::string>();
+  if (kind == "choice") {
+    question.kind = LessonQuestion::Kind::Choice;
+    if (!q.contains("options") || !q["options"].is_array() || q["options"].size() < 2 ||
+        q["options"].size() > 9)
+      throw NormError("a choice question needs 2 to 9 \"options\"");
+    for (const auto& o : q["options"]) {
+      if (!o.is_string()) throw NormError("options are strings");
+      question.options.push_back(o.get<std::string>());
+    }
+    if (!q.contains("answer") || !q["answer"].is_number_integer() ||
+        q["answer"].get<int64_t>() < 0 || q["answer"].get<size_t>() >= question.options.size())
+      throw NormError("\"answer\" must be the index of an option (from 0)");
+    question.answer = q["answer"].get<int64_t>();
+  } else if (kind == "number") {
+    question.kind = LessonQuestion::Kind::Number;
+    if (!q.contains("answer") || !q["answer"].is_number_integer())
+      throw NormError("a number question needs an integer \"answer\"");
+    question.answer = q["answer"].get<int64_t>();
+  } else if (kind == "select") {
+    question.kind = LessonQuestion::Kind::Select;
+  } else {
+    throw NormError("unknown question kind \"" + kind + "\" (choice, number, select)");
+  }
+  return question;
+}
+
 }  // namespace
 
 int Lesson::questions() const {
@@ -199,37 +233,11 @@ Lesson parseLesson(const std::string& text, const std::string& file) {
       step.expect_lit = s["expect_lit"].get<int64_t>();
     }
     if (s.contains("question")) {
-      const auto& q = s["question"];
-      if (!q.is_object() || !q.contains("kind") || !q["kind"].is_string() ||
-          !q.contains("prompt") || !q["prompt"].is_string())
-        throw fail(line, where + "a question needs \"kind\" and \"prompt\" strings");
-      LessonQuestion question;
-      question.prompt = q["prompt"].get<std::string>();
-      const std::string kind = q["kind"].get<std::string>();
-      if (kind == "choice") {
-        question.kind = LessonQuestion::Kind::Choice;
-        if (!q.contains("options") || !q["options"].is_array() || q["options"].size() < 2 ||
-            q["options"].size() > 9)
-          throw fail(line, where + "a choice question needs 2 to 9 \"options\"");
-        for (const auto& o : q["options"]) {
-          if (!o.is_string()) throw fail(line, where + "options are strings");
-          question.options.push_back(o.get<std::string>());
-        }
-        if (!q.contains("answer") || !q["answer"].is_number_integer() ||
-            q["answer"].get<int64_t>() < 0 || q["answer"].get<size_t>() >= question.options.size())
-          throw fail(line, where + "\"answer\" must be the index of an option (from 0)");
-        question.answer = q["answer"].get<int64_t>();
-      } else if (kind == "number") {
-        question.kind = LessonQuestion::Kind::Number;
-        if (!q.contains("answer") || !q["answer"].is_number_integer())
-          throw fail(line, where + "a number question needs an integer \"answer\"");
-        question.answer = q["answer"].get<int64_t>();
-      } else if (kind == "select") {
-        question.kind = LessonQuestion::Kind::Select;
-      } else {
-        throw fail(line, where + "unknown question kind \"" + kind + "\" (choice, number, select)");
+      try {
+        step.question = parseQuestion(s["question"]);
+      } catch (const NormError& e) {
+        throw fail(line, where + e.what());
       }
-      step.question = question;
     }
     lesson.steps.push_back(std::move(step));
   }

@@ -140,8 +140,7 @@ Layout chooseLayout(const ReductionPlan& plan, const AffineMap& affine, bool has
   }
   // A group of many runs (a BatchNorm channel: N runs of H * W) stays in L2 between its passes as
   // well as a contiguous one, once each next run is prefetched: x is then read from memory once,
-  // not twice (BatchNorm2d train on (32,64,56,56), 1 thread: 1.5x a copy as TwoPhase, 1.1-1.2x
-  // fused).
+  // not twice.
   const int64_t bytes = plan.groupSize() * static_cast<int64_t>(sizeof(float));
   const bool short_runs = plan.runLength() < simd::kMinRunElements;
   layout.kind = bytes <= fusedGroupBytes() || short_runs ? Layout::Fused : Layout::TwoPhase;

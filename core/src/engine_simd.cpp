@@ -359,12 +359,11 @@ Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind k
 
 // ---- normalizing a span -------------------------------------------------------------------------
 
-// A streaming store that starts a 4 KiB page of y first needs the page's address translation, and
-// on the 2-core VM (nested paging) that walk is slow and stalls the stores behind it. When a store
-// starts a page, a prefetch of a line kTranslateAhead pages further on makes that walk early, while
-// the stores of the pages between still run. The float64 reference writes 12,544 pages of y on
-// (32,64,56,56): in-process, InstanceNorm2d's reference took 1.69-1.70 ms instead of 3.09 at 1
-// thread, and the float32 two-pass 0.88-0.96 ms instead of 1.19.
+// A streaming store that starts a 4 KiB page of y first needs the page's address translation; on
+// a virtual machine with nested paging that walk is slow and stalls the stores behind it. When a
+// store starts a page, a prefetch of a line kTranslateAhead pages further on makes that walk
+// early, while the stores of the pages between still run (docs/benchmarks.md, "Design
+// measurements").
 inline constexpr uintptr_t kPageBytes = 4096;
 inline constexpr uintptr_t kTranslateAhead = 8;
 
@@ -390,8 +389,8 @@ HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
 // With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and
 // no eviction of x from the cache (large outputs only: the caller reads y much later). `ahead`
 // (or null) is read next: its lines are prefetched into L2 in step, so that memory stays busy
-// while this pass works on cached data, and L1 keeps the group being normalized (InstanceNorm2d
-// on (32,64,56,56): 1.30-1.45x a copy instead of 1.42-1.58x at 1 thread, prefetching into L1).
+// while this pass works on cached data, and L1 keeps the group being normalized (prefetching into
+// L1 instead was slower: docs/benchmarks.md, "Design measurements").
 template <class D>
 void normalizeConst(D d, const float* x, hn::TFromD<D>* y, int64_t n, hn::TFromD<D> mean,
                     hn::TFromD<D> scale, hn::TFromD<D> shift, bool stream, const float* ahead) {
@@ -530,7 +529,7 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
     auto ahead = [&](int64_t r) { return r < next ? x + (rows + r) * m : nullptr; };
     if (two_passes) {
       // Every row's mean first, then every row's deviations: no row's second pass waits for its
-      // own first (LayerNorm(768) two-pass at 1 thread: 1.14-1.16x a copy, against 1.28-1.34x).
+      // own first.
       for (int64_t r = 0; r < n; ++r)
         means[static_cast<size_t>(r)] =
             pairwise ? pairwiseMean(d, x + r * m, m) : twoPassMean(d, x + r * m, m);
@@ -555,10 +554,9 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
 // Groups of a piece or more read straight from x (InstanceNorm planes, GroupNorm's 100 KB groups,
 // BatchNorm's channels of N runs), with y of group g and the statistics of g + 1 interleaved piece
 // by piece: normalize piece k of g, then both passes over piece k of g + 1. Memory alternates
-// between a piece of writes and a piece of reads, instead of a whole group of each: GroupNorm(8,64)
-// on (32,64,56,56), in-process A/B: 0.84-0.86x a copy against 1.20-1.21x at 1 thread, 1.19-1.20x
-// against 1.58-1.60x at 2; BatchNorm2d train 0.98-1.00x against 1.17x at 1 thread. Each group's
-// pieces merge in memory order whatever the thread count.
+// between a piece of writes and a piece of reads, instead of a whole group of each (docs/
+// benchmarks.md, "Design measurements"). Each group's pieces merge in memory order whatever the
+// thread count.
 template <typename T>
 void interleavedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   const Tag<T> d;

@@ -21,10 +21,8 @@ inline constexpr int64_t kPieceElements = 4096;
 inline constexpr int64_t kFloatsPerLine = 16;
 // Contiguous groups shorter than this (8 KiB) run in blocks of rows (see shortRowsT).
 inline constexpr int64_t kNearGroupElements = 2048;
-// Elements of x in one block of short rows, at most (at least one row): 12 KiB. LayerNorm(768) on
-// (8,1024,768), in-process, rows per block timed in turn against the copy: 4 rows came out
-// 0.03-0.09x a copy faster than 5 rows (16 KiB, one piece) in 6 runs of 8 and the same in the
-// others; 2 or 3 rows as 4 within noise; 8 rows 0.14-0.16x slower than 5.
+// Elements of x in one block of short rows, at most (at least one row): 12 KiB, four rows of
+// LayerNorm(768), the best of the block sizes timed (docs/benchmarks.md, "Design measurements").
 inline constexpr int64_t kRowBlockElements = 3072;
 // Runs shorter than this are gathered into a buffer before reducing (calls per run cost more).
 inline constexpr int64_t kMinRunElements = 16;

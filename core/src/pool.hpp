@@ -25,7 +25,7 @@ inline int threadsFor(int threads, int64_t elements) {
 // body(first, last) over [0, count) in chunks of at least `grain`, on up to `threads` threads.
 // One contiguous share per thread (static partition): each thread streams through its own part
 // of the data with its prefetches running ahead, instead of stolen pieces that restart the
-// stream (on the 2-core VM, 2 threads: 1.1-1.3x a copy for BatchNorm train against 1.5-1.8x).
+// stream (measured in docs/benchmarks.md, "Design measurements").
 template <typename F>
 void parallelRange(int threads, int64_t count, int64_t grain, const F& body) {
   if (count <= 0) return;

@@ -24,18 +24,12 @@ void plotHistogram(const char* name, const ValueSummary& summary) {
                        ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeight() * 3.5f));
 }
 
-// The copy-bandwidth measurement (valid once started). Owned here rather than by a function-local
-// static, so that finishStatsBackgroundWork can wait for it. A measurement still running when
-// main returned would copy through the engine's thread-pool arenas while static destruction tore
-// them down: the measurement itself first creates them (the app's small tensors stay on the
-// calling thread), so they are destroyed first. The app ended with a segmentation fault after
-// --screenshot in 3 of some hundreds of test renders under load.
-std::shared_future<double> copy_measurement;
-
 // This machine's copy bandwidth with the app's CPU threads, measured once in the background from
 // the first frame on (a quarter of a second): the yardstick that shows a normalization is
 // memory-bound and how close each backend comes. 0 when it could not be measured.
-std::optional<double> copyBandwidthGbs(int threads) {
+std::optional<double> copyBandwidthGbs(const AppState& s) {
+  std::shared_future<double>& copy_measurement = s.panels->copy_measurement;
+  const int threads = s.threads;
   if (!copy_measurement.valid())
     copy_measurement = std::async(std::launch::async, [threads] {
                          try {
@@ -56,7 +50,7 @@ std::optional<double> copyBandwidthGbs(int threads) {
 void trafficTable(const AppState& s) {
   const Snapshot& snap = *s.shown;
   const double bytes = normTrafficBytes(snap.plan);
-  const std::optional<double> machine = copyBandwidthGbs(s.threads);
+  const std::optional<double> machine = copyBandwidthGbs(s);
   const double copy_bytes = 2.0 * static_cast<double>(snap.x.numel()) * sizeof(float);
   const double copy = snap.copy_seconds > 0 ? copy_bytes / snap.copy_seconds / 1e9 : 0;  // GB/s
   if (ImGui::BeginTable("traffic", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
@@ -157,7 +151,7 @@ void statisticsTab(AppState& s) {
     ImGui::TableSetupColumn("rstd", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     // Keep the lit group in view as the mouse moves over the cubes.
-    static std::optional<int64_t> scrolled_to;
+    std::optional<int64_t>& scrolled_to = s.panels->stats_scrolled_to;
     ImGuiListClipper clipper;
     clipper.Begin(static_cast<int>(plan.groupCount()));
     if (lit) clipper.ForceDisplayRangeByIndices(static_cast<int>(*lit), static_cast<int>(*lit) + 1);
@@ -207,8 +201,11 @@ void statisticsTab(AppState& s) {
 
 }  // namespace
 
-void finishStatsBackgroundWork() {
-  if (copy_measurement.valid()) copy_measurement.wait();
+// A measurement still running when main returned would copy through the engine's thread-pool
+// arenas while static destruction tore them down (the measurement creates them, so they go first):
+// the app ended with a segmentation fault after --screenshot in 3 of some hundreds of test renders.
+void finishStatsBackgroundWork(const AppState& s) {
+  if (s.panels->copy_measurement.valid()) s.panels->copy_measurement.wait();
 }
 
 void drawStatsPanel(AppState& s, float x, float width, float height) {
@@ -222,7 +219,7 @@ void drawStatsPanel(AppState& s, float x, float width, float height) {
     return;
   }
   if (ImGui::BeginTabBar("right")) {
-    static bool first = true;
+    bool& first = s.panels->stats_first_frame;
     const ImGuiTabItemFlags open_stepper =
         first && s.stepper.active ? ImGuiTabItemFlags_SetSelected : 0;
     first = false;

@@ -10,17 +10,18 @@
 
 namespace normviz {
 
-namespace {
-
 struct StepperHost {
   StepperPanel panel;
   bool pending = false;  // command-line settings wait for the first trace (stage clamps to it)
   StepperRequest request;
 };
 
-StepperHost& host() {
-  static StepperHost h;
-  return h;
+namespace {
+
+StepperHost& host(const AppState& state) {
+  std::shared_ptr<StepperHost>& h = state.panels->stepper;
+  if (!h) h = std::make_shared<StepperHost>();
+  return *h;
 }
 
 // Traces the group that is lit in the view (or group 0).
@@ -28,7 +29,7 @@ void updateTarget(AppState& state) {
   if (!state.shown) return;
   const auto active = state.active();
   const int64_t group = active ? groupOfCube(state.shown->plan, *active) : 0;
-  StepperHost& h = host();
+  StepperHost& h = host(state);
   h.panel.setTarget(state.shown->plan, state.shown->x, group);
   if (h.pending && h.panel.trace() != nullptr) {
     h.pending = false;
@@ -40,15 +41,15 @@ void updateTarget(AppState& state) {
 }  // namespace
 
 std::string configureStepper(AppState& state) {
-  StepperHost& h = host();
+  StepperHost& h = host(state);
   h.request = state.stepper;
   h.panel.setBlockSize(state.stepper.block_size);
   h.pending = true;
   return "";
 }
 
-bool stepperAnimating() {
-  return host().panel.animating();
+bool stepperAnimating(const AppState& state) {
+  return host(state).panel.animating();
 }
 
 void drawStepperTab(AppState& state) {
@@ -57,15 +58,15 @@ void drawStepperTab(AppState& state) {
     return;
   }
   updateTarget(state);
-  host().panel.draw();
-  if (!host().panel.error().empty())
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", host().panel.error().c_str());
+  host(state).panel.draw();
+  if (!host(state).panel.error().empty())
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", host(state).panel.error().c_str());
 }
 
 std::optional<ElementTint> stepperTint(AppState& state) {
   if (!state.stepper.active || !state.shown) return std::nullopt;
   updateTarget(state);
-  const StepperHighlight& hl = host().panel.highlight();
+  const StepperHighlight& hl = host(state).panel.highlight();
   if (!hl.active) return std::nullopt;
   ElementTint tint;
   tint.group = hl.group;

@@ -33,7 +33,7 @@ void drawControlsPanel(AppState& state, float width, float height);        // pa
 void drawStatsPanel(AppState& state, float x, float width, float height);  // panel_stats.cpp
 // Waits for the stats panel's background copy-bandwidth measurement, if one was started: called
 // before the window closes, so that no thread still runs the engine while the process exits.
-void finishStatsBackgroundWork();       // panel_stats.cpp
+void finishStatsBackgroundWork(const AppState& state);  // panel_stats.cpp
 void drawHelpOverlay(AppState& state);  // panel_help.cpp
 
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
@@ -63,6 +63,6 @@ void drawStepperTab(AppState& state);
 std::optional<ElementTint> stepperTint(AppState& state);
 // Applies --stage/--lane/--block-size to the stepper; returns a message when it is not built.
 std::string configureStepper(AppState& state);
-bool stepperAnimating();
+bool stepperAnimating(const AppState& state);
 
 }  // namespace normviz

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "cli.hpp"
+#include "layer_options.hpp"
 #include "normviz/error.hpp"
 
 namespace normviz {

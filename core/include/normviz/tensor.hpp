@@ -59,9 +59,8 @@ std::vector<int> parseAxes(std::string_view text);
 std::vector<std::string> defaultAxisNames(int rank);
 
 // Allocates whole cache lines: a tensor's first element starts a 64-byte line, so vector loads
-// and streaming stores over it stay within lines. glibc puts large allocations 16 bytes past a
-// page; with x and y both there, an InstanceNorm loop over (32,64,56,56) took 1.34x a copy on the
-// 2-core VM, against 0.97x on line boundaries.
+// and streaming stores over it stay within lines (glibc puts large allocations 16 bytes past a
+// page, which a normalization pays for on every line: docs/benchmarks.md, "Design measurements").
 template <typename T>
 struct LineAllocator {
   using value_type = T;
