@@ -16,6 +16,7 @@
 #include "scene_colors.hpp"
 #include "scene_layout.hpp"
 #include "settings.hpp"
+#include "shortcuts.hpp"
 #include "sheet_layout.hpp"
 
 using namespace normviz;
@@ -560,4 +561,59 @@ TEST_CASE("backward mode: what a gradient depends on is what lights up") {
     CHECK(lit_in(Section::Mean) == 0);
     CHECK(numel == 48);
   }
+}
+
+TEST_CASE("shortcuts: keys fired without a window change the state as the help says") {
+  AppState s = stateFor("group");
+  auto tap = [&](std::vector<Key> keys, std::vector<Key> ctrl = {}) {
+    KeyInput k;
+    k.taps = keys;
+    k.repeats = keys;
+    k.ctrl_taps = ctrl;
+    for (Key c : ctrl) k.taps.push_back(c);
+    handleKeys(s, k);
+  };
+  tap({Key::C});
+  CHECK(s.layout == LayoutMode::Compare);
+  tap({Key::G});
+  CHECK(s.color_by == ColorBy::Groups);
+  tap({Key::T});
+  CHECK(s.theme == Theme::Light);
+  tap({Key::Digit2});
+  CHECK(s.preset == ViewPreset::Top);
+  // Ctrl+S asks for a PNG and is not also S (which would switch to the sheet).
+  tap({}, {Key::S});
+  CHECK(s.png.requested);
+  CHECK_FALSE(s.display_chosen);
+  tap({Key::S});
+  CHECK(s.display_chosen);
+  CHECK(s.display == DisplayMode::Sheet);
+  const float text = s.font_scale;
+  tap({}, {Key::Plus});
+  CHECK(s.font_scale == text + 0.25f);
+  // Exploring: the arrows pin and move the lit element along W, ] along the channels.
+  tap({Key::Right});
+  REQUIRE(s.pinned.has_value());
+  CHECK(s.pinned->index == 1);
+  tap({Key::RightBracket});
+  CHECK(s.pinned->index == 1 + 4);  // (3,4,2,2): a channel is 4 elements
+  tap({Key::Escape});
+  CHECK_FALSE(s.pinned.has_value());
+  tap({Key::F1});
+  CHECK(s.show_help);
+  tap({Key::Escape});
+  CHECK_FALSE(s.show_help);
+  // Nothing fires while a text field has the keyboard.
+  KeyInput typing;
+  typing.taps = {Key::C};
+  typing.text_input = true;
+  handleKeys(s, typing);
+  CHECK(s.layout == LayoutMode::Compare);
+  // Every action that a key fires is in the help.
+  std::set<Action> helped;
+  for (const Shortcut& sc : shortcuts()) helped.insert(sc.action);
+  for (Action a : {Action::Compare, Action::ColorBy, Action::Theme, Action::Display,
+                   Action::SavePng, Action::Backward, Action::Explode, Action::Panels,
+                   Action::Help, Action::Escape, Action::Presenter, Action::LargerText})
+    CHECK(helped.count(a) == 1);
 }

@@ -288,4 +288,10 @@ TEST_CASE("the view spec's forms: the flag names, and each malformed input names
                  "shape=: shape (2000000400000000000, 744073709551615, 0) has a dim of 0"));
   CHECK(contains(errorOf([] { specFromQuery("hover=1,2,3,4,5"); }), "hover=: "));
   CHECK(contains(errorOf([] { specFromQuery("step=0"); }), "step=: '0' is outside 1..1000"));
+  // Text goes into JSON and onto the screen: it must be UTF-8 (found by fuzzing the query).
+  CHECK(contains(errorOf([] { specFromQuery("lesson=groupno%F2m"); }),
+                 "lesson=: 'groupno...' is not valid UTF-8 text (byte 7)"));
+  CHECK(contains(errorOf([] { specFromQuery("input=%C0%AF.npy"); }), "not valid UTF-8"));  // overlong
+  CHECK(contains(errorOf([] { specFromQuery("input=%ED%A0%80.npy"); }), "not valid UTF-8"));  // surrogate
+  CHECK(specFromQuery("input=%C3%A9t%C3%A9.npy").layer.input == "\xc3\xa9t\xc3\xa9.npy");
 }

@@ -28,6 +28,7 @@
 #include "panels.hpp"
 #include "renderer.hpp"
 #include "settings.hpp"
+#include "shortcuts.hpp"
 #include "sheet_view.hpp"
 
 namespace normviz {
@@ -296,109 +297,56 @@ void rebuildScene(App& app) {
 
 // ---- Input --------------------------------------------------------------------------------------
 
-void handleShortcuts(App& app) {
-  AppState& s = *app.state;
+// GLFW's key codes as the app's keys (several codes can be one key: = and keypad + are Plus).
+struct KeyName {
+  int glfw;
+  Key key;
+};
+constexpr KeyName kKeyNames[] = {
+    {GLFW_KEY_ESCAPE, Key::Escape},       {GLFW_KEY_F1, Key::F1},
+    {GLFW_KEY_F5, Key::F5},               {GLFW_KEY_PAGE_UP, Key::PageUp},
+    {GLFW_KEY_PAGE_DOWN, Key::PageDown},  {GLFW_KEY_LEFT, Key::Left},
+    {GLFW_KEY_RIGHT, Key::Right},         {GLFW_KEY_UP, Key::Up},
+    {GLFW_KEY_DOWN, Key::Down},           {GLFW_KEY_SPACE, Key::Space},
+    {GLFW_KEY_ENTER, Key::Enter},         {GLFW_KEY_KP_ENTER, Key::Enter},
+    {GLFW_KEY_LEFT_BRACKET, Key::LeftBracket}, {GLFW_KEY_RIGHT_BRACKET, Key::RightBracket},
+    {GLFW_KEY_COMMA, Key::Comma},         {GLFW_KEY_PERIOD, Key::Period},
+    {GLFW_KEY_EQUAL, Key::Plus},          {GLFW_KEY_KP_ADD, Key::Plus},
+    {GLFW_KEY_MINUS, Key::Minus},         {GLFW_KEY_KP_SUBTRACT, Key::Minus},
+    {GLFW_KEY_1, Key::Digit1},            {GLFW_KEY_2, Key::Digit2},
+    {GLFW_KEY_3, Key::Digit3},            {GLFW_KEY_4, Key::Digit4},
+    {GLFW_KEY_5, Key::Digit5},            {GLFW_KEY_6, Key::Digit6},
+    {GLFW_KEY_7, Key::Digit7},            {GLFW_KEY_8, Key::Digit8},
+    {GLFW_KEY_9, Key::Digit9},            {GLFW_KEY_B, Key::B},
+    {GLFW_KEY_C, Key::C},                 {GLFW_KEY_E, Key::E},
+    {GLFW_KEY_G, Key::G},                 {GLFW_KEY_P, Key::P},
+    {GLFW_KEY_R, Key::R},                 {GLFW_KEY_S, Key::S},
+    {GLFW_KEY_T, Key::T},
+};
+
+// This frame's keyboard, by name, from the presses latched since the last frame and the keys
+// held now ('?' is Shift + /).
+KeyInput keyInput(const App& app) {
   const ImGuiIO& io = ImGui::GetIO();
-  if (io.WantTextInput) return;
-  auto tapped = [](const std::vector<int>& keys, int key) {
-    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  KeyInput k;
+  k.shift = io.KeyShift;
+  k.ctrl = io.KeyCtrl;
+  k.text_input = io.WantTextInput;
+  k.nav_active = io.NavActive;
+  k.seconds = io.DeltaTime;
+  auto named = [](const std::vector<int>& codes, std::vector<Key>& out) {
+    for (int code : codes)
+      for (const KeyName& n : kKeyNames)
+        if (n.glfw == code) out.push_back(n.key);
   };
-  // A key pressed with Ctrl is that chord only (Ctrl+S saves a PNG; S alone switches the view).
-  auto ctrlPressed = [&](int key) { return tapped(app.ctrl_taps, key); };
-  auto pressed = [&](int key) { return tapped(app.taps, key) && !ctrlPressed(key); };
-  const bool ctrl = io.KeyCtrl, shift = io.KeyShift;
-  if (pressed(GLFW_KEY_F1) || (pressed(GLFW_KEY_SLASH) && shift)) s.show_help = !s.show_help;
-  if (pressed(GLFW_KEY_ESCAPE)) {
-    if (s.show_help) {
-      s.show_help = false;
-    } else {
-      s.pinned.reset();
-    }
-  }
-  if (ctrlPressed(GLFW_KEY_EQUAL) || ctrlPressed(GLFW_KEY_KP_ADD))
-    s.font_scale = std::min(s.font_scale + 0.25f, 4.0f);
-  if (ctrlPressed(GLFW_KEY_MINUS) || ctrlPressed(GLFW_KEY_KP_SUBTRACT))
-    s.font_scale = std::max(s.font_scale - 0.25f, 0.75f);
-  if (ctrlPressed(GLFW_KEY_S)) s.png.requested = true;  // Save PNG, as the Export button
-  if (pressed(GLFW_KEY_F5) && s.lesson.lesson) s.lesson.presenter = !s.lesson.presenter;
-  if (s.lesson.lesson && !io.WantTextInput) {
-    // Lessons: PageUp/PageDown (a presenter's clicker), and in presenter mode the arrows and space.
-    const bool present = s.lesson.presenter;
-    if (pressed(GLFW_KEY_PAGE_DOWN) ||
-        (present && (pressed(GLFW_KEY_RIGHT) || pressed(GLFW_KEY_SPACE))))
-      goToStep(s, s.lesson.step + 1);
-    if (pressed(GLFW_KEY_PAGE_UP) || (present && pressed(GLFW_KEY_LEFT)))
-      goToStep(s, s.lesson.step - 1);
-    const LessonStep* step = s.lesson.current();
-    if (step && step->question && step->question->kind == LessonQuestion::Kind::Choice)
-      for (int k = 0; k < 9; ++k)
-        if (pressed(GLFW_KEY_1 + k)) answerChoice(s, k);
-    if (step && step->question && step->question->kind == LessonQuestion::Kind::Select &&
-        (pressed(GLFW_KEY_ENTER) || pressed(GLFW_KEY_KP_ENTER)))
-      checkSelection(s);
-    if (present || (step && step->question && step->question->kind == LessonQuestion::Kind::Choice))
-      return;  // the keys above are the lesson's
-  }
-  // Letters stay shortcuts while a panel has keyboard focus (only typing takes them); arrows go to
-  // the panels' keyboard navigation while it is active, to the camera otherwise.
-  if (io.WantTextInput || ctrl) return;
-  // Keyboard exploration: the arrows move the lit element along W and H, [ and ] along the
-  // channels, , and . along the samples; it is pinned, so the region follows. (Shift + arrows
-  // orbit the camera, below.)
-  if (s.shown && !shift && !io.NavActive) {
-    const Shape& shape = s.shown->x.shape;
-    const int rank = shape.rank();
-    auto move = [&](int axis, int delta) {
-      if (axis < 0 || axis >= rank) return;
-      const auto active = s.active();
-      int64_t flat =
-          active && (active->section == Section::Input || active->section == Section::Output)
-              ? active->index
-              : 0;
-      int64_t stride = 1;
-      for (int a = rank - 1; a > axis; --a) stride *= shape[a];
-      const int64_t coord = (flat / stride) % shape[axis];
-      const int64_t next = std::clamp<int64_t>(coord + delta, 0, shape[axis] - 1);
-      s.pinned = CubeRef{Section::Input, flat + (next - coord) * stride};
-    };
-    const int channel = rank >= 3 ? 1 : 0, sample = rank >= 3 ? 0 : -1;
-    auto repeat = [&](int key) { return tapped(app.repeats, key); };
-    if (repeat(GLFW_KEY_RIGHT)) move(rank - 1, 1);
-    if (repeat(GLFW_KEY_LEFT)) move(rank - 1, -1);
-    if (repeat(GLFW_KEY_DOWN)) move(rank - 2, 1);
-    if (repeat(GLFW_KEY_UP)) move(rank - 2, -1);
-    if (repeat(GLFW_KEY_RIGHT_BRACKET)) move(channel, 1);
-    if (repeat(GLFW_KEY_LEFT_BRACKET)) move(channel, -1);
-    if (repeat(GLFW_KEY_PERIOD)) move(sample, 1);
-    if (repeat(GLFW_KEY_COMMA)) move(sample, -1);
-  }
-  if (pressed(GLFW_KEY_R)) s.preset = ViewPreset::Isometric, s.reframe = true;
-  if (pressed(GLFW_KEY_1)) s.preset = ViewPreset::Front, s.reframe = true;
-  if (pressed(GLFW_KEY_2)) s.preset = ViewPreset::Top, s.reframe = true;
-  if (pressed(GLFW_KEY_3)) s.preset = ViewPreset::Isometric, s.reframe = true;
-  if (pressed(GLFW_KEY_G))
-    s.color_by = s.color_by == ColorBy::Value ? ColorBy::Groups : ColorBy::Value;
-  if (pressed(GLFW_KEY_C))
-    s.layout = s.layout == LayoutMode::Single ? LayoutMode::Compare : LayoutMode::Single,
-    s.reframe = true;
-  if (pressed(GLFW_KEY_T)) s.theme = s.theme == Theme::Dark ? Theme::Light : Theme::Dark;
-  if (pressed(GLFW_KEY_S) && (!s.shown || s.shown->x.numel() <= kMaxDisplayedElements)) {
-    s.display = shownDisplay(s) == DisplayMode::Cubes ? DisplayMode::Sheet : DisplayMode::Cubes;
-    s.display_chosen = true;
-    s.reframe = true;
-  }
-  if (pressed(GLFW_KEY_E)) s.explode = s.explode < 0.5f ? 1.0f : 0.0f, s.reframe = true;
-  if (pressed(GLFW_KEY_B)) s.backward = !s.backward, s.inputs_changed = true, s.reframe = true;
-  if (pressed(GLFW_KEY_P)) s.show_panels = !s.show_panels;
-  if (io.NavActive) return;
-  // Held keys move continuously: orbit with Shift + arrows, zoom with +/-.
-  const float step = 1.8f * io.DeltaTime;
-  auto down = [](int key) { return ImGui::IsKeyDown(key); };
-  const float dx = (down(GLFW_KEY_RIGHT) ? 1.0f : 0.0f) - (down(GLFW_KEY_LEFT) ? 1.0f : 0.0f);
-  const float dy = (down(GLFW_KEY_UP) ? 1.0f : 0.0f) - (down(GLFW_KEY_DOWN) ? 1.0f : 0.0f);
-  if (shift) s.camera.orbit(dx * step, dy * step);
-  if (down(GLFW_KEY_EQUAL) || down(GLFW_KEY_KP_ADD)) s.camera.zoom(1.0f - step * 0.6f);
-  if (down(GLFW_KEY_MINUS) || down(GLFW_KEY_KP_SUBTRACT)) s.camera.zoom(1.0f + step * 0.6f);
+  named(app.taps, k.taps);
+  named(app.repeats, k.repeats);
+  named(app.ctrl_taps, k.ctrl_taps);
+  if (k.shift && std::find(app.taps.begin(), app.taps.end(), GLFW_KEY_SLASH) != app.taps.end())
+    k.taps.push_back(Key::Question);
+  for (const KeyName& n : kKeyNames)
+    if (ImGui::IsKeyDown(n.glfw)) k.held.push_back(n.key);
+  return k;
 }
 
 // A click pins the hovered cube's group (empty space unpins); while a "click every cube" question
@@ -566,7 +514,7 @@ void advanceGlide(App& app) {
 void handleInput(App& app) {
   if (!app.offscreen) {
     handleMouse(app);
-    handleShortcuts(app);
+    handleKeys(*app.state, keyInput(app));
     app.views = sceneViews(*app.state, app.display);
   }
   app.taps.clear();

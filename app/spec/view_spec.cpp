@@ -72,8 +72,46 @@ bool switchOf(const std::string& text) {
   throw NormError("'" + text + "' is not true or false");
 }
 
+// Throws unless `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): the text fields go into JSON and onto the screen, which hold nothing else.
+void checkUtf8(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    int extra = 0;
+    uint32_t cp = 0, min = 0;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if ((b & 0xE0) == 0xC0) {
+      extra = 1, cp = b & 0x1F, min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+      extra = 2, cp = b & 0x0F, min = 0x800;
+    } else if ((b & 0xF8) == 0xF0) {
+      extra = 3, cp = b & 0x07, min = 0x10000;
+    } else {
+      extra = -1;
+    }
+    bool ok = extra > 0;
+    for (int k = 1; ok && k <= extra; ++k) {
+      if (i + static_cast<size_t>(k) >= text.size()) {
+        ok = false;
+        break;
+      }
+      const auto c = static_cast<unsigned char>(text[i + static_cast<size_t>(k)]);
+      ok = (c & 0xC0) == 0x80;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      throw NormError("'" + text.substr(0, i) + "...' is not valid UTF-8 text (byte " +
+                      std::to_string(i) + ")");
+    i += static_cast<size_t>(extra) + 1;
+  }
+}
+
 std::string pathOf(const std::string& text) {
   if (text.empty()) throw NormError("a file name is empty");
+  checkUtf8(text);
   return text;
 }
 
@@ -244,6 +282,7 @@ const std::array kFields = {
     SpecField{"lesson", "open a lesson (normviz lessons lists them)", SpecValue::Text, false,
               NV_PARSE {
                 if (t.empty()) throw NormError("a lesson name is empty");
+                checkUtf8(t);
                 s.lesson = t;
               },
               NV_PRINT { return std::optional<std::string>(s.lesson); }},

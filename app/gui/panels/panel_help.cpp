@@ -2,6 +2,7 @@
 #include <imgui.h>
 
 #include "panels.hpp"
+#include "shortcuts.hpp"
 
 namespace normviz {
 
@@ -16,37 +17,26 @@ void drawHelpOverlay(AppState& state) {
     ImGui::End();
     return;
   }
-  static const char* const kRows[][2] = {
+  // The mouse's gestures and the panels' keyboard navigation, then every shortcut of the table
+  // that handleKeys acts on (shortcuts.cpp), so this help cannot drift from the keys.
+  static const char* const kGestures[][2] = {
       {"Mouse over a cube", "light its reduction region; tooltip with x, group statistics, y"},
       {"Click a cube", "pin its group (click empty space to unpin)"},
-      {"Esc", "unpin / close this help"},
-      {"Arrow keys, [ ], , .", "move the lit element along W, H, C, N"},
-      {"Left drag, Shift + arrows", "orbit (in the sheet: pan)"},
+      {"Left drag", "orbit (in the sheet: pan)"},
       {"Right or middle drag", "pan"},
-      {"Wheel, + / -", "zoom"},
-      {"1 / 2 / 3", "front / top / isometric view"},
-      {"R", "reset the view"},
-      {"G", "colour by value / by group"},
-      {"C", "single / compare layout (BatchNorm, LayerNorm, InstanceNorm, GroupNorm)"},
-      {"S", "cubes (3D) / sheet (every element one cell of a 2D image)"},
+      {"Wheel", "zoom"},
       {"Tab, arrows, Space", "reach every control of the panels without a mouse"},
-      {"B", "backward mode: dy, the per-group sums, dx, dweight, dbias"},
-      {"F5, PageUp / PageDown", "lesson: presenter mode, previous / next step"},
-      {"E", "explode: separate plates / compact blocks"},
-      {"T", "dark / light theme"},
-      {"P", "hide / show the side panels"},
-      {"Ctrl + / Ctrl -", "larger / smaller text"},
-      {"Ctrl S", "save a PNG of the view (size and path under Export)"},
-      {"F1 or ?", "this help"},
+  };
+  auto row = [](const char* keys, const char* what) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(keys);
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(what);
   };
   if (ImGui::BeginTable("shortcuts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
-    for (const auto& row : kRows) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row[0]);
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row[1]);
-    }
+    for (const auto& g : kGestures) row(g[0], g[1]);
+    for (const Shortcut& s : shortcuts()) row(s.keys, s.help);
     ImGui::EndTable();
   }
   ImGui::End();
