@@ -273,6 +273,18 @@ TEST_CASE("compare layout: four panels, each lighting its own region for the sam
     }
 }
 
+TEST_CASE("a tensor past what the app shows is refused before it is allocated") {
+  // 10^12 elements (4 TB) under a raised --max-elements: the app's own limit (2^24) refuses it
+  // with a message instead of running out of memory.
+  const Render r = render("huge", "--norm batch --shape 100000,100000,100 --init randn "
+                                  "--max-elements 1000000000000");
+  CHECK(r.exit_code == 1);
+  std::ifstream log(workDir() / "huge.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find("more than the limit of 16777216 elements") != std::string::npos);
+  CHECK_FALSE(fs::exists(workDir() / "huge.png"));
+}
+
 TEST_CASE("bad flags exit with a message and write nothing") {
   const Render r = render("bad", "--norm group --groups 3");
   CHECK(r.exit_code == 1);

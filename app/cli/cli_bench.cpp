@@ -315,6 +315,81 @@ void printTable(const std::vector<Row>& rows) {
   }
 }
 
+// The rows as JSON, with the machine they ran on.
+void printJson(const std::vector<Row>& rows, int threads, bool gpu, double copy_gbs,
+               const std::string& gpu_absent) {
+  const GpuDevice& device = gpuDevice();
+  using nlohmann::json;
+  json j;
+  j["cpu_threads"] = threads;
+  j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
+  j["cpu_simd"] = engineSimdTarget();
+  if (gpu) {
+    j["gpu"] = {{"name", device.name},
+                {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
+                {"sm_count", device.sm_count},
+                {"memory_bytes", device.memory_bytes},
+                {"l2_bytes", device.l2_bytes},
+                {"peak_bandwidth_gbs", device.peak_bandwidth_gbs},
+                {"copy_bandwidth_gbs", copy_gbs}};
+  } else {
+    j["gpu"] = nullptr;
+    j["gpu_absent_reason"] = gpu_absent;
+  }
+  json list = json::array();
+  for (const Row& r : rows) {
+    json row = {{"shape", r.shape_key}, {"title", r.shape_title},   {"device", r.device},
+                {"pass", r.pass},       {"path", r.path},           {"ms", r.ms},
+                {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
+                {"repeats", r.repeats}};
+    if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
+    if (r.device == "gpu") {
+      row["h2d_ms"] = r.h2d_ms;
+      row["d2h_ms"] = r.d2h_ms;
+      row["fraction_of_peak"] = r.fraction_of_peak;
+      row["fraction_of_copy"] = r.fraction_of_copy;
+    }
+    list.push_back(row);
+  }
+  j["rows"] = list;
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+// The rows as a table, with what each column means and the machine they ran on.
+void printText(const std::vector<Row>& rows, const BenchFlags& f, int threads, bool gpu,
+               double copy_gbs, const std::string& gpu_absent) {
+  const GpuDevice& device = gpuDevice();
+  std::printf(
+      "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
+      "fastest row of the shape and pass; x copy = time / cpu copy of the same tensor with the "
+      "same threads (a backward reads x and dy and writes dx: 1.5 copies at least); max|y-ref| "
+      "against the fp64 reference (backward rows: max|dx-ref| against the fp64 backward)\n");
+  std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
+              std::thread::hardware_concurrency(), engineSimdTarget());
+  if (gpu)
+    std::printf(
+        "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
+        "kernel times from CUDA events after %d warm-up runs, L2 flushed between "
+        "repeats\n",
+        device.name.c_str(), device.sm_major, device.sm_minor, device.sm_count,
+        static_cast<double>(device.l2_bytes) / (1 << 20), device.peak_bandwidth_gbs, copy_gbs,
+        f.gpu_warmup);
+  else
+    std::printf("%s\n", gpu_absent.c_str());
+  std::printf("\n");
+  printTable(rows);
+  if (gpu) {
+    std::printf("\nhost<->device copies (pageable memory), per shape:\n");
+    std::string last;
+    for (const Row& r : rows)
+      if (r.device == "gpu" && r.shape_key != last) {
+        last = r.shape_key;
+        std::printf("  %-36s x to device %.3f ms, y to host %.3f ms\n", r.shape_title.c_str(),
+                    r.h2d_ms, r.d2h_ms);
+      }
+  }
+}
+
 int runBench(const BenchFlags& f) {
   if (f.cpu_repeats < 1 || f.fp64_repeats < 1 || f.gpu_repeats < 1 || f.gpu_warmup < 0)
     throw NormError("repeat counts must be at least 1 (warm-up at least 0)");
@@ -376,71 +451,9 @@ int runBench(const BenchFlags& f) {
   }
 
   if (f.json) {
-    using nlohmann::json;
-    json j;
-    j["cpu_threads"] = threads;
-    j["cpu_hardware_threads"] = std::thread::hardware_concurrency();
-    j["cpu_simd"] = engineSimdTarget();
-    if (gpu) {
-      j["gpu"] = {{"name", device.name},
-                  {"sm", std::to_string(device.sm_major) + std::to_string(device.sm_minor)},
-                  {"sm_count", device.sm_count},
-                  {"memory_bytes", device.memory_bytes},
-                  {"l2_bytes", device.l2_bytes},
-                  {"peak_bandwidth_gbs", device.peak_bandwidth_gbs},
-                  {"copy_bandwidth_gbs", copy_gbs}};
-    } else {
-      j["gpu"] = nullptr;
-      j["gpu_absent_reason"] = gpu_absent;
-    }
-    json list = json::array();
-    for (const Row& r : rows) {
-      json row = {{"shape", r.shape_key}, {"title", r.shape_title},   {"device", r.device},
-                  {"pass", r.pass},       {"path", r.path},           {"ms", r.ms},
-                  {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
-                  {"repeats", r.repeats}};
-      if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
-      if (r.device == "gpu") {
-        row["h2d_ms"] = r.h2d_ms;
-        row["d2h_ms"] = r.d2h_ms;
-        row["fraction_of_peak"] = r.fraction_of_peak;
-        row["fraction_of_copy"] = r.fraction_of_copy;
-      }
-      list.push_back(row);
-    }
-    j["rows"] = list;
-    std::printf("%s\n", j.dump(2).c_str());
-    return 0;
-  }
-
-  std::printf(
-      "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
-      "fastest row of the shape and pass; x copy = time / cpu copy of the same tensor with the "
-      "same threads (a backward reads x and dy and writes dx: 1.5 copies at least); max|y-ref| "
-      "against the fp64 reference (backward rows: max|dx-ref| against the fp64 backward)\n");
-  std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
-              std::thread::hardware_concurrency(), engineSimdTarget());
-  if (gpu)
-    std::printf(
-        "GPU: %s (sm_%d%d, %d SMs, %.0f MiB L2), peak %.0f GB/s, measured copy %.0f GB/s; "
-        "kernel times from CUDA events after %d warm-up runs, L2 flushed between "
-        "repeats\n",
-        device.name.c_str(), device.sm_major, device.sm_minor, device.sm_count,
-        static_cast<double>(device.l2_bytes) / (1 << 20), device.peak_bandwidth_gbs, copy_gbs,
-        f.gpu_warmup);
-  else
-    std::printf("%s\n", gpu_absent.c_str());
-  std::printf("\n");
-  printTable(rows);
-  if (gpu) {
-    std::printf("\nhost<->device copies (pageable memory), per shape:\n");
-    std::string last;
-    for (const Row& r : rows)
-      if (r.device == "gpu" && r.shape_key != last) {
-        last = r.shape_key;
-        std::printf("  %-36s x to device %.3f ms, y to host %.3f ms\n", r.shape_title.c_str(),
-                    r.h2d_ms, r.d2h_ms);
-      }
+    printJson(rows, threads, gpu, copy_gbs, gpu_absent);
+  } else {
+    printText(rows, f, threads, gpu, copy_gbs, gpu_absent);
   }
   return 0;
 }

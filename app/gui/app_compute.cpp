@@ -26,7 +26,11 @@ const char* backendLabel(Backend b) {
 }
 
 void initFromOptions(AppState& state, const LayerOptions& options) {
-  LoadedLayer layer = loadLayer(options);
+  // The app shows at most kMaxSheetElements: the plan (or the .npy reader) refuses a larger input
+  // before it is allocated, with the limit in its message.
+  LayerOptions limited = options;
+  limited.max_elements = std::min(options.max_elements, kMaxSheetElements);
+  LoadedLayer layer = loadLayer(limited);
   state.x = std::move(layer.x);
   state.config = layer.config;
   state.params = std::move(layer.params);
@@ -36,10 +40,6 @@ void initFromOptions(AppState& state, const LayerOptions& options) {
   state.seed = options.seed;
   state.edit_shape = state.x.shape;
   if (!options.input.empty()) state.npy_path = options.input;
-  if (state.x.numel() > kMaxSheetElements)
-    throw NormError("the input has " + std::to_string(state.x.numel()) +
-                    " elements; the app shows at most " + std::to_string(kMaxSheetElements) +
-                    " (use `normviz compute` for larger tensors)");
   state.inputs_changed = true;
 }
 
@@ -197,6 +197,104 @@ std::vector<ComparePanel> comparePanels(const Shape& shape, int64_t groups) {
 
 }  // namespace
 
+namespace {
+
+// dy and the float64 backward from the forward's own statistics, as PyTorch saves them, with one
+// diverging scale for the reduced tensors (both sums, dweight and dbias).
+void runBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
+  snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
+  snap.grad = computeNormBackward(state.x, *snap.dy, snap.plan, state.params, reference,
+                                  {Precision::Fp64, state.variance, state.threads});
+  snap.dy_summary = summarize(snap.dy->data);
+  snap.dx_summary = summarize(snap.grad->dx.data);
+  std::vector<double> reduced;
+  for (const TensorD* t : {&snap.grad->sum_dy_w, &snap.grad->sum_dy_w_xhat,
+                           snap.grad->dweight ? &*snap.grad->dweight : nullptr,
+                           snap.grad->dbias ? &*snap.grad->dbias : nullptr})
+    if (t != nullptr) reduced.insert(reduced.end(), t->data.begin(), t->data.end());
+  snap.reduced_summary = summarize(reduced);
+}
+
+// The float32 fast path (its own outputs, widened for the panels as computeNorm would) and a copy
+// of x timed the same way, into the same y, so that it reads and writes what a normalization does.
+NormResult runFp32(const AppState& state, const Snapshot& snap, double& copy_seconds) {
+  const ComputeOptions fp32_options{Precision::Fp32, state.variance, state.threads};
+  NormResultF32 fast;
+  const double fp32_seconds = medianSeconds([&] {
+    computeNormF32Into(state.x, snap.plan, state.params, fp32_options, fast);
+    return fast.seconds;
+  });
+  NormResult fp32 = widen(fast);
+  fp32.seconds = fp32_seconds;
+  copy_seconds = medianSeconds([&] {
+    const auto copy_start = std::chrono::steady_clock::now();
+    copyFloats(state.x.data.data(), fast.y.data.data(), state.x.numel(), state.threads);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_start).count();
+  });
+  return fp32;
+}
+
+// The GPU's rows: the CUDA device when there is one, and the kernels executed on the CPU when
+// chosen (its time is a CPU time and says so). Returns the chosen GPU backend's result.
+std::optional<NormResult> runGpu(const AppState& state, const NormResult& reference,
+                                 Snapshot& snap) {
+  std::optional<NormResult> gpu;
+  if (gpuDevice().usable) {
+    try {
+      GpuResult g = gpuCompute(state.x, snap.plan, state.params);
+      snap.runs.push_back({Backend::Gpu, g.result.backend, g.timings.kernel_ms * 1e-3,
+                           maxAbsDiff(g.result.y, reference.y), ""});
+      gpu = std::move(g.result);
+    } catch (const NormError& e) {
+      snap.runs.push_back({Backend::Gpu, "GPU", 0, 0, e.what()});
+    }
+  }
+  if (state.backend == Backend::GpuEmulated) {
+    try {
+      GpuOptions o;
+      o.device = GpuDeviceKind::Emulated;
+      o.warmup = 0;
+      o.repeats = 1;
+      GpuResult g = gpuCompute(state.x, snap.plan, state.params, o);
+      snap.runs.push_back({Backend::GpuEmulated,
+                           std::string(backendLabel(Backend::GpuEmulated)) + ": " +
+                               gpuVariantName(g.variant) + " (a CPU time, not a GPU time)",
+                           g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.y, reference.y), ""});
+      gpu = std::move(g.result);
+    } catch (const NormError& e) {
+      snap.runs.push_back(
+          {Backend::GpuEmulated, backendLabel(Backend::GpuEmulated), 0, 0, e.what()});
+    }
+  }
+  return gpu;
+}
+
+// Shows a new snapshot: a new shape refits the view; a hover or pin that no longer exists is let
+// go.
+void show(AppState& state, Snapshot&& snap) {
+  const bool same_shape = state.shown && state.shown->x.shape == snap.x.shape;
+  const bool same_groups = state.shown && state.shown->plan.groupCount() == snap.plan.groupCount();
+  if (!same_shape) {
+    state.reframe = true;
+    state.hovered.reset();
+    if (state.pinned && state.pinned->index >= snap.x.numel()) state.pinned.reset();
+  }
+  if (!same_groups && state.pinned &&
+      (state.pinned->section == Section::Mean || state.pinned->section == Section::Rstd))
+    state.pinned.reset();
+  // dweight/dbias cubes exist only in backward mode with affine parameters of the same shape.
+  for (std::optional<CubeRef>* ref : {&state.pinned, &state.hovered})
+    if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
+        (!snap.grad || !snap.grad->dweight || (*ref)->index >= snap.grad->dweight->numel()))
+      ref->reset();
+  state.shown = std::move(snap);
+  state.compare = comparePanels(state.x.shape, state.config.groups);
+  state.error.clear();
+  ++state.result_version;
+}
+
+}  // namespace
+
 void recomputeIfChanged(AppState& state) {
   if (!state.inputs_changed) return;
   state.inputs_changed = false;
@@ -207,7 +305,6 @@ void recomputeIfChanged(AppState& state) {
     snap.plan = ReductionPlan::make(state.x.shape, state.config);
     prepareAffine(state, snap.plan);
     validateParams(snap.plan, state.params);
-
     // The float64 reference always runs: it is the yardstick for every other backend's difference.
     // Its untimed run is the result; the timed ones recompute it in place, bit for bit.
     const ComputeOptions fp64_options{Precision::Fp64, state.variance, state.threads};
@@ -216,68 +313,12 @@ void recomputeIfChanged(AppState& state) {
       computeNormInto(state.x, snap.plan, state.params, fp64_options, reference);
       return reference.seconds;
     });
-    if (state.backward) {
-      // dy and the float64 backward from the forward's own statistics, as PyTorch saves them.
-      snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
-      snap.grad = computeNormBackward(state.x, *snap.dy, snap.plan, state.params, reference,
-                                      {Precision::Fp64, state.variance, state.threads});
-      snap.dy_summary = summarize(snap.dy->data);
-      snap.dx_summary = summarize(snap.grad->dx.data);
-      // One diverging scale for the reduced tensors: both sums, dweight and dbias.
-      std::vector<double> reduced;
-      for (const TensorD* t : {&snap.grad->sum_dy_w, &snap.grad->sum_dy_w_xhat,
-                               snap.grad->dweight ? &*snap.grad->dweight : nullptr,
-                               snap.grad->dbias ? &*snap.grad->dbias : nullptr})
-        if (t != nullptr) reduced.insert(reduced.end(), t->data.begin(), t->data.end());
-      snap.reduced_summary = summarize(reduced);
-    }
-    // The fast path's own float32 outputs, widened for the panels as computeNorm would.
-    const ComputeOptions fp32_options{Precision::Fp32, state.variance, state.threads};
-    NormResultF32 fast;
-    const double fp32_seconds = medianSeconds([&] {
-      computeNormF32Into(state.x, snap.plan, state.params, fp32_options, fast);
-      return fast.seconds;
-    });
-    NormResult fp32 = widen(fast);
-    fp32.seconds = fp32_seconds;
-    // The copy goes into the same y, so it reads and writes what a normalization does.
-    snap.copy_seconds = medianSeconds([&] {
-      const auto copy_start = std::chrono::steady_clock::now();
-      copyFloats(state.x.data.data(), fast.y.data.data(), state.x.numel(), state.threads);
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_start).count();
-    });
+    if (state.backward) runBackward(state, reference, snap);
+    NormResult fp32 = runFp32(state, snap, snap.copy_seconds);
     snap.runs.push_back(
         {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
     snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});
-    std::optional<NormResult> gpu;
-    if (gpuDevice().usable) {
-      try {
-        GpuResult g = gpuCompute(state.x, snap.plan, state.params);
-        snap.runs.push_back({Backend::Gpu, g.result.backend, g.timings.kernel_ms * 1e-3,
-                             maxAbsDiff(g.result.y, reference.y), ""});
-        gpu = std::move(g.result);
-      } catch (const NormError& e) {
-        snap.runs.push_back({Backend::Gpu, "GPU", 0, 0, e.what()});
-      }
-    }
-    // The CUDA kernels executed on the CPU, when chosen: its time is a CPU time and says so.
-    if (state.backend == Backend::GpuEmulated) {
-      try {
-        GpuOptions o;
-        o.device = GpuDeviceKind::Emulated;
-        o.warmup = 0;
-        o.repeats = 1;
-        GpuResult g = gpuCompute(state.x, snap.plan, state.params, o);
-        snap.runs.push_back({Backend::GpuEmulated,
-                             std::string(backendLabel(Backend::GpuEmulated)) + ": " +
-                                 gpuVariantName(g.variant) + " (a CPU time, not a GPU time)",
-                             g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.y, reference.y), ""});
-        gpu = std::move(g.result);
-      } catch (const NormError& e) {
-        snap.runs.push_back(
-            {Backend::GpuEmulated, backendLabel(Backend::GpuEmulated), 0, 0, e.what()});
-      }
-    }
+    std::optional<NormResult> gpu = runGpu(state, reference, snap);
     if (state.backend == Backend::CpuFp64) {
       snap.result = std::move(reference);
     } else if ((state.backend == Backend::Gpu || state.backend == Backend::GpuEmulated) && gpu) {
@@ -290,27 +331,7 @@ void recomputeIfChanged(AppState& state) {
     snap.rstd_summary = summarize(snap.result.rstd.data);
     snap.recompute_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    const bool same_shape = state.shown && state.shown->x.shape == snap.x.shape;
-    const bool same_groups =
-        state.shown && state.shown->plan.groupCount() == snap.plan.groupCount();
-    if (!same_shape) {
-      state.reframe = true;
-      state.hovered.reset();
-      if (state.pinned && state.pinned->index >= snap.x.numel()) state.pinned.reset();
-    }
-    if (!same_groups && state.pinned &&
-        (state.pinned->section == Section::Mean || state.pinned->section == Section::Rstd))
-      state.pinned.reset();
-    // dweight/dbias cubes exist only in backward mode with affine parameters of the same shape.
-    for (std::optional<CubeRef>* ref : {&state.pinned, &state.hovered})
-      if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
-          (!snap.grad || !snap.grad->dweight || (*ref)->index >= snap.grad->dweight->numel()))
-        ref->reset();
-    state.shown = std::move(snap);
-    state.compare = comparePanels(state.x.shape, state.config.groups);
-    state.error.clear();
-    ++state.result_version;
+    show(state, std::move(snap));
   } catch (const NormError& e) {
     state.error = e.what();
   }

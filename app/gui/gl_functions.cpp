@@ -1,8 +1,5 @@
-// Loads the renderer's OpenGL entry points (see gl_functions.hpp) with glfwGetProcAddress.
+// Loads the renderer's OpenGL entry points (see gl_functions.hpp) with the platform's lookup.
 #include "gl_functions.hpp"
-
-#define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>
 
 namespace gl {
 
@@ -10,10 +7,10 @@ namespace gl {
 NORMVIZ_GL_FUNCTIONS(NORMVIZ_GL_DEFINE)
 #undef NORMVIZ_GL_DEFINE
 
-std::string load() {
+std::string load(ProcLookup lookup) {
   std::string missing;
-#define NORMVIZ_GL_LOAD(type, name)                              \
-  name = reinterpret_cast<type>(glfwGetProcAddress("gl" #name)); \
+#define NORMVIZ_GL_LOAD(type, name)                  \
+  name = reinterpret_cast<type>(lookup("gl" #name)); \
   if (name == nullptr) missing += (missing.empty() ? "gl" : ", gl") + std::string(#name);
   NORMVIZ_GL_FUNCTIONS(NORMVIZ_GL_LOAD)
 #undef NORMVIZ_GL_LOAD

@@ -1,4 +1,4 @@
-// The OpenGL 3.3 core entry points the renderer calls, loaded at run time through GLFW.
+// The OpenGL 3.3 core entry points the renderer calls, loaded at run time through the platform.
 //
 // Debian ships no GL loader package and ImGui's bundled loader exposes only what ImGui itself uses,
 // so the renderer keeps its own small table: each function is a pointer in namespace gl, declared
@@ -89,6 +89,8 @@ NORMVIZ_GL_FUNCTIONS(NORMVIZ_GL_DECLARE)
 
 // Loads every pointer from the current context. Returns the names that are missing, comma-separated
 // (empty on success), so the caller can report which part of GL 3.3 the driver lacks.
-std::string load();
+// The platform's lookup of a GL function by name (glfwGetProcAddress on the desktop).
+using ProcLookup = void (*(*)(const char*))();
+std::string load(ProcLookup lookup);
 
 }  // namespace gl

@@ -114,6 +114,9 @@ int runApp(AppFlags& f) {
     // The same status and form as `normviz compute` and the demo built without the app.
     std::fprintf(stderr, "normviz: error: %s\n", e.what());
     return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "normviz: error: out of memory\n");
+    return 1;
   }
   return runWindow(state, f.window);
 }

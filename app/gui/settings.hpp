@@ -4,7 +4,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "app_state.hpp"
 
@@ -23,5 +25,30 @@ nlohmann::json layerSettings(const AppState& state);
 
 // Writes the settings (creating the directory). Returns "" or the reason it failed.
 std::string saveSettings(const AppState& state, const std::string& path);
+
+// Writes the settings when what they hold changed since the last frame (the first state, loaded
+// or default, needs no write).
+class SettingsWriter {
+ public:
+  explicit SettingsWriter(bool enabled) : enabled_(enabled) {}
+  void saveIfChanged(const AppState& s) {
+    if (!enabled_) return;
+    const auto key = std::make_tuple(s.theme, s.font_scale, s.layout, s.color_by, s.input_map,
+                                     s.show_panels, layerSettings(s).dump());
+    if (has_saved_ && saved_ == key) return;
+    const bool first = !has_saved_;
+    saved_ = key;
+    has_saved_ = true;
+    if (first) return;  // what was loaded (or the defaults) needs no write
+    const std::string message = saveSettings(s, settingsPath());
+    if (!message.empty()) std::fprintf(stderr, "normviz: %s\n", message.c_str());
+  }
+
+ private:
+  bool enabled_;
+  bool has_saved_ = false;
+  std::tuple<Theme, float, LayoutMode, ColorBy, ColorMap, bool, std::string> saved_{
+      Theme::Dark, 0.0f, LayoutMode::Single, ColorBy::Value, ColorMap::Viridis, false, ""};
+};
 
 }  // namespace normviz

@@ -53,17 +53,10 @@ std::string axisList(const std::vector<std::string>& names, int first) {
   return out + "]";
 }
 
-void layerSection(AppState& s) {
+// The controls of the chosen kind: G (a divisor of C), normalized_shape, or the reduced axes.
+void kindControls(AppState& s) {
   const Shape& shape = s.x.shape;
   const auto names = defaultAxisNames(shape.rank());
-  if (ImGui::BeginCombo("layer", normKindTitle(s.config.kind))) {
-    for (NormKind k : kKinds)
-      if (ImGui::Selectable(normKindTitle(k), k == s.config.kind)) {
-        s.config.kind = k;
-        changed(s);
-      }
-    ImGui::EndCombo();
-  }
   switch (s.config.kind) {
     case NormKind::Group: {
       const int64_t c = shape.rank() >= 2 ? shape[1] : 1;
@@ -116,54 +109,54 @@ void layerSection(AppState& s) {
     default:
       break;
   }
-  if (ImGui::InputDouble("eps", &s.config.eps, 0, 0, "%.1e")) {
-    s.config.eps = std::max(s.config.eps, 0.0);
+}
+
+// BatchNorm: training or evaluation, momentum, the running statistics and a training step.
+void batchControls(AppState& s) {
+  int mode = s.config.training ? 0 : 1;
+  if (radioPair("train", "eval", &mode)) {
+    s.config.training = mode == 0;
     changed(s);
   }
-
-  if (s.config.kind == NormKind::Batch) {
-    int mode = s.config.training ? 0 : 1;
-    if (radioPair("train", "eval", &mode)) {
-      s.config.training = mode == 0;
-      changed(s);
-    }
-    bool cumulative = !s.config.momentum.has_value();
-    if (ImGui::Checkbox("momentum=None (cumulative)", &cumulative)) {
-      s.config.momentum = cumulative ? std::nullopt : std::optional<double>(0.1);
-      changed(s);
-    }
-    if (s.config.momentum) {
-      double m = *s.config.momentum;
-      if (ImGui::SliderScalar("momentum", ImGuiDataType_Double, &m, &kZero, &kOne, "%.3f")) {
-        s.config.momentum = m;
-        changed(s);
-      }
-    }
-    ImGui::Text("batches tracked: %lld", static_cast<long long>(s.config.num_batches_tracked));
-    auto show = [](const char* name, const std::optional<Tensor>& t, float fallback, int64_t c) {
-      std::string line = std::string(name) + ":";
-      for (int64_t i = 0; i < std::min<int64_t>(c, 8); ++i) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, " %.4g", static_cast<double>(t ? (*t)[i] : fallback));
-        line += buf;
-      }
-      if (c > 8) line += " ...";
-      ImGui::TextUnformatted(line.c_str());
-    };
-    const int64_t c = s.x.shape.rank() >= 2 ? s.x.shape[1] : s.x.shape[0];
-    show("running_mean", s.params.running_mean, 0.0f, c);
-    show("running_var", s.params.running_var, 1.0f, c);
-    ImGui::BeginDisabled(!s.config.training);
-    if (ImGui::Button("Step: one training batch")) applyTrainingStep(s);
-    ImGui::EndDisabled();
-    const char* reset = "Reset running stats";
-    const ImGuiStyle& style = ImGui::GetStyle();
-    if (ImGui::CalcTextSize(reset).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x <
-        ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x)
-      ImGui::SameLine();
-    if (ImGui::Button(reset)) resetRunningStats(s);
+  bool cumulative = !s.config.momentum.has_value();
+  if (ImGui::Checkbox("momentum=None (cumulative)", &cumulative)) {
+    s.config.momentum = cumulative ? std::nullopt : std::optional<double>(0.1);
+    changed(s);
   }
+  if (s.config.momentum) {
+    double m = *s.config.momentum;
+    if (ImGui::SliderScalar("momentum", ImGuiDataType_Double, &m, &kZero, &kOne, "%.3f")) {
+      s.config.momentum = m;
+      changed(s);
+    }
+  }
+  ImGui::Text("batches tracked: %lld", static_cast<long long>(s.config.num_batches_tracked));
+  auto show = [](const char* name, const std::optional<Tensor>& t, float fallback, int64_t c) {
+    std::string line = std::string(name) + ":";
+    for (int64_t i = 0; i < std::min<int64_t>(c, 8); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " %.4g", static_cast<double>(t ? (*t)[i] : fallback));
+      line += buf;
+    }
+    if (c > 8) line += " ...";
+    ImGui::TextUnformatted(line.c_str());
+  };
+  const int64_t c = s.x.shape.rank() >= 2 ? s.x.shape[1] : s.x.shape[0];
+  show("running_mean", s.params.running_mean, 0.0f, c);
+  show("running_var", s.params.running_var, 1.0f, c);
+  ImGui::BeginDisabled(!s.config.training);
+  if (ImGui::Button("Step: one training batch")) applyTrainingStep(s);
+  ImGui::EndDisabled();
+  const char* reset = "Reset running stats";
+  const ImGuiStyle& style = ImGui::GetStyle();
+  if (ImGui::CalcTextSize(reset).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x <
+      ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x)
+    ImGui::SameLine();
+  if (ImGui::Button(reset)) resetRunningStats(s);
+}
 
+// Affine weight and bias: off, ones/zeros, random, or edited value by value.
+void affineControls(AppState& s) {
   if (ImGui::Checkbox("affine (weight, bias)", &s.affine)) changed(s);
   if (s.affine) {
     int init = static_cast<int>(s.affine_init);
@@ -205,6 +198,25 @@ void layerSection(AppState& s) {
                             static_cast<long long>(s.params.weight->numel()));
     }
   }
+}
+
+void layerSection(AppState& s) {
+  if (ImGui::BeginCombo("layer", normKindTitle(s.config.kind))) {
+    for (NormKind k : kKinds)
+      if (ImGui::Selectable(normKindTitle(k), k == s.config.kind)) {
+        s.config.kind = k;
+        changed(s);
+      }
+    ImGui::EndCombo();
+  }
+  kindControls(s);
+  if (ImGui::InputDouble("eps", &s.config.eps, 0, 0, "%.1e")) {
+    s.config.eps = std::max(s.config.eps, 0.0);
+    changed(s);
+  }
+
+  if (s.config.kind == NormKind::Batch) batchControls(s);
+  affineControls(s);
 }
 
 void dataSection(AppState& s) {

@@ -212,9 +212,16 @@ void StepperPanel::draw() {
 }
 
 void StepperPanel::drawControls() {
+  drawSettings();
+  if (!has_trace_) return;
+  drawTransport();
+  drawStageList();
+}
+
+// The kernel's settings: strategy, threads per block, vector width, shuffle.
+void StepperPanel::drawSettings() {
   // Two settings per line when each half holds its label and a combo wide enough for "two-pass",
   // otherwise one per line: nothing is cut off at large font scales.
-  const float font = ImGui::GetFontSize();
   const ImGuiStyle& style = ImGui::GetStyle();
   const float avail = ImGui::GetContentRegionAvail().x;
   const float half = (avail - style.ItemSpacing.x) * 0.5f;
@@ -250,9 +257,10 @@ void StepperPanel::drawControls() {
   if (ImGui::Combo("shuffle", &shuffle, "down\0xor\0"))
     setShuffle(shuffle ? ShuffleKind::Xor : ShuffleKind::Down);
   ImGui::PopItemWidth();
-  if (!has_trace_) return;
+}
 
-  // Transport: first, back, play/pause, forward, last, speed.
+// Transport: first, back, play/pause, forward, last, speed; then the stage scrubber.
+void StepperPanel::drawTransport() {
   const int n = stageCount();
   if (ImGui::Button("|<")) setStage(0);
   ImGui::SameLine();
@@ -275,8 +283,14 @@ void StepperPanel::drawControls() {
   std::replace(format.begin() + 2, format.end(), '%', ' ');
   ImGui::SetNextItemWidth(-1);
   if (ImGui::SliderInt("##stage", &scrub, 0, n - 1, format.c_str())) setStage(scrub);
+}
 
-  // Stage list beside the explanation when there is room, above it otherwise.
+// The stages, beside the current one's explanation when there is room, above it otherwise; the
+// selected lane's value; the result.
+void StepperPanel::drawStageList() {
+  const int n = stageCount();
+  const float font = ImGui::GetFontSize();
+  const TraceStage& current = trace_.stages[static_cast<size_t>(stage_)];
   const bool wide = ImGui::GetContentRegionAvail().x > font * 34;
   const float list_h = ImGui::GetTextLineHeightWithSpacing() * (wide ? 7.5f : 4.5f);
   ImGui::BeginChild("##stage_list", ImVec2(wide ? font * 13 : 0, list_h), true);

@@ -86,6 +86,9 @@ class StepperPanel {
   void refreshOffsetNumerics();
   TraceOptions effectiveOptions() const;
   void drawControls();
+  void drawSettings();
+  void drawTransport();
+  void drawStageList();
   void drawLanes();
   void drawNumerics();
 

@@ -1,15 +1,11 @@
-// The window's life: create the context, loop (poll, recompute on change, panels, render, swap),
-// and the two headless uses of the same frame: --screenshot (with its JSON report) and
-// --bench-frames.
+// One frame of the app (see app_frame.hpp), and the two headless uses of the same frame:
+// --screenshot (with its JSON report) and --bench-frames. No window system here.
 //
 // Sections: context and fonts · scene cache (layout + instances, rebuilt only on change) ·
-// input (hover, pin, orbit/pan/zoom, shortcuts) · one frame · screenshot report · benchmark · run.
-#include "app_window.hpp"
+// input (hover, pin, orbit/pan/zoom, keys) · one frame · screenshot report · benchmark · PNG.
+#include "app_frame.hpp"
 
-#define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>
 #include <imgui.h>
-#include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 #include <stb_image_write.h>
 
@@ -81,54 +77,6 @@ void buildFont(float scale) {
 }
 
 // ---- Scene cache --------------------------------------------------------------------------------
-
-struct SceneCache {
-  uint64_t result_version = ~uint64_t{0};
-  LayoutMode layout_mode = LayoutMode::Single;
-  float explode = -1.0f, aspect = -1.0f;
-  bool affine = false;
-  std::optional<ColorKey> key;       // what the instances were built for
-  std::optional<int64_t> lit_group;  // the single layout's lit group, this frame
-  SceneLayout layout;
-  std::vector<CubeInstance> instances;
-  int64_t per_panel = 0;
-};
-
-struct App {
-  GLFWwindow* window = nullptr;
-  AppState* state = nullptr;
-  CubeRenderer renderer;
-  SceneCache cache;
-  SheetRenderer sheet_renderer;
-  SheetCache sheet;
-  SheetCamera fitted_sheet_camera;
-  bool has_drawn = false;  // a frame was shown: later refits of a lesson's steps glide
-  bool gliding = false;
-  Camera glide_from, glide_to;
-  std::chrono::steady_clock::time_point glide_start;
-  float built_font_scale = 0.0f;
-  Theme applied_theme = Theme::Dark;
-  bool offscreen = false;
-  glm::vec2 display{1280.0f, 800.0f};
-  std::vector<SceneView> views;
-  glm::vec2 fitted_size{0.0f};  // the viewport and camera of the last fit
-  Camera fitted_camera;
-  // Keys pressed (or auto-repeated) since the last frame, from GLFW's callback. ImGui 1.86 keeps
-  // only whether a key is down at the frame, so a tap whose press and release arrive between two
-  // frames (a presenter's clicker, a slow frame) would be lost.
-  std::vector<int> taps, repeats;
-  std::vector<int> ctrl_taps;  // pressed with Ctrl held: Ctrl may be released before the frame too
-  bool draws_sheet = false;    // this frame draws the sheet (decided before input, used after)
-};
-
-// Latches presses for handleShortcuts; installed before ImGui's backend, which calls it first.
-void keyCallback(GLFWwindow* window, int key, int /*scancode*/, int action, int mods) {
-  auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
-  if (!app || key < 0) return;
-  if (action == GLFW_PRESS) app->taps.push_back(key);
-  if (action == GLFW_PRESS && (mods & GLFW_MOD_CONTROL)) app->ctrl_taps.push_back(key);
-  if (action == GLFW_PRESS || action == GLFW_REPEAT) app->repeats.push_back(key);
-}
 
 // Fits the camera to the scene in `view` (every compare panel has the same size), keeping room for
 // the text drawn beside the cubes: arrow names around the block, section titles to the right of
@@ -297,58 +245,6 @@ void rebuildScene(App& app) {
 
 // ---- Input --------------------------------------------------------------------------------------
 
-// GLFW's key codes as the app's keys (several codes can be one key: = and keypad + are Plus).
-struct KeyName {
-  int glfw;
-  Key key;
-};
-constexpr KeyName kKeyNames[] = {
-    {GLFW_KEY_ESCAPE, Key::Escape},       {GLFW_KEY_F1, Key::F1},
-    {GLFW_KEY_F5, Key::F5},               {GLFW_KEY_PAGE_UP, Key::PageUp},
-    {GLFW_KEY_PAGE_DOWN, Key::PageDown},  {GLFW_KEY_LEFT, Key::Left},
-    {GLFW_KEY_RIGHT, Key::Right},         {GLFW_KEY_UP, Key::Up},
-    {GLFW_KEY_DOWN, Key::Down},           {GLFW_KEY_SPACE, Key::Space},
-    {GLFW_KEY_ENTER, Key::Enter},         {GLFW_KEY_KP_ENTER, Key::Enter},
-    {GLFW_KEY_LEFT_BRACKET, Key::LeftBracket}, {GLFW_KEY_RIGHT_BRACKET, Key::RightBracket},
-    {GLFW_KEY_COMMA, Key::Comma},         {GLFW_KEY_PERIOD, Key::Period},
-    {GLFW_KEY_EQUAL, Key::Plus},          {GLFW_KEY_KP_ADD, Key::Plus},
-    {GLFW_KEY_MINUS, Key::Minus},         {GLFW_KEY_KP_SUBTRACT, Key::Minus},
-    {GLFW_KEY_1, Key::Digit1},            {GLFW_KEY_2, Key::Digit2},
-    {GLFW_KEY_3, Key::Digit3},            {GLFW_KEY_4, Key::Digit4},
-    {GLFW_KEY_5, Key::Digit5},            {GLFW_KEY_6, Key::Digit6},
-    {GLFW_KEY_7, Key::Digit7},            {GLFW_KEY_8, Key::Digit8},
-    {GLFW_KEY_9, Key::Digit9},            {GLFW_KEY_B, Key::B},
-    {GLFW_KEY_C, Key::C},                 {GLFW_KEY_E, Key::E},
-    {GLFW_KEY_G, Key::G},                 {GLFW_KEY_P, Key::P},
-    {GLFW_KEY_R, Key::R},                 {GLFW_KEY_S, Key::S},
-    {GLFW_KEY_T, Key::T},
-};
-
-// This frame's keyboard, by name, from the presses latched since the last frame and the keys
-// held now ('?' is Shift + /).
-KeyInput keyInput(const App& app) {
-  const ImGuiIO& io = ImGui::GetIO();
-  KeyInput k;
-  k.shift = io.KeyShift;
-  k.ctrl = io.KeyCtrl;
-  k.text_input = io.WantTextInput;
-  k.nav_active = io.NavActive;
-  k.seconds = io.DeltaTime;
-  auto named = [](const std::vector<int>& codes, std::vector<Key>& out) {
-    for (int code : codes)
-      for (const KeyName& n : kKeyNames)
-        if (n.glfw == code) out.push_back(n.key);
-  };
-  named(app.taps, k.taps);
-  named(app.repeats, k.repeats);
-  named(app.ctrl_taps, k.ctrl_taps);
-  if (k.shift && std::find(app.taps.begin(), app.taps.end(), GLFW_KEY_SLASH) != app.taps.end())
-    k.taps.push_back(Key::Question);
-  for (const KeyName& n : kKeyNames)
-    if (ImGui::IsKeyDown(n.glfw)) k.held.push_back(n.key);
-  return k;
-}
-
 // A click pins the hovered cube's group (empty space unpins); while a "click every cube" question
 // is open it adds or removes a cube of x from the answer instead.
 void clickCube(AppState& s) {
@@ -428,7 +324,7 @@ void applyLook(App& app) {
 // Starts ImGui's frame at the window's size, or at the offscreen picture's.
 void beginFrame(App& app) {
   ImGui_ImplOpenGL3_NewFrame();
-  ImGui_ImplGlfw_NewFrame();
+  if (app.platform_new_frame) app.platform_new_frame();
   ImGuiIO& io = ImGui::GetIO();
   if (app.offscreen) {
     io.DisplaySize = ImVec2(app.display.x, app.display.y);
@@ -514,12 +410,17 @@ void advanceGlide(App& app) {
 void handleInput(App& app) {
   if (!app.offscreen) {
     handleMouse(app);
-    handleKeys(*app.state, keyInput(app));
+    const ImGuiIO& io = ImGui::GetIO();
+    KeyInput& k = app.keys;
+    k.shift = io.KeyShift;
+    k.ctrl = io.KeyCtrl;
+    k.text_input = io.WantTextInput;
+    k.nav_active = io.NavActive;
+    k.seconds = io.DeltaTime;
+    handleKeys(*app.state, k);
     app.views = sceneViews(*app.state, app.display);
   }
-  app.taps.clear();
-  app.repeats.clear();
-  app.ctrl_taps.clear();
+  app.keys = KeyInput{};
 }
 
 // What ImGui draws over and beside the views: labels, the legend, the lesson card and its marks,
@@ -601,6 +502,8 @@ void renderViews(App& app) {
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 }
 
+}  // namespace
+
 // One frame, as a sequence of named steps: compute if the inputs changed, the look, the panels,
 // fit the view, input, the scene, the overlays, then GL.
 void drawFrame(App& app) {
@@ -618,42 +521,29 @@ void drawFrame(App& app) {
   renderViews(app);
 }
 
+namespace {
+
 // ---- Screenshot report --------------------------------------------------------------------------
 
-// Every drawn cube's screen position, lit state and visible pixels, read from one id render pass
-// (each pixel names the cube that owns it, ghosts never covering solid cubes, as drawn): linear in
-// the cubes and pixels. A cube is `visible` when the pixel at its projected centre is its own.
-nlohmann::json cubeReport(const App& app) {
+// The sheet's report: each view's cells, from the sheet's own layout.
+nlohmann::json sheetReport(const App& app) {
   const AppState& s = *app.state;
-  nlohmann::json j;
-  j["width"] = static_cast<int>(app.display.x);
-  j["height"] = static_cast<int>(app.display.y);
-  j["layout"] = s.layout == LayoutMode::Single ? "single" : "compare";
-  j["explode"] = s.explode;
-  const glm::vec3 bg = backgroundOf(s.theme);
-  j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
-  if (!s.error.empty()) j["error"] = s.error;
-  if (!s.shown) return j;
-  if (shownDisplay(s) == DisplayMode::Sheet) {
-    j["display"] = "sheet";
-    nlohmann::json views = nlohmann::json::array();
-    for (const auto& v : app.views) {
-      nlohmann::json view = sheetViewReport(s, app.sheet, v, litGroupOf(app, v));
-      view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
-      view["title"] = v.compare_panel >= 0 ? s.compare[static_cast<size_t>(v.compare_panel)].title
-                                           : s.shown->plan.pytorchLine();
-      views.push_back(std::move(view));
-    }
-    j["views"] = std::move(views);
-    return j;
+  nlohmann::json views = nlohmann::json::array();
+  for (const auto& v : app.views) {
+    nlohmann::json view = sheetViewReport(s, app.sheet, v, litGroupOf(app, v));
+    view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
+    view["title"] = v.compare_panel >= 0 ? s.compare[static_cast<size_t>(v.compare_panel)].title
+                                         : s.shown->plan.pytorchLine();
+    views.push_back(std::move(view));
   }
-  j["display"] = "cubes";
-  const int width = static_cast<int>(app.display.x), height = static_cast<int>(app.display.y);
+  return views;
+}
+
+// Renders every cube's id (its index in its panel + 1) into an offscreen buffer, as drawn: each
+// pixel names the cube that owns it. Returns the RGBA bytes, or "" and an error.
+std::vector<uint8_t> renderIds(const App& app, int width, int height, std::string& error) {
   Framebuffer ids;
-  if (const std::string error = ids.create(width, height); !error.empty()) {
-    j["error"] = error;
-    return j;
-  }
+  if (error = ids.create(width, height); !error.empty()) return {};
   ids.bind();
   gl::Viewport(0, 0, width, height);
   gl::ClearColor(0.0f, 0.0f, 0.0f, 0.0f);
@@ -673,73 +563,108 @@ nlohmann::json cubeReport(const App& app) {
   gl::Disable(GL_SCISSOR_TEST);
   gl::Enable(GL_DITHER);
   gl::Finish();
-  const std::vector<uint8_t> rgba = ids.readRgba();
+  return ids.readRgba();
+}
+
+// One cube view's report: every cube's section, index, lit state, visible pixels, colour and
+// screen position; `id_at` reads the id pass.
+template <typename IdAt>
+nlohmann::json cubeViewReport(const App& app, const SceneView& v, int width, int height,
+                              const IdAt& id_at) {
+  const AppState& s = *app.state;
+  nlohmann::json view;
+  view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
+  if (v.compare_panel >= 0) {
+    const ComparePanel& panel = s.compare[static_cast<size_t>(v.compare_panel)];
+    view["title"] = panel.title;
+    if (!panel.error.empty()) view["error"] = panel.error;
+  } else {
+    view["title"] = s.shown->plan.pytorchLine();
+  }
+  // Pixels per cube inside this view's rectangle.
+  std::vector<int64_t> pixels(static_cast<size_t>(app.cache.per_panel), 0);
+  const int x0 = std::max(0, static_cast<int>(v.pos.x)), y0 = std::max(0, static_cast<int>(v.pos.y));
+  const int x1 = std::min(width, static_cast<int>(v.pos.x + v.size.x)),
+            y1 = std::min(height, static_cast<int>(v.pos.y + v.size.y));
+  for (int py = y0; py < y1; ++py)
+    for (int px = x0; px < x1; ++px) {
+      const int64_t id = id_at(px, py);
+      if (id > 0 && id <= app.cache.per_panel) ++pixels[static_cast<size_t>(id - 1)];
+    }
+  nlohmann::json cubes = nlohmann::json::array();
+  int64_t lit = 0, lit_visible = 0;
+  const std::optional<int64_t> lit_group = litGroupOf(app, v);
+  const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
+  for (int64_t i = 0; i < app.cache.per_panel; ++i) {
+    const CubeInstance& inst = app.cache.instances[static_cast<size_t>(first + i)];
+    const CubeRef ref =
+        v.compare_panel < 0 ? cubeOfInstance(app.cache.layout, i) : CubeRef{Section::Input, i};
+    const bool is_lit = drawnState(inst, lit_group) == CubeState::Lit;
+    const auto screen = v.project(inst.center);
+    bool visible = false;
+    if (screen) {
+      const int px = static_cast<int>(std::floor(screen->x)),
+                py = static_cast<int>(std::floor(screen->y));
+      visible = px >= x0 && py >= y0 && px < x1 && py < y1 && id_at(px, py) == i + 1;
+    }
+    lit += is_lit ? 1 : 0;
+    lit_visible += is_lit && visible ? 1 : 0;
+    cubes.push_back({{"section", sectionName(ref.section)},
+                     {"index", ref.index},
+                     {"lit", is_lit},
+                     {"visible", visible},
+                     {"pixels", pixels[static_cast<size_t>(i)]},
+                     {"color",
+                      {std::lround(inst.color.r * 255), std::lround(inst.color.g * 255),
+                       std::lround(inst.color.b * 255)}},
+                     {"x", screen ? screen->x : -1.0f},
+                     {"y", screen ? screen->y : -1.0f}});
+  }
+  view["lit_count"] = lit;
+  view["lit_visible"] = lit_visible;
+  view["cubes"] = std::move(cubes);
+  return view;
+}
+
+// Every drawn cube's screen position, lit state and visible pixels, read from one id render pass
+// (each pixel names the cube that owns it, ghosts never covering solid cubes, as drawn): linear in
+// the cubes and pixels. A cube is `visible` when the pixel at its projected centre is its own.
+nlohmann::json cubeReport(const App& app) {
+  const AppState& s = *app.state;
+  nlohmann::json j;
+  j["width"] = static_cast<int>(app.display.x);
+  j["height"] = static_cast<int>(app.display.y);
+  j["layout"] = s.layout == LayoutMode::Single ? "single" : "compare";
+  j["explode"] = s.explode;
+  const glm::vec3 bg = backgroundOf(s.theme);
+  j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
+  if (!s.error.empty()) j["error"] = s.error;
+  if (!s.shown) return j;
+  if (shownDisplay(s) == DisplayMode::Sheet) {
+    j["display"] = "sheet";
+    j["views"] = sheetReport(app);
+    return j;
+  }
+  j["display"] = "cubes";
+  const int width = static_cast<int>(app.display.x), height = static_cast<int>(app.display.y);
+  std::string error;
+  const std::vector<uint8_t> rgba = renderIds(app, width, height, error);
+  if (!error.empty()) {
+    j["error"] = error;
+    return j;
+  }
   auto id_at = [&](int px, int py) -> int64_t {
     const size_t o =
         (static_cast<size_t>(py) * static_cast<size_t>(width) + static_cast<size_t>(px)) * 4;
     return int64_t{rgba[o]} | (int64_t{rgba[o + 1]} << 8) | (int64_t{rgba[o + 2]} << 16);
   };
-
-  const SceneLayout& layout = app.cache.layout;
   nlohmann::json views = nlohmann::json::array();
-  for (const auto& v : app.views) {
-    nlohmann::json view;
-    view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
-    if (v.compare_panel >= 0) {
-      const ComparePanel& panel = s.compare[static_cast<size_t>(v.compare_panel)];
-      view["title"] = panel.title;
-      if (!panel.error.empty()) view["error"] = panel.error;
-    } else {
-      view["title"] = s.shown->plan.pytorchLine();
-    }
-    // Pixels per cube inside this view's rectangle.
-    std::vector<int64_t> pixels(static_cast<size_t>(app.cache.per_panel), 0);
-    const int x0 = std::max(0, static_cast<int>(v.pos.x)),
-              y0 = std::max(0, static_cast<int>(v.pos.y));
-    const int x1 = std::min(width, static_cast<int>(v.pos.x + v.size.x)),
-              y1 = std::min(height, static_cast<int>(v.pos.y + v.size.y));
-    for (int py = y0; py < y1; ++py)
-      for (int px = x0; px < x1; ++px) {
-        const int64_t id = id_at(px, py);
-        if (id > 0 && id <= app.cache.per_panel) ++pixels[static_cast<size_t>(id - 1)];
-      }
-    nlohmann::json cubes = nlohmann::json::array();
-    int64_t lit = 0, lit_visible = 0;
-    const std::optional<int64_t> lit_group = litGroupOf(app, v);
-    const int64_t first = v.compare_panel < 0 ? 0 : v.compare_panel * app.cache.per_panel;
-    for (int64_t i = 0; i < app.cache.per_panel; ++i) {
-      const CubeInstance& inst = app.cache.instances[static_cast<size_t>(first + i)];
-      const CubeRef ref =
-          v.compare_panel < 0 ? cubeOfInstance(layout, i) : CubeRef{Section::Input, i};
-      const bool is_lit = drawnState(inst, lit_group) == CubeState::Lit;
-      const auto screen = v.project(inst.center);
-      bool visible = false;
-      if (screen) {
-        const int px = static_cast<int>(std::floor(screen->x)),
-                  py = static_cast<int>(std::floor(screen->y));
-        visible = px >= x0 && py >= y0 && px < x1 && py < y1 && id_at(px, py) == i + 1;
-      }
-      lit += is_lit ? 1 : 0;
-      lit_visible += is_lit && visible ? 1 : 0;
-      cubes.push_back({{"section", sectionName(ref.section)},
-                       {"index", ref.index},
-                       {"lit", is_lit},
-                       {"visible", visible},
-                       {"pixels", pixels[static_cast<size_t>(i)]},
-                       {"color",
-                        {std::lround(inst.color.r * 255), std::lround(inst.color.g * 255),
-                         std::lround(inst.color.b * 255)}},
-                       {"x", screen ? screen->x : -1.0f},
-                       {"y", screen ? screen->y : -1.0f}});
-    }
-    view["lit_count"] = lit;
-    view["lit_visible"] = lit_visible;
-    view["cubes"] = std::move(cubes);
-    views.push_back(std::move(view));
-  }
+  for (const auto& v : app.views) views.push_back(cubeViewReport(app, v, width, height, id_at));
   j["views"] = std::move(views);
   return j;
 }
+
+}  // namespace
 
 // ---- Benchmark ----------------------------------------------------------------------------------
 
@@ -835,33 +760,6 @@ int runBenchmark(App& app, int frames) {
 }
 
 // Writes the settings file whenever a persisted setting changes, so a killed session keeps them.
-class SettingsWriter {
- public:
-  explicit SettingsWriter(bool enabled) : enabled_(enabled) {}
-  void saveIfChanged(const AppState& s) {
-    if (!enabled_) return;
-    const auto key = std::make_tuple(s.theme, s.font_scale, s.layout, s.color_by, s.input_map,
-                                     s.show_panels, layerSettings(s).dump());
-    if (has_saved_ && saved_ == key) return;
-    const bool first = !has_saved_;
-    saved_ = key;
-    has_saved_ = true;
-    if (first) return;  // what was loaded (or the defaults) needs no write
-    const std::string message = saveSettings(s, settingsPath());
-    if (!message.empty()) std::fprintf(stderr, "normviz: %s\n", message.c_str());
-  }
-
- private:
-  bool enabled_;
-  bool has_saved_ = false;
-  std::tuple<Theme, float, LayoutMode, ColorBy, ColorMap, bool, std::string> saved_{
-      Theme::Dark, 0.0f, LayoutMode::Single, ColorBy::Value, ColorMap::Viridis, false, ""};
-};
-
-void glfwErrorCallback(int code, const char* description) {
-  std::fprintf(stderr, "normviz: GLFW error %d: %s\n", code, description);
-}
-
 // ---- PNG -----------------------------------------------------------------------------------------
 
 // Renders the state offscreen at width x height and writes a PNG: the frames a fresh --screenshot
@@ -930,23 +828,6 @@ int runScreenshot(App& app, const WindowOptions& options) {
   return rc;
 }
 
-// Presenter mode fills the screen; leaving it restores the window where it was.
-void followPresenterMode(App& app, bool& fullscreen, int windowed[4]) {
-  AppState& state = *app.state;
-  if (state.lesson.presenter == fullscreen) return;
-  fullscreen = state.lesson.presenter;
-  GLFWwindow* window = app.window;
-  if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor != nullptr && fullscreen) {
-    glfwGetWindowPos(window, &windowed[0], &windowed[1]);
-    glfwGetWindowSize(window, &windowed[2], &windowed[3]);
-    const GLFWvidmode* mode = glfwGetVideoMode(monitor);
-    glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
-  } else if (!fullscreen) {
-    glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
-  }
-  state.reframe = true;
-}
-
 // Writes the PNG that Save PNG (or Ctrl+S) asked for during the last frame.
 void savePngIfAsked(App& app) {
   PngExport& png = app.state->png;
@@ -958,104 +839,29 @@ void savePngIfAsked(App& app) {
                                     : "could not save " + png.path + ": " + error;
 }
 
-// The window's loop: wait for input (or the next animation frame), draw, present, save.
-void runInteractive(App& app, const WindowOptions& options) {
-  AppState& state = *app.state;
-  SettingsWriter settings(options.persist_settings);
-  bool fullscreen = false;
-  int windowed[4] = {0, 0, options.width, options.height};
-  while (!glfwWindowShouldClose(app.window)) {
-    followPresenterMode(app, fullscreen, windowed);
-    // Sleep until something happens; while the stepper plays or the camera glides, wake for the
-    // next frame.
-    glfwWaitEventsTimeout(stepperAnimating(state) || app.gliding ? 1.0 / 60.0 : 0.5);
-    drawFrame(app);
-    glfwSwapBuffers(app.window);
-    savePngIfAsked(app);
-    settings.saveIfChanged(state);
-  }
+bool animating(const App& app) {
+  return stepperAnimating(*app.state) || app.gliding;
 }
 
-}  // namespace
+std::string initFrame(App& app, const std::string& missing_gl) {
+  std::string error = missing_gl.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing_gl;
+  if (error.empty()) error = app.sheet_renderer.init();
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  applyTheme(app.state->theme);
+  app.applied_theme = app.state->theme;
+  return error;
+}
+
+void shutdownFrame(App& app) {
+  finishStatsBackgroundWork(*app.state);
+  ImGui_ImplOpenGL3_Shutdown();
+}
 
 std::optional<glm::vec2> SceneView::project(glm::vec3 world) const {
   const glm::vec4 clip = view_proj * glm::vec4(world, 1.0f);
   if (clip.w <= 1e-6f) return std::nullopt;
   const glm::vec2 ndc = glm::vec2(clip) / clip.w;
   return pos + glm::vec2((ndc.x + 1.0f) * 0.5f * size.x, (1.0f - ndc.y) * 0.5f * size.y);
-}
-
-// ---- Run ----------------------------------------------------------------------------------------
-
-int runWindow(AppState& state, const WindowOptions& options) {
-  glfwSetErrorCallback(glfwErrorCallback);
-  if (!glfwInit()) {
-    std::fprintf(
-        stderr,
-        "normviz: cannot open a window (no display?). Set DISPLAY, run under xvfb-run, or use "
-        "`normviz compute` for the command line.\n");
-    return 1;
-  }
-  const bool offscreen = !options.screenshot.empty() || options.bench;
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-  glfwWindowHint(GLFW_VISIBLE, offscreen ? GLFW_FALSE : GLFW_TRUE);
-  glfwWindowHint(GLFW_STENCIL_BITS, 8);  // ghosts are drawn only where no solid cube is
-  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "normviz", nullptr, nullptr);
-  if (window == nullptr) {
-    std::fprintf(
-        stderr,
-        "normviz: cannot create an OpenGL 3.3 core window (driver too old, or no display).\n");
-    glfwTerminate();
-    return 1;
-  }
-  glfwMakeContextCurrent(window);
-  glfwSwapInterval(1);
-  int rc = 0;
-  {
-    const std::string missing = gl::load();
-    App app;
-    app.window = window;
-    app.state = &state;
-    app.offscreen = offscreen;
-    app.display = glm::vec2(static_cast<float>(options.width), static_cast<float>(options.height));
-    std::string error =
-        missing.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing;
-    if (error.empty()) error = app.sheet_renderer.init();
-    IMGUI_CHECKVERSION();
-    ImGui::CreateContext();
-    ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered
-    // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab
-    // between).
-    ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
-    glfwSetWindowUserPointer(window, &app);
-    glfwSetKeyCallback(window, keyCallback);  // before ImGui's backend, which chains to it
-    ImGui_ImplGlfw_InitForOpenGL(window, true);
-    ImGui_ImplOpenGL3_Init("#version 330 core");
-    applyTheme(state.theme);
-    app.applied_theme = state.theme;
-
-    if (!error.empty()) {
-      std::fprintf(stderr, "normviz: %s\n", error.c_str());
-      rc = 1;
-    } else if (options.bench) {
-      rc = runBenchmark(app, std::max(options.bench_frames, 1));
-    } else if (offscreen) {
-      rc = runScreenshot(app, options);
-    } else {
-      runInteractive(app, options);
-    }
-    finishStatsBackgroundWork(state);
-    ImGui_ImplOpenGL3_Shutdown();
-    ImGui_ImplGlfw_Shutdown();
-    ImGui::DestroyContext();
-    glfwSetWindowUserPointer(window, nullptr);  // `app` ends here
-  }
-  glfwDestroyWindow(window);
-  glfwTerminate();
-  return rc;
 }
 
 }  // namespace normviz

@@ -1,0 +1,188 @@
+// The desktop platform: a GLFW window with an OpenGL 3.3 core context, its events turned into the
+// app's input (keys by name for the shortcuts, the mouse and text through ImGui's GLFW backend),
+// presenter mode on the full screen, and the loop that calls the frame. Every GLFW call of the app
+// is in this file.
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "app_frame.hpp"
+#include "app_window.hpp"
+#include "gl_functions.hpp"
+#include "settings.hpp"
+
+namespace normviz {
+
+namespace {
+
+// GLFW's key codes as the app's keys (several codes can be one key: = and keypad + are Plus).
+struct KeyName {
+  int glfw;
+  Key key;
+};
+constexpr KeyName kKeyNames[] = {
+    {GLFW_KEY_ESCAPE, Key::Escape},       {GLFW_KEY_F1, Key::F1},
+    {GLFW_KEY_F5, Key::F5},               {GLFW_KEY_PAGE_UP, Key::PageUp},
+    {GLFW_KEY_PAGE_DOWN, Key::PageDown},  {GLFW_KEY_LEFT, Key::Left},
+    {GLFW_KEY_RIGHT, Key::Right},         {GLFW_KEY_UP, Key::Up},
+    {GLFW_KEY_DOWN, Key::Down},           {GLFW_KEY_SPACE, Key::Space},
+    {GLFW_KEY_ENTER, Key::Enter},         {GLFW_KEY_KP_ENTER, Key::Enter},
+    {GLFW_KEY_LEFT_BRACKET, Key::LeftBracket}, {GLFW_KEY_RIGHT_BRACKET, Key::RightBracket},
+    {GLFW_KEY_COMMA, Key::Comma},         {GLFW_KEY_PERIOD, Key::Period},
+    {GLFW_KEY_EQUAL, Key::Plus},          {GLFW_KEY_KP_ADD, Key::Plus},
+    {GLFW_KEY_MINUS, Key::Minus},         {GLFW_KEY_KP_SUBTRACT, Key::Minus},
+    {GLFW_KEY_1, Key::Digit1},            {GLFW_KEY_2, Key::Digit2},
+    {GLFW_KEY_3, Key::Digit3},            {GLFW_KEY_4, Key::Digit4},
+    {GLFW_KEY_5, Key::Digit5},            {GLFW_KEY_6, Key::Digit6},
+    {GLFW_KEY_7, Key::Digit7},            {GLFW_KEY_8, Key::Digit8},
+    {GLFW_KEY_9, Key::Digit9},            {GLFW_KEY_B, Key::B},
+    {GLFW_KEY_C, Key::C},                 {GLFW_KEY_E, Key::E},
+    {GLFW_KEY_G, Key::G},                 {GLFW_KEY_P, Key::P},
+    {GLFW_KEY_R, Key::R},                 {GLFW_KEY_S, Key::S},
+    {GLFW_KEY_T, Key::T},
+};
+
+
+std::optional<Key> keyOf(int code) {
+  for (const KeyName& n : kKeyNames)
+    if (n.glfw == code) return n.key;
+  return std::nullopt;
+}
+
+// Latches presses by name for the next frame ('?' is Shift + /); installed before ImGui's
+// backend, which chains to it.
+void keyCallback(GLFWwindow* window, int code, int /*scancode*/, int action, int mods) {
+  auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
+  if (!app || code < 0 || (action != GLFW_PRESS && action != GLFW_REPEAT)) return;
+  std::optional<Key> key = keyOf(code);
+  if (code == GLFW_KEY_SLASH && (mods & GLFW_MOD_SHIFT)) key = Key::Question;
+  if (!key) return;
+  KeyInput& k = app->keys;
+  if (action == GLFW_PRESS) k.taps.push_back(*key);
+  if (action == GLFW_PRESS && (mods & GLFW_MOD_CONTROL)) k.ctrl_taps.push_back(*key);
+  k.repeats.push_back(*key);
+}
+
+// The keys held now: held arrows orbit, held + and - zoom.
+void heldKeys(GLFWwindow* window, App& app) {
+  app.keys.held.clear();
+  for (const KeyName& n : kKeyNames)
+    if (glfwGetKey(window, n.glfw) == GLFW_PRESS) app.keys.held.push_back(n.key);
+}
+
+void newImGuiFrame() {
+  ImGui_ImplGlfw_NewFrame();
+}
+
+void glfwErrorCallback(int code, const char* description) {
+  std::fprintf(stderr, "normviz: GLFW error %d: %s\n", code, description);
+}
+
+// Presenter mode fills the screen; leaving it restores the window where it was.
+void followPresenterMode(GLFWwindow* window, App& app, bool& fullscreen, int windowed[4]) {
+  AppState& state = *app.state;
+  if (state.lesson.presenter == fullscreen) return;
+  fullscreen = state.lesson.presenter;
+  if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor != nullptr && fullscreen) {
+    glfwGetWindowPos(window, &windowed[0], &windowed[1]);
+    glfwGetWindowSize(window, &windowed[2], &windowed[3]);
+    const GLFWvidmode* mode = glfwGetVideoMode(monitor);
+    glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+  } else if (!fullscreen) {
+    glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+  }
+  state.reframe = true;
+}
+
+// The window's loop: wait for input (or the next animation frame), draw, present, save.
+void runInteractive(GLFWwindow* window, App& app, const WindowOptions& options) {
+  SettingsWriter settings(options.persist_settings);
+  bool fullscreen = false;
+  int windowed[4] = {0, 0, options.width, options.height};
+  while (!glfwWindowShouldClose(window)) {
+    followPresenterMode(window, app, fullscreen, windowed);
+    // Sleep until something happens; while the stepper plays or the camera glides, wake for the
+    // next frame.
+    glfwWaitEventsTimeout(animating(app) ? 1.0 / 60.0 : 0.5);
+    heldKeys(window, app);
+    drawFrame(app);
+    glfwSwapBuffers(window);
+    savePngIfAsked(app);
+    settings.saveIfChanged(*app.state);
+  }
+}
+
+}  // namespace
+
+
+// ---- Run ----------------------------------------------------------------------------------------
+
+int runWindow(AppState& state, const WindowOptions& options) {
+  glfwSetErrorCallback(glfwErrorCallback);
+  if (!glfwInit()) {
+    std::fprintf(
+        stderr,
+        "normviz: cannot open a window (no display?). Set DISPLAY, run under xvfb-run, or use "
+        "`normviz compute` for the command line.\n");
+    return 1;
+  }
+  const bool offscreen = !options.screenshot.empty() || options.bench;
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  glfwWindowHint(GLFW_VISIBLE, offscreen ? GLFW_FALSE : GLFW_TRUE);
+  glfwWindowHint(GLFW_STENCIL_BITS, 8);  // ghosts are drawn only where no solid cube is
+  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "normviz", nullptr, nullptr);
+  if (window == nullptr) {
+    std::fprintf(
+        stderr,
+        "normviz: cannot create an OpenGL 3.3 core window (driver too old, or no display).\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+  int rc = 0;
+  {
+    const std::string missing = gl::load(glfwGetProcAddress);
+    App app;
+    app.state = &state;
+    app.offscreen = offscreen;
+    app.display = glm::vec2(static_cast<float>(options.width), static_cast<float>(options.height));
+    app.platform_new_frame = newImGuiFrame;
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;  // panel placement is computed, not remembered
+    // Every control reachable without a mouse: Tab / arrows / Space in the panels (Ctrl+Tab
+    // between).
+    ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    glfwSetWindowUserPointer(window, &app);
+    glfwSetKeyCallback(window, keyCallback);  // before ImGui's backend, which chains to it
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    const std::string error = initFrame(app, missing);
+    if (!error.empty()) {
+      std::fprintf(stderr, "normviz: %s\n", error.c_str());
+      rc = 1;
+    } else if (options.bench) {
+      rc = runBenchmark(app, std::max(options.bench_frames, 1));
+    } else if (offscreen) {
+      rc = runScreenshot(app, options);
+    } else {
+      runInteractive(window, app, options);
+    }
+    shutdownFrame(app);
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwSetWindowUserPointer(window, nullptr);  // `app` ends here
+  }
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return rc;
+}
+}  // namespace normviz
