@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "normviz/timing.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
@@ -82,30 +83,6 @@ double backwardTrafficBytes(const ReductionPlan& plan) {
   const double n = static_cast<double>(plan.shape().numel());
   const double g = static_cast<double>(plan.groupCount());
   return 4.0 * (3.0 * n + 4.0 * g);
-}
-
-double maxAbsDiff(const TensorD& a, const TensorD& b) {
-  double m = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    const double d = std::fabs(a[i] - b[i]);
-    if (!(d <= m)) m = d;  // NaN propagates as the maximum
-  }
-  return m;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double maxAbsDiff(const Tensor& a, const TensorD& b) {
-  double m = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    const double d = std::fabs(a[i] - b[i]);
-    if (!(d <= m)) m = d;
-  }
-  return m;
 }
 
 Row cpuRowOf(const BenchShape& s, double bytes, std::string path, std::vector<double> seconds,

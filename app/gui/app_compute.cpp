@@ -8,6 +8,7 @@
 #include <random>
 
 #include "normviz/error.hpp"
+#include "normviz/timing.hpp"
 
 namespace normviz {
 
@@ -99,25 +100,7 @@ constexpr double kTimingBudgetSeconds = 0.05;
 // `run` does one run and returns its seconds; the first run is the untimed one.
 template <typename Run>
 double medianSeconds(const Run& run) {
-  run();
-  std::vector<double> seconds;
-  double spent = 0;
-  for (int i = 0; i < kTimedRuns && spent < kTimingBudgetSeconds; ++i) {
-    seconds.push_back(run());
-    spent += seconds.back();
-  }
-  std::sort(seconds.begin(), seconds.end());
-  return seconds[seconds.size() / 2];
-}
-
-double maxAbsDiff(const TensorD& a, const TensorD& b) {
-  double m = 0;
-  for (int64_t i = 0; i < a.numel() && i < b.numel(); ++i) {
-    const double d = std::fabs(a[i] - b[i]);
-    if (std::isnan(d)) return d;
-    m = std::max(m, d);
-  }
-  return m;
+  return medianOfRuns(run, kTimedRuns, kTimingBudgetSeconds);
 }
 
 // Weight and bias shaped for the plan. Edited values survive as long as the affine shape does.

@@ -1,4 +1,5 @@
 // Running a ReductionPlan on the CPU: a loop per memory layout over SIMD kernels, on a thread pool.
+#include "normviz/timing.hpp"
 #include "normviz/engine.hpp"
 
 #include <tbb/global_control.h>
@@ -263,10 +264,6 @@ static void checkInput(const Tensor& x, const ReductionPlan& plan, const NormPar
   validateParams(plan, params);
 }
 
-static double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 int engineThreads(int threads) {
   if (threads < 0)
     throw NormError("threads must be 0 (every core) or a positive count, got " +
@@ -386,8 +383,7 @@ double measureCopyBandwidthGbs(int threads) {
     copyFloats(src.data(), dst.data(), n, threads);
     seconds.push_back(secondsSince(start));
   }
-  std::sort(seconds.begin(), seconds.end());
-  return 2.0 * static_cast<double>(n) * sizeof(float) / seconds[seconds.size() / 2] / 1e9;
+  return 2.0 * static_cast<double>(n) * sizeof(float) / median(std::move(seconds)) / 1e9;
 }
 
 }  // namespace normviz

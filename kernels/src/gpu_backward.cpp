@@ -13,6 +13,7 @@
 #include "backward_launch.hpp"
 #include "cuda_api.hpp"
 #include "host_layout.hpp"
+#include "normviz/timing.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
 
@@ -183,13 +184,8 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
   for (int i = 0; i < options.warmup; ++i) launch();
   std::vector<double> times;
   for (int i = 0; i < options.repeats; ++i) times.push_back(timed());
-  std::sort(times.begin(), times.end());
   GpuTimings& t = out.timings;
-  t.kernel_ms =
-      times.empty()
-          ? first_ms
-          : (times.size() % 2 ? times[times.size() / 2]
-                              : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]));
+  t.kernel_ms = times.empty() ? first_ms : median(times);
   // The least traffic: read x and dy, write dx; the statistics and sums; the affine vectors.
   double bytes = 4.0 * (3.0 * static_cast<double>(n) + 4.0 * static_cast<double>(groups));
   if (params.weight) bytes += 4.0 * static_cast<double>(affine);

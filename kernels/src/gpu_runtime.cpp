@@ -18,6 +18,7 @@
 #include "cuda_api.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
+#include "normviz/timing.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
 
@@ -223,13 +224,6 @@ class EventPair {
  private:
   cudaEvent_t start_{}, stop_{};
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Writing a buffer twice the L2 size evicts the input, so every timed repeat reads x from DRAM as
 // a real forward pass would (H100's 50 MB L2 would otherwise hold the whole 25 MB headline input).
