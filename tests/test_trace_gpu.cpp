@@ -137,15 +137,15 @@ TEST_CASE("the trace equals the executed kernel's partials in every thread at ev
               std::string error;
               const bool ran = gpuReduceOneGroup(v.data(), m, b, w, s, subtract, &mean, &var,
                                                  &error, GpuDeviceKind::Emulated, shuffle);
-              const std::vector<emu::Partial> probes = emu::endCapture();
+              const std::vector<emu::ProbedPartial> probes = emu::endCapture();
               REQUIRE_MESSAGE(ran, error);
               CHECK(bits(trace.mean) == bits(mean));
               CHECK(bits(trace.var) == bits(var));
 
               // Each thread's probes by (pass, stage, offset); a Load probe starts a pass.
-              std::map<std::tuple<uint32_t, int, int, int>, const emu::Partial*> by_key;
+              std::map<std::tuple<uint32_t, int, int, int>, const emu::ProbedPartial*> by_key;
               std::map<uint32_t, int> pass_of;
-              for (const emu::Partial& p : probes) {
+              for (const emu::ProbedPartial& p : probes) {
                 int& pass = pass_of[p.thread];
                 if (p.stage == static_cast<int>(RecipeStage::Load)) ++pass;
                 by_key[{p.thread, pass, p.stage, p.offset}] = &p;
@@ -165,7 +165,7 @@ TEST_CASE("the trace equals the executed kernel's partials in every thread at ev
                     if (missing++ == 0) MESSAGE(st.name << ": thread " << t << " has no probe");
                     continue;
                   }
-                  const emu::Partial& p = *it->second;
+                  const emu::ProbedPartial& p = *it->second;
                   bool same = false;
                   if (p.count == 1) {
                     same = bits(p.words[0]) == bits(lane.value);

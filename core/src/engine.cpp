@@ -110,14 +110,14 @@ int64_t streamBytes() {
 //             all groups in one pass over x, merged per group, then one normalize pass.
 //   Strided   the reduced axes are one block with kept axes inside it (channels-last LayerNorm,
 //             BatchNorm1d on (N, C)): x is (outer, reduced, inner) and vectors run across inner.
-struct Layout {
+struct Traversal {
   enum Kind { Fused, TwoPhase, Strided } kind = Fused;
   int64_t outer = 1, reduced = 1, inner = 1;
 };
 
-Layout chooseLayout(const ReductionPlan& plan, const AffineMap& affine, bool has_affine) {
+Traversal chooseTraversal(const ReductionPlan& plan, const AffineMap& affine, bool has_affine) {
   const Shape& s = plan.shape();
-  Layout layout;
+  Traversal layout;
   // The reduced axes (dims of 1 do not matter) as one block [first, last]?
   int first = -1, last = -1;
   for (int a = 0; a < s.rank(); ++a)
@@ -132,7 +132,7 @@ Layout chooseLayout(const ReductionPlan& plan, const AffineMap& affine, bool has
     for (int a = 0; a < s.rank(); ++a) (a < first ? outer : a <= last ? reduced : inner) *= s[a];
     // Along a row of inner positions the affine index must stay constant.
     if (inner > 1 && (!has_affine || affine.inner % inner == 0)) {
-      layout.kind = Layout::Strided;
+      layout.kind = Traversal::Strided;
       layout.outer = outer;
       layout.reduced = reduced;
       layout.inner = inner;
@@ -144,7 +144,7 @@ Layout chooseLayout(const ReductionPlan& plan, const AffineMap& affine, bool has
   // not twice.
   const int64_t bytes = plan.groupSize() * static_cast<int64_t>(sizeof(float));
   const bool short_runs = plan.runLength() < simd::kMinRunElements;
-  layout.kind = bytes <= fusedGroupBytes() || short_runs ? Layout::Fused : Layout::TwoPhase;
+  layout.kind = bytes <= fusedGroupBytes() || short_runs ? Traversal::Fused : Traversal::TwoPhase;
   return layout;
 }
 
@@ -173,8 +173,8 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   threads = pool::threadsFor(threads, x.numel());
   job.stream = x.numel() * static_cast<int64_t>(sizeof(T)) >= streamBytes();
 
-  const Layout layout = chooseLayout(plan, affine, job.weight || job.bias);
-  if (layout.kind == Layout::Strided) {
+  const Traversal layout = chooseTraversal(plan, affine, job.weight || job.bias);
+  if (layout.kind == Traversal::Strided) {
     job.outer = layout.outer;
     job.reduced = layout.reduced;
     job.inner = layout.inner;
@@ -194,7 +194,7 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
       var[c] = params.running_var ? static_cast<T>(params.running_var->data[c]) : T(1);
       rstd[c] = T(1) / std::sqrt(var[c] + job.eps);
     }
-    if (layout.kind == Layout::Strided) {
+    if (layout.kind == Traversal::Strided) {
       const int64_t tasks = layout.outer * ((layout.inner + job.block - 1) / job.block);
       parallelRange(threads, tasks, grainFor(job.block * layout.reduced),
                     [&](int64_t a, int64_t b) { simd::stridedBlocks(job, a, b, false); });
@@ -206,22 +206,22 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   }
 
   switch (layout.kind) {
-    case Layout::Strided: {
+    case Traversal::Strided: {
       const int64_t tasks = layout.outer * ((layout.inner + job.block - 1) / job.block);
       parallelRange(threads, tasks, grainFor(job.block * layout.reduced),
                     [&](int64_t a, int64_t b) { simd::stridedBlocks(job, a, b, true); });
       break;
     }
-    case Layout::Fused:
+    case Traversal::Fused:
       parallelRange(threads, plan.groupCount(), grainFor(plan.groupSize()),
                     [&](int64_t a, int64_t b) { simd::fusedGroups(job, a, b); });
       break;
-    case Layout::TwoPhase: {
-      std::vector<simd::Partial<T>> partials(static_cast<size_t>(pieces));
+    case Traversal::TwoPhase: {
+      std::vector<simd::Moments<T>> partials(static_cast<size_t>(pieces));
       parallelRange(threads, pieces, piece_grain,
                     [&](int64_t a, int64_t b) { simd::piecePartials(job, a, b, partials.data()); });
       for (int64_t g = 0; g < plan.groupCount(); ++g) {
-        simd::Partial<T> p;
+        simd::Moments<T> p;
         plan.forEachRun(g, [&](int64_t offset, int64_t) {
           const int64_t first = offset / run * job.pieces_per_run;
           for (int64_t c = 0; c < job.pieces_per_run; ++c)

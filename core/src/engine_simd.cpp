@@ -208,14 +208,14 @@ hn::TFromD<D> twoPassMean(D d, const float* x, int64_t n) {
 }
 
 template <class D>
-Partial<hn::TFromD<D>> twoPassDeviations(D d, const float* x, int64_t n, hn::TFromD<D> mean,
+Moments<hn::TFromD<D>> twoPassDeviations(D d, const float* x, int64_t n, hn::TFromD<D> mean,
                                          const float* ahead) {
   const hn::TFromD<D> m2 = laneSum(d, x, n, SquaredDeviation<D>{hn::Set(d, mean), mean}, ahead);
   return {static_cast<hn::TFromD<D>>(n), mean, m2};
 }
 
 template <class D>
-Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n, const float* ahead) {
+Moments<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n, const float* ahead) {
   return twoPassDeviations(d, x, n, twoPassMean(d, x, n), ahead);
 }
 
@@ -224,12 +224,12 @@ Partial<hn::TFromD<D>> twoPassPiece(D d, const float* x, int64_t n, const float*
 // the mean of the lane means and M2 = sum of M2 + c * sum (lane mean - mean)^2. The tail is a
 // scalar Welford state merged the same way.
 template <class D>
-Partial<hn::TFromD<D>> welfordPiece(D d, const float* x, int64_t n, bool subtract_mean) {
+Moments<hn::TFromD<D>> welfordPiece(D d, const float* x, int64_t n, bool subtract_mean) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d)), step = 4 * L;
   const int64_t rounds = n / step;
   const PartialKind kind = subtract_mean ? PartialKind::MeanM2 : PartialKind::MeanSq;
-  Partial<T> body;
+  Moments<T> body;
   if (rounds > 0) {
     hn::Vec<D> m[4], q[4];
     for (int k = 0; k < 4; ++k) m[k] = q[k] = hn::Zero(d);
@@ -259,7 +259,7 @@ Partial<hn::TFromD<D>> welfordPiece(D d, const float* x, int64_t n, bool subtrac
       body.b = sumLanes(d, within) + static_cast<T>(rounds) * sumLanes(d, spread);
     }
   }
-  Partial<T> tail;
+  Moments<T> tail;
   for (int64_t i = rounds * step; i < n; ++i) {
     const T v = subtract_mean ? static_cast<T>(x[i]) : static_cast<T>(x[i]) * x[i];
     tail.n += 1;
@@ -272,7 +272,7 @@ Partial<hn::TFromD<D>> welfordPiece(D d, const float* x, int64_t n, bool subtrac
 
 // E[x^2] - E[x]^2's ingredients in one read: the sum and the sum of squares.
 template <class D>
-Partial<hn::TFromD<D>> naivePiece(D d, const float* x, int64_t n) {
+Moments<hn::TFromD<D>> naivePiece(D d, const float* x, int64_t n) {
   using T = hn::TFromD<D>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   auto s0 = hn::Zero(d), s1 = s0, q0 = s0, q1 = s0;
@@ -302,7 +302,7 @@ hn::TFromD<D> pairwiseMean(D d, const float* x, int64_t n) {
 }
 
 template <class D>
-Partial<hn::TFromD<D>> pairwiseDeviations(D d, const float* x, int64_t n, hn::TFromD<D> mean,
+Moments<hn::TFromD<D>> pairwiseDeviations(D d, const float* x, int64_t n, hn::TFromD<D> mean,
                                           const float* ahead) {
   using T = hn::TFromD<D>;
   const T count = static_cast<T>(n), inv = T(1) / count;
@@ -312,13 +312,13 @@ Partial<hn::TFromD<D>> pairwiseDeviations(D d, const float* x, int64_t n, hn::TF
 }
 
 template <class D>
-Partial<hn::TFromD<D>> pairwisePiece(D d, const float* x, int64_t n, const float* ahead) {
+Moments<hn::TFromD<D>> pairwisePiece(D d, const float* x, int64_t n, const float* ahead) {
   return pairwiseDeviations(d, x, n, pairwiseMean(d, x, n), ahead);
 }
 
 // `ahead` (or null): data read next, prefetched by the strategies that read x twice.
 template <class D>
-Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind kind,
+Moments<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind kind,
                                     const float* x, int64_t n, const float* ahead = nullptr) {
   using T = hn::TFromD<D>;
   if (kind == PartialKind::MeanSq) {  // RMSNorm: the mean of x^2, accumulated per strategy
@@ -346,12 +346,12 @@ Partial<hn::TFromD<D>> piecePartial(D d, VarianceStrategy strategy, PartialKind 
   return {};
 }
 
-// Partial of a contiguous span of any length (a gathered group): cache-sized pieces merged in
+// Moments of a contiguous span of any length (a gathered group): cache-sized pieces merged in
 // order.
 template <class D>
-Partial<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind kind, const float* x,
+Moments<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind kind, const float* x,
                                    int64_t n) {
-  Partial<hn::TFromD<D>> p;
+  Moments<hn::TFromD<D>> p;
   for (int64_t c = 0; c < n; c += kPieceElements)
     p = merge(kind, p, piecePartial(d, strategy, kind, x + c, std::min(kPieceElements, n - c)));
   return p;
@@ -475,7 +475,7 @@ void normalizeSpan(D d, const Job<hn::TFromD<D>>& job, int64_t flat, int64_t n, 
 }
 
 template <typename T>
-void storeStats(const Job<T>& job, int64_t g, const Partial<T>& p, T& mean, T& rstd) {
+void storeStats(const Job<T>& job, int64_t g, const Moments<T>& p, T& mean, T& rstd) {
   T var = 0;
   finish(job.kind, p, mean, var);
   rstd = T(1) / std::sqrt(var + job.eps);
@@ -535,13 +535,13 @@ void shortRowsT(const Job<T>& job, int64_t first, int64_t last) {
             pairwise ? pairwiseMean(d, x + r * m, m) : twoPassMean(d, x + r * m, m);
       for (int64_t r = 0; r < n; ++r) {
         const T mean = means[static_cast<size_t>(r)];
-        const Partial<T> p = pairwise ? pairwiseDeviations(d, x + r * m, m, mean, ahead(r))
+        const Moments<T> p = pairwise ? pairwiseDeviations(d, x + r * m, m, mean, ahead(r))
                                       : twoPassDeviations(d, x + r * m, m, mean, ahead(r));
         storeStats(job, b + r, p, means[static_cast<size_t>(r)], rstds[static_cast<size_t>(r)]);
       }
     } else {
       for (int64_t r = 0; r < n; ++r) {
-        const Partial<T> p = piecePartial(d, job.strategy, job.kind, x + r * m, m, ahead(r));
+        const Moments<T> p = piecePartial(d, job.strategy, job.kind, x + r * m, m, ahead(r));
         storeStats(job, b + r, p, means[static_cast<size_t>(r)], rstds[static_cast<size_t>(r)]);
       }
     }
@@ -571,14 +571,14 @@ void interleavedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
   };
   collectPieces(plan, first, last, pieces);
   collectPieces(plan, first + 1, last, next_pieces);
-  Partial<T> p;
+  Moments<T> p;
   for (size_t k = 0; k < pieces.size(); ++k)
     p = merge(job.kind, p, partialOf(pieces, k, next_pieces));
   T mean = 0, rstd = 0;
   storeStats(job, first, p, mean, rstd);
   for (int64_t g = first; g < last; ++g) {
     collectPieces(plan, g + 2, last, after_pieces);
-    Partial<T> q;
+    Moments<T> q;
     for (size_t k = 0; k < pieces.size(); ++k) {
       // Normalizing piece k prefetches the piece whose statistics come next into L2.
       const bool next = k < next_pieces.size();
@@ -631,7 +631,7 @@ void fusedGroupsT(const Job<T>& job, int64_t first, int64_t last) {
 // ---- two-phase pieces ---------------------------------------------------------------------------
 
 template <typename T>
-void piecePartialsT(const Job<T>& job, int64_t first, int64_t last, Partial<T>* out) {
+void piecePartialsT(const Job<T>& job, int64_t first, int64_t last, Moments<T>* out) {
   const Tag<T> d;
   const int64_t run = job.plan->runLength(), ppr = job.pieces_per_run;
   for (int64_t p = first; p < last; ++p) {
@@ -881,10 +881,10 @@ void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
 void FusedGroupsF64(const Job<double>& job, int64_t first, int64_t last) {
   fusedGroupsT(job, first, last);
 }
-void PiecePartialsF32(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out) {
+void PiecePartialsF32(const Job<float>& job, int64_t first, int64_t last, Moments<float>* out) {
   piecePartialsT(job, first, last, out);
 }
-void PiecePartialsF64(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out) {
+void PiecePartialsF64(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out) {
   piecePartialsT(job, first, last, out);
 }
 void NormalizePiecesF32(const Job<float>& job, int64_t first, int64_t last) {
@@ -931,10 +931,10 @@ void fusedGroups(const Job<float>& job, int64_t first, int64_t last) {
 void fusedGroups(const Job<double>& job, int64_t first, int64_t last) {
   HWY_DYNAMIC_DISPATCH(FusedGroupsF64)(job, first, last);
 }
-void piecePartials(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out) {
+void piecePartials(const Job<float>& job, int64_t first, int64_t last, Moments<float>* out) {
   HWY_DYNAMIC_DISPATCH(PiecePartialsF32)(job, first, last, out);
 }
-void piecePartials(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out) {
+void piecePartials(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out) {
   HWY_DYNAMIC_DISPATCH(PiecePartialsF64)(job, first, last, out);
 }
 void normalizePieces(const Job<float>& job, int64_t first, int64_t last) {

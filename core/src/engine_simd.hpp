@@ -39,16 +39,16 @@ inline PartialKind partialKind(VarianceStrategy s, bool subtract_mean) {
 }
 
 template <typename T>
-struct Partial {
+struct Moments {
   T n = 0, a = 0, b = 0;
 };
 
 // Chan, Golub & LeVeque (1979): the (count, mean, M2) of the union of two disjoint sets.
 template <typename T>
-Partial<T> merge(PartialKind kind, const Partial<T>& p, const Partial<T>& q) {
+Moments<T> merge(PartialKind kind, const Moments<T>& p, const Moments<T>& q) {
   if (p.n == 0) return q;
   if (q.n == 0) return p;
-  Partial<T> r;
+  Moments<T> r;
   r.n = p.n + q.n;
   switch (kind) {
     case PartialKind::MeanM2: {
@@ -70,7 +70,7 @@ Partial<T> merge(PartialKind kind, const Partial<T>& p, const Partial<T>& q) {
 
 // Biased mean and variance of a merged partial (mean 0 and the mean square for RMSNorm).
 template <typename T>
-void finish(PartialKind kind, const Partial<T>& p, T& mean, T& var) {
+void finish(PartialKind kind, const Moments<T>& p, T& mean, T& var) {
   switch (kind) {
     case PartialKind::MeanM2:
       mean = p.a;
@@ -120,8 +120,8 @@ void fusedGroups(const Job<double>& job, int64_t first, int64_t last);
 
 // Two-phase layout, phase 1: the partial of each piece in [first, last) (piece p is chunk
 // p % pieces_per_run of memory run p / pieces_per_run), one pass over x in memory order.
-void piecePartials(const Job<float>& job, int64_t first, int64_t last, Partial<float>* out);
-void piecePartials(const Job<double>& job, int64_t first, int64_t last, Partial<double>* out);
+void piecePartials(const Job<float>& job, int64_t first, int64_t last, Moments<float>* out);
+void piecePartials(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out);
 
 // Normalizes the pieces in [first, last) with the statistics already in job.mean / job.rstd.
 void normalizePieces(const Job<float>& job, int64_t first, int64_t last);

@@ -25,7 +25,7 @@ struct BackwardArgs {
   float* dweight = nullptr;        // null: not wanted (no weight and no bias)
   float* dbias = nullptr;
   AffineMap affine;
-  Layout layout;
+  GroupAddress layout;
   bool subtract_mean = true;  // false: RMSNorm (no mean(g) term)
   bool coupled = true;        // false: BatchNorm evaluation, dx = dy·w·rstd
 };

@@ -178,9 +178,9 @@ HostLayout describeLayout(const ReductionPlan& plan, bool with_tables) {
   return l;
 }
 
-Layout kernelLayout(const HostLayout& layout, const int32_t* group_base,
+GroupAddress kernelLayout(const HostLayout& layout, const int32_t* group_base,
                     const int32_t* run_offset) {
-  Layout k;
+  GroupAddress k;
   k.groups = static_cast<int32_t>(layout.groups);
   k.group_size = static_cast<int32_t>(layout.group_size);
   k.run_length = static_cast<int32_t>(layout.run_length);

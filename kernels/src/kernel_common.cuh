@@ -11,8 +11,8 @@
 namespace normviz::gpu {
 inline namespace NORMVIZ_KERNELS_NAMESPACE {
 
-// Flat index of element j of group g (see Layout).
-__device__ __forceinline__ int32_t elementFlat(const Layout& l, int32_t g, int32_t j) {
+// Flat index of element j of group g (see GroupAddress).
+__device__ __forceinline__ int32_t elementFlat(const GroupAddress& l, int32_t g, int32_t j) {
   if (l.rows) return g * l.group_size + j;
   const int32_t r = j / l.run_length;
   return l.group_base[g] + l.run_offset[r] + (j - r * l.run_length);

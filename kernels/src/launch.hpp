@@ -24,7 +24,7 @@ inline namespace NORMVIZ_KERNELS_NAMESPACE {
 // small tables come from the plan's own mapping, so any layer, custom axes included, is addressed
 // exactly as the CPU engine addresses it. `rows`: every group is one contiguous block and group g
 // starts at g * group_size (LayerNorm, RMSNorm, InstanceNorm, GroupNorm), so no table is read.
-struct Layout {
+struct GroupAddress {
   int32_t groups = 0, group_size = 0, run_length = 0, runs = 0;
   const int32_t* group_base = nullptr;  // device, `groups` entries
   const int32_t* run_offset = nullptr;  // device, `runs` entries
@@ -51,7 +51,7 @@ struct KernelArgs {
   const float* weight = nullptr;  // null: 1
   const float* bias = nullptr;    // null: 0
   AffineMap affine;
-  Layout layout;
+  GroupAddress layout;
   float eps = 1e-5f;
   bool subtract_mean = true;  // false: RMSNorm (mean reported as 0, var is the mean square)
   // BatchNorm training: running statistics updated in place when non-null.

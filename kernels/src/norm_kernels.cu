@@ -40,11 +40,11 @@ __device__ __forceinline__ float teamSum(float v, int team, float* shm) {
 }
 
 // (count, mean, M2) of a set of values; merged with Chan et al.'s formula (docs/NORMS.md).
-struct Partial {
+struct WelfordPartial {
   float n, mean, m2;
 };
 
-__device__ __forceinline__ Partial mergePartial(Partial a, Partial b) {
+__device__ __forceinline__ WelfordPartial mergePartial(WelfordPartial a, WelfordPartial b) {
   if (b.n == 0.f) return a;
   if (a.n == 0.f) return b;
   const float n = a.n + b.n;
@@ -52,15 +52,15 @@ __device__ __forceinline__ Partial mergePartial(Partial a, Partial b) {
   return {n, a.mean + d * (b.n / n), a.m2 + b.m2 + d * d * (a.n * b.n / n)};
 }
 
-__device__ __forceinline__ Partial shflDownPartial(Partial p, int offset) {
+__device__ __forceinline__ WelfordPartial shflDownPartial(WelfordPartial p, int offset) {
   return {__shfl_down_sync(0xffffffffu, p.n, offset), __shfl_down_sync(0xffffffffu, p.mean, offset),
           __shfl_down_sync(0xffffffffu, p.m2, offset)};
 }
 
 // Lane 0 gets the merge of the warp's partials (lanes past 31 contribute nothing).
-__device__ __forceinline__ Partial warpMerge(Partial p) {
+__device__ __forceinline__ WelfordPartial warpMerge(WelfordPartial p) {
   for (int offset = 16; offset > 0; offset >>= 1) {
-    const Partial other = shflDownPartial(p, offset);
+    const WelfordPartial other = shflDownPartial(p, offset);
     if ((threadIdx.x & 31) + offset < 32) p = mergePartial(p, other);
   }
   return p;
@@ -68,7 +68,7 @@ __device__ __forceinline__ Partial warpMerge(Partial p) {
 
 // The partial of up to four values: exact two-pass over registers (mean 0 and M2 = sum of squares
 // when the mean is not subtracted, so that merges add the squares).
-__device__ __forceinline__ Partial partialOf(const float* v, int count, bool subtract_mean) {
+__device__ __forceinline__ WelfordPartial partialOf(const float* v, int count, bool subtract_mean) {
   if (count == 0) return {0.f, 0.f, 0.f};
   float mean = 0.f;
   if (subtract_mean) {
@@ -237,18 +237,18 @@ constexpr int32_t kSplitChunk = 4096;
 constexpr int kSplitBlock = 256;
 
 // Whether 4 consecutive elements j..j+3 (j % 4 == 0) are always 4 adjacent, 16-byte-aligned floats.
-__device__ __forceinline__ bool splitVectorizable(const Layout& l) {
+__device__ __forceinline__ bool splitVectorizable(const GroupAddress& l) {
   return l.vec4;
 }
 
 __global__ void splitPartialKernel(KernelArgs a, int32_t chunks, float* partials) {
-  __shared__ Partial warp_partials[32];
+  __shared__ WelfordPartial warp_partials[32];
   const int32_t g = static_cast<int32_t>(blockIdx.x) / chunks;
   const int32_t c = static_cast<int32_t>(blockIdx.x) % chunks;
   const int32_t m = a.layout.group_size;
   // 64-bit: for a group of nearly INT32_MAX elements, j0 + kSplitChunk and j + step pass INT32_MAX.
   const int64_t j0 = int64_t{c} * kSplitChunk, j1 = min(int64_t{m}, j0 + kSplitChunk);
-  Partial p{0.f, 0.f, 0.f};
+  WelfordPartial p{0.f, 0.f, 0.f};
   if (splitVectorizable(a.layout)) {
     for (int64_t j = j0 + 4 * int64_t{threadIdx.x}; j < j1; j += 4 * blockDim.x) {
       const float4 q =
@@ -268,7 +268,7 @@ __global__ void splitPartialKernel(KernelArgs a, int32_t chunks, float* partials
   __syncthreads();
   if (warp == 0) {
     const int warps = static_cast<int>(blockDim.x) >> 5;
-    p = lane < warps ? warp_partials[lane] : Partial{0.f, 0.f, 0.f};
+    p = lane < warps ? warp_partials[lane] : WelfordPartial{0.f, 0.f, 0.f};
     p = warpMerge(p);
     if (lane == 0) {
       float* out = partials + 3 * int64_t{blockIdx.x};  // 3 * blockIdx.x can pass 2^32
@@ -286,10 +286,10 @@ __global__ void splitApplyKernel(KernelArgs a, int32_t chunks, const float* part
   if (threadIdx.x < 32) {
     // Lane l merges chunks l, l+32, ... in order; then the warp tree. Every block of the group
     // merges the same partials in the same order, so all of them see identical statistics.
-    Partial p{0.f, 0.f, 0.f};
+    WelfordPartial p{0.f, 0.f, 0.f};
     for (int32_t k = static_cast<int32_t>(threadIdx.x); k < chunks; k += 32) {
       const float* q = partials + 3 * (static_cast<int64_t>(g) * chunks + k);
-      p = mergePartial(p, Partial{q[0], q[1], q[2]});
+      p = mergePartial(p, WelfordPartial{q[0], q[1], q[2]});
     }
     p = warpMerge(p);
     if (threadIdx.x == 0) {

@@ -15,7 +15,7 @@ Counters counters();
 
 // One thread's partial at one stage (reduce_recipe.hpp's RecipeStage and its offset): a float
 // (count 1), NaiveState (2: sum, sum of squares) or WelfordState (3: count, mean, M2).
-struct Partial {
+struct ProbedPartial {
   uint32_t block = 0, thread = 0;
   int stage = 0, offset = 0, count = 0;
   float words[3] = {0, 0, 0};
@@ -23,6 +23,6 @@ struct Partial {
 
 // Between these, every recipe probe of every emulated launch is recorded, in each thread's order.
 void beginCapture();
-std::vector<Partial> endCapture();
+std::vector<ProbedPartial> endCapture();
 
 }  // namespace normviz::emu

@@ -457,7 +457,7 @@ std::atomic<int64_t> g_launches{0}, g_blocks{0}, g_threads{0};
 
 std::mutex g_capture_mutex;
 bool g_capturing = false;
-std::vector<Partial> g_captured;
+std::vector<ProbedPartial> g_captured;
 
 // OS threads that run blocks, made once and kept: each keeps its fiber stacks (and, under
 // ThreadSanitizer, its fibers) from one launch to the next. One grid at a time.
@@ -635,7 +635,7 @@ std::string runGrid(const char* kernel, dim3 grid, dim3 block, const std::functi
 void recordPartial(int stage, int offset, const float* words, int count) {
   if (!g_capturing) return;
   const Lane& l = runningLane("a recipe probe");
-  Partial p;
+  ProbedPartial p;
   p.block = l.tc.block_idx.x;
   p.thread = l.tc.thread_idx.x;
   p.stage = stage;
@@ -652,7 +652,7 @@ void beginCapture() {
   g_capturing = true;
 }
 
-std::vector<Partial> endCapture() {
+std::vector<ProbedPartial> endCapture() {
   std::lock_guard<std::mutex> lock(g_capture_mutex);
   g_capturing = false;
   return std::move(g_captured);
