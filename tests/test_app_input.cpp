@@ -2,9 +2,9 @@
 // mouse, clicking and pressing keys, and xwd capturing the screen, whose pixels are checked. Cube
 // positions and colours come from an offscreen --report of the same configuration at the same size.
 #include <doctest/doctest.h>
-#include <stb_image.h>
 #include <poll.h>
 #include <signal.h>
+#include <stb_image.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -276,8 +276,9 @@ TEST_CASE("compare layout: four panels, each lighting its own region for the sam
 TEST_CASE("a tensor past what the app shows is refused before it is allocated") {
   // 10^12 elements (4 TB) under a raised --max-elements: the app's own limit (2^24) refuses it
   // with a message instead of running out of memory.
-  const Render r = render("huge", "--norm batch --shape 100000,100000,100 --init randn "
-                                  "--max-elements 1000000000000");
+  const Render r = render("huge",
+                          "--norm batch --shape 100000,100000,100 --init randn "
+                          "--max-elements 1000000000000");
   CHECK(r.exit_code == 1);
   std::ifstream log(workDir() / "huge.log");
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());

@@ -16,8 +16,8 @@
 #include "scene_colors.hpp"
 #include "scene_layout.hpp"
 #include "settings.hpp"
-#include "shortcuts.hpp"
 #include "sheet_layout.hpp"
+#include "shortcuts.hpp"
 
 using namespace normviz;
 
@@ -613,7 +613,7 @@ TEST_CASE("shortcuts: keys fired without a window change the state as the help s
   std::set<Action> helped;
   for (const Shortcut& sc : shortcuts()) helped.insert(sc.action);
   for (Action a : {Action::Compare, Action::ColorBy, Action::Theme, Action::Display,
-                   Action::SavePng, Action::Backward, Action::Explode, Action::Panels,
-                   Action::Help, Action::Escape, Action::Presenter, Action::LargerText})
+                   Action::SavePng, Action::Backward, Action::Explode, Action::Panels, Action::Help,
+                   Action::Escape, Action::Presenter, Action::LargerText})
     CHECK(helped.count(a) == 1);
 }

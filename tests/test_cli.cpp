@@ -450,19 +450,24 @@ TEST_CASE("shapes no tensor can have: one message, exit 1, no output, from compu
     std::string args, reason;
   };
   const std::vector<Case> cases = {
-      {"--norm batch --input " + npyWithShape("fuzz.npy", "(2000000400000000000, 744073709551615, 0)"),
+      {"--norm batch --input " +
+           npyWithShape("fuzz.npy", "(2000000400000000000, 744073709551615, 0)"),
        "(not counting its zero dims); refusing to read it"},
       {"--norm batch --input " + npyWithShape("zero.npy", "(0, 9223372036854775807)"),
        "(not counting its zero dims)"},
-      {"--norm batch --input " + npyWithShape("over.npy", "(3037000500, 3037000500, 2)"), "refusing to read it"},
+      {"--norm batch --input " + npyWithShape("over.npy", "(3037000500, 3037000500, 2)"),
+       "refusing to read it"},
       {"--norm batch --input " + npyWithShape("neg.npy", "(-3, 4)"), "negative dimension"},
-      {"--norm batch --input " + npyWithShape("word.npy", "(three, 4)"), "expected an integer in 'shape'"},
-      {"--norm batch --shape 2000000400000000000,744073709551615,0", "every dim must be at least 1"},
+      {"--norm batch --input " + npyWithShape("word.npy", "(three, 4)"),
+       "expected an integer in 'shape'"},
+      {"--norm batch --shape 2000000400000000000,744073709551615,0",
+       "every dim must be at least 1"},
       {"--norm batch --shape 3037000500,3037000500,2", "cannot be represented"},
       {"--norm batch --shape 99999999999999999999,2", "out of range"},
       {"--norm batch --shape -3,4", "has a dim of -3"},
       {"--norm batch --shape 3,four", "'four' is not an integer"},
-      {"--norm layer --normalized-shape 3037000500,3037000500 --shape 3,4", "cannot be represented"},
+      {"--norm layer --normalized-shape 3037000500,3037000500 --shape 3,4",
+       "cannot be represented"},
   };
   for (const Case& c : cases) {
     const Run compute = expectCleanFailure(c.args, c.reason);

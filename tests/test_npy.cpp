@@ -428,8 +428,8 @@ TEST_CASE("malformed bytes: each gets a specific message") {
        "(not counting its zero dims); refusing"},
       {"zero beside one dim over the limit", npyFile(dict("<f4", "(0, 268435457)"), ""),
        "(not counting its zero dims); refusing"},
-      {"product overflows without a zero",
-       npyFile(dict("<f4", "(3037000500, 3037000500, 2)"), six), "elements; refusing"},
+      {"product overflows without a zero", npyFile(dict("<f4", "(3037000500, 3037000500, 2)"), six),
+       "elements; refusing"},
       {"rank 5", npyFile(dict("<f4", "(1, 1, 1, 2, 3)"), six), "rank 5"},
       {"big-endian", npyFile(dict(">f4", "(6,)"), six), "big-endian"},
       {"native order", npyFile(dict("=f4", "(6,)"), six), "dtype '=f4' is not supported"},
@@ -452,8 +452,8 @@ TEST_CASE("malformed bytes: each gets a specific message") {
 }
 
 TEST_CASE("the fuzzer's reproducer: a zero dim beside dims whose product overflows int64") {
-  // libFuzzer found this header (tests/fuzz/corpus/npy/zero_beside_overflow.npy): the element count is
-  // 0, but the shape's other dims multiplied past int64 when the tensor was built.
+  // libFuzzer found this header (tests/fuzz/corpus/npy/zero_beside_overflow.npy): the element count
+  // is 0, but the shape's other dims multiplied past int64 when the tensor was built.
   const std::string header =
       "{'descr': '<f4', 'fortran_order': False, 'shape': "
       "(2000000400000000000,00000000744073709551615,0000000000), }         ";
@@ -471,7 +471,8 @@ TEST_CASE("Shape refuses what it cannot count: negative dims, products past int6
   CHECK(normviz::checkedProduct(std::vector<int64_t>{3037000499, 3037000499}) ==
         int64_t{3037000499} * 3037000499);
   CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{3037000500, 3037000500}));
-  CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{2000000400000000000, 744073709551615, 0}));
+  CHECK_FALSE(
+      normviz::checkedProduct(std::vector<int64_t>{2000000400000000000, 744073709551615, 0}));
   CHECK_FALSE(normviz::checkedProduct(std::vector<int64_t>{4, -1}));
   auto error = [](const Shape& s) {
     try {

@@ -10,8 +10,8 @@
 #include "lessons.hpp"
 #include "normviz/error.hpp"
 #include "settings_file.hpp"
-#include "view_spec.hpp"
 #include "view_options.hpp"
+#include "view_spec.hpp"
 
 using namespace normviz;
 using nlohmann::json;
@@ -99,14 +99,15 @@ TEST_CASE("the settings file: round trip, and each bad field named") {
   CHECK(contains(errorOf([] { parseSettingsFile(R"({"layer": {"groups": 1e30}})"); }),
                  "\"groups\" is 1e+30"));
   CHECK(contains(errorOf([] { parseSettingsFile(R"({"layer": {"seed": -1}})"); }), "\"seed\""));
-  CHECK(contains(errorOf([] { parseSettingsFile(R"({"layer": {"shape": [1e30]}})"); }),
-                 "\"shape\""));
+  CHECK(
+      contains(errorOf([] { parseSettingsFile(R"({"layer": {"shape": [1e30]}})"); }), "\"shape\""));
 }
 
 TEST_CASE("a layer that no tensor can have is one clear message from loadLayer") {
   auto load = [](const char* shape) {
     return errorOf([&] {
-      const std::vector<std::string> args = {"--norm", "batch", "--shape", shape, "--init", "randn"};
+      const std::vector<std::string> args = {"--norm", "batch",  "--shape",
+                                             shape,    "--init", "randn"};
       (void)loadLayer(specFromArgv(args).layer);
     });
   };
@@ -121,19 +122,24 @@ TEST_CASE("a layer that no tensor can have is one clear message from loadLayer")
 TEST_CASE("hover: parsed against the shape, each problem named") {
   CHECK(parseHover("1,3,2,2", Shape{4, 6, 5, 5}) == ((1 * 6 + 3) * 5 + 2) * 5 + 2);
   CHECK(contains(errorOf([] { parseHover("1,3", Shape{4, 6, 5, 5}); }), "has 2 indices"));
-  CHECK(contains(errorOf([] { parseHover("1,9,0,0", Shape{4, 6, 5, 5}); }),
+  CHECK(contains(errorOf([] {
+                   parseHover("1,9,0,0", Shape{4, 6, 5, 5});
+                 }),
                  "index 9 is outside dim 1 of size 6"));
   CHECK(contains(errorOf([] { parseHover("1,x,0,0", Shape{4, 6, 5, 5}); }), "'x' is not an"));
-  CHECK(contains(errorOf([] { parseHover("99999999999999999999,0,0,0", Shape{4, 6, 5, 5}); }),
+  CHECK(contains(errorOf([] {
+                   parseHover("99999999999999999999,0,0,0", Shape{4, 6, 5, 5});
+                 }),
                  "out of range"));
 }
 
 TEST_CASE("lessons refuse set values no view can take, with the file and line") {
   auto lessonError = [](const std::string& set) {
     return errorOf([&] {
-      (void)parseLesson("{\"name\": \"x\", \"title\": \"t\", \"steps\": [\n {\"text\": \"a\", \"set\": " +
-                            set + "}]}",
-                        "my.json");
+      (void)parseLesson(
+          "{\"name\": \"x\", \"title\": \"t\", \"steps\": [\n {\"text\": \"a\", \"set\": " + set +
+              "}]}",
+          "my.json");
     });
   };
   CHECK(contains(lessonError(R"({"groups": 1e30})"), "my.json:2: step 1: \"groups\" is 1e+30"));
@@ -142,8 +148,8 @@ TEST_CASE("lessons refuse set values no view can take, with the file and line") 
   CHECK(contains(lessonError(R"({"shape": [18446744073709551615]})"), "my.json:2: step 1:"));
   CHECK(contains(lessonError(R"({"shape": "2000000400000000000,744073709551615,0"})"),
                  "every dim must be at least 1"));
-  CHECK(contains(lessonError(R"({"shape": [3037000500, 3037000500, 2]})"),
-                 "cannot be represented"));
+  CHECK(
+      contains(lessonError(R"({"shape": [3037000500, 3037000500, 2]})"), "cannot be represented"));
   CHECK(contains(lessonError(R"({"stage": 1e300})"), "\"stage\""));
   CHECK(contains(lessonError(R"({"seed": -1})"), "\"seed\""));
   CHECK(contains(lessonError(R"({"layout": "grid"})"), "layout 'grid' is not one of"));
@@ -169,8 +175,8 @@ ViewSpec randomSpec(std::mt19937_64& rng) {
     return std::uniform_real_distribution<double>(lo, hi)(rng);
   };
   auto text = [&] {
-    static const char* kPieces[] = {"a", "b.npy", " ", "'", "\"", "&", "=", "%", "+", "?", "#",
-                                    "/", "dir/", "\xc3\xa9", "--x", ",", "~"};
+    static const char* kPieces[] = {"a", "b.npy", " ", "'",    "\"",       "&",   "=", "%", "+",
+                                    "?", "#",     "/", "dir/", "\xc3\xa9", "--x", ",", "~"};
     std::string t;
     for (int n = 1 + pick(6); n > 0; --n) t += kPieces[pick(17)];
     return t;
@@ -268,17 +274,18 @@ TEST_CASE("the view spec's forms: the flag names, and each malformed input names
   CHECK(specCommandLine(specFromQuery("input=my%20file.npy&norm=batch")) ==
         "normviz --norm batch --input 'my file.npy'");
 
-  CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--groups", "x"}); }) ==
-        "--groups: 'x' is not an integer");
-  CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--colour", "red"}); }) ==
-        "unknown flag --colour");
+  CHECK(errorOf([] {
+          specFromArgv(std::vector<std::string>{"--groups", "x"});
+        }) == "--groups: 'x' is not an integer");
+  CHECK(errorOf([] {
+          specFromArgv(std::vector<std::string>{"--colour", "red"});
+        }) == "unknown flag --colour");
   CHECK(errorOf([] { specFromArgv(std::vector<std::string>{"--shape"}); }) ==
         "--shape needs a value");
   CHECK(contains(errorOf([] { specFromArgv(std::vector<std::string>{"--layout=grid"}); }),
                  "--layout: layout 'grid' is not one of single, compare"));
   CHECK(contains(errorOf([] { specFromJson(json::parse(R"({"groups": "x"})")); }), "\"groups\""));
-  CHECK(errorOf([] { specFromJson(json::parse(R"({"colour": 1})")); }) ==
-        "unknown key \"colour\"");
+  CHECK(errorOf([] { specFromJson(json::parse(R"({"colour": 1})")); }) == "unknown key \"colour\"");
   CHECK(contains(errorOf([] { specFromJson(json::parse(R"({"explode": 2})")); }),
                  "\"explode\": '2.0' is outside 0.0..1.0"));
   CHECK(errorOf([] { specFromQuery("groups=x"); }) == "groups=: 'x' is not an integer");
@@ -291,7 +298,9 @@ TEST_CASE("the view spec's forms: the flag names, and each malformed input names
   // Text goes into JSON and onto the screen: it must be UTF-8 (found by fuzzing the query).
   CHECK(contains(errorOf([] { specFromQuery("lesson=groupno%F2m"); }),
                  "lesson=: 'groupno...' is not valid UTF-8 text (byte 7)"));
-  CHECK(contains(errorOf([] { specFromQuery("input=%C0%AF.npy"); }), "not valid UTF-8"));  // overlong
-  CHECK(contains(errorOf([] { specFromQuery("input=%ED%A0%80.npy"); }), "not valid UTF-8"));  // surrogate
+  CHECK(
+      contains(errorOf([] { specFromQuery("input=%C0%AF.npy"); }), "not valid UTF-8"));  // overlong
+  CHECK(contains(errorOf([] { specFromQuery("input=%ED%A0%80.npy"); }),
+                 "not valid UTF-8"));  // surrogate
   CHECK(specFromQuery("input=%C3%A9t%C3%A9.npy").layer.input == "\xc3\xa9t\xc3\xa9.npy");
 }

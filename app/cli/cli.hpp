@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
+#include "layer_options.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/plan.hpp"
 #include "normviz/tensor.hpp"
-#include "layer_options.hpp"
 #include "spec_args.hpp"
 
 namespace normviz {
@@ -22,7 +22,8 @@ int runSelected(CLI::App& cli);
 void addComputeCommand(CLI::App& cli);  // cli_compute.cpp
 void addLessonsCommand(CLI::App& cli);  // cli_lessons.cpp
 // Top-level options when no subcommand is given: open the app (or, without the GUI, a demo).
-// Implemented by the app (app/gui_main.cpp) or, without NORMVIZ_BUILD_APP, by app/headless_main.cpp.
+// Implemented by the app (app/gui_main.cpp) or, without NORMVIZ_BUILD_APP, by
+// app/headless_main.cpp.
 void addAppOptions(CLI::App& cli);
 
 }  // namespace normviz

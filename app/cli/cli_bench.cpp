@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "normviz/timing.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
+#include "normviz/timing.hpp"
 
 namespace normviz {
 namespace {

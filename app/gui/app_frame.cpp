@@ -24,8 +24,8 @@
 #include "panels.hpp"
 #include "renderer.hpp"
 #include "settings.hpp"
-#include "shortcuts.hpp"
 #include "sheet_view.hpp"
+#include "shortcuts.hpp"
 
 namespace normviz {
 
@@ -583,7 +583,8 @@ nlohmann::json cubeViewReport(const App& app, const SceneView& v, int width, int
   }
   // Pixels per cube inside this view's rectangle.
   std::vector<int64_t> pixels(static_cast<size_t>(app.cache.per_panel), 0);
-  const int x0 = std::max(0, static_cast<int>(v.pos.x)), y0 = std::max(0, static_cast<int>(v.pos.y));
+  const int x0 = std::max(0, static_cast<int>(v.pos.x)),
+            y0 = std::max(0, static_cast<int>(v.pos.y));
   const int x1 = std::min(width, static_cast<int>(v.pos.x + v.size.x)),
             y1 = std::min(height, static_cast<int>(v.pos.y + v.size.y));
   for (int py = y0; py < y1; ++py)
@@ -760,7 +761,8 @@ int runBenchmark(App& app, int frames) {
 }
 
 // Writes the settings file whenever a persisted setting changes, so a killed session keeps them.
-// ---- PNG -----------------------------------------------------------------------------------------
+// ---- PNG
+// -----------------------------------------------------------------------------------------
 
 // Renders the state offscreen at width x height and writes a PNG: the frames a fresh --screenshot
 // of the same view draws (the camera fitted to that size, nothing hovered). In the window (Save
@@ -844,7 +846,8 @@ bool animating(const App& app) {
 }
 
 std::string initFrame(App& app, const std::string& missing_gl) {
-  std::string error = missing_gl.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing_gl;
+  std::string error =
+      missing_gl.empty() ? app.renderer.init() : "OpenGL functions missing: " + missing_gl;
   if (error.empty()) error = app.sheet_renderer.init();
   ImGui_ImplOpenGL3_Init("#version 330 core");
   applyTheme(app.state->theme);

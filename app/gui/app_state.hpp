@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "camera.hpp"
-#include "layer_options.hpp"
 #include "colormap.hpp"
+#include "layer_options.hpp"
 #include "lessons.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
@@ -88,9 +88,9 @@ struct ComparePanel {
 };
 
 struct StepperRequest {
-  bool active = false;  // colour the chosen group by the kernel's thread assignment
+  bool active = false;       // colour the chosen group by the kernel's thread assignment
   std::optional<int> stage;  // the reduction stage to show; unset: the panel's own
-  int lane = -1;        // -1: all lanes
+  int lane = -1;             // -1: all lanes
   int block_size = 128;
 };
 
@@ -131,9 +131,9 @@ struct StepperHost;  // the stepper tab's panel and pending request (panel_stepp
 // window) and shared by the copies a lesson step makes of it (a step is applied to a copy that is
 // kept on success). Destroyed with the state, after finishStatsBackgroundWork.
 struct PanelMemory {
-  std::shared_ptr<StepperHost> stepper;      // made by the stepper tab on first use
-  std::optional<int64_t> stats_scrolled_to;  // the statistics row last scrolled into view
-  bool stats_first_frame = true;             // the stepper tab opens first when asked to
+  std::shared_ptr<StepperHost> stepper;         // made by the stepper tab on first use
+  std::optional<int64_t> stats_scrolled_to;     // the statistics row last scrolled into view
+  bool stats_first_frame = true;                // the stepper tab opens first when asked to
   std::shared_future<double> copy_measurement;  // this machine's copy GB/s, measured once
 };
 

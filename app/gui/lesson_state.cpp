@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include "app_compute.hpp"
-#include "spec_state.hpp"
 #include "normviz/error.hpp"
 #include "normviz/stats.hpp"
+#include "spec_state.hpp"
 
 namespace normviz {
 

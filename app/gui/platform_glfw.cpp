@@ -26,27 +26,44 @@ struct KeyName {
   Key key;
 };
 constexpr KeyName kKeyNames[] = {
-    {GLFW_KEY_ESCAPE, Key::Escape},       {GLFW_KEY_F1, Key::F1},
-    {GLFW_KEY_F5, Key::F5},               {GLFW_KEY_PAGE_UP, Key::PageUp},
-    {GLFW_KEY_PAGE_DOWN, Key::PageDown},  {GLFW_KEY_LEFT, Key::Left},
-    {GLFW_KEY_RIGHT, Key::Right},         {GLFW_KEY_UP, Key::Up},
-    {GLFW_KEY_DOWN, Key::Down},           {GLFW_KEY_SPACE, Key::Space},
-    {GLFW_KEY_ENTER, Key::Enter},         {GLFW_KEY_KP_ENTER, Key::Enter},
-    {GLFW_KEY_LEFT_BRACKET, Key::LeftBracket}, {GLFW_KEY_RIGHT_BRACKET, Key::RightBracket},
-    {GLFW_KEY_COMMA, Key::Comma},         {GLFW_KEY_PERIOD, Key::Period},
-    {GLFW_KEY_EQUAL, Key::Plus},          {GLFW_KEY_KP_ADD, Key::Plus},
-    {GLFW_KEY_MINUS, Key::Minus},         {GLFW_KEY_KP_SUBTRACT, Key::Minus},
-    {GLFW_KEY_1, Key::Digit1},            {GLFW_KEY_2, Key::Digit2},
-    {GLFW_KEY_3, Key::Digit3},            {GLFW_KEY_4, Key::Digit4},
-    {GLFW_KEY_5, Key::Digit5},            {GLFW_KEY_6, Key::Digit6},
-    {GLFW_KEY_7, Key::Digit7},            {GLFW_KEY_8, Key::Digit8},
-    {GLFW_KEY_9, Key::Digit9},            {GLFW_KEY_B, Key::B},
-    {GLFW_KEY_C, Key::C},                 {GLFW_KEY_E, Key::E},
-    {GLFW_KEY_G, Key::G},                 {GLFW_KEY_P, Key::P},
-    {GLFW_KEY_R, Key::R},                 {GLFW_KEY_S, Key::S},
+    {GLFW_KEY_ESCAPE, Key::Escape},
+    {GLFW_KEY_F1, Key::F1},
+    {GLFW_KEY_F5, Key::F5},
+    {GLFW_KEY_PAGE_UP, Key::PageUp},
+    {GLFW_KEY_PAGE_DOWN, Key::PageDown},
+    {GLFW_KEY_LEFT, Key::Left},
+    {GLFW_KEY_RIGHT, Key::Right},
+    {GLFW_KEY_UP, Key::Up},
+    {GLFW_KEY_DOWN, Key::Down},
+    {GLFW_KEY_SPACE, Key::Space},
+    {GLFW_KEY_ENTER, Key::Enter},
+    {GLFW_KEY_KP_ENTER, Key::Enter},
+    {GLFW_KEY_LEFT_BRACKET, Key::LeftBracket},
+    {GLFW_KEY_RIGHT_BRACKET, Key::RightBracket},
+    {GLFW_KEY_COMMA, Key::Comma},
+    {GLFW_KEY_PERIOD, Key::Period},
+    {GLFW_KEY_EQUAL, Key::Plus},
+    {GLFW_KEY_KP_ADD, Key::Plus},
+    {GLFW_KEY_MINUS, Key::Minus},
+    {GLFW_KEY_KP_SUBTRACT, Key::Minus},
+    {GLFW_KEY_1, Key::Digit1},
+    {GLFW_KEY_2, Key::Digit2},
+    {GLFW_KEY_3, Key::Digit3},
+    {GLFW_KEY_4, Key::Digit4},
+    {GLFW_KEY_5, Key::Digit5},
+    {GLFW_KEY_6, Key::Digit6},
+    {GLFW_KEY_7, Key::Digit7},
+    {GLFW_KEY_8, Key::Digit8},
+    {GLFW_KEY_9, Key::Digit9},
+    {GLFW_KEY_B, Key::B},
+    {GLFW_KEY_C, Key::C},
+    {GLFW_KEY_E, Key::E},
+    {GLFW_KEY_G, Key::G},
+    {GLFW_KEY_P, Key::P},
+    {GLFW_KEY_R, Key::R},
+    {GLFW_KEY_S, Key::S},
     {GLFW_KEY_T, Key::T},
 };
-
 
 std::optional<Key> keyOf(int code) {
   for (const KeyName& n : kKeyNames)
@@ -118,7 +135,6 @@ void runInteractive(GLFWwindow* window, App& app, const WindowOptions& options) 
 }
 
 }  // namespace
-
 
 // ---- Run ----------------------------------------------------------------------------------------
 

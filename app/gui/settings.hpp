@@ -3,8 +3,8 @@
 // Stored as JSON in $XDG_CONFIG_HOME/normviz/settings.json (or ~/.config/normviz/settings.json).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 

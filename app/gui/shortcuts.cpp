@@ -37,29 +37,43 @@ const std::array kRows = {
     Row{{Action::Orbit, "Shift + arrows", "orbit the camera (in the sheet: drag to pan)"},
         std::nullopt},
     Row{{Action::Zoom, "+ / -", "zoom (held)"}, std::nullopt},
-    Row{{Action::ViewFront, "1", "front view"}, Key::Digit1, false,
+    Row{{Action::ViewFront, "1", "front view"},
+        Key::Digit1,
+        false,
         [](AppState& s) { s.preset = ViewPreset::Front, s.reframe = true; }},
-    Row{{Action::ViewTop, "2", "top view"}, Key::Digit2, false,
+    Row{{Action::ViewTop, "2", "top view"},
+        Key::Digit2,
+        false,
         [](AppState& s) { s.preset = ViewPreset::Top, s.reframe = true; }},
-    Row{{Action::ViewIsometric, "3", "isometric view"}, Key::Digit3, false,
+    Row{{Action::ViewIsometric, "3", "isometric view"},
+        Key::Digit3,
+        false,
         [](AppState& s) { s.preset = ViewPreset::Isometric, s.reframe = true; }},
-    Row{{Action::ResetView, "R", "reset the view"}, Key::R, false,
+    Row{{Action::ResetView, "R", "reset the view"},
+        Key::R,
+        false,
         [](AppState& s) { s.preset = ViewPreset::Isometric, s.reframe = true; }},
-    Row{{Action::ColorBy, "G", "colour by value / by group"}, Key::G, false,
+    Row{{Action::ColorBy, "G", "colour by value / by group"},
+        Key::G,
+        false,
         [](AppState& s) {
           s.color_by = s.color_by == ColorBy::Value ? ColorBy::Groups : ColorBy::Value;
         }},
     Row{{Action::Compare, "C",
          "single / compare layout (BatchNorm, LayerNorm, InstanceNorm, GroupNorm)"},
-        Key::C, false,
+        Key::C,
+        false,
         [](AppState& s) {
           s.layout = s.layout == LayoutMode::Single ? LayoutMode::Compare : LayoutMode::Single;
           s.reframe = true;
         }},
     Row{{Action::Display, "S", "cubes (3D) / sheet (every element one cell of a 2D image)"},
-        Key::S, false, toggleDisplay},
+        Key::S,
+        false,
+        toggleDisplay},
     Row{{Action::Backward, "B", "backward mode: dy, the per-group sums, dx, dweight, dbias"},
-        Key::B, false,
+        Key::B,
+        false,
         [](AppState& s) {
           s.backward = !s.backward;
           s.inputs_changed = true;
@@ -68,18 +82,30 @@ const std::array kRows = {
     Row{{Action::Presenter, "F5, PageUp / PageDown",
          "lesson: presenter mode, previous / next step"},
         std::nullopt},
-    Row{{Action::Explode, "E", "explode: separate plates / compact blocks"}, Key::E, false,
+    Row{{Action::Explode, "E", "explode: separate plates / compact blocks"},
+        Key::E,
+        false,
         [](AppState& s) { s.explode = s.explode < 0.5f ? 1.0f : 0.0f, s.reframe = true; }},
-    Row{{Action::Theme, "T", "dark / light theme"}, Key::T, false,
+    Row{{Action::Theme, "T", "dark / light theme"},
+        Key::T,
+        false,
         [](AppState& s) { s.theme = s.theme == Theme::Dark ? Theme::Light : Theme::Dark; }},
-    Row{{Action::Panels, "P", "hide / show the side panels"}, Key::P, false,
+    Row{{Action::Panels, "P", "hide / show the side panels"},
+        Key::P,
+        false,
         [](AppState& s) { s.show_panels = !s.show_panels; }},
-    Row{{Action::LargerText, "Ctrl +", "larger text"}, Key::Plus, true,
+    Row{{Action::LargerText, "Ctrl +", "larger text"},
+        Key::Plus,
+        true,
         [](AppState& s) { s.font_scale = std::min(s.font_scale + 0.25f, 4.0f); }},
-    Row{{Action::SmallerText, "Ctrl -", "smaller text"}, Key::Minus, true,
+    Row{{Action::SmallerText, "Ctrl -", "smaller text"},
+        Key::Minus,
+        true,
         [](AppState& s) { s.font_scale = std::max(s.font_scale - 0.25f, 0.75f); }},
-    Row{{Action::SavePng, "Ctrl S", "save a PNG of the view (size and path under Export)"}, Key::S,
-        true, [](AppState& s) { s.png.requested = true; }},
+    Row{{Action::SavePng, "Ctrl S", "save a PNG of the view (size and path under Export)"},
+        Key::S,
+        true,
+        [](AppState& s) { s.png.requested = true; }},
     Row{{Action::Help, "F1 or ?", "this help"}, std::nullopt},
 };
 
@@ -98,7 +124,8 @@ bool lessonKeys(AppState& s, const KeyInput& k, const auto& pressed) {
     goToStep(s, s.lesson.step + 1);
   if (pressed(Key::PageUp) || (present && pressed(Key::Left))) goToStep(s, s.lesson.step - 1);
   const LessonStep* step = s.lesson.current();
-  const bool choice = step && step->question && step->question->kind == LessonQuestion::Kind::Choice;
+  const bool choice =
+      step && step->question && step->question->kind == LessonQuestion::Kind::Choice;
   if (choice)
     for (int d = 0; d < 9; ++d)
       if (pressed(static_cast<Key>(static_cast<int>(Key::Digit1) + d))) answerChoice(s, d);

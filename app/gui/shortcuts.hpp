@@ -11,10 +11,41 @@
 namespace normviz {
 
 enum class Key {
-  Escape, F1, F5, Question, PageUp, PageDown, Left, Right, Up, Down, Space, Enter,
-  LeftBracket, RightBracket, Comma, Period, Plus, Minus,
-  Digit1, Digit2, Digit3, Digit4, Digit5, Digit6, Digit7, Digit8, Digit9,
-  B, C, E, G, P, R, S, T,
+  Escape,
+  F1,
+  F5,
+  Question,
+  PageUp,
+  PageDown,
+  Left,
+  Right,
+  Up,
+  Down,
+  Space,
+  Enter,
+  LeftBracket,
+  RightBracket,
+  Comma,
+  Period,
+  Plus,
+  Minus,
+  Digit1,
+  Digit2,
+  Digit3,
+  Digit4,
+  Digit5,
+  Digit6,
+  Digit7,
+  Digit8,
+  Digit9,
+  B,
+  C,
+  E,
+  G,
+  P,
+  R,
+  S,
+  T,
 };
 
 // One frame's keyboard: the keys pressed since the last frame (a tap whose press and release both
@@ -23,15 +54,39 @@ enum class Key {
 struct KeyInput {
   std::vector<Key> taps, repeats, ctrl_taps, held;
   bool shift = false, ctrl = false;  // held now
-  bool text_input = false;  // a text field has the keyboard: no shortcut fires
-  bool nav_active = false;  // the panels' keyboard navigation has the arrows
-  float seconds = 0;        // since the last frame: held keys move the camera by it
+  bool text_input = false;           // a text field has the keyboard: no shortcut fires
+  bool nav_active = false;           // the panels' keyboard navigation has the arrows
+  float seconds = 0;                 // since the last frame: held keys move the camera by it
 };
 
 enum class Action {
-  Help, Escape, LargerText, SmallerText, SavePng, Presenter, NextStep, PreviousStep, Answer,
-  CheckSelection, MoveW, MoveH, MoveC, MoveN, ViewFront, ViewTop, ViewIsometric, ResetView,
-  ColorBy, Compare, Theme, Display, Explode, Backward, Panels, Orbit, Zoom,
+  Help,
+  Escape,
+  LargerText,
+  SmallerText,
+  SavePng,
+  Presenter,
+  NextStep,
+  PreviousStep,
+  Answer,
+  CheckSelection,
+  MoveW,
+  MoveH,
+  MoveC,
+  MoveN,
+  ViewFront,
+  ViewTop,
+  ViewIsometric,
+  ResetView,
+  ColorBy,
+  Compare,
+  Theme,
+  Display,
+  Explode,
+  Backward,
+  Panels,
+  Orbit,
+  Zoom,
 };
 
 struct Shortcut {

@@ -61,7 +61,8 @@ ViewSpec specOf(const AppState& s) {
   if (s.lesson.lesson) {
     const Lesson& lesson = *s.lesson.lesson;
     bool builtin = false;
-    for (const Lesson& l : builtinLessons()) builtin |= l.name == lesson.name && l.file == lesson.file;
+    for (const Lesson& l : builtinLessons())
+      builtin |= l.name == lesson.name && l.file == lesson.file;
     (builtin ? spec.lesson : spec.lesson_file) = builtin ? lesson.name : lesson.file;
     spec.step = s.lesson.step + 1;
     spec.presenter = s.lesson.presenter;

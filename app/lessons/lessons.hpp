@@ -49,7 +49,8 @@ struct Lesson {
 inline constexpr const char* kLessonSetKeys =
     "norm, groups, normalized_shape, axes, eps, eval, momentum, affine, shape, init, seed, ... "
     "(layer and data); hover, layout, display, explode, color_by, view, theme, colormap, backward, "
-    "grad_init, variance, backend, stepper, stage, lane, ... (view): every flag of normviz --help that sets the view, with _ for -";
+    "grad_init, variance, backend, stepper, stage, lane, ... (view): every flag of normviz --help "
+    "that sets the view, with _ for -";
 
 // Parses and validates one lesson. Throws NormError "FILE:LINE: problem" for malformed JSON, a
 // missing or mistyped field, an unknown key or question kind.

@@ -36,8 +36,8 @@ int64_t jsonInt(const nlohmann::json& v, std::string_view field, int64_t lo, int
 }
 
 double jsonNumber(const nlohmann::json& v, std::string_view field, double lo, double hi) {
-  const std::string want = "a number from " + nlohmann::json(lo).dump() + " to " +
-                           nlohmann::json(hi).dump();
+  const std::string want =
+      "a number from " + nlohmann::json(lo).dump() + " to " + nlohmann::json(hi).dump();
   if (!v.is_number()) wrong(field, v, want);
   const double d = v.get<double>();
   if (!std::isfinite(d) || d < lo || d > hi) wrong(field, v, want);

@@ -48,7 +48,8 @@ LoadedLayer loadLayer(const LayerOptions& options);
 // Synthetic inputs: randn, uniform, arange, constant, worked-example (needs shape (3,4,2,2)),
 // large-offset (mean 100, std 0.01). Throws NormError on an unknown name.
 Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed);
-inline constexpr const char* kInitNames = "randn|uniform|arange|constant|worked-example|large-offset";
+inline constexpr const char* kInitNames =
+    "randn|uniform|arange|constant|worked-example|large-offset";
 // Throws NormError unless `name` is one of kInitNames.
 void checkInitName(const std::string& name);
 

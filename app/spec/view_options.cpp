@@ -84,9 +84,9 @@ E parseName(std::string_view text, std::string_view field) {
                   nameList<E>(", "));
 }
 
-#define NORMVIZ_NAMED(E)                                                  \
-  template const char* nameOf<E>(E);                                      \
-  template std::string nameList<E>(const char*);                          \
+#define NORMVIZ_NAMED(E)                         \
+  template const char* nameOf<E>(E);             \
+  template std::string nameList<E>(const char*); \
   template E parseName<E>(std::string_view, std::string_view);
 NORMVIZ_NAMED(LayoutMode)
 NORMVIZ_NAMED(DisplayMode)

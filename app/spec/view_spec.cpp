@@ -126,6 +126,8 @@ constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
 // ---- the table -------------------------------------------------------------------------------
 
+// The table is laid out by hand (clang-format does not read lambdas behind macros).
+// clang-format off
 #define NV_PARSE [](ViewSpec & s, const std::string& t)
 #define NV_PRINT [](const ViewSpec& s) -> std::optional<std::string>
 
@@ -316,6 +318,7 @@ const std::array kFields = {
 
 #undef NV_PARSE
 #undef NV_PRINT
+// clang-format on
 
 // A field's text when it differs from the default's, else nullopt: what the writers write.
 std::optional<std::string> changedText(const SpecField& f, const ViewSpec& spec) {
@@ -367,7 +370,8 @@ std::string percentDecoded(std::string_view text) {
       out += ' ';
     } else if (text[i] == '%') {
       if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0)
-        throw NormError("'" + std::string(text) + "' has a '%' that is not followed by two hex digits");
+        throw NormError("'" + std::string(text) +
+                        "' has a '%' that is not followed by two hex digits");
       out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
       i += 2;
     } else {
@@ -468,11 +472,14 @@ ViewSpec specFromJson(const nlohmann::json& object, ViewSpec spec) {
           text = jsonBool(v, key) ? "true" : "false";
           break;
         case SpecValue::Integer:
-          text = v.is_number_unsigned() ? std::to_string(v.get<uint64_t>())
-                                        : std::to_string(jsonInt(v, key, std::numeric_limits<int64_t>::min(), kMaxInt64));
+          text =
+              v.is_number_unsigned()
+                  ? std::to_string(v.get<uint64_t>())
+                  : std::to_string(jsonInt(v, key, std::numeric_limits<int64_t>::min(), kMaxInt64));
           break;
         case SpecValue::Number:
-          text = v.is_string() ? v.get<std::string>() : numberText(jsonNumber(v, key, -1e300, 1e300));
+          text =
+              v.is_string() ? v.get<std::string>() : numberText(jsonNumber(v, key, -1e300, 1e300));
           break;
         case SpecValue::List:
           text = jsonListText(v, key);
@@ -516,9 +523,9 @@ ViewSpec specFromQuery(std::string_view query, ViewSpec spec) {
     if (f == nullptr || name.find('_') != std::string::npos)
       throw NormError("unknown parameter " + name + "=");
     try {
-      const std::string text =
-          eq == std::string_view::npos ? (f->value == SpecValue::Switch ? "true" : "")
-                                       : percentDecoded(part.substr(eq + 1));
+      const std::string text = eq == std::string_view::npos
+                                   ? (f->value == SpecValue::Switch ? "true" : "")
+                                   : percentDecoded(part.substr(eq + 1));
       f->parse(spec, text);
     } catch (const NormError& e) {
       throw NormError(name + "=: " + e.what());

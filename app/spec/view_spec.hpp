@@ -30,8 +30,8 @@ struct ViewSpec {
   bool backward = false;
   std::string grad_init = "randn";  // backward mode's dy: randn, ones, arange
   VarianceStrategy variance = VarianceStrategy::TwoPass;
-  std::optional<Backend> backend;  // unset: the app's default (CPU float32)
-  int threads = 0;                 // CPU threads; 0 = every core
+  std::optional<Backend> backend;             // unset: the app's default (CPU float32)
+  int threads = 0;                            // CPU threads; 0 = every core
   std::optional<std::vector<int64_t>> hover;  // the pinned element, one index per dim
   // How it is shown; unset: the app's default or the settings file's.
   std::optional<LayoutMode> layout;
@@ -57,7 +57,8 @@ struct ViewSpec {
 // One field of the spec, as the table describes it.
 enum class SpecValue { Text, Integer, Number, Switch, List };
 struct SpecField {
-  const char* flag;  // "normalized-shape": --normalized-shape, normalized-shape=, "normalized_shape"
+  const char*
+      flag;  // "normalized-shape": --normalized-shape, normalized-shape=, "normalized_shape"
   const char* help;
   SpecValue value;
   bool layer;  // part of the layer and its data: `normviz compute` takes these

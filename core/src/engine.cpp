@@ -1,5 +1,4 @@
 // Running a ReductionPlan on the CPU: a loop per memory layout over SIMD kernels, on a thread pool.
-#include "normviz/timing.hpp"
 #include "normviz/engine.hpp"
 
 #include <tbb/global_control.h>
@@ -14,6 +13,7 @@
 
 #include "engine_simd.hpp"
 #include "normviz/error.hpp"
+#include "normviz/timing.hpp"
 #include "pool.hpp"
 
 namespace normviz {

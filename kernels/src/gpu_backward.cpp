@@ -12,64 +12,31 @@
 #include "backends.hpp"
 #include "backward_launch.hpp"
 #include "cuda_api.hpp"
+#include "device_memory.hpp"
 #include "host_layout.hpp"
-#include "normviz/timing.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
+#include "normviz/timing.hpp"
 
 namespace normviz {
 
+using gpu::check;
+using gpu::DeviceBuffer;
+using gpu::deviceMutex;
+using gpu::upload;
+
 namespace {
-
-void cudaCheck(cudaError_t e, const std::string& what) {
-  if (e == cudaSuccess) return;
-  cudaGetLastError();
-  throw NormError("CUDA error during " + what + ": " + cudaGetErrorName(e) + ": " +
-                  cudaGetErrorString(e));
-}
-
-// Device memory released on scope exit, whatever throws in between.
-struct CudaFree {
-  void operator()(void* p) const { cudaFree(p); }
-};
-using DeviceFloats = std::unique_ptr<float, CudaFree>;
-
-DeviceFloats deviceFloats(size_t count, const char* what) {
-  if (count == 0) return DeviceFloats(nullptr);
-  void* p = nullptr;
-  const cudaError_t e = cudaMalloc(&p, count * sizeof(float));
-  if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
-    throw NormError("out of GPU memory: " + std::string(what) + " needs " +
-                    std::to_string((count * sizeof(float)) >> 20) + " MiB");
-  }
-  cudaCheck(e, std::string("allocating ") + what);
-  return DeviceFloats(static_cast<float*>(p));
-}
-
-// src: a vector of any allocator (a tensor's data or a host table).
-template <typename Vector>
-void toDevice(void* dst, const Vector& src, const char* what) {
-  if (!src.empty())
-    cudaCheck(cudaMemcpy(dst, src.data(), src.size() * sizeof(src[0]), cudaMemcpyHostToDevice),
-              std::string("copying ") + what + " to the GPU");
-}
 
 std::vector<float> fromDevice(const float* src, size_t count, const char* what) {
   std::vector<float> out(count);
   if (count)
-    cudaCheck(cudaMemcpy(out.data(), src, count * sizeof(float), cudaMemcpyDeviceToHost),
-              std::string("copying ") + what + " back");
+    check(cudaMemcpy(out.data(), src, count * sizeof(float), cudaMemcpyDeviceToHost),
+          std::string("copying ") + what + " back");
   return out;
 }
 
 TensorD widened(const Shape& shape, const std::vector<float>& v) {
   return TensorD(shape, std::vector<double>(v.begin(), v.end()));
-}
-
-std::mutex& backwardMutex() {
-  static std::mutex m;
-  return m;
 }
 
 }  // namespace
@@ -91,27 +58,27 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
   const size_t affine = static_cast<size_t>(L.affine_count);
   const bool affine_grads = params.weight.has_value() || params.bias.has_value();
 
-  std::lock_guard<std::mutex> lock(backwardMutex());
-  cudaCheck(cudaSetDevice(0), "selecting the GPU");
-  DeviceFloats d_x = deviceFloats(n, "the input"), d_dy = deviceFloats(n, "dy");
-  DeviceFloats d_dx = deviceFloats(n, "dx");
-  DeviceFloats d_stats = deviceFloats(4 * groups, "the statistics and sums");
-  DeviceFloats d_weight = deviceFloats(params.weight ? affine : 0, "the weight");
-  DeviceFloats d_affine = deviceFloats(affine_grads ? 2 * affine : 0, "dweight and dbias");
-  DeviceFloats d_tables = deviceFloats(L.group_base.size() + L.run_offset.size(), "the tables");
+  std::lock_guard<std::mutex> lock(deviceMutex());
+  check(cudaSetDevice(0), "selecting the GPU");
+  DeviceBuffer d_x(n * sizeof(float), "the input"), d_dy(n * sizeof(float), "dy");
+  DeviceBuffer d_dx(n * sizeof(float), "dx");
+  DeviceBuffer d_stats(4 * groups * sizeof(float), "the statistics and sums");
+  DeviceBuffer d_weight((params.weight ? affine : 0) * sizeof(float), "the weight");
+  DeviceBuffer d_affine((affine_grads ? 2 * affine : 0) * sizeof(float), "dweight and dbias");
+  DeviceBuffer d_tables((L.group_base.size() + L.run_offset.size()) * sizeof(float), "the tables");
 
   gpu::BackwardArgs a;
-  a.x = d_x.get();
-  a.dy = d_dy.get();
-  a.mean = d_stats.get();
-  a.rstd = d_stats.get() + groups;
-  a.sum_dy_w = d_stats.get() + 2 * groups;
-  a.sum_dy_w_xhat = d_stats.get() + 3 * groups;
-  a.weight = params.weight ? d_weight.get() : nullptr;
-  a.dx = d_dx.get();
-  a.dweight = affine_grads ? d_affine.get() : nullptr;
-  a.dbias = affine_grads ? d_affine.get() + affine : nullptr;
-  const auto* tables = reinterpret_cast<const int32_t*>(d_tables.get());
+  a.x = d_x.f();
+  a.dy = d_dy.f();
+  a.mean = d_stats.f();
+  a.rstd = d_stats.f() + groups;
+  a.sum_dy_w = d_stats.f() + 2 * groups;
+  a.sum_dy_w_xhat = d_stats.f() + 3 * groups;
+  a.weight = params.weight ? d_weight.f() : nullptr;
+  a.dx = d_dx.f();
+  a.dweight = affine_grads ? d_affine.f() : nullptr;
+  a.dbias = affine_grads ? d_affine.f() + affine : nullptr;
+  const auto* tables = reinterpret_cast<const int32_t*>(d_tables.f());
   a.affine = gpu::kernelAffine(L);
   a.layout = gpu::kernelLayout(L, L.rows ? nullptr : tables,
                                L.rows ? nullptr : tables + L.group_base.size());
@@ -120,61 +87,61 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
 
   const size_t scratch = static_cast<size_t>(
       split ? 2 * L.groups * gpu::backwardSplitChunks(L.group_size) : gpu::backwardRowsScratch(a));
-  DeviceFloats d_scratch = deviceFloats(scratch, "the backward partials");
+  DeviceBuffer d_scratch(scratch * sizeof(float), "the backward partials");
   // Writing twice the L2 size between timed repeats: every repeat reads x and dy from DRAM. The
   // emulated device has no L2 to flush.
   const size_t flush_bytes =
       device.emulated ? 0 : std::max<size_t>(2 * device.l2_bytes, size_t{64} << 20);
-  DeviceFloats d_flush = deviceFloats(flush_bytes / sizeof(float), "the L2 flush");
+  DeviceBuffer d_flush(flush_bytes, "the L2 flush");
 
-  toDevice(d_x.get(), x.data, "the input");
-  toDevice(d_dy.get(), dy.data, "dy");
+  upload(d_x, x.data, "the input");
+  upload(d_dy, dy.data, "dy");
   std::vector<float> saved(2 * groups);
   std::copy(mean.data.begin(), mean.data.end(), saved.begin());
   std::copy(rstd.data.begin(), rstd.data.end(), saved.begin() + static_cast<long>(groups));
-  toDevice(d_stats.get(), saved, "the saved statistics");
-  if (params.weight) toDevice(d_weight.get(), params.weight->data, "the weight");
+  upload(d_stats, saved, "the saved statistics");
+  if (params.weight) upload(d_weight, params.weight->data, "the weight");
   if (!L.rows) {
     std::vector<int32_t> tables(L.group_base);
     tables.insert(tables.end(), L.run_offset.begin(), L.run_offset.end());
-    toDevice(d_tables.get(), tables, "the group tables");
+    upload(d_tables, tables, "the group tables");
   }
 
   auto launch = [&] {
-    const std::string error = split ? gpu::launchBackwardSplit(a, d_scratch.get())
-                                    : gpu::launchBackwardRows(a, d_scratch.get());
+    const std::string error = split ? gpu::launchBackwardSplit(a, d_scratch.f())
+                                    : gpu::launchBackwardRows(a, d_scratch.f());
     if (!error.empty()) throw NormError("GPU kernel: " + error);
   };
   cudaEvent_t start{}, stop{};
-  cudaCheck(cudaEventCreate(&start), "creating a CUDA event");
+  check(cudaEventCreate(&start), "creating a CUDA event");
   std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> start_guard(start, cudaEventDestroy);
-  cudaCheck(cudaEventCreate(&stop), "creating a CUDA event");
+  check(cudaEventCreate(&stop), "creating a CUDA event");
   std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> stop_guard(stop, cudaEventDestroy);
   auto timed = [&] {
-    if (flush_bytes) cudaCheck(cudaMemsetAsync(d_flush.get(), 0, flush_bytes), "flushing L2");
-    cudaCheck(cudaEventRecord(start), "recording an event");
+    if (flush_bytes) check(cudaMemsetAsync(d_flush.f(), 0, flush_bytes), "flushing L2");
+    check(cudaEventRecord(start), "recording an event");
     launch();
-    cudaCheck(cudaEventRecord(stop), "recording an event");
-    cudaCheck(cudaEventSynchronize(stop), "waiting for the GPU");
+    check(cudaEventRecord(stop), "recording an event");
+    check(cudaEventSynchronize(stop), "waiting for the GPU");
     float ms = 0;
-    cudaCheck(cudaEventElapsedTime(&ms, start, stop), "reading an event timer");
+    check(cudaEventElapsedTime(&ms, start, stop), "reading an event timer");
     return static_cast<double>(ms);
   };
 
   // Correctness run on poisoned outputs (all-ones bytes are NaN): an unwritten element shows.
-  cudaCheck(cudaMemset(d_dx.get(), 0xff, n * sizeof(float)), "poisoning dx");
-  cudaCheck(cudaMemset(d_stats.get() + 2 * groups, 0xff, 2 * groups * sizeof(float)),
-            "poisoning the sums");
+  check(cudaMemset(d_dx.f(), 0xff, n * sizeof(float)), "poisoning dx");
+  check(cudaMemset(d_stats.f() + 2 * groups, 0xff, 2 * groups * sizeof(float)),
+        "poisoning the sums");
   const double first_ms = timed();
   GpuBackwardResult out;
   BackwardResult& r = out.result;
-  r.dx = widened(x.shape, fromDevice(d_dx.get(), n, "dx"));
-  const std::vector<float> sums = fromDevice(d_stats.get() + 2 * groups, 2 * groups, "the sums");
+  r.dx = widened(x.shape, fromDevice(d_dx.f(), n, "dx"));
+  const std::vector<float> sums = fromDevice(d_stats.f() + 2 * groups, 2 * groups, "the sums");
   r.sum_dy_w = widened(plan.statShape(), {sums.begin(), sums.begin() + static_cast<long>(groups)});
   r.sum_dy_w_xhat =
       widened(plan.statShape(), {sums.begin() + static_cast<long>(groups), sums.end()});
   if (affine_grads) {
-    const std::vector<float> grads = fromDevice(d_affine.get(), 2 * affine, "dweight and dbias");
+    const std::vector<float> grads = fromDevice(d_affine.f(), 2 * affine, "dweight and dbias");
     const auto mid = grads.begin() + static_cast<long>(affine);
     if (params.weight) r.dweight = widened(plan.affineShape(), {grads.begin(), mid});
     if (params.bias) r.dbias = widened(plan.affineShape(), {mid, grads.end()});

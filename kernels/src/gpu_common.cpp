@@ -179,7 +179,7 @@ HostLayout describeLayout(const ReductionPlan& plan, bool with_tables) {
 }
 
 GroupAddress kernelLayout(const HostLayout& layout, const int32_t* group_base,
-                    const int32_t* run_offset) {
+                          const int32_t* run_offset) {
   GroupAddress k;
   k.groups = static_cast<int32_t>(layout.groups);
   k.group_size = static_cast<int32_t>(layout.group_size);

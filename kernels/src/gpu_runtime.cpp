@@ -16,13 +16,19 @@
 
 #include "backends.hpp"
 #include "cuda_api.hpp"
+#include "device_memory.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
-#include "normviz/timing.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
+#include "normviz/timing.hpp"
 
 namespace normviz {
+
+using gpu::check;
+using gpu::DeviceBuffer;
+using gpu::deviceMutex;
+using gpu::upload;
 
 namespace {
 
@@ -103,12 +109,6 @@ GpuDevice probeDevice() {
   return d;
 }
 
-// One CUDA context, used by one call at a time: the app's UI thread and a worker may both call.
-std::mutex& deviceMutex() {
-  static std::mutex m;
-  return m;
-}
-
 // ---- device memory and errors -------------------------------------------------------------------
 
 // After a kernel faults (illegal address, assertion, ...) the CUDA context is lost: every later
@@ -146,52 +146,9 @@ void markFaultedIfSticky([[maybe_unused]] cudaError_t e, [[maybe_unused]] const 
 #endif
 }
 
-void check(cudaError_t e, const std::string& what) {
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    markFaultedIfSticky(e, what);
-    throw NormError("CUDA error during " + what + ": " + cudaErrorWords(e));
-  }
-}
-
 void checkLaunch(const std::string& error) {
   if (!error.empty()) throw NormError("GPU kernel: " + error);
 }
-
-// A device allocation freed on scope exit. Out of memory is reported with what was asked and free.
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  DeviceBuffer(size_t bytes, const char* what) {
-    if (bytes == 0) return;
-    const cudaError_t e = cudaMalloc(&ptr_, bytes);
-    if (e == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      size_t free_bytes = 0, total = 0;
-      cudaMemGetInfo(&free_bytes, &total);
-      throw NormError("out of GPU memory: " + std::string(what) + " needs " +
-                      std::to_string(bytes >> 20) + " MiB, " + std::to_string(free_bytes >> 20) +
-                      " MiB of " + std::to_string(total >> 20) + " MiB free");
-    }
-    check(e, std::string("allocating ") + what);
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(o.ptr_) { o.ptr_ = nullptr; }
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    std::swap(ptr_, o.ptr_);
-    return *this;
-  }
-  ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);
-  }
-  float* f() const { return static_cast<float*>(ptr_); }
-  int32_t* i() const { return static_cast<int32_t*>(ptr_); }
-  void* raw() const { return ptr_; }
-
- private:
-  void* ptr_ = nullptr;
-};
 
 // ---- timing -------------------------------------------------------------------------------------
 
@@ -244,14 +201,6 @@ class L2Flusher {
   unsigned value_ = 0;
 };
 
-// src: a vector of any allocator (a tensor's data or a host table).
-template <typename Vector>
-void upload(const DeviceBuffer& dst, const Vector& src, const char* what) {
-  if (!src.empty())
-    check(cudaMemcpy(dst.raw(), src.data(), src.size() * sizeof(src[0]), cudaMemcpyHostToDevice),
-          std::string("copying ") + what + " to the GPU");
-}
-
 TensorD widenToTensor(const Shape& shape, const std::vector<float>& v) {
   return TensorD(shape, std::vector<double>(v.begin(), v.end()));
 }
@@ -260,6 +209,37 @@ TensorD widenToTensor(const Shape& shape, const std::vector<float>& v) {
 
 namespace gpu {
 inline namespace NORMVIZ_KERNELS_NAMESPACE {
+
+std::mutex& deviceMutex() {
+  static std::mutex m;
+  return m;
+}
+
+void check(cudaError_t e, const std::string& what) {
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    markFaultedIfSticky(e, what);
+    throw NormError("CUDA error during " + what + ": " + cudaErrorWords(e));
+  }
+}
+
+DeviceBuffer::DeviceBuffer(size_t bytes, const char* what) {
+  if (bytes == 0) return;
+  const cudaError_t e = cudaMalloc(&ptr_, bytes);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    size_t free_bytes = 0, total = 0;
+    cudaMemGetInfo(&free_bytes, &total);
+    throw NormError("out of GPU memory: " + std::string(what) + " needs " +
+                    std::to_string(bytes >> 20) + " MiB, " + std::to_string(free_bytes >> 20) +
+                    " MiB of " + std::to_string(total >> 20) + " MiB free");
+  }
+  check(e, std::string("allocating ") + what);
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (ptr_) cudaFree(ptr_);
+}
 
 const GpuDevice& backendDevice() {
   static const GpuDevice probed = [] {

@@ -34,7 +34,8 @@ HostLayout describeLayout(const ReductionPlan& plan, bool with_tables = true);
 
 // The kernels' view of a layout: the sizes narrowed to 32 bits, the tables as device pointers
 // (unused for rows), and the weight map.
-GroupAddress kernelLayout(const HostLayout& layout, const int32_t* group_base, const int32_t* run_offset);
+GroupAddress kernelLayout(const HostLayout& layout, const int32_t* group_base,
+                          const int32_t* run_offset);
 AffineMap kernelAffine(const HostLayout& layout);
 
 // Whether the vector-registers design can hold this plan's rows.

@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "view_spec.hpp"
 #include "normviz/error.hpp"
 #include "normviz/plan.hpp"
 #include "normviz/tensor.hpp"
+#include "view_spec.hpp"
 
 namespace {
 

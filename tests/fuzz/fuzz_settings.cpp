@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const nlohmann::json written = normviz::settingsFileJson(settings);
-  if (normviz::settingsFileJson(normviz::parseSettingsFile(written.dump())) != written) std::abort();
+  if (normviz::settingsFileJson(normviz::parseSettingsFile(written.dump())) != written)
+    std::abort();
   if (settings.layer) {
     normviz::LayerOptions o = *settings.layer;
     o.max_elements = 1 << 12;

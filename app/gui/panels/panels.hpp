@@ -34,7 +34,7 @@ void drawStatsPanel(AppState& state, float x, float width, float height);  // pa
 // Waits for the stats panel's background copy-bandwidth measurement, if one was started: called
 // before the window closes, so that no thread still runs the engine while the process exits.
 void finishStatsBackgroundWork(const AppState& state);  // panel_stats.cpp
-void drawHelpOverlay(AppState& state);  // panel_help.cpp
+void drawHelpOverlay(AppState& state);                  // panel_help.cpp
 
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
