@@ -32,15 +32,4 @@ std::vector<int64_t> divisorsOf(int64_t c);
 // The group an element of the scene belongs to under `plan` (mean/rstd cubes are groups already).
 int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref);
 
-// "3,4,2,2": integers joined by commas, as the command line's list flags take them.
-template <typename T>
-std::string commaList(const std::vector<T>& values) {
-  std::string out;
-  for (const T& v : values) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(v);
-  }
-  return out;
-}
-
 }  // namespace normviz

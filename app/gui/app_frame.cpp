@@ -635,7 +635,7 @@ nlohmann::json cubeReport(const App& app) {
   nlohmann::json j;
   j["width"] = static_cast<int>(app.display.x);
   j["height"] = static_cast<int>(app.display.y);
-  j["layout"] = s.layout == LayoutMode::Single ? "single" : "compare";
+  j["layout"] = nameOf(s.layout);
   j["explode"] = s.explode;
   const glm::vec3 bg = backgroundOf(s.theme);
   j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};

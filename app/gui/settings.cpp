@@ -45,18 +45,7 @@ std::string loadSettings(AppState& state, const std::string& path) {
   }
 }
 
-nlohmann::json layerSettings(const AppState& state) {
-  if (state.x.shape.rank() == 0) return nullptr;  // no tensor yet: nothing to remember
-  LayerOptions layer = layerOf(state);
-  if (!layer.input.empty()) {  // a file may be gone next time: remember a generated input instead
-    layer.input.clear();
-    layer.init = "randn";
-  }
-  return layerToJson(layer);
-}
-
-std::string saveSettings(const AppState& state, const std::string& path) {
-  if (path.empty()) return "no settings path (neither XDG_CONFIG_HOME nor HOME is set)";
+SettingsFile settingsOf(const AppState& state) {
   SettingsFile f;
   f.theme = state.theme;
   f.layout = state.layout;
@@ -64,8 +53,19 @@ std::string saveSettings(const AppState& state, const std::string& path) {
   f.colormap = state.input_map;
   f.font_scale = state.font_scale;
   f.show_panels = state.show_panels;
-  nlohmann::json j = settingsFileJson(f);
-  if (nlohmann::json layer = layerSettings(state); !layer.is_null()) j["layer"] = std::move(layer);
+  if (state.x.shape.rank() > 0) {  // no tensor yet: no layer to remember
+    f.layer = layerOf(state);
+    if (!f.layer->input.empty()) {  // a file may be gone next time: remember a generated input
+      f.layer->input.clear();
+      f.layer->init = "randn";
+    }
+  }
+  return f;
+}
+
+std::string saveSettings(const AppState& state, const std::string& path) {
+  if (path.empty()) return "no settings path (neither XDG_CONFIG_HOME nor HOME is set)";
+  const nlohmann::json j = settingsFileJson(settingsOf(state));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp";

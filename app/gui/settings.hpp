@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <tuple>
 
 #include "app_state.hpp"
+#include "settings_file.hpp"
 
 namespace normviz {
 
@@ -20,8 +20,8 @@ std::string settingsPath();
 // unchanged.
 std::string loadSettings(AppState& state, const std::string& path);
 
-// The layer and shape part of the settings, as LayerOptions spells them.
-nlohmann::json layerSettings(const AppState& state);
+// What the settings file holds for this state: the look, and the layer and shape to restore.
+SettingsFile settingsOf(const AppState& state);
 
 // Writes the settings (creating the directory). Returns "" or the reason it failed.
 std::string saveSettings(const AppState& state, const std::string& path);
@@ -33,11 +33,10 @@ class SettingsWriter {
   explicit SettingsWriter(bool enabled) : enabled_(enabled) {}
   void saveIfChanged(const AppState& s) {
     if (!enabled_) return;
-    const auto key = std::make_tuple(s.theme, s.font_scale, s.layout, s.color_by, s.input_map,
-                                     s.show_panels, layerSettings(s).dump());
+    std::string key = settingsFileJson(settingsOf(s)).dump();
     if (has_saved_ && saved_ == key) return;
     const bool first = !has_saved_;
-    saved_ = key;
+    saved_ = std::move(key);
     has_saved_ = true;
     if (first) return;  // what was loaded (or the defaults) needs no write
     const std::string message = saveSettings(s, settingsPath());
@@ -47,8 +46,7 @@ class SettingsWriter {
  private:
   bool enabled_;
   bool has_saved_ = false;
-  std::tuple<Theme, float, LayoutMode, ColorBy, ColorMap, bool, std::string> saved_{
-      Theme::Dark, 0.0f, LayoutMode::Single, ColorBy::Value, ColorMap::Viridis, false, ""};
+  std::string saved_;  // the settings JSON last seen
 };
 
 }  // namespace normviz

@@ -117,7 +117,7 @@ const std::array<Shortcut, kRows.size()> kShortcuts = [] {
 
 // The lesson's keys. Returns true when the lesson keeps the keyboard (presenter mode, or a choice
 // question whose answers are the digits).
-bool lessonKeys(AppState& s, const KeyInput& k, const auto& pressed) {
+bool lessonKeys(AppState& s, const auto& pressed) {
   if (!s.lesson.lesson) return false;
   const bool present = s.lesson.presenter;
   if (pressed(Key::PageDown) || (present && (pressed(Key::Right) || pressed(Key::Space))))
@@ -132,7 +132,6 @@ bool lessonKeys(AppState& s, const KeyInput& k, const auto& pressed) {
   if (step && step->question && step->question->kind == LessonQuestion::Kind::Select &&
       pressed(Key::Enter))
     checkSelection(s);
-  (void)k;
   return present || choice;
 }
 
@@ -199,7 +198,7 @@ void handleKeys(AppState& s, const KeyInput& k) {
   for (const Row& row : kRows)
     if (row.run && row.ctrl && ctrlPressed(*row.key)) row.run(s);
   if (pressed(Key::F5) && s.lesson.lesson) s.lesson.presenter = !s.lesson.presenter;
-  if (lessonKeys(s, k, pressed)) return;
+  if (lessonKeys(s, pressed)) return;
   if (k.ctrl || !k.ctrl_taps.empty()) return;  // a chord is not also a letter
   exploreKeys(s, k);
   for (const Row& row : kRows)

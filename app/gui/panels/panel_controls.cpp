@@ -364,8 +364,8 @@ void computeSection(AppState& s) {
 void exportSection(AppState& s) {
   ImGui::Separator();
   ImGui::TextUnformatted("Export");
-  const std::string command = commandLineOf(s);
   if (ImGui::Button("Copy command")) {
+    const std::string command = commandLineOf(s);
     ImGui::SetClipboardText(command.c_str());
     s.notice = "copied: " + command;
   }

@@ -41,18 +41,6 @@ glm::vec3 interpolate(std::span<const Rgb8> anchors, float t) {
 
 }  // namespace
 
-const char* colorMapName(ColorMap map) {
-  switch (map) {
-    case ColorMap::Viridis:
-      return "viridis";
-    case ColorMap::Cividis:
-      return "cividis";
-    case ColorMap::Diverging:
-      return "diverging";
-  }
-  return "?";
-}
-
 glm::vec3 sampleColorMap(ColorMap map, float t) {
   switch (map) {
     case ColorMap::Viridis:

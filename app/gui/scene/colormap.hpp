@@ -9,8 +9,6 @@
 
 namespace normviz {
 
-const char* colorMapName(ColorMap map);
-
 // t in [0, 1] (clamped); linear in sRGB between the map's published anchor colours.
 glm::vec3 sampleColorMap(ColorMap map, float t);
 
