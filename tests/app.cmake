@@ -3,6 +3,7 @@ if(TARGET normviz_scene)
   find_package(nlohmann_json 3 REQUIRED)
   normviz_add_test(test_app_scene SOURCES test_app_scene.cpp LIBS normviz_scene nlohmann_json::nlohmann_json)
   normviz_add_test(test_lessons SOURCES test_lessons.cpp LIBS normviz_scene)
+  normviz_add_test(test_lit_region SOURCES test_lit_region.cpp LIBS normviz_scene)
 
   find_program(XVFB_RUN xvfb-run)
   if(XVFB_RUN)

@@ -7,6 +7,7 @@
 #include "app_compute.hpp"
 #include "lesson_state.hpp"
 #include "lessons.hpp"
+#include "lit_region.hpp"
 #include "normviz/error.hpp"
 
 using namespace normviz;
@@ -48,7 +49,7 @@ TEST_CASE("built-in lessons: at least ten, each step applies and lights what it 
       const LessonStep& step = lesson.steps[static_cast<size_t>(k)];
       if (step.expect_lit && s.layout == LayoutMode::Single && !s.stepper.active) {
         const int64_t lit =
-            s.lesson.hidesLit() || !s.pinned
+            litHidden(s) || !s.pinned
                 ? 0
                 : (s.shown->grad && !s.shown->grad->group_coupled ? 1 : s.shown->plan.groupSize());
         CHECK(lit == *step.expect_lit);
@@ -109,7 +110,7 @@ TEST_CASE("questions: right and wrong answers, the selection's misses and extras
   REQUIRE(batch != nullptr);
   AppState s = freshState();
   REQUIRE(openLesson(s, *batch, 1) == "");  // the "click every cube" step
-  CHECK(s.lesson.hidesLit());
+  CHECK(litHidden(s));
   REQUIRE(s.pinned.has_value());
   const ReductionPlan& plan = s.shown->plan;
   const int64_t group = plan.groupOf(s.pinned->index);
@@ -129,13 +130,13 @@ TEST_CASE("questions: right and wrong answers, the selection's misses and extras
   CHECK_FALSE(s.lesson.answered);
   CHECK(s.lesson.misses == std::vector<int64_t>{left_out});
   CHECK(s.lesson.extras == std::vector<int64_t>{other});
-  CHECK(s.lesson.hidesLit());
+  CHECK(litHidden(s));
   toggleSelection(s, left_out);
   toggleSelection(s, other);
   checkSelection(s);
   CHECK(s.lesson.answered);
-  CHECK_FALSE(s.lesson.hidesLit());  // answered: the group lights up
-  CHECK(s.lesson.outcome[1] == 2);   // right, but not the first time
+  CHECK_FALSE(litHidden(s));        // answered: the group lights up
+  CHECK(s.lesson.outcome[1] == 2);  // right, but not the first time
 
   REQUIRE(goToStep(s, 3) == "");  // a choice question: answer 1
   answerChoice(s, 0);

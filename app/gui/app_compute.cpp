@@ -81,12 +81,6 @@ std::vector<int64_t> divisorsOf(int64_t c) {
   return out;
 }
 
-int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref) {
-  if (ref.section == Section::Mean || ref.section == Section::Rstd) return ref.index;
-  if (ref.section == Section::DWeight || ref.section == Section::DBias) return -1;
-  return plan.groupOf(ref.index);
-}
-
 namespace {
 
 // The CPU rows of the timing table are the median of a few runs into the same outputs after one

@@ -29,7 +29,4 @@ void resetRunningStats(AppState& state);
 // Divisors of c in increasing order (GroupNorm's valid num_groups).
 std::vector<int64_t> divisorsOf(int64_t c);
 
-// The group an element of the scene belongs to under `plan` (mean/rstd cubes are groups already).
-int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref);
-
 }  // namespace normviz

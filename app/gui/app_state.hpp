@@ -118,8 +118,8 @@ struct LessonProgress {
                ? &lesson->steps[static_cast<size_t>(step)]
                : nullptr;
   }
-  // A select question hides the lit region until it is answered.
-  bool hidesLit() const {
+  // A select question is open and not yet answered (the lit region waits: lit_region.hpp).
+  bool selecting() const {
     const LessonStep* s = current();
     return s && s->question && s->question->kind == LessonQuestion::Kind::Select && !answered;
   }

@@ -1,7 +1,8 @@
-// The sheet view in the window (see sheet_view.hpp): textures from the snapshot, the camera, hover,
-// the overlay and the report.
+// The sheet view (see sheet_view.hpp): textures from the snapshot, the camera, hover, drawing, the
+// overlay and the report.
 //
-// Sections: building the images · layout and fitting · picking · overlay · report.
+// Sections: building the images · layout and fitting · navigating and picking · drawing ·
+// overlay · report.
 #include "sheet_view.hpp"
 
 #include <imgui.h>
@@ -11,6 +12,7 @@
 
 #include "app_compute.hpp"
 #include "colormap.hpp"
+#include "lit_region.hpp"
 
 namespace normviz {
 
@@ -45,27 +47,37 @@ float fitZoom(const SheetLayout& sheet, glm::vec2 room) {
   return std::min(room.x / sheet.width(), room.y / sheet.height());
 }
 
+// The plan whose groups a view shows (the compare panel's, or the snapshot's); nullptr for a
+// compare panel without a plan.
+const ReductionPlan* sheetPlan(const AppState& s, const SceneView& view) {
+  if (view.compare_panel < 0) return &s.shown->plan;
+  const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
+  return panel.plan ? &*panel.plan : nullptr;
+}
+
 }  // namespace
 
-void rebuildSheet(const AppState& s, SheetCache& c, SheetRenderer& renderer, glm::vec2 view_size) {
+void SheetView::rebuild(AppState& s, glm::vec2 view_size) {
   if (!s.shown) return;
+  // The sheet draws x and y, also in backward mode; the stepper colours only the cube view.
+  lit_ = singleLit(s, nullptr, false).tag;
   const Snapshot& snap = *s.shown;
   const bool single = s.layout == LayoutMode::Single;
   const ColorKey key = textureKey(s);
   const float aspect = view_size.x / std::max(view_size.y, 1.0f);
-  const bool textures = !(c.key == key);
-  if (!textures && c.layout_mode == s.layout && c.view_size == view_size) return;
+  const bool textures = !(key_ == key);
+  if (!textures && layout_mode_ == s.layout && view_size_ == view_size) return;
   const int64_t numel = snap.x.numel();
 
   if (textures) {
-    c.error.clear();
-    c.groups = groupOfElements(snap.plan);
-    c.compare_groups.clear();
+    error_.clear();
+    groups_ = groupOfElements(snap.plan);
+    compare_groups_.clear();
   }
   // Rows in one group get the statistics strip; y comes along while cells stay 2 px or more.
   SheetLayout probe = makeSheetLayout(snap.x.shape, false, false, aspect);
-  c.row_groups = single ? rowGroups(c.groups, probe.rows, probe.cols) : std::vector<int64_t>{};
-  const bool strip = single && !c.row_groups.empty();
+  row_groups_ = single ? rowGroups(groups_, probe.rows, probe.cols) : std::vector<int64_t>{};
+  const bool strip = single && !row_groups_.empty();
   const glm::vec2 room = view_size - glm::vec2(40.0f, 140.0f);
   SheetLayout layout = makeSheetLayout(snap.x.shape, single, strip, aspect);
   if (single && fitZoom(layout, room) < 2.0f)
@@ -74,11 +86,11 @@ void rebuildSheet(const AppState& s, SheetCache& c, SheetRenderer& renderer, glm
     // Four panels of half the size each: the layout aims at one panel's aspect.
     layout = makeSheetLayout(snap.x.shape, false, false, aspect);
   }
-  c.layout = layout;
-  c.layout_mode = s.layout;
-  c.view_size = view_size;
-  if (!textures && !(c.key && c.key->layout != s.layout)) return;
-  c.key = key;
+  layout_ = layout;
+  layout_mode_ = s.layout;
+  view_size_ = view_size;
+  if (!textures && !(key_ && key_->layout != s.layout)) return;
+  key_ = key;
 
   SheetImages images;
   images.rows = layout.rows;
@@ -86,28 +98,28 @@ void rebuildSheet(const AppState& s, SheetCache& c, SheetRenderer& renderer, glm
   const ValueScales scales = valueScales(snap, s.input_map);
   images.x = colorsOf(snap.x, numel, scales.x);
   if (single) images.y = colorsOf(snap.result.y, numel, scales.y);
-  images.groups = c.groups;
+  images.groups = groups_;
   if (strip) {
     images.stats.assign(static_cast<size_t>(layout.rows) * 8, 0);
     for (int64_t r = 0; r < layout.rows; ++r) {
-      const int64_t g = c.row_groups[static_cast<size_t>(r)];
+      const int64_t g = row_groups_[static_cast<size_t>(r)];
       putRgba(images.stats, static_cast<size_t>(2 * r), scales.x.color(snap.result.mean[g]));
       putRgba(images.stats, static_cast<size_t>(2 * r + 1), scales.rstd.color(snap.result.rstd[g]));
     }
   }
-  c.error = renderer.upload(images);
-  if (!c.error.empty() || single) return;
+  error_ = renderer_.upload(images);
+  if (!error_.empty() || single) return;
   for (size_t k = 0; k < s.compare.size() && k < 4; ++k) {
     const ComparePanel& panel = s.compare[k];
-    c.compare_groups.push_back(panel.plan ? groupOfElements(*panel.plan)
-                                          : std::vector<float>(static_cast<size_t>(numel), -1.0f));
-    renderer.uploadGroups(static_cast<int>(k), c.compare_groups.back(), layout.rows, layout.cols);
+    compare_groups_.push_back(panel.plan ? groupOfElements(*panel.plan)
+                                         : std::vector<float>(static_cast<size_t>(numel), -1.0f));
+    renderer_.uploadGroups(static_cast<int>(k), compare_groups_.back(), layout.rows, layout.cols);
   }
 }
 
 // ---- Layout and fitting -------------------------------------------------------------------------
 
-void fitSheet(AppState& s, const SheetCache& c, const SceneView& view) {
+void SheetView::fit(AppState& s, const SceneView& view, bool /*glide*/) {
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const bool single = view.compare_panel < 0;
   // Above: the block titles and the axes line (the compare panels' three header lines first);
@@ -115,27 +127,50 @@ void fitSheet(AppState& s, const SheetCache& c, const SceneView& view) {
   const float top = (single ? 3.0f : 4.0f) * line + 8.0f;
   const float legend =
       (single ? 3.0f : 2.0f) * line + 2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
-  s.sheet_camera.fit(c.layout, view.size,
+  s.sheet_camera.fit(layout_, view.size,
                      glm::vec4(12.0f, 12.0f, top, single ? legend : legend * 0.5f));
+  fitted = s.sheet_camera;
 }
 
-const ReductionPlan* sheetPlan(const AppState& s, const SceneView& view) {
-  if (view.compare_panel < 0) return &s.shown->plan;
-  const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
-  return panel.plan ? &*panel.plan : nullptr;
+// ---- Navigating and picking ---------------------------------------------------------------------
+
+void SheetView::navigate(AppState& s, const SceneView& view, const PointerInput& pointer) {
+  if (pointer.drag_left || pointer.drag_other)
+    s.sheet_camera.center -= pointer.delta / s.sheet_camera.zoom;
+  if (pointer.wheel != 0.0f)
+    s.sheet_camera.zoomAt(std::pow(1.15f, pointer.wheel), pointer.mouse, view.pos, view.size);
 }
 
-// ---- Picking ------------------------------------------------------------------------------------
-
-std::optional<CubeRef> pickSheet(const AppState& s, const SheetCache& c, const SceneView& view,
-                                 glm::vec2 mouse) {
-  const auto hit = c.layout.at(s.sheet_camera.toSheet(mouse, view.pos, view.size));
+std::optional<CubeRef> SheetView::pick(const AppState& s, const SceneView& view,
+                                       glm::vec2 mouse) const {
+  const auto hit = layout_.at(s.sheet_camera.toSheet(mouse, view.pos, view.size));
   if (!hit) return std::nullopt;
   if (hit->section == Section::Mean || hit->section == Section::Rstd) {
-    if (hit->index >= static_cast<int64_t>(c.row_groups.size())) return std::nullopt;
-    return CubeRef{hit->section, c.row_groups[static_cast<size_t>(hit->index)]};
+    if (hit->index >= static_cast<int64_t>(row_groups_.size())) return std::nullopt;
+    return CubeRef{hit->section, row_groups_[static_cast<size_t>(hit->index)]};
   }
   return CubeRef{hit->section, hit->index};
+}
+
+std::optional<glm::vec2> SheetView::screenOf(const AppState& s, const SceneView& view,
+                                             int64_t flat) const {
+  if (!s.shown || flat < 0 || flat >= s.shown->x.numel()) return std::nullopt;
+  return s.sheet_camera.toScreen(layout_.center(Section::Input, flat), view.pos, view.size);
+}
+
+std::optional<int64_t> SheetView::litGroup(const AppState& s, const SceneView& view) const {
+  return view.compare_panel < 0 ? lit_ : compareLit(s, view.compare_panel);
+}
+
+// ---- Drawing ------------------------------------------------------------------------------------
+
+void SheetView::draw(const AppState& s, const SceneView& v, const DrawTarget& target) const {
+  const bool by_group = s.color_by == ColorBy::Groups;
+  const SheetRenderer::View view{v.pos, v.size, target.fb_height, target.fb_scale.y};
+  std::vector<glm::vec3> palette;
+  for (int k = 0; k < 24; ++k) palette.push_back(categoricalColor(k));
+  renderer_.draw(layout_, s.sheet_camera, view, std::max(v.compare_panel, 0), litGroup(s, v),
+                 by_group, target.background, palette, by_group ? 0.6f : 0.78f);
 }
 
 // ---- Overlay ------------------------------------------------------------------------------------
@@ -173,8 +208,8 @@ std::vector<Segment> segmentsOf(const ReductionPlan& plan, int64_t group, const 
 
 }  // namespace
 
-void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& view,
-                      std::optional<int64_t> lit_group) {
+void SheetView::overlay(const AppState& s, const SceneView& view) const {
+  const std::optional<int64_t> lit_group = litGroup(s, view);
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
   dl->PushClipRect(ImVec2(view.pos.x, view.pos.y),
                    ImVec2(view.pos.x + view.size.x, view.pos.y + view.size.y), true);
@@ -182,7 +217,7 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
       s.theme == Theme::Dark ? IM_COL32(235, 235, 235, 255) : IM_COL32(20, 20, 20, 255);
   const ImU32 outline =
       s.theme == Theme::Dark ? IM_COL32(255, 255, 255, 255) : IM_COL32(0, 0, 0, 255);
-  const SheetLayout& l = c.layout;
+  const SheetLayout& l = layout_;
   const SheetCamera& cam = s.sheet_camera;
   auto screen = [&](glm::vec2 p) {
     const glm::vec2 q = cam.toScreen(p, view.pos, view.size);
@@ -223,9 +258,9 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
   } else {
     drawComparePanelHeader(s, view);
   }
-  if (!c.error.empty())
+  if (!error_.empty())
     dl->AddText(nullptr, 0.0f, ImVec2(view.pos.x + 10.0f, view.pos.y + view.size.y * 0.5f),
-                IM_COL32(230, 90, 80, 255), c.error.c_str(), nullptr, view.size.x - 20.0f);
+                IM_COL32(230, 90, 80, 255), error_.c_str(), nullptr, view.size.x - 20.0f);
 
   // The lit region: a rectangle around each of its row segments, at least 3 px on a side, in x, y
   // and the strip.
@@ -263,13 +298,26 @@ void drawSheetOverlay(const AppState& s, const SheetCache& c, const SceneView& v
 
 // ---- Report -------------------------------------------------------------------------------------
 
-nlohmann::json sheetViewReport(const AppState& s, const SheetCache& c, const SceneView& view,
-                               std::optional<int64_t> lit_group) {
-  const SheetLayout& l = c.layout;
+nlohmann::json SheetView::report(const AppState& s, const std::vector<SceneView>& views,
+                                 glm::vec2 /*display*/) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : views) {
+    nlohmann::json view = viewReport(s, v);
+    view["rect"] = {v.pos.x, v.pos.y, v.size.x, v.size.y};
+    view["title"] = v.compare_panel >= 0 ? s.compare[static_cast<size_t>(v.compare_panel)].title
+                                         : s.shown->plan.pytorchLine();
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+nlohmann::json SheetView::viewReport(const AppState& s, const SceneView& view) const {
+  const std::optional<int64_t> lit_group = litGroup(s, view);
+  const SheetLayout& l = layout_;
   const SheetCamera& cam = s.sheet_camera;
   const bool single = view.compare_panel < 0;
   const std::vector<float>& groups =
-      single ? c.groups : c.compare_groups[static_cast<size_t>(view.compare_panel)];
+      single ? groups_ : compare_groups_[static_cast<size_t>(view.compare_panel)];
   const int64_t numel = l.rows * l.cols;
   const bool all = numel <= 65536;
   nlohmann::json cubes = nlohmann::json::array();
@@ -322,7 +370,7 @@ nlohmann::json sheetViewReport(const AppState& s, const SheetCache& c, const Sce
   }
   if (single && l.strip)
     for (int64_t r = 0; r < l.rows; ++r) {
-      const int64_t g = c.row_groups[static_cast<size_t>(r)];
+      const int64_t g = row_groups_[static_cast<size_t>(r)];
       add(Section::Mean, g, g, r);
       add(Section::Rstd, g, g, r);
     }

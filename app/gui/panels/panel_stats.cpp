@@ -126,8 +126,8 @@ void statisticsTab(AppState& s) {
     ImGui::PopTextWrapPos();
     ImGui::Separator();
   }
-  const std::optional<int64_t> lit =
-      active ? std::optional<int64_t>(groupOfCube(plan, *active)) : std::nullopt;
+  // The row of the group the view lights (none while a question hides it).
+  const std::optional<int64_t> lit = singleLit(s, nullptr, false).tag;
   const auto& names = plan.statAxisNames();
   const int rank = plan.statShape().rank();
   const float rows_height = ImGui::GetTextLineHeightWithSpacing() * 9.0f;

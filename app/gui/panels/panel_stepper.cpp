@@ -1,5 +1,5 @@
-// The "Kernel stepper" tab: hosts the stepper panel for the lit group and turns its highlight
-// (which thread loads each element, which ones the selected lane covers) into cube colours.
+// The "Kernel stepper" tab: hosts the stepper panel for the lit group, and hands its highlight
+// (which thread loads each element, which ones the selected lane covers) to the lit region.
 #include <imgui.h>
 
 #include <memory>
@@ -63,23 +63,11 @@ void drawStepperTab(AppState& state) {
     ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", host(state).panel.error().c_str());
 }
 
-std::optional<ElementTint> stepperTint(AppState& state) {
-  if (!state.stepper.active || !state.shown) return std::nullopt;
+const StepperHighlight* stepperHighlight(AppState& state) {
+  if (!state.stepper.active || !state.shown) return nullptr;
   updateTarget(state);
-  const StepperHighlight& hl = host(state).panel.highlight();
-  if (!hl.active) return std::nullopt;
-  ElementTint tint;
-  tint.group = hl.group;
-  tint.flat = hl.elements;
-  tint.revision = hl.revision;
-  tint.color.reserve(hl.elements.size());
-  for (size_t j = 0; j < hl.elements.size(); ++j) {
-    float rgb[3];
-    threadColor(j < hl.thread_of.size() ? hl.thread_of[j] : 0, hl.block_size, rgb);
-    tint.color.emplace_back(rgb[0], rgb[1], rgb[2]);
-  }
-  if (hl.selected_lane >= 0) tint.covered = hl.covered;
-  return tint;
+  const StepperHighlight& highlight = host(state).panel.highlight();
+  return highlight.active ? &highlight : nullptr;
 }
 
 }  // namespace normviz

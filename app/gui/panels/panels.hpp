@@ -9,6 +9,7 @@
 #include "app_state.hpp"
 #include "scene_colors.hpp"
 #include "scene_layout.hpp"
+#include "stepper_panel.hpp"
 
 struct ImVec2;
 
@@ -59,8 +60,9 @@ void drawLessonMarks(const AppState& state, const SceneView& view,
 
 // panel_stepper.cpp: the kernel stepper tab, and the colours it asks the 3D view for.
 void drawStepperTab(AppState& state);
-// Tint for the chosen group's cubes while the stepper is active; nullopt otherwise.
-std::optional<ElementTint> stepperTint(AppState& state);
+// What the stepper shows in the view while it is active (the traced group, its threads and the
+// selected lane's cover); nullptr otherwise.
+const StepperHighlight* stepperHighlight(AppState& state);
 // Applies --stage/--lane/--block-size to the stepper; returns a message when it is not built.
 std::string configureStepper(AppState& state);
 bool stepperAnimating(const AppState& state);

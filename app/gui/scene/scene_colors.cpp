@@ -25,13 +25,6 @@ constexpr float kByGroup = static_cast<float>(CubeState::ByGroup);
 
 }  // namespace
 
-CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group) {
-  const auto state = static_cast<CubeState>(static_cast<int>(cube.state));
-  if (state != CubeState::ByGroup) return state;
-  if (!lit_group) return CubeState::Normal;
-  return static_cast<int64_t>(cube.group) == *lit_group ? CubeState::Lit : CubeState::Faded;
-}
-
 ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
   // The ranges were summarized once with the result (finite values only).
   ValueScales s;
@@ -102,37 +95,6 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
     }
   }
   return out;
-}
-
-LitPartition litPartition(const AppState& state) {
-  const auto active = state.active();
-  if (active && (active->section == Section::DWeight || active->section == Section::DBias))
-    return LitPartition::Affine;
-  if (state.shown && state.shown->grad && !state.shown->grad->group_coupled)
-    return LitPartition::Elements;
-  return LitPartition::Groups;
-}
-
-std::optional<int64_t> litTag(const AppState& state) {
-  const auto active = state.active();
-  if (!active || !state.shown) return std::nullopt;
-  const ReductionPlan& plan = state.shown->plan;
-  const bool element = active->section == Section::Input || active->section == Section::Output;
-  if (!state.backward || !state.shown->grad) {
-    if (active->section == Section::DWeight || active->section == Section::DBias)
-      return std::nullopt;
-    return element ? plan.groupOf(active->index) : active->index;
-  }
-  switch (litPartition(state)) {
-    case LitPartition::Affine:
-      return active->index;
-    case LitPartition::Elements:
-      if (element) return active->index;
-      return std::nullopt;
-    case LitPartition::Groups:
-      return element ? plan.groupOf(active->index) : active->index;
-  }
-  return std::nullopt;
 }
 
 std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLayout& layout,

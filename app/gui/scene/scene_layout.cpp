@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <tuple>
 #include <unordered_map>
 
 namespace normviz {
@@ -207,215 +209,272 @@ LayoutRoles layoutRoles(const Shape& shape) {
   return r;
 }
 
-SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
-                       const LayoutOptions& options) {
-  SceneLayout layout;
-  layout.shape = shape;
-  const LayoutRoles r = layoutRoles(shape);
-  layout.roles = r;
-  const float t = std::clamp(options.explode, 0.0f, 1.0f);
-  layout.explode = t;
-  const auto fw = static_cast<float>(r.w), fh = static_cast<float>(r.h),
-             fc = static_cast<float>(r.c);
+namespace {
 
-  // The whole scene aims at options.aspect; with the statistics column beside x (see below), x
-  // itself aims a little narrower.
-  const bool with_stats = plan != nullptr && plan->shape() == shape;
-  const int64_t numel_all = shape.numel();
-  const bool affine = with_stats && options.affine;
-  const int sections = affine ? 5 : 3;
-  const float column_scale = affine ? 0.2f : numel_all <= 2048 ? 1.0f / 3.0f : 0.25f;
-  const float column = with_stats ? column_scale : 0.0f;
-  // Plates: a sample's plates in a grid, samples in a grid. Rows of a matrix sit closer.
-  const float plate_w = fw * kP, plate_h = fh * kP;
-  const float plate_gap = r.rows_only ? 0.6f * kP : kP;
-  const float sample_gap = 2.5f * kP;
-  const auto [plates, samples] = bestGrids(r.c, r.n, plate_w, plate_h, plate_gap, sample_gap,
-                                           options.aspect, column, sections);
-  const float sample_w = plates.width(plate_w, plate_gap);
-  const float sample_h = plates.height(plate_h, plate_gap);
-  // Blocks: C in depth (rows of a matrix stacked downward), samples in their own grid; a block seen
-  // from the side is about half its depth wider.
-  const float block_w = plate_w, block_h = r.rows_only ? fc * kP : plate_h;
-  const Grid blocks = bestGrids(1, r.n, block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), block_h,
-                                0.0f, sample_gap, options.aspect, column, sections)
-                          .second;
-  auto block_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+// Where element (n, c, h, w) sits: between the compact blocks (explode 0: C in depth, samples in a
+// grid) and the plates (explode 1: a sample's plates in a grid, samples in a grid).
+struct Placement {
+  LayoutRoles r;
+  float t = 1.0f;  // explode
+  float plate_w = 0, plate_h = 0, plate_gap = 0, sample_gap = 0, sample_w = 0, sample_h = 0;
+  float block_w = 0, block_h = 0;
+  Grid plates, samples, blocks;
+
+  glm::vec3 block(int64_t n, int64_t c, int64_t h, int64_t w) const {
     const glm::vec3 sample(static_cast<float>(n % blocks.cols) * (block_w + sample_gap),
                            -static_cast<float>(n / blocks.cols) * (block_h + sample_gap), 0.0f);
     if (r.rows_only)
       return sample + glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(c) * kP, 0.0f);
     return sample + glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(h) * kP,
                               -static_cast<float>(c) * kP);
-  };
-  auto plate_pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+  }
+  glm::vec3 plate(int64_t n, int64_t c, int64_t h, int64_t w) const {
     const glm::vec3 sample(static_cast<float>(n % samples.cols) * (sample_w + sample_gap),
                            -static_cast<float>(n / samples.cols) * (sample_h + sample_gap), 0.0f);
     const glm::vec3 plate(static_cast<float>(c % plates.cols) * (plate_w + plate_gap),
                           -static_cast<float>(c / plates.cols) * (plate_h + plate_gap), 0.0f);
     return sample + plate +
            glm::vec3(static_cast<float>(w) * kP, -static_cast<float>(h) * kP, 0.0f);
-  };
-  auto pos = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
-    if (t <= 0.0f) return block_pos(n, c, h, w);
-    if (t >= 1.0f) return plate_pos(n, c, h, w);
-    return glm::mix(block_pos(n, c, h, w), plate_pos(n, c, h, w), t);
-  };
+  }
+  glm::vec3 operator()(int64_t n, int64_t c, int64_t h, int64_t w) const {
+    if (t <= 0.0f) return block(n, c, h, w);
+    if (t >= 1.0f) return plate(n, c, h, w);
+    return glm::mix(block(n, c, h, w), plate(n, c, h, w), t);
+  }
+};
 
-  // Flat index order is row-major over the shape; with a folded last axis, (h, w) come from it.
+// The grids that fit the view's aspect, keeping `column` of the width for the statistics column
+// beside x and `sections` sections in it.
+Placement placementFor(const LayoutRoles& r, const LayoutOptions& options, float column,
+                       int sections) {
+  Placement p;
+  p.r = r;
+  p.t = std::clamp(options.explode, 0.0f, 1.0f);
+  const auto fw = static_cast<float>(r.w), fh = static_cast<float>(r.h),
+             fc = static_cast<float>(r.c);
+  // Rows of a matrix sit closer.
+  p.plate_w = fw * kP;
+  p.plate_h = fh * kP;
+  p.plate_gap = r.rows_only ? 0.6f * kP : kP;
+  p.sample_gap = 2.5f * kP;
+  std::tie(p.plates, p.samples) = bestGrids(r.c, r.n, p.plate_w, p.plate_h, p.plate_gap,
+                                            p.sample_gap, options.aspect, column, sections);
+  p.sample_w = p.plates.width(p.plate_w, p.plate_gap);
+  p.sample_h = p.plates.height(p.plate_h, p.plate_gap);
+  // Blocks: C in depth (rows of a matrix stacked downward), samples in their own grid; a block seen
+  // from the side is about half its depth wider.
+  p.block_w = p.plate_w;
+  p.block_h = r.rows_only ? fc * kP : p.plate_h;
+  p.blocks = bestGrids(1, r.n, p.block_w + (r.rows_only ? 0.0f : fc * kP * 0.5f), p.block_h, 0.0f,
+                       p.sample_gap, options.aspect, column, sections)
+                 .second;
+  return p;
+}
+
+// Every element's position. Flat index order is row-major over the shape; with a folded last
+// axis, (h, w) come from it.
+void placeElements(SceneLayout& layout, const Shape& shape, const Placement& pos) {
+  const LayoutRoles& r = pos.r;
   const int64_t numel = shape.numel();
   layout.element_pos.resize(static_cast<size_t>(numel));
   const int64_t last = shape.rank() > 0 ? shape[shape.rank() - 1] : 1;
-  const bool folded = r.folded_axis >= 0;
-  const int64_t per_plate = folded ? last : r.h * r.w;
+  const int64_t per_plate = r.folded_axis >= 0 ? last : r.h * r.w;
   for (int64_t i = 0; i < numel; ++i) {
     const int64_t within = i % per_plate, plate = i / per_plate;
     const int64_t c = plate % r.c, n = plate / r.c;
     const int64_t h = within / r.w, w = within % r.w;
     layout.element_pos[static_cast<size_t>(i)] = pos(n, c, h, w);
   }
-
   for (auto& b : layout.bounds) b = Box{glm::vec3(1.0f), glm::vec3(-1.0f)};
   layout.bounds[0] = boundsOf(layout.element_pos, layout.origin[0]);
   layout.world = layout.bounds[0];
+}
 
-  if (with_stats) {
-    layout.has_stats = true;
-    layout.group_pos.assign(static_cast<size_t>(plan->groupCount()), glm::vec3(0.0f));
-    std::vector<glm::dvec3> sums(static_cast<size_t>(plan->groupCount()), glm::dvec3(0.0));
-    for (int64_t i = 0; i < numel; ++i)
-      sums[static_cast<size_t>(plan->groupOf(i))] +=
-          glm::dvec3(layout.element_pos[static_cast<size_t>(i)]);
-    for (size_t g = 0; g < sums.size(); ++g)
-      layout.group_pos[g] = glm::vec3(sums[g] / static_cast<double>(plan->groupSize()));
-    // A statistic cube grows to most of the room between neighbouring centroids (up to most of a
-    // plate, at most 4 cubes), so a few statistics far apart are not specks.
-    const float cap = std::clamp(0.8f * std::min(plate_w, plate_h), SceneLayout::kCube,
-                                 4.0f * SceneLayout::kCube);
-    // Cells about twice the mean spacing keep the search linear (a handful of points per cell);
-    // nothing closer than a cell is missed, and anything farther only needs to be at least that.
-    const Box& xb0 = layout.bounds[0];
-    const float area = std::max((xb0.hi.x - xb0.lo.x) * (xb0.hi.y - xb0.lo.y), 1.0f);
-    const float spacing = std::sqrt(area / static_cast<float>(plan->groupCount()));
-    const float cell = std::clamp(2.0f * spacing, SceneLayout::kPitch, cap / 0.75f);
-    const float nearest = std::min(minDistance(layout.group_pos, cell), cell);
-    layout.stat_size = std::clamp(0.75f * nearest, SceneLayout::kCube, cap);
-    // The column right of x: mean, rstd and y, each x's arrangement at scale s (a third, a quarter
-    // past 2048 elements, so x keeps most of the view), a title apart.
-    const Box& xb = layout.bounds[0];
-    const glm::vec3 size = xb.hi - xb.lo;
-    const float sc = column_scale;
-    const float gap_x = std::max(3.0f * kP, 0.06f * size.x);
-    const float gap_y = std::max(3.0f * kP, 0.1f * size.y * sc);
-    if (affine) {
-      // The affine parameters' centroids, for dweight and dbias (their gradients sum over them).
-      layout.affine_pos.assign(static_cast<size_t>(plan->affineShape().numel()), glm::vec3(0.0f));
-      std::vector<glm::dvec3> asum(layout.affine_pos.size(), glm::dvec3(0.0));
-      std::vector<int64_t> acount(layout.affine_pos.size(), 0);
-      for (int64_t i = 0; i < numel; ++i) {
-        const auto a = static_cast<size_t>(plan->affineIndexOf(i));
-        asum[a] += glm::dvec3(layout.element_pos[static_cast<size_t>(i)]);
-        ++acount[a];
-      }
-      for (size_t a = 0; a < asum.size(); ++a)
-        layout.affine_pos[a] =
-            glm::vec3(asum[a] / static_cast<double>(std::max<int64_t>(acount[a], 1)));
-    }
-    float cursor = xb.hi.y;
-    for (Section s :
-         {Section::Mean, Section::Rstd, Section::Output, Section::DWeight, Section::DBias}) {
-      if (layout.local(s).empty()) continue;
-      const auto& local = layout.local(s);
-      const int k = static_cast<int>(s);
-      layout.scale[k] = sc;
-      // Place the copy of x's frame so its top left is at (right of x, cursor).
-      layout.origin[k] = glm::vec3(xb.hi.x + gap_x - sc * xb.lo.x, cursor - sc * xb.hi.y, 0.0f);
-      layout.bounds[k] = boundsOf(local, layout.origin[k], 0.5f * layout.size(s), sc);
-      layout.world = merge(layout.world, layout.bounds[k]);
-      cursor -= sc * size.y + gap_y;
+// The centroid of the elements of each value of `index_of` (a group, an affine parameter).
+template <typename IndexOf>
+std::vector<glm::vec3> centroids(const SceneLayout& layout, int64_t count,
+                                 const IndexOf& index_of) {
+  std::vector<glm::dvec3> sums(static_cast<size_t>(count), glm::dvec3(0.0));
+  std::vector<int64_t> counts(static_cast<size_t>(count), 0);
+  for (size_t i = 0; i < layout.element_pos.size(); ++i) {
+    const auto k = static_cast<size_t>(index_of(static_cast<int64_t>(i)));
+    sums[k] += glm::dvec3(layout.element_pos[i]);
+    ++counts[k];
+  }
+  std::vector<glm::vec3> out(sums.size());
+  for (size_t k = 0; k < sums.size(); ++k)
+    out[k] = glm::vec3(sums[k] / static_cast<double>(std::max<int64_t>(counts[k], 1)));
+  return out;
+}
+
+// The statistics: each group's mean/rstd cube at its elements' centroid, sized to the room between
+// neighbours; then the column right of x: mean, rstd, y (and dweight, dbias), each x's arrangement
+// at `column_scale`, a title apart.
+void placeStatistics(SceneLayout& layout, const ReductionPlan& plan, const Placement& p,
+                     float column_scale, bool affine) {
+  layout.has_stats = true;
+  layout.group_pos =
+      centroids(layout, plan.groupCount(), [&](int64_t i) { return plan.groupOf(i); });
+  // A statistic cube grows to most of the room between neighbouring centroids (up to most of a
+  // plate, at most 4 cubes), so a few statistics far apart are not specks.
+  const float cap = std::clamp(0.8f * std::min(p.plate_w, p.plate_h), SceneLayout::kCube,
+                               4.0f * SceneLayout::kCube);
+  // Cells about twice the mean spacing keep the search linear (a handful of points per cell);
+  // nothing closer than a cell is missed, and anything farther only needs to be at least that.
+  const Box& xb = layout.bounds[0];
+  const float area = std::max((xb.hi.x - xb.lo.x) * (xb.hi.y - xb.lo.y), 1.0f);
+  const float spacing = std::sqrt(area / static_cast<float>(plan.groupCount()));
+  const float cell = std::clamp(2.0f * spacing, SceneLayout::kPitch, cap / 0.75f);
+  const float nearest = std::min(minDistance(layout.group_pos, cell), cell);
+  layout.stat_size = std::clamp(0.75f * nearest, SceneLayout::kCube, cap);
+  // The affine parameters' centroids, for dweight and dbias (their gradients sum over them).
+  if (affine)
+    layout.affine_pos = centroids(layout, plan.affineShape().numel(),
+                                  [&](int64_t i) { return plan.affineIndexOf(i); });
+  const glm::vec3 size = xb.hi - xb.lo;
+  const float sc = column_scale;
+  const float gap_x = std::max(3.0f * kP, 0.06f * size.x);
+  const float gap_y = std::max(3.0f * kP, 0.1f * size.y * sc);
+  float cursor = xb.hi.y;
+  for (Section s :
+       {Section::Mean, Section::Rstd, Section::Output, Section::DWeight, Section::DBias}) {
+    if (layout.local(s).empty()) continue;
+    const auto& local = layout.local(s);
+    const int k = static_cast<int>(s);
+    layout.scale[k] = sc;
+    // Place the copy of x's frame so its top left is at (right of x, cursor).
+    layout.origin[k] = glm::vec3(xb.hi.x + gap_x - sc * xb.lo.x, cursor - sc * xb.hi.y, 0.0f);
+    layout.bounds[k] = boundsOf(local, layout.origin[k], 0.5f * layout.size(s), sc);
+    layout.world = merge(layout.world, layout.bounds[k]);
+    cursor -= sc * size.y + gap_y;
+  }
+}
+
+// The axis arrows' shared geometry: a gap outside the cubes of sample 0.
+struct AxisFrame {
+  std::vector<std::string> names;
+  glm::vec3 first;  // element (0, 0, 0, 0)
+  float gap = 0.9f, left = 0, top = 0, front = kHalf;
+  std::string w_text;  // "W = 5", or "D = 12 as 3×4" for a folded last axis
+  std::string nameOf(int axis, int64_t size) const {
+    return axisName(names, axis) + " = " + std::to_string(size);
+  }
+};
+
+// Compact blocks: W under the block, C (a matrix's rows) or H down its left side, C along its
+// depth, N across the samples.
+void labelBlocks(SceneLayout& layout, const Placement& pos, const AxisFrame& f) {
+  const LayoutRoles& r = pos.r;
+  const auto fw = static_cast<float>(r.w), fh = static_cast<float>(r.h),
+             fc = static_cast<float>(r.c);
+  const bool folded = r.folded_axis >= 0;
+  const float bottom_row = r.rows_only ? fc - 1.0f : fh - 1.0f;
+  const float bottom = f.first.y - bottom_row * kP - kHalf - f.gap;
+  const float right = f.first.x + (fw - 1.0f) * kP + kHalf;
+  const float back = r.rows_only ? -kHalf : -(fc - 1.0f) * kP - kHalf;
+  const glm::vec3 center(0.5f * (f.first.x + right), 0.5f * (f.top + bottom),
+                         0.5f * (f.front + back));
+  if (r.axis_w >= 0)
+    layout.labels.push_back(
+        {f.w_text, {f.first.x - kHalf, bottom, f.front}, {right, bottom, f.front}, center});
+  if (r.rows_only && r.axis_c >= 0 && r.c > 1)
+    layout.labels.push_back(
+        {f.nameOf(r.axis_c, r.c), {f.left, f.top, 0.0f}, {f.left, bottom + f.gap, 0.0f}, center});
+  if (!r.rows_only && !folded && r.axis_h >= 0)
+    layout.labels.push_back(
+        {f.nameOf(r.axis_h, r.h), {f.left, f.top, back}, {f.left, bottom + f.gap, back}, center});
+  if (!r.rows_only && r.axis_c >= 0)
+    layout.labels.push_back(
+        {f.nameOf(r.axis_c, r.c), {f.left, bottom, f.front}, {f.left, bottom, back}, center});
+  if (r.axis_n >= 0 && r.n > 1) {
+    const float all_right = pos(std::min(r.n, pos.blocks.cols) - 1, 0, 0, r.w - 1).x + kHalf;
+    std::string text = f.nameOf(r.axis_n, r.n);
+    if (pos.blocks.cols < r.n) text += ", " + std::to_string(pos.blocks.cols) + " a row";
+    layout.labels.push_back({text,
+                             {f.first.x - kHalf, f.top + f.gap, back},
+                             {all_right, f.top + f.gap, back},
+                             glm::vec3(0.5f * all_right, center.y, center.z)});
+  }
+}
+
+// Plates: W along the first plate's top and C along the first row of plates as header arrows above
+// the section, H down the first plate's left side; each sample named under its bottom left corner.
+void labelPlates(SceneLayout& layout, const Placement& pos, const AxisFrame& f) {
+  const LayoutRoles& r = pos.r;
+  const auto fw = static_cast<float>(r.w), fh = static_cast<float>(r.h);
+  const bool folded = r.folded_axis >= 0;
+  const float plate_bottom = f.first.y - (fh - 1.0f) * kP - kHalf;
+  const float plate_right = f.first.x + (fw - 1.0f) * kP + kHalf;
+  const glm::vec3 center(0.5f * (f.first.x + plate_right), 0.5f * (f.top + plate_bottom), 0.0f);
+  const float front = f.front, top = f.top;
+  if (r.axis_w >= 0)
+    layout.labels.push_back(
+        {f.w_text, {f.first.x - kHalf, top, front}, {plate_right, top, front}, center, true});
+  if (!folded && !r.rows_only && r.axis_h >= 0 && r.h > 1)
+    layout.labels.push_back(
+        {f.nameOf(r.axis_h, r.h), {f.left, top, front}, {f.left, plate_bottom, front}, center});
+  if (r.axis_c >= 0 && r.c > 1) {
+    std::string text = f.nameOf(r.axis_c, r.c);
+    if (pos.plates.rows > 1) text += ", " + std::to_string(pos.plates.cols) + " a row";
+    if (r.rows_only || pos.plates.cols == 1) {
+      // Plates in one column (or a matrix's rows): the arrow runs down the left side, outside H's.
+      const float bottom = pos(0, (pos.plates.rows - 1) * pos.plates.cols, r.h - 1, 0).y - kHalf;
+      const float x = r.rows_only ? f.left : f.left - 2.5f * f.gap;
+      text = f.nameOf(r.axis_c, r.c);
+      layout.labels.push_back({text, {x, top, front}, {x, bottom, front}, center});
+    } else {
+      const glm::vec3 last_plate = pos(0, std::min(r.c, pos.plates.cols) - 1, 0, r.w - 1);
+      layout.labels.push_back({text,
+                               {f.first.x - kHalf, top, front},
+                               {last_plate.x + kHalf, top, front},
+                               center,
+                               true});
     }
   }
+  if (r.axis_n >= 0 && r.n > 1) {
+    std::string name = axisName(f.names, r.axis_n);
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (int64_t n = 0; n < r.n; ++n) {
+      const glm::vec3 corner = pos(n, (pos.plates.rows - 1) * pos.plates.cols, r.h - 1, 0);
+      layout.tags.push_back({name + "=" + std::to_string(n),
+                             {corner.x - kHalf, corner.y - kHalf, front},
+                             pos.sample_w});
+    }
+  }
+}
+
+}  // namespace
+
+SceneLayout makeLayout(const Shape& shape, const ReductionPlan* plan,
+                       const LayoutOptions& options) {
+  SceneLayout layout;
+  layout.shape = shape;
+  const LayoutRoles r = layoutRoles(shape);
+  layout.roles = r;
+  layout.explode = std::clamp(options.explode, 0.0f, 1.0f);
+
+  // The whole scene aims at options.aspect; with the statistics column beside x, x itself aims a
+  // little narrower.
+  const bool with_stats = plan != nullptr && plan->shape() == shape;
+  const bool affine = with_stats && options.affine;
+  const float column_scale = affine ? 0.2f : shape.numel() <= 2048 ? 1.0f / 3.0f : 0.25f;
+  const Placement pos = placementFor(r, options, with_stats ? column_scale : 0.0f, affine ? 5 : 3);
+  placeElements(layout, shape, pos);
+  if (with_stats) placeStatistics(layout, *plan, pos, column_scale, affine);
 
   // Axis arrows a gap outside the cubes of sample 0 (and across samples for N): the block's edges
   // when compact, the first plate's edges when exploded.
-  const auto names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
-  constexpr float gap = 0.9f;
-  const glm::vec3 first = pos(0, 0, 0, 0);
-  const float left = first.x - kHalf - gap, top = first.y + kHalf;
-  const float front = kHalf;
-  auto name_of = [&](int axis, int64_t size) {
-    return axisName(names, axis) + " = " + std::to_string(size);
-  };
-  std::string w_text = name_of(r.axis_w, r.axis_w >= 0 ? shape[r.axis_w] : 1);
-  if (folded) w_text += " as " + std::to_string(r.h) + "×" + std::to_string(r.w);
-  if (t < 0.5f) {
-    const float bottom_row = r.rows_only ? fc - 1.0f : fh - 1.0f;
-    const float bottom = first.y - bottom_row * kP - kHalf - gap;
-    const float right = first.x + (fw - 1.0f) * kP + kHalf;
-    const float back = r.rows_only ? -kHalf : -(fc - 1.0f) * kP - kHalf;
-    const glm::vec3 center(0.5f * (first.x + right), 0.5f * (top + bottom), 0.5f * (front + back));
-    if (r.axis_w >= 0)
-      layout.labels.push_back(
-          {w_text, {first.x - kHalf, bottom, front}, {right, bottom, front}, center});
-    if (r.rows_only && r.axis_c >= 0 && r.c > 1)
-      layout.labels.push_back(
-          {name_of(r.axis_c, r.c), {left, top, 0.0f}, {left, bottom + gap, 0.0f}, center});
-    if (!r.rows_only && !folded && r.axis_h >= 0)
-      layout.labels.push_back(
-          {name_of(r.axis_h, r.h), {left, top, back}, {left, bottom + gap, back}, center});
-    if (!r.rows_only && r.axis_c >= 0)
-      layout.labels.push_back(
-          {name_of(r.axis_c, r.c), {left, bottom, front}, {left, bottom, back}, center});
-    if (r.axis_n >= 0 && r.n > 1) {
-      const float all_right = pos(std::min(r.n, blocks.cols) - 1, 0, 0, r.w - 1).x + kHalf;
-      std::string text = name_of(r.axis_n, r.n);
-      if (blocks.cols < r.n) text += ", " + std::to_string(blocks.cols) + " a row";
-      layout.labels.push_back({text,
-                               {first.x - kHalf, top + gap, back},
-                               {all_right, top + gap, back},
-                               glm::vec3(0.5f * all_right, center.y, center.z)});
-    }
+  AxisFrame f;
+  f.names = plan != nullptr ? plan->axisNames() : defaultAxisNames(shape.rank());
+  f.first = pos(0, 0, 0, 0);
+  f.left = f.first.x - kHalf - f.gap;
+  f.top = f.first.y + kHalf;
+  f.w_text = f.nameOf(r.axis_w, r.axis_w >= 0 ? shape[r.axis_w] : 1);
+  if (r.folded_axis >= 0) f.w_text += " as " + std::to_string(r.h) + "×" + std::to_string(r.w);
+  if (pos.t < 0.5f) {
+    labelBlocks(layout, pos, f);
   } else {
-    // W along the first plate's top and C along the first row of plates as header arrows above the
-    // section, H down the first plate's left side; each sample named under its bottom left corner.
-    const float plate_bottom = first.y - (fh - 1.0f) * kP - kHalf;
-    const float plate_right = first.x + (fw - 1.0f) * kP + kHalf;
-    const glm::vec3 center(0.5f * (first.x + plate_right), 0.5f * (top + plate_bottom), 0.0f);
-    if (r.axis_w >= 0)
-      layout.labels.push_back(
-          {w_text, {first.x - kHalf, top, front}, {plate_right, top, front}, center, true});
-    if (!folded && !r.rows_only && r.axis_h >= 0 && r.h > 1)
-      layout.labels.push_back(
-          {name_of(r.axis_h, r.h), {left, top, front}, {left, plate_bottom, front}, center});
-    if (r.axis_c >= 0 && r.c > 1) {
-      std::string text = name_of(r.axis_c, r.c);
-      if (plates.rows > 1) text += ", " + std::to_string(plates.cols) + " a row";
-      if (r.rows_only || plates.cols == 1) {
-        // Plates in one column (or a matrix's rows): the arrow runs down the left side, outside
-        // H's.
-        const float bottom = pos(0, (plates.rows - 1) * plates.cols, r.h - 1, 0).y - kHalf;
-        const float x = r.rows_only ? left : left - 2.5f * gap;
-        text = name_of(r.axis_c, r.c);
-        layout.labels.push_back({text, {x, top, front}, {x, bottom, front}, center});
-      } else {
-        const glm::vec3 last_plate = pos(0, std::min(r.c, plates.cols) - 1, 0, r.w - 1);
-        layout.labels.push_back({text,
-                                 {first.x - kHalf, top, front},
-                                 {last_plate.x + kHalf, top, front},
-                                 center,
-                                 true});
-      }
-    }
-    if (r.axis_n >= 0 && r.n > 1) {
-      std::string name = axisName(names, r.axis_n);
-      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      for (int64_t n = 0; n < r.n; ++n) {
-        const glm::vec3 corner = pos(n, (plates.rows - 1) * plates.cols, r.h - 1, 0);
-        layout.tags.push_back({name + "=" + std::to_string(n),
-                               {corner.x - kHalf, corner.y - kHalf, front},
-                               sample_w});
-      }
-    }
+    labelPlates(layout, pos, f);
   }
   for (const AxisLabel& label : layout.labels)
     for (const glm::vec3& end : {label.from, label.to}) {

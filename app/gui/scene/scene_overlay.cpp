@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app_compute.hpp"
+#include "lit_region.hpp"
 #include "panels.hpp"
 #include "scene_colors.hpp"
 
@@ -161,9 +162,8 @@ void drawComparePanelHeader(const AppState& s, const SceneView& view) {
     const std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
                              std::to_string(panel.plan->groupSize());
     dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
-    const auto active = s.active();
-    if (active && (active->section == Section::Input || active->section == Section::Output)) {
-      const int64_t g = panel.plan->groupOf(active->index);
+    if (const auto lit_group = compareLit(s, view.compare_panel)) {
+      const int64_t g = *lit_group;
       const std::string lit =
           "lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
       dl->AddText(ImVec2(corner.x, corner.y + 2.0f * line), text, lit.c_str());
