@@ -222,6 +222,15 @@ TEST_CASE(
       "block-tree");
   CHECK(r.status != 0);
   CHECK(r.err.find("block-tree") != std::string::npos);
+  CHECK(r.err.find("use auto") != std::string::npos);
+  // The reason is the design's own: vector-registers loads rows of a multiple of 4 floats.
+  Sandbox rows;
+  const Run v = rows.compute(
+      "--norm layer --shape 4,7 --init randn --device gpu-emulated --gpu-variant "
+      "vector-registers");
+  CHECK(v.status != 0);
+  CHECK(v.err.find("vector-registers") != std::string::npos);
+  CHECK(v.err.find("multiple of 4") != std::string::npos);
   Sandbox named;
   const Run n = named.compute(
       "--norm layer --shape 4,8 --init randn --device gpu-emulated --gpu-variant warp-welford "
@@ -229,6 +238,18 @@ TEST_CASE(
   REQUIRE(n.status == 0);
   CHECK(json::parse(n.out)["timings"]["backend"].get<std::string>().find("warp-welford") !=
         std::string::npos);
+}
+
+TEST_CASE("compute --help lists every GPU kernel design with what it does") {
+  Sandbox box;
+  const Run r = box.run("compute --help");
+  REQUIRE(r.status == 0);
+  for (const char* name : {"auto", "thread-per-row", "block-tree", "warp-shuffle", "warp-welford",
+                           "vector-registers", "split-reduce"}) {
+    CAPTURE(name);
+    CHECK(r.out.find(std::string("  ") + name + ": ") != std::string::npos);
+  }
+  CHECK(r.out.find("the naive design") != std::string::npos);
 }
 
 TEST_CASE("compute --norm group --groups 2 writes y, mean, var, rstd and nothing else") {

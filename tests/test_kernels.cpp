@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -172,18 +173,30 @@ NormParams paramsFor(const Case& c, const ReductionPlan& plan, uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("GPU variant names round-trip and unknown names are refused") {
-  for (GpuVariant v :
-       {GpuVariant::Auto, GpuVariant::ThreadPerRow, GpuVariant::BlockTree, GpuVariant::WarpShuffle,
-        GpuVariant::WarpWelford, GpuVariant::VectorRegisters, GpuVariant::SplitReduce})
+TEST_CASE("every GPU design has a unique name and a description, and its name round-trips") {
+  const std::vector<GpuVariant> all = allGpuVariants();
+  // The design table has a row for every enumerator, in the enum's order.
+  CHECK(all == std::vector<GpuVariant>{GpuVariant::Auto, GpuVariant::ThreadPerRow,
+                                       GpuVariant::BlockTree, GpuVariant::WarpShuffle,
+                                       GpuVariant::WarpWelford, GpuVariant::VectorRegisters,
+                                       GpuVariant::SplitReduce});
+  std::set<std::string> names;
+  for (GpuVariant v : all) {
+    CAPTURE(gpuVariantName(v));
+    CHECK(names.insert(gpuVariantName(v)).second);
+    CHECK(std::string(gpuVariantName(v)) != "?");
+    CHECK(std::string(gpuVariantDescription(v)).size() > 10);
     CHECK(parseGpuVariant(gpuVariantName(v)) == v);
+  }
   CHECK(std::string(gpuVariantName(GpuVariant::VectorRegisters)) == "vector-registers");
   CHECK(std::string(gpuVariantName(GpuVariant::SplitReduce)) == "split-reduce");
   try {
     parseGpuVariant("warp-magic");
     FAIL("expected NormError");
   } catch (const NormError& e) {
-    CHECK(std::string(e.what()).find("block-tree") != std::string::npos);
+    // The error lists every valid name.
+    for (GpuVariant v : all)
+      CHECK(std::string(e.what()).find(gpuVariantName(v)) != std::string::npos);
   }
 }
 
@@ -231,6 +244,71 @@ TEST_CASE("recipe geometry: vector width follows the row length, gathers load on
   o.block_size = 100;
   CHECK_THROWS_AS(gpuRecipeGeometry(ln, GpuVariant::BlockTree, o), NormError);
   CHECK_THROWS_AS(gpuRecipeGeometry(ln, GpuVariant::VectorRegisters), NormError);
+  try {
+    gpuRecipeGeometry(ln, GpuVariant::SplitReduce);
+    FAIL("expected NormError");
+  } catch (const NormError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("split-reduce") != std::string::npos);
+    for (const char* recipe : {"block-tree", "warp-shuffle", "warp-welford"})
+      CHECK(what.find(recipe) != std::string::npos);
+  }
+}
+
+TEST_CASE("a design that does not fit the plan is refused with a reason a user can act on") {
+  // The reason gpuCompute gives, for a layer it refuses on the emulated device.
+  auto refusal = [](const Shape& shape, const NormConfig& config, GpuVariant v) -> std::string {
+    const ReductionPlan plan = ReductionPlan::make(shape, config);
+    const std::string why = gpuVariantUnsupported(plan, v);
+    CHECK_FALSE(why.empty());
+    try {
+      gpuCompute(randomTensor(shape, 3), plan, {}, untimed(v, 256, GpuDeviceKind::Emulated, 0));
+    } catch (const NormError& e) {
+      const std::string what = e.what();
+      CHECK(what.find(std::string("the ") + gpuVariantName(v) + " kernel does not run") !=
+            std::string::npos);
+      CHECK(what.find(why) != std::string::npos);
+      return what;
+    }
+    FAIL("expected NormError");
+    return "";
+  };
+  auto says = [](const std::string& what, const char* part) {
+    CAPTURE(what);
+    CHECK(what.find(part) != std::string::npos);
+  };
+  // Vector-registers loads float4: rows of a multiple of 4 floats, at most kVectorMaxRow.
+  const std::string rows_of_7 =
+      refusal({3, 7}, layer(NormKind::Layer), GpuVariant::VectorRegisters);
+  says(rows_of_7, "multiple of 4");
+  says(rows_of_7, "hold 7 floats");
+  says(refusal({2, 64, 33, 33}, group(2), GpuVariant::VectorRegisters), "at most 32768");
+  // Channels-last LayerNorm and BatchNorm gather their groups: not rows.
+  says(refusal({2, 6, 5, 3}, layer(NormKind::Layer2d), GpuVariant::VectorRegisters),
+       "contiguous row");
+  says(refusal({4, 3, 8, 8}, batch(true), GpuVariant::VectorRegisters), "contiguous row");
+  // Evaluation-mode BatchNorm runs one elementwise kernel: only auto.
+  for (GpuVariant v : allGpuVariants()) {
+    if (v == GpuVariant::Auto) continue;
+    CAPTURE(gpuVariantName(v));
+    says(refusal({4, 3, 5, 5}, batch(false), v), "use auto");
+  }
+  // Warp-welford's float32 counts are exact to 2^24 per lane: at most 32 * 2^24 values per group
+  // (a plan only; no tensor that large is made).
+  NormConfig huge = layer(NormKind::Layer);
+  huge.max_elements = int64_t{1} << 31;
+  CHECK(gpuVariantUnsupported(ReductionPlan::make({int64_t{32} << 24}, huge),
+                              GpuVariant::WarpWelford) == "");
+  says(gpuVariantUnsupported(ReductionPlan::make({(int64_t{32} << 24) + 1}, huge),
+                             GpuVariant::WarpWelford),
+       "at most 536870912 values");
+  // Past 32-bit indexing nothing runs, auto included.
+  huge.max_elements = int64_t{1} << 32;
+  says(gpuVariantUnsupported(ReductionPlan::make({int64_t{1} << 31}, huge), GpuVariant::Auto),
+       "too large");
+  // What fits has no reason.
+  CHECK(gpuVariantUnsupported(ReductionPlan::make({3, 8}, layer(NormKind::Layer)),
+                              GpuVariant::VectorRegisters) == "");
 }
 
 TEST_CASE("the kernels' element and affine addressing equals the plan's, for every test shape") {
@@ -323,7 +401,25 @@ TEST_CASE("every GPU kernel matches the float64 reference on awkward shapes") {
       ComputeOptions ref_options;
       ref_options.precision = Precision::Fp64;
       const NormResult ref = computeNorm(x, plan, params, ref_options);
-      for (GpuVariant v : gpuVariantsFor(plan)) {
+      // The designs gpuVariantsFor leaves out are exactly the ones gpuCompute refuses, each with
+      // its reason (refused before any work, so checked on the emulated device only).
+      const std::vector<GpuVariant> offered = gpuVariantsFor(plan);
+      for (GpuVariant v : allGpuVariants()) {
+        if (kind != GpuDeviceKind::Emulated) break;
+        CAPTURE(c.name);
+        CAPTURE(gpuVariantName(v));
+        const std::string why = gpuVariantUnsupported(plan, v);
+        const bool runs = std::find(offered.begin(), offered.end(), v) != offered.end();
+        CHECK(runs == why.empty());
+        if (runs) continue;
+        try {
+          gpuCompute(x, plan, params, untimed(v, 256, kind, 0));
+          FAIL("expected NormError");
+        } catch (const NormError& e) {
+          CHECK(std::string(e.what()).find(why) != std::string::npos);
+        }
+      }
+      for (GpuVariant v : offered) {
         // Block-tree also at the smallest and the largest block (1024 threads, 32 warps).
         for (int block_size : {256, 96, 32, 1024}) {
           if (block_size != 256 && v != GpuVariant::BlockTree) continue;
@@ -347,6 +443,10 @@ TEST_CASE("every GPU kernel matches the float64 reference on awkward shapes") {
           CHECK(g.timings.gbs ==
                 doctest::Approx(g.timings.bytes_moved / (g.timings.kernel_ms * 1e6)));
           if (v != GpuVariant::Auto) CHECK(g.variant == v);
+          // The backend names the design that ran (auto only for evaluation-mode BatchNorm, whose
+          // elementwise kernel is no design).
+          if (g.variant != GpuVariant::Auto)
+            CHECK(g.result.backend.find(gpuVariantName(g.variant)) != std::string::npos);
           if (kind == GpuDeviceKind::Emulated)
             CHECK(g.result.backend.find("emulated") != std::string::npos);
         }

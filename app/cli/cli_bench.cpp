@@ -75,6 +75,7 @@ struct Row {
   int repeats = 0;
   // GPU only
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
+  std::string design;  // forward rows: what the kernel design does (gpuVariantDescription)
 };
 
 // Bytes a backward must move at least: read x and dy, write dx, read mean/rstd and write the two
@@ -246,6 +247,7 @@ Row gpuRow(const BenchShape& s, const Tensor& x, const ReductionPlan& plan, GpuV
   Row r =
       gpuRowOf(s, std::string("gpu ") + gpuVariantName(g.variant), o.repeats, g.timings, copy_gbs);
   r.max_err = reference_y ? maxAbsDiff(g.result.y, *reference_y) : 0;
+  r.design = gpuVariantDescription(g.variant);
   return r;
 }
 
@@ -356,6 +358,14 @@ void printText(const std::vector<Row>& rows, const BenchFlags& f, int threads, b
   std::printf("\n");
   printTable(rows);
   if (gpu) {
+    // What each GPU row's design does, once per design.
+    std::printf("\nGPU kernel designs:\n");
+    std::vector<std::string> listed;
+    for (const Row& r : rows)
+      if (!r.design.empty() && std::find(listed.begin(), listed.end(), r.path) == listed.end()) {
+        listed.push_back(r.path);
+        std::printf("  %-24s %s\n", r.path.c_str(), r.design.c_str());
+      }
     std::printf("\nhost<->device copies (pageable memory), per shape:\n");
     std::string last;
     for (const Row& r : rows)

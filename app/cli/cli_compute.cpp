@@ -232,6 +232,18 @@ int runCompute(const ComputeFlags& f) {
   return 0;
 }
 
+// --gpu-variant's help: every design's name with what it does.
+std::string gpuVariantHelp() {
+  std::string help = "GPU kernel design (normviz bench times each):";
+  for (GpuVariant v : allGpuVariants()) {
+    help += "\n  ";
+    help += gpuVariantName(v);
+    help += ": ";
+    help += gpuVariantDescription(v);
+  }
+  return help;
+}
+
 }  // namespace
 
 void addComputeCommand(CLI::App& cli) {
@@ -248,8 +260,7 @@ void addComputeCommand(CLI::App& cli) {
                   "cpu, gpu (falls back to cpu with a message) or gpu-emulated (the CUDA kernels "
                   "executed on the CPU; CPU times, not GPU times)")
       ->capture_default_str();
-  cmd->add_option("--gpu-variant", flags->gpu_variant, "GPU kernel design (see normviz bench)")
-      ->capture_default_str();
+  cmd->add_option("--gpu-variant", flags->gpu_variant, gpuVariantHelp())->capture_default_str();
   cmd->add_option("--threads", flags->threads, "CPU threads (0 = every core)")
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print a JSON summary to stdout");

@@ -1,7 +1,7 @@
-// The parts of the GPU interface that need no device: variant names, which variants run a plan,
-// the launch geometry, the plan's memory layout, and the choice between the CUDA and the emulated
-// device. Built with and without CUDA alike.
-#include <algorithm>
+// The parts of the GPU interface that need no device: the plan's memory layout and the choice
+// between the CUDA and the emulated device. Built with and without CUDA alike. The variant names,
+// which variants run a plan and the launch geometry come from the design table (designs.hpp), in
+// emulated/designs.cpp.
 #include <string>
 
 #include "backends.hpp"
@@ -9,21 +9,8 @@
 #include "launch.hpp"
 #include "normviz/error.hpp"
 #include "normviz/gpu.hpp"
-#include "normviz/reduce_recipe.hpp"
 
 namespace normviz {
-
-namespace {
-
-// The most values a Welford lane counts exactly in float32.
-constexpr int64_t kWelfordMaxPerLane = int64_t{1} << 24;
-
-constexpr GpuVariant kAllVariants[] = {GpuVariant::Auto,        GpuVariant::ThreadPerRow,
-                                       GpuVariant::BlockTree,   GpuVariant::WarpShuffle,
-                                       GpuVariant::WarpWelford, GpuVariant::VectorRegisters,
-                                       GpuVariant::SplitReduce};
-
-}  // namespace
 
 const char* gpuDeviceKindName(GpuDeviceKind kind) {
   return kind == GpuDeviceKind::Emulated ? "gpu-emulated" : "gpu";
@@ -55,74 +42,6 @@ bool gpuReduceOneGroup(const float* values, int64_t m, int block_size, int vecto
                                                     error)
              : gpu::cuda::backendReduceOneGroup(values, m, block_size, vector_width, strategy,
                                                 subtract_mean, shuffle, mean_out, var_out, error);
-}
-
-const char* gpuVariantName(GpuVariant v) {
-  switch (v) {
-    case GpuVariant::Auto:
-      return "auto";
-    case GpuVariant::ThreadPerRow:
-      return "thread-per-row";
-    case GpuVariant::BlockTree:
-      return "block-tree";
-    case GpuVariant::WarpShuffle:
-      return "warp-shuffle";
-    case GpuVariant::WarpWelford:
-      return "warp-welford";
-    case GpuVariant::VectorRegisters:
-      return "vector-registers";
-    case GpuVariant::SplitReduce:
-      return "split-reduce";
-  }
-  return "?";
-}
-
-GpuVariant parseGpuVariant(std::string_view name) {
-  std::string valid;
-  for (GpuVariant v : kAllVariants) {
-    if (name == gpuVariantName(v)) return v;
-    valid += (valid.empty() ? "" : ", ") + std::string(gpuVariantName(v));
-  }
-  throw NormError("unknown GPU variant '" + std::string(name) + "'; expected one of " + valid);
-}
-
-std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan) {
-  if (plan.shape().numel() > gpu::kMaxGpuElements) return {};  // none indexes that far
-  const gpu::HostLayout layout = gpu::describeLayout(plan, false);
-  // Evaluation-mode BatchNorm reduces nothing: one elementwise kernel, whatever the choice.
-  if (layout.eval_running) return {GpuVariant::Auto};
-  std::vector<GpuVariant> variants = {GpuVariant::Auto, GpuVariant::ThreadPerRow,
-                                      GpuVariant::BlockTree, GpuVariant::WarpShuffle};
-  // Welford counts in float32, exact up to 2^24: past 2^24 values per lane the count stops
-  // growing and the mean drifts.
-  if (layout.group_size <= kWarpSize * kWelfordMaxPerLane)
-    variants.push_back(GpuVariant::WarpWelford);
-  if (gpu::vectorRegistersFit(layout)) variants.push_back(GpuVariant::VectorRegisters);
-  variants.push_back(GpuVariant::SplitReduce);
-  return variants;
-}
-
-GpuRecipeGeometry gpuRecipeGeometry(const ReductionPlan& plan, GpuVariant variant,
-                                    const GpuOptions& options) {
-  const gpu::HostLayout layout = gpu::describeLayout(plan, false);
-  GpuRecipeGeometry g;
-  g.vector_width = gpu::recipeVectorWidth(layout);
-  switch (variant) {
-    case GpuVariant::BlockTree:
-      if (!validBlockSize(options.block_size))
-        throw NormError("block size " + std::to_string(options.block_size) +
-                        " is not a multiple of 32 between 32 and 1024");
-      g.block_size = options.block_size;
-      return g;
-    case GpuVariant::WarpShuffle:
-    case GpuVariant::WarpWelford:
-      g.block_size = kWarpSize;
-      return g;
-    default:
-      throw NormError(std::string("the ") + gpuVariantName(variant) +
-                      " kernel does not follow the reduction recipe; only block-tree, "
-                      "warp-shuffle and warp-welford do");
-  }
 }
 
 namespace gpu {
@@ -197,30 +116,11 @@ AffineMap kernelAffine(const HostLayout& layout) {
           layout.affine_per_element};
 }
 
-bool vectorRegistersFit(const HostLayout& layout) {
-  return layout.rows && layout.group_size % 4 == 0 && layout.group_size <= kVectorMaxRow;
-}
-
 int recipeVectorWidth(const HostLayout& layout) {
   if (!layout.rows) return 1;
   if (layout.group_size % 4 == 0) return 4;
   if (layout.group_size % 2 == 0) return 2;
   return 1;
-}
-
-GpuVariant resolveAuto(const HostLayout& layout, int sm_count) {
-  const int64_t sms = std::max(sm_count, 1);
-  if (layout.rows) {
-    // Enough rows to fill the device: one pass over registers moves the fewest bytes.
-    if (vectorRegistersFit(layout) && layout.groups >= sms) return GpuVariant::VectorRegisters;
-    // Few long rows: one block (or warp) per row would leave multiprocessors idle.
-    if (layout.groups < 2 * sms && layout.group_size >= 8192) return GpuVariant::SplitReduce;
-    return layout.group_size <= 2048 ? GpuVariant::WarpShuffle : GpuVariant::BlockTree;
-  }
-  // Strided groups. One element per run (channels-last LayerNorm: a group per pixel) with many
-  // groups: a thread per group reads neighbouring addresses across a warp, which coalesces.
-  if (layout.run_length == 1 && layout.groups >= 32 * sms) return GpuVariant::ThreadPerRow;
-  return GpuVariant::SplitReduce;
 }
 
 }  // namespace gpu

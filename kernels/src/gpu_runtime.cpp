@@ -16,6 +16,7 @@
 
 #include "backends.hpp"
 #include "cuda_api.hpp"
+#include "designs.hpp"
 #include "device_memory.hpp"
 #include "host_layout.hpp"
 #include "launch.hpp"
@@ -265,21 +266,17 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
     throw NormError("GPU warm-up and repeat counts must not be negative");
 
   const gpu::HostLayout L = gpu::describeLayout(plan);
-  const std::vector<GpuVariant> offered = gpuVariantsFor(plan);
-  if (std::find(offered.begin(), offered.end(), options.variant) == offered.end())
-    throw NormError(std::string("the ") + gpuVariantName(options.variant) +
-                    " kernel does not run " + plan.pytorchLine() +
-                    (L.eval_running ? " in evaluation mode (use auto)"
-                                    : " (vector-registers needs rows of a multiple of 4 floats, "
-                                      "at most " +
-                                          std::to_string(gpu::kVectorMaxRow) + ")"));
-  GpuVariant variant = options.variant;
-  if (variant == GpuVariant::Auto && !L.eval_running)
-    variant = gpu::resolveAuto(L, device.sm_count);
+  const gpu::Design& requested = gpu::designOf(options.variant);
+  if (const std::string why = requested.fit(L); !why.empty())
+    throw NormError(std::string("the ") + requested.name + " kernel does not run " +
+                    plan.pytorchLine() + ": " + why);
+  // Auto becomes the design resolveAuto picks, except for evaluation-mode BatchNorm: its one
+  // elementwise kernel runs whatever the design (and only auto fits it).
+  const gpu::Design& design = requested.variant == GpuVariant::Auto && !L.eval_running
+                                  ? gpu::designOf(gpu::resolveAuto(L, device.sm_count))
+                                  : requested;
   GpuRecipeGeometry geometry;
-  if (variant == GpuVariant::BlockTree || variant == GpuVariant::WarpShuffle ||
-      variant == GpuVariant::WarpWelford)
-    geometry = gpuRecipeGeometry(plan, variant, options);
+  if (design.recipe != gpu::RecipeBlock::None) geometry = gpu::recipeGeometry(design, L, options);
 
   std::lock_guard<std::mutex> lock(deviceMutex());
   check(cudaSetDevice(0), "selecting the GPU");
@@ -305,9 +302,7 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
   DeviceBuffer d_base(L.group_base.size() * 4, "the group table");
   DeviceBuffer d_offset(L.run_offset.size() * 4, "the run table");
   const size_t partial_floats =
-      variant == GpuVariant::SplitReduce
-          ? 3 * groups * static_cast<size_t>(gpu::splitChunks(L.group_size))
-          : 0;
+      design.split_partials ? 3 * groups * static_cast<size_t>(gpu::splitChunks(L.group_size)) : 0;
   DeviceBuffer d_partials(partial_floats * 4, "the split partials");
   L2Flusher flusher(device.l2_bytes);
   EventPair events;
@@ -355,23 +350,7 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
 
   auto launch = [&]() -> std::string {
     if (L.eval_running) return gpu::launchEvalRunning(a, d_rm.f(), d_rv.f());
-    switch (variant) {
-      case GpuVariant::ThreadPerRow:
-        return gpu::launchThreadPerRow(a);
-      case GpuVariant::BlockTree:
-        return gpu::launchBlockTree(a, geometry.block_size, geometry.vector_width);
-      case GpuVariant::WarpShuffle:
-        return gpu::launchWarp(a, false, geometry.vector_width);
-      case GpuVariant::WarpWelford:
-        return gpu::launchWarp(a, true, geometry.vector_width);
-      case GpuVariant::VectorRegisters:
-        return gpu::launchVectorRegisters(a);
-      case GpuVariant::SplitReduce:
-        return gpu::launchSplitReduce(a, d_partials.f());
-      case GpuVariant::Auto:
-        break;
-    }
-    return "no kernel for this variant";
+    return design.launch(a, geometry, d_partials.f());
   };
 
   // Correctness run on poisoned outputs: all-ones bytes are NaN floats, so any element a kernel
@@ -425,7 +404,7 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
       device.peak_bandwidth_gbs > 0 ? timings.gbs / device.peak_bandwidth_gbs : 0;
 
   GpuResult out;
-  out.variant = L.eval_running ? GpuVariant::Auto : variant;
+  out.variant = design.variant;  // auto for evaluation-mode BatchNorm
   out.timings = timings;
   NormResult& r = out.result;
   r.y = widenToTensor(x.shape, y);
@@ -438,8 +417,8 @@ GpuResult backendCompute(const Tensor& x, const ReductionPlan& plan, const NormP
     r.running_var = widenToTensor(stat_shape, rv_out);
   }
   r.backend = std::string("gpu ") +
-              (L.eval_running ? "elementwise (running statistics)" : gpuVariantName(variant)) +
-              " on " + device.name;
+              (L.eval_running ? "elementwise (running statistics)" : design.name) + " on " +
+              device.name;
   r.seconds = timings.kernel_ms * 1e-3;
   return out;
 }

@@ -1,4 +1,5 @@
-// How a ReductionPlan lands in GPU memory: the host-side facts every launch and gpuVariantsFor use.
+// How a ReductionPlan lands in GPU memory: the host-side facts every launch and every design's fit
+// check (designs.hpp) use.
 #pragma once
 
 #include <cstdint>
@@ -38,13 +39,7 @@ GroupAddress kernelLayout(const HostLayout& layout, const int32_t* group_base,
                           const int32_t* run_offset);
 AffineMap kernelAffine(const HostLayout& layout);
 
-// Whether the vector-registers design can hold this plan's rows.
-bool vectorRegistersFit(const HostLayout& layout);
-
 // The recipe variants' vector width: 4, 2 or 1 as the row length allows (gathers use 1).
 int recipeVectorWidth(const HostLayout& layout);
-
-// The variant Auto stands for on a device with sm_count multiprocessors.
-GpuVariant resolveAuto(const HostLayout& layout, int sm_count);
 
 }  // namespace normviz::gpu

@@ -35,7 +35,8 @@ struct GpuDevice {
 const GpuDevice& gpuDevice(GpuDeviceKind kind = GpuDeviceKind::Cuda);
 
 // Forward kernel designs a learner can compare. Not every variant runs every layer:
-// gpuVariantsFor(plan) lists the ones that do.
+// gpuVariantsFor(plan) lists the ones that do. Each design's facts (name, description, which plans
+// it runs, its launch) are one row of the table in kernels/src/designs.hpp.
 enum class GpuVariant {
   Auto,             // the fastest correct kernel for the plan
   ThreadPerRow,     // naive: one thread walks a whole group
@@ -46,8 +47,17 @@ enum class GpuVariant {
   SplitReduce,      // several blocks per group, Chan-merged partials (BatchNorm's few big groups)
 };
 const char* gpuVariantName(GpuVariant v);  // "auto", "thread-per-row", "block-tree", ...
+// What the design does, in one line for a learner choosing one ("one thread walks a whole group
+// three times: the naive design").
+const char* gpuVariantDescription(GpuVariant v);
+// Throws NormError listing the valid names for one that is not.
 GpuVariant parseGpuVariant(std::string_view name);
+// Every design, auto first, in the enum's order.
+std::vector<GpuVariant> allGpuVariants();
 std::vector<GpuVariant> gpuVariantsFor(const ReductionPlan& plan);
+// "" when the design runs the plan (it is in gpuVariantsFor(plan)), otherwise why not: the reason
+// gpuCompute refuses it with.
+std::string gpuVariantUnsupported(const ReductionPlan& plan, GpuVariant v);
 
 struct GpuOptions {
   GpuVariant variant = GpuVariant::Auto;
