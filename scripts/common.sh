@@ -46,3 +46,44 @@ normviz_install_packages() {
   "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "${missing[@]}"
 }
+
+# What the browser build adds: Debian's Emscripten, Chromium for its tests, dpkg-dev for
+# `apt-get source` (Dear ImGui's sources), node and npm for puppeteer-core.
+NORMVIZ_WEB_PACKAGES=(
+  emscripten dpkg-dev fonts-dejavu-core libglm-dev libstb-dev nlohmann-json3-dev libcli11-dev libhwy-dev libgl-dev
+  python3
+)
+NORMVIZ_WEB_TEST_PACKAGES=(chromium nodejs npm)
+
+# normviz_imgui_sources DIR: unpacks the sources of the Dear ImGui that libimgui-dev ships (Debian's
+# source package, same version) under DIR once, and prints the unpacked folder. Uses a private apt
+# configuration for the deb-src entry, so nothing in /etc/apt changes.
+normviz_imgui_sources() {
+  local dir=$1 found
+  found=$(find "$dir" -maxdepth 1 -type d -name 'imgui-*' 2>/dev/null | head -n 1)
+  if [[ -n $found && -f $found/imgui.cpp ]]; then
+    echo "$found"
+    return 0
+  fi
+  mkdir -p "$dir/apt/parts" "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial"
+  # The machine's own mirror and suites, from its deb822 or one-line sources.
+  local uri suite
+  uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 | awk '{print $2}')
+  suite=$(grep -h '^Suites:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 |
+    awk '{print $2}')
+  if [[ -z $uri ]]; then
+    uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -n 1 | awk '{print $2}')
+    suite=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -n 1 | awk '{print $3}')
+  fi
+  local signed
+  signed=$(grep -h '^Signed-By:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n%s\n' \
+    "$uri" "$suite" "${signed:-Trusted: yes}" >"$dir/apt/parts/src.sources"
+  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/apt/parts"
+    -o "Dir::State::Lists=$dir/apt/lists" -o "Dir::Cache=$dir/apt/cache")
+  apt-get "${opts[@]}" update -q >&2 || return 1
+  (cd "$dir" && apt-get "${opts[@]}" source -q imgui >&2) || return 1
+  found=$(find "$dir" -maxdepth 1 -type d -name 'imgui-*' | head -n 1)
+  [[ -f $found/imgui.cpp ]] || { echo "normviz: no imgui sources unpacked in $dir" >&2; return 1; }
+  echo "$found"
+}

@@ -320,8 +320,10 @@ namespace {
 
 // ---- Screenshot report --------------------------------------------------------------------------
 
+}  // namespace
+
 // Where every cube or cell landed: the window, then each view's report (TensorView::report).
-nlohmann::json cubeReport(App& app) {
+nlohmann::json frameReport(App& app) {
   const AppState& s = *app.state;
   nlohmann::json j;
   j["width"] = static_cast<int>(app.display.x);
@@ -331,6 +333,10 @@ nlohmann::json cubeReport(App& app) {
   const glm::vec3 bg = backgroundOf(s.theme);
   j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
   if (!s.error.empty()) j["error"] = s.error;
+  if (const LessonProgress& p = s.lesson; p.lesson)
+    j["lesson"] = {{"name", p.lesson->name},          {"step", p.step + 1},
+                   {"steps", p.lesson->steps.size()}, {"tried", p.tried},
+                   {"answered", p.answered},          {"feedback", p.feedback}};
   if (!s.shown) return j;
   j["display"] = nameOf(shownDisplay(s));
   try {
@@ -338,10 +344,9 @@ nlohmann::json cubeReport(App& app) {
   } catch (const std::exception& e) {
     j["error"] = e.what();
   }
+  if (!app.offscreen) Framebuffer::bindDefault();  // the window's next frame
   return j;
 }
-
-}  // namespace
 
 // ---- Benchmark ----------------------------------------------------------------------------------
 
@@ -490,7 +495,7 @@ int runScreenshot(App& app, const WindowOptions& options) {
   } else if (!options.report.empty()) {
     const auto t0 = std::chrono::steady_clock::now();
     std::ofstream out(options.report);
-    out << cubeReport(app).dump() << "\n";
+    out << frameReport(app).dump() << "\n";
     std::fprintf(stderr, "normviz: report written in %.2f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!out) {
@@ -521,7 +526,11 @@ std::string initFrame(App& app, const std::string& missing_gl) {
   std::string error =
       missing_gl.empty() ? app.cubes.init() : "OpenGL functions missing: " + missing_gl;
   if (error.empty()) error = app.sheet.init();
+#if defined(__EMSCRIPTEN__)
+  ImGui_ImplOpenGL3_Init("#version 300 es");  // WebGL2
+#else
   ImGui_ImplOpenGL3_Init("#version 330 core");
+#endif
   applyTheme(app.state->theme);
   app.applied_theme = app.state->theme;
   return error;

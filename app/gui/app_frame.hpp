@@ -4,6 +4,7 @@
 // calls drawFrame once per frame; --screenshot and --bench-frames use the same frame offscreen.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,10 @@ bool animating(const App& app);
 std::string savePng(App& app, const std::string& path, int width, int height);
 // Writes the PNG that Save PNG (or Ctrl+S) asked for during the last frame.
 void savePngIfAsked(App& app);
+// The report of the frame last drawn (--report, and the browser's window.normviz.report()): the
+// window's size, layout and background, then every cube or cell per view with its section, index,
+// lit state, visible pixels and position in window pixels.
+nlohmann::json frameReport(App& app);
 // --screenshot (with --report) and --bench-frames. Return the exit code.
 int runScreenshot(App& app, const WindowOptions& options);
 int runBenchmark(App& app, int frames);

@@ -188,6 +188,7 @@ struct AppState {
   bool show_help = false;
   bool show_panels = true;
   std::string notice;         // one-line message (settings file ignored, file saved, ...)
+  std::string link_base;      // the page's address without its query (the browser); "" elsewhere
   uint64_t view_version = 0;  // bumps when colours must be rebuilt (hover, colour mode, theme)
 
   PngExport png;

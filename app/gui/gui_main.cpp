@@ -36,37 +36,6 @@ bool parseSize(const std::string& text, int& width, int& height) {
          width <= 8192 && height <= 8192;
 }
 
-// Opens the spec's lesson, if any: a file of one's own is checked first; a malformed one is
-// reported and the app opens without it (with the message on screen), so a class is never left
-// with nothing. Throws NormError for an unknown lesson or step.
-void openLessonOf(AppState& state, const ViewSpec& spec) {
-  std::optional<Lesson> from_file;
-  if (!spec.lesson_file.empty()) {
-    try {
-      from_file = loadLessonFile(spec.lesson_file);
-    } catch (const NormError& e) {
-      std::fprintf(stderr, "normviz: %s\n", e.what());
-      state.error = e.what();
-    }
-  }
-  if (spec.lesson.empty() && !from_file) return;
-  const Lesson* lesson = nullptr;
-  if (from_file && (spec.lesson.empty() || spec.lesson == from_file->name)) lesson = &*from_file;
-  std::string names;
-  for (const Lesson& l : builtinLessons()) {
-    if (l.name == spec.lesson && lesson == nullptr) lesson = &l;
-    names += (names.empty() ? "" : ", ") + l.name;
-  }
-  if (lesson == nullptr)
-    throw NormError("--lesson " + spec.lesson + ": no such lesson; there are " + names);
-  if (spec.step > static_cast<int>(lesson->steps.size()))
-    throw NormError("--step " + std::to_string(spec.step) + ": lesson " + lesson->name + " has " +
-                    std::to_string(lesson->steps.size()) + " steps (counted from 1)");
-  const std::string error = openLesson(state, *lesson, spec.step - 1);
-  if (!error.empty()) throw NormError(error);
-  state.lesson.presenter = spec.presenter;
-}
-
 int runApp(AppFlags& f) {
   AppState state;
   const bool headless = !f.window.screenshot.empty() || f.bench->count() > 0;
@@ -89,27 +58,10 @@ int runApp(AppFlags& f) {
         state.notice = std::string("last session's layer not restored: ") + e.what();
       }
     }
-    if (!restored) initFromOptions(state, spec.layer);
     if (!parseSize(f.size, f.window.width, f.window.height))
       throw NormError("--size '" + f.size +
                       "' must be WIDTHxHEIGHT, e.g. 1280x800 (64..8192 each)");
-    applyViewFields(state, spec);
-    openLessonOf(state, spec);
-    // The flags that a lesson step also sets win over the step.
-    if (f.spec.given("grad-init")) state.grad_init = spec.grad_init;
-    if (spec.explode) state.explode = *spec.explode;
-    if (spec.display) {
-      state.display = *spec.display;
-      state.display_chosen = true;
-    }
-    if (spec.stepper) {
-      state.stepper.active = true;
-      state.stepper.stage = spec.stage;
-      state.stepper.lane = spec.lane;
-      if (spec.block_size > 0) state.stepper.block_size = spec.block_size;
-      const std::string message = configureStepper(state);
-      if (!message.empty()) throw NormError(message);
-    }
+    openSpec(state, spec, !restored, f.spec.given("grad-init"));
   } catch (const NormError& e) {
     // The same status and form as `normviz compute` and the demo built without the app.
     std::fprintf(stderr, "normviz: error: %s\n", e.what());

@@ -1,6 +1,11 @@
 // Between the view spec and the app's state.
 #include "spec_state.hpp"
 
+#include <cstdio>
+#include <optional>
+
+#include "app_compute.hpp"
+#include "lesson_state.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
 
@@ -20,7 +25,8 @@ void applyViewFields(AppState& s, const ViewSpec& spec) {
     s.display_chosen = true;
   }
   s.variance = spec.variance;
-  s.threads = engineThreads(spec.threads);  // refuses a count the engine cannot run
+  engineThreads(spec.threads);  // refuses a count the engine cannot run
+  s.threads = spec.threads;     // 0 stays "every core", so a link is not tied to one machine
   s.grad_init = spec.grad_init;
   if (spec.affine && !s.affine) {
     s.affine = true;
@@ -89,6 +95,61 @@ ViewSpec specOf(const AppState& s) {
     if (s.stepper.block_size != StepperRequest{}.block_size) spec.block_size = s.stepper.block_size;
   }
   return spec;
+}
+
+namespace {
+
+// Opens the spec's lesson, if any: a file of one's own is checked first; a malformed one is
+// reported and the app opens without it (with the message on screen), so a class is never left
+// with nothing. Throws NormError for an unknown lesson or step.
+void openLessonOf(AppState& state, const ViewSpec& spec) {
+  std::optional<Lesson> from_file;
+  if (!spec.lesson_file.empty()) {
+    try {
+      from_file = loadLessonFile(spec.lesson_file);
+    } catch (const NormError& e) {
+      std::fprintf(stderr, "normviz: %s\n", e.what());
+      state.error = e.what();
+    }
+  }
+  if (spec.lesson.empty() && !from_file) return;
+  const Lesson* lesson = nullptr;
+  if (from_file && (spec.lesson.empty() || spec.lesson == from_file->name)) lesson = &*from_file;
+  std::string names;
+  for (const Lesson& l : builtinLessons()) {
+    if (l.name == spec.lesson && lesson == nullptr) lesson = &l;
+    names += (names.empty() ? "" : ", ") + l.name;
+  }
+  if (lesson == nullptr)
+    throw NormError("--lesson " + spec.lesson + ": no such lesson; there are " + names);
+  if (spec.step > static_cast<int>(lesson->steps.size()))
+    throw NormError("--step " + std::to_string(spec.step) + ": lesson " + lesson->name + " has " +
+                    std::to_string(lesson->steps.size()) + " steps (counted from 1)");
+  const std::string error = openLesson(state, *lesson, spec.step - 1);
+  if (!error.empty()) throw NormError(error);
+  state.lesson.presenter = spec.presenter;
+}
+
+}  // namespace
+
+void openSpec(AppState& state, const ViewSpec& spec, bool with_layer, bool grad_init_given) {
+  if (with_layer) initFromOptions(state, spec.layer);
+  applyViewFields(state, spec);
+  openLessonOf(state, spec);
+  if (grad_init_given) state.grad_init = spec.grad_init;
+  if (spec.explode) state.explode = *spec.explode;
+  if (spec.display) {
+    state.display = *spec.display;
+    state.display_chosen = true;
+  }
+  if (spec.stepper) {
+    state.stepper.active = true;
+    state.stepper.stage = spec.stage;
+    state.stepper.lane = spec.lane;
+    if (spec.block_size > 0) state.stepper.block_size = spec.block_size;
+    // Applied by the stepper panel on the next frame (configureStepper).
+    state.stepper_changed = true;
+  }
 }
 
 }  // namespace normviz

@@ -13,6 +13,13 @@ namespace normviz {
 // hover outside the shape, a thread count the engine refuses).
 void applyViewFields(AppState& state, const ViewSpec& spec);
 
+// Opens the view a spec describes (the command line's flags, a link's query): its layer and data
+// (unless `with_layer` is false: the last session's was restored), its view fields, its lesson and
+// step, then the fields a lesson step also sets, which win over the step (`grad_init_given`: the
+// spec names grad-init itself), and the stepper. A lesson file that does not parse is reported in
+// state.error and the app opens without it; anything else wrong throws NormError naming the field.
+void openSpec(AppState& state, const ViewSpec& spec, bool with_layer, bool grad_init_given);
+
 // The spec that reproduces the state's layer (its data: the generator and seed, or the file).
 LayerOptions layerOf(const AppState& state);
 

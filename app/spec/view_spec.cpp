@@ -2,8 +2,11 @@
 #include "view_spec.hpp"
 
 #include <array>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "json_fields.hpp"
@@ -46,12 +49,30 @@ uint64_t unsignedOf(const std::string& text) {
   return v;
 }
 
-double numberOf(const std::string& text, double lo, double hi) {
-  double v = 0;
+// A whole decimal number ("1e-5", "-0.25"): nothing before or after it, no hex, no inf or nan.
+bool readNumber(const std::string& text, double& v) {
+  if (text.empty()) return false;
+#if defined(__cpp_lib_to_chars)
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v))
-    throw NormError("'" + text + "' is not a number");
+  return ec == std::errc() && ptr == end;
+#else
+  // The browser build's C++ library has no floating-point from_chars yet: strtod, held to the
+  // same form (it would also skip spaces and read hex).
+  for (const char c : text)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+          c == 'e' || c == 'E'))
+      return false;
+  char* end = nullptr;
+  errno = 0;
+  v = std::strtod(text.c_str(), &end);
+  return errno == 0 && end == text.c_str() + text.size();
+#endif
+}
+
+double numberOf(const std::string& text, double lo, double hi) {
+  double v = 0;
+  if (!readNumber(text, v) || !std::isfinite(v)) throw NormError("'" + text + "' is not a number");
   if (v < lo || v > hi)
     throw NormError("'" + text + "' is outside " + nlohmann::json(lo).dump() + ".." +
                     nlohmann::json(hi).dump());

@@ -1,8 +1,6 @@
 // Running a ReductionPlan on the CPU: a loop per memory layout over SIMD kernels, on a thread pool.
 #include "normviz/engine.hpp"
 
-#include <tbb/global_control.h>
-#include <tbb/info.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,7 +78,11 @@ int64_t grainFor(int64_t elements_per_item) {
 // group is still in this core's L2 (half of it: y and the neighbours need room too).
 int64_t fusedGroupBytes() {
   static const int64_t bytes = [] {
+#if defined(_SC_LEVEL2_CACHE_SIZE)
     const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#else
+    const long l2 = 0;  // not reported (the browser): the default below
+#endif
     return l2 > 0 ? static_cast<int64_t>(l2) / 2 : int64_t{256} << 10;
   }();
   return bytes;
@@ -90,7 +92,11 @@ int64_t fusedGroupBytes() {
 // (at most 16 MiB), past which y would not stay in cache for the caller anyway.
 int64_t streamBytes() {
   static const int64_t bytes = [] {
+#if defined(_SC_LEVEL3_CACHE_SIZE)
     const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#else
+    const long l3 = 0;  // not reported (the browser): the default below
+#endif
     const int64_t half = l3 > 0 ? static_cast<int64_t>(l3) / 2 : int64_t{8} << 20;
     return std::min(half, int64_t{16} << 20);
   }();
@@ -274,7 +280,7 @@ int engineThreads(int threads) {
   // calling thread there.
   return 1;
 #else
-  return threads == 0 ? std::max(1, tbb::info::default_concurrency()) : threads;
+  return threads == 0 ? pool::defaultConcurrency() : threads;
 #endif
 }
 

@@ -39,6 +39,15 @@
 namespace normviz {
 namespace {
 
+// std::bit_cast, which the browser build's C++ library (Emscripten 3.1.6) does not have yet.
+template <typename To, typename From>
+To bitCast(const From& from) {
+  static_assert(sizeof(To) == sizeof(From));
+  To to;
+  std::memcpy(&to, &from, sizeof(To));
+  return to;
+}
+
 constexpr std::array<uint8_t, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 constexpr size_t kPreambleV1 = 10;  // magic, 2 version bytes, uint16 header length
 constexpr size_t kPreambleV2 = 12;  // magic, 2 version bytes, uint32 header length
@@ -346,13 +355,13 @@ BasicTensor<T> decode(const NpyHeader& h, const uint8_t* data) {
   TensorData<T>& out = t.data;
   if (h.dtype == NpyDtype::Float32) {
     for (size_t i = 0; i < out.size(); ++i) {
-      out[i] = static_cast<T>(std::bit_cast<float>(readLe(data + 4 * i, 4)));
+      out[i] = static_cast<T>(bitCast<float>(readLe(data + 4 * i, 4)));
     }
   } else {
     for (size_t i = 0; i < out.size(); ++i) {
       const uint64_t bits =
           uint64_t{readLe(data + 8 * i, 4)} | (uint64_t{readLe(data + 8 * i + 4, 4)} << 32);
-      out[i] = static_cast<T>(std::bit_cast<double>(bits));
+      out[i] = static_cast<T>(bitCast<double>(bits));
     }
   }
   return t;
@@ -435,9 +444,9 @@ std::string toNpyBytes(const TensorD& t, NpyDtype dtype) {
   };
   for (double v : t.data) {
     if (dtype == NpyDtype::Float32) {
-      put(std::bit_cast<uint32_t>(static_cast<float>(v)), 4);
+      put(bitCast<uint32_t>(static_cast<float>(v)), 4);
     } else {
-      put(std::bit_cast<uint64_t>(v), 8);
+      put(bitCast<uint64_t>(v), 8);
     }
   }
   return out;

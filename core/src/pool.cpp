@@ -1,13 +1,27 @@
-// The engine's oneTBB arenas, one per thread count.
+// The engine's thread pool (see pool.hpp): oneTBB's arenas, one per thread count, or the
+// std::thread pool of builds without oneTBB.
 #include "pool.hpp"
-
-#include <tbb/global_control.h>
 
 #include <map>
 #include <memory>
 #include <mutex>
 
+#if !defined(NORMVIZ_POOL_STD)
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#else
+#include <condition_variable>
+#include <thread>
+#include <vector>
+#endif
+
 namespace normviz::pool {
+
+#if !defined(NORMVIZ_POOL_STD)
+
+int defaultConcurrency() {
+  return std::max(1, tbb::info::default_concurrency());
+}
 
 tbb::task_arena& arenaFor(int threads) {
   static std::mutex mutex;
@@ -27,5 +41,87 @@ tbb::task_arena& arenaFor(int threads) {
   }
   return *arena;
 }
+
+#else
+
+int defaultConcurrency() {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  return 1;  // a build without threads (a page that is not cross-origin isolated)
+#else
+  return std::max(1u, std::thread::hardware_concurrency());
+#endif
+}
+
+namespace {
+
+// Workers made on first use and kept; each call hands every worker one share and waits for all.
+class SharePool {
+ public:
+  ~SharePool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+
+  void run(int shares, const std::function<void(int)>& share) {
+    std::lock_guard<std::mutex> one_call(call_);
+    while (static_cast<int>(workers_.size()) < shares - 1)
+      workers_.emplace_back([this, k = static_cast<int>(workers_.size()) + 1] { work(k); });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      share_ = &share;
+      shares_ = shares;
+      pending_ = shares - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    share(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    share_ = nullptr;
+  }
+
+ private:
+  void work(int k) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* share = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || (generation_ != seen && k < shares_); });
+        if (stop_) return;
+        seen = generation_;
+        share = share_;
+      }
+      (*share)(k);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex call_, mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* share_ = nullptr;
+  int shares_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+void runShares(int shares, const std::function<void(int)>& share) {
+  if (shares <= 1) {
+    if (shares == 1) share(0);
+    return;
+  }
+  static SharePool pool;
+  pool.run(shares, share);
+}
+
+#endif
 
 }  // namespace normviz::pool

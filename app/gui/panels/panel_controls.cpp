@@ -12,6 +12,7 @@
 #include "normviz/error.hpp"
 #include "normviz/npy.hpp"
 #include "panels.hpp"
+#include "spec_state.hpp"
 
 namespace normviz {
 
@@ -357,6 +358,15 @@ void computeSection(AppState& s) {
     }
     ImGui::EndTable();
   }
+  const int threads = engineThreads(s.threads);
+#if defined(__EMSCRIPTEN__)
+  // The page's engine: WebAssembly without threads, on Highway's portable (non-SIMD) target.
+  ImGui::TextDisabled("in the browser: %d thread, no SIMD (%s); a native build is faster", threads,
+                      engineSimdTarget());
+#else
+  ImGui::TextDisabled("CPU engine: %d thread%s, %s", threads, threads == 1 ? "" : "s",
+                      engineSimdTarget());
+#endif
 }
 
 // Export: the command line that reproduces this view (to the clipboard; the app accepts it back),
@@ -368,6 +378,15 @@ void exportSection(AppState& s) {
     const std::string command = commandLineOf(s);
     ImGui::SetClipboardText(command.c_str());
     s.notice = "copied: " + command;
+  }
+  if (!s.link_base.empty()) {
+    ImGui::SameLine();
+    if (ImGui::Button("Copy link")) {
+      const std::string query = specToQuery(specOf(s));
+      const std::string link = s.link_base + (query.empty() ? "" : "?") + query;
+      ImGui::SetClipboardText(link.c_str());
+      s.notice = "copied: " + link;
+    }
   }
   int size[2] = {s.png.width, s.png.height};
   if (ImGui::InputInt2("PNG size", size)) {

@@ -30,17 +30,26 @@ void plotHistogram(const char* name, const ValueSummary& summary) {
 std::optional<double> copyBandwidthGbs(const AppState& s) {
   std::shared_future<double>& copy_measurement = s.panels->copy_measurement;
   const int threads = s.threads;
-  if (!copy_measurement.valid())
-    copy_measurement = std::async(std::launch::async, [threads] {
-                         try {
-                           return measureCopyBandwidthGbs(threads);
-                         } catch (const std::exception&) {
-                           return 0.0;  // out of memory for the 2 x 64 MiB buffers
-                         }
-                       }).share();
+  auto measure = [threads] {
+    try {
+      return measureCopyBandwidthGbs(threads);
+    } catch (const std::exception&) {
+      return 0.0;  // out of memory for the 2 x 64 MiB buffers
+    }
+  };
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  // A page without threads: measured on the frame after the first, which shows "measuring".
+  if (!copy_measurement.valid()) {
+    copy_measurement = std::async(std::launch::deferred, measure).share();
+    return std::nullopt;
+  }
+  return copy_measurement.get();
+#else
+  if (!copy_measurement.valid()) copy_measurement = std::async(std::launch::async, measure).share();
   if (copy_measurement.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
     return std::nullopt;
   return copy_measurement.get();
+#endif
 }
 
 // Effective GB/s of each backend (the bytes a float32 pass must move / its time) and, for the CPU

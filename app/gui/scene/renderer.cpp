@@ -15,7 +15,24 @@ namespace normviz {
 
 namespace {
 
-std::string compile(GLuint shader, const char* source, const char* name) {
+// One shader source serves both dialects: written for GLSL 330 core, it becomes GLSL ES 300 on
+// WebGL2, where nothing (not even a comment) may come before #version and precisions are declared.
+std::string dialectOf(const char* source) {
+  std::string text(source);
+#if defined(__EMSCRIPTEN__)
+  const size_t version = text.find("#version 330 core");
+  if (version != std::string::npos)
+    text =
+        "#version 300 es\nprecision highp float;\nprecision highp int;\n"
+        "precision highp sampler2D;\n" +
+        text.substr(text.find('\n', version) + 1);
+#endif
+  return text;
+}
+
+std::string compile(GLuint shader, const char* raw_source, const char* name) {
+  const std::string text = dialectOf(raw_source);
+  const char* source = text.c_str();
   gl::ShaderSource(shader, 1, &source, nullptr);
   gl::CompileShader(shader);
   GLint ok = 0;

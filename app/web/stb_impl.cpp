@@ -1,0 +1,4 @@
+// stb's PNG writer, compiled here for the browser: the desktop links Debian's libstb, which has no
+// WebAssembly build; the header is the same package's.
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image_write.h>
