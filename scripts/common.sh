@@ -53,7 +53,18 @@ NORMVIZ_WEB_PACKAGES=(
   emscripten dpkg-dev fonts-dejavu-core libglm-dev libstb-dev nlohmann-json3-dev libcli11-dev libhwy-dev libgl-dev
   python3
 )
-NORMVIZ_WEB_TEST_PACKAGES=(chromium nodejs npm)
+NORMVIZ_WEB_TEST_PACKAGES=(chromium)
+
+# normviz_install_commands COMMAND:PACKAGE...: installs each package whose command is missing. For
+# node and npm: a machine may have them from elsewhere (a NodeSource nodejs bundles npm and
+# conflicts with Debian's npm package), and any will do.
+normviz_install_commands() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [[ ${#missing[@]} -eq 0 ]] || normviz_install_packages "${missing[@]}"
+}
 
 # normviz_imgui_sources DIR: unpacks the sources of the Dear ImGui that libimgui-dev ships (Debian's
 # source package, same version) under DIR once, and prints the unpacked folder. Uses a private apt
