@@ -185,11 +185,10 @@ void aimViews(App& app) {
 // or the four compare panels.
 void placeViews(App& app) {
   AppState& s = *app.state;
-  const float card = s.lesson.lesson ? std::min(s.lesson.card_height, app.display.y * 0.5f) : 0.0f;
-  const glm::vec2 pos(app.panels.left_width, card);
-  const glm::vec2 size(
-      std::max(app.display.x - app.panels.left_width - app.panels.right_width, 1.0f),
-      std::max(app.display.y - card, 1.0f));
+  const PanelRects& r = app.panels;
+  const float card = s.lesson.lesson ? std::min(s.lesson.card_height, r.scene_size.y * 0.5f) : 0.0f;
+  const glm::vec2 pos = r.scene_pos + glm::vec2(0.0f, card);
+  const glm::vec2 size = glm::max(r.scene_size - glm::vec2(0.0f, card), glm::vec2(1.0f));
   app.views.clear();
   if (s.layout == LayoutMode::Single) {
     app.views.push_back({pos, size, glm::mat4(1.0f), -1});
@@ -213,11 +212,10 @@ void drawPanels(App& app) {
     const std::string message = configureStepper(s);
     if (!message.empty()) s.error = message;
   }
-  app.panels = panelRects(s, app.display.x);
-  if (s.show_panels && !s.lesson.presenter) {
-    drawControlsPanel(s, app.panels.left_width, app.display.y);
-    drawStatsPanel(s, app.display.x - app.panels.right_width, app.panels.right_width,
-                   app.display.y);
+  app.panels = panelRects(s, app.display);
+  if (app.panels.shown()) {
+    drawControlsPanel(s, app.panels.controls_pos, app.panels.controls_size);
+    drawStatsPanel(s, app.panels.stats_pos, app.panels.stats_size);
   }
   placeViews(app);
 }
@@ -244,12 +242,11 @@ void drawOverlays(App& app, const TensorView& view) {
   if (s.shown)
     for (const auto& v : app.views) view.overlay(s, v);
   const PanelRects& panels = app.panels;
-  drawLegend(s, glm::vec2(app.display.x - panels.right_width, app.display.y),
-             app.display.x - panels.left_width - panels.right_width);
+  drawLegend(s, panels.scene_pos + panels.scene_size, panels.scene_size.x);
   if (s.shown && s.lesson.lesson) {
     SceneView area;
-    area.pos = glm::vec2(panels.left_width, 0.0f);
-    area.size = glm::vec2(app.display.x - panels.left_width - panels.right_width, app.display.y);
+    area.pos = panels.scene_pos;
+    area.size = panels.scene_size;
     drawLessonPanel(s, area);
     if (s.layout == LayoutMode::Single) {
       const SceneView& v = app.views.front();

@@ -16,12 +16,31 @@
 
 namespace normviz {
 
-PanelRects panelRects(const AppState& state, float width) {
-  if (!state.show_panels || state.lesson.presenter) return {};
+PanelRects panelRects(const AppState& state, glm::vec2 display) {
+  PanelRects r;
+  r.scene_size = glm::max(display, glm::vec2(1.0f));
+  if (!state.show_panels || state.lesson.presenter) return r;
+  const float unit = state.font_scale / 1.5f;
+  if (display.y > display.x && display.x < 1100.0f * unit) {
+    // Portrait: side panels would leave the tensor a sliver; the panels share the bottom.
+    const float below = std::round(display.y * 0.45f), half = std::round(display.x * 0.5f);
+    r.scene_size = glm::vec2(display.x, std::max(display.y - below, 1.0f));
+    r.controls_pos = glm::vec2(0.0f, display.y - below);
+    r.controls_size = glm::vec2(half, below);
+    r.stats_pos = glm::vec2(half, display.y - below);
+    r.stats_size = glm::vec2(display.x - half, below);
+    return r;
+  }
   // Wide enough for the panels' longest lines at this font scale (their text grows with it), but
   // never so wide that the 3D view in the middle gets less than about a third of the window.
-  const float unit = state.font_scale / 1.5f;
-  return {std::min(340.0f * unit, width * 0.34f), std::min(320.0f * unit, width * 0.30f)};
+  const float left = std::min(340.0f * unit, display.x * 0.34f);
+  const float right = std::min(320.0f * unit, display.x * 0.30f);
+  r.controls_size = glm::vec2(left, display.y);
+  r.stats_pos = glm::vec2(display.x - right, 0.0f);
+  r.stats_size = glm::vec2(right, display.y);
+  r.scene_pos = glm::vec2(left, 0.0f);
+  r.scene_size = glm::vec2(std::max(display.x - left - right, 1.0f), display.y);
+  return r;
 }
 
 namespace {
@@ -361,12 +380,15 @@ void computeSection(AppState& s) {
   const int threads = engineThreads(s.threads);
 #if defined(__EMSCRIPTEN__)
   // The page's engine: WebAssembly without threads, on Highway's portable (non-SIMD) target.
-  ImGui::TextDisabled("in the browser: %d thread, no SIMD (%s); a native build is faster", threads,
-                      engineSimdTarget());
+  const std::string engine = "in the browser: " + std::to_string(threads) + " thread, no SIMD (" +
+                             engineSimdTarget() + "); a native build is faster";
 #else
-  ImGui::TextDisabled("CPU engine: %d thread%s, %s", threads, threads == 1 ? "" : "s",
-                      engineSimdTarget());
+  const std::string engine = "CPU engine: " + std::to_string(threads) +
+                             (threads == 1 ? " thread, " : " threads, ") + engineSimdTarget();
 #endif
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%s", engine.c_str());
+  ImGui::PopStyleColor();
 }
 
 // Export: the command line that reproduces this view (to the clipboard; the app accepts it back),
@@ -457,9 +479,9 @@ void viewSection(AppState& s) {
 
 }  // namespace
 
-void drawControlsPanel(AppState& s, float width, float height) {
-  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_Always);
-  ImGui::SetNextWindowSize(ImVec2(width, height), ImGuiCond_Always);
+void drawControlsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
+  ImGui::SetNextWindowPos(ImVec2(pos.x, pos.y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(size.x, size.y), ImGuiCond_Always);
   ImGui::Begin("normviz", nullptr,
                ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   ImGui::PushItemWidth(-ImGui::GetFontSize() * 7.0f);

@@ -217,9 +217,9 @@ void finishStatsBackgroundWork(const AppState& s) {
   if (s.panels->copy_measurement.valid()) s.panels->copy_measurement.wait();
 }
 
-void drawStatsPanel(AppState& s, float x, float width, float height) {
-  ImGui::SetNextWindowPos(ImVec2(x, 0), ImGuiCond_Always);
-  ImGui::SetNextWindowSize(ImVec2(width, height), ImGuiCond_Always);
+void drawStatsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
+  ImGui::SetNextWindowPos(ImVec2(pos.x, pos.y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(size.x, size.y), ImGuiCond_Always);
   ImGui::Begin("Statistics", nullptr,
                ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   if (!s.shown) {

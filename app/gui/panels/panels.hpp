@@ -15,11 +15,17 @@ struct ImVec2;
 
 namespace normviz {
 
-// Where the side panels sit for a window of the given size (0 width when panels are hidden).
+// Where the panels sit in a window of `display` pixels, and the room they leave to the tensor. A
+// landscape window has the controls on the left and the statistics on the right; a narrow portrait
+// one (a tablet, a phone) has the tensor on top and the two panels side by side below it. Hidden
+// panels (P) and presenter mode leave the whole window to the tensor.
 struct PanelRects {
-  float left_width = 0, right_width = 0;
+  glm::vec2 controls_pos{0.0f}, controls_size{0.0f};
+  glm::vec2 stats_pos{0.0f}, stats_size{0.0f};
+  glm::vec2 scene_pos{0.0f}, scene_size{1.0f};
+  bool shown() const { return controls_size.x > 0.0f; }
 };
-PanelRects panelRects(const AppState& state, float width);
+PanelRects panelRects(const AppState& state, glm::vec2 display);
 
 // A 3D viewport on screen: its rectangle in window pixels and its camera matrix.
 struct SceneView {
@@ -30,8 +36,8 @@ struct SceneView {
   std::optional<glm::vec2> project(glm::vec3 world) const;
 };
 
-void drawControlsPanel(AppState& state, float width, float height);        // panel_controls.cpp
-void drawStatsPanel(AppState& state, float x, float width, float height);  // panel_stats.cpp
+void drawControlsPanel(AppState& state, glm::vec2 pos, glm::vec2 size);  // panel_controls.cpp
+void drawStatsPanel(AppState& state, glm::vec2 pos, glm::vec2 size);     // panel_stats.cpp
 // Waits for the stats panel's background copy-bandwidth measurement, if one was started: called
 // before the window closes, so that no thread still runs the engine while the process exits.
 void finishStatsBackgroundWork(const AppState& state);  // panel_stats.cpp
