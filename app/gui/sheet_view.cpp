@@ -57,6 +57,12 @@ const ReductionPlan* sheetPlan(const AppState& s, const SceneView& view) {
 
 }  // namespace
 
+std::string SheetView::init() {
+  palette_.clear();
+  for (int k = 0; k < 24; ++k) palette_.push_back(categoricalColor(k));
+  return renderer_.init();
+}
+
 void SheetView::rebuild(AppState& s, glm::vec2 view_size) {
   if (!s.shown) return;
   // The sheet draws x and y, also in backward mode; the stepper colours only the cube view.
@@ -167,10 +173,8 @@ std::optional<int64_t> SheetView::litGroup(const AppState& s, const SceneView& v
 void SheetView::draw(const AppState& s, const SceneView& v, const DrawTarget& target) const {
   const bool by_group = s.color_by == ColorBy::Groups;
   const SheetRenderer::View view{v.pos, v.size, target.fb_height, target.fb_scale.y};
-  std::vector<glm::vec3> palette;
-  for (int k = 0; k < 24; ++k) palette.push_back(categoricalColor(k));
   renderer_.draw(layout_, s.sheet_camera, view, std::max(v.compare_panel, 0), litGroup(s, v),
-                 by_group, target.background, palette, by_group ? 0.6f : 0.78f);
+                 by_group, target.background, palette_, by_group ? 0.6f : 0.78f);
 }
 
 // ---- Overlay ------------------------------------------------------------------------------------

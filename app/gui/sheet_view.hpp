@@ -15,7 +15,7 @@ namespace normviz {
 
 class SheetView final : public TensorView {
  public:
-  std::string init() override { return renderer_.init(); }
+  std::string init() override;
   void rebuild(AppState& s, glm::vec2 view_size) override;
   bool atFit(const AppState& s) const override { return s.sheet_camera == fitted; }
   // Keeps room for the text above the sheet and the legend below it.
@@ -50,6 +50,7 @@ class SheetView final : public TensorView {
   std::vector<float> groups_;                       // the single plan's group per element
   std::string error_;                               // the textures could not be made
   std::optional<int64_t> lit_;                      // the single layout's lit group this frame
+  std::vector<glm::vec3> palette_;                  // the group colours the shader cycles through
 };
 
 }  // namespace normviz

@@ -5,13 +5,11 @@
 #include "platform_web.hpp"
 
 #include <emscripten.h>
-#include <emscripten/html5.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "app_frame.hpp"
@@ -77,14 +75,19 @@ void afterFrame(Web& w) {
     w.last_query = query;
   }
   if (s.png.requested) {
-    const std::string name = s.png.path.empty() ? "normviz-view.png" : s.png.path;
-    s.png.path = "/tmp/" + name.substr(name.find_last_of('/') + 1);
-    savePngIfAsked(w.app);
-    if (s.notice.rfind("saved ", 0) == 0) {
-      normviz_page_download(s.png.path.c_str(), s.png.path.substr(5).c_str(), "image/png");
-      s.notice = "downloaded " + s.png.path.substr(5);
+    // The page has no folders: the file name alone, written to memory, then downloaded.
+    s.png.requested = false;
+    const std::string name = s.png.path.empty()
+                                 ? "normviz-view.png"
+                                 : s.png.path.substr(s.png.path.find_last_of('/') + 1);
+    const std::string in_memory = "/tmp/" + name;
+    const std::string error = savePng(w.app, in_memory, s.png.width, s.png.height);
+    if (error.empty()) {
+      normviz_page_download(in_memory.c_str(), name.c_str(), "image/png");
+      s.notice = "downloaded " + name;
+    } else {
+      s.notice = "could not save " + name + ": " + error;
     }
-    s.png.path = name;
   }
   if (s.lesson.presenter != w.presenter) {
     w.presenter = s.lesson.presenter;

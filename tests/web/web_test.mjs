@@ -42,10 +42,10 @@ const browser = await puppeteer.launch({
          '--window-size=1280,800'],
 });
 
-// A page at `query`, 1280x800 CSS pixels, with its console errors collected.
-async function open(query) {
+// A page at `query`, 1280x800 CSS pixels unless given, with its console errors collected.
+async function open(query, width = 1280, height = 800) {
   const page = await browser.newPage();
-  await page.setViewport({width: 1280, height: 800});
+  await page.setViewport({width, height});
   page.errors = [];
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -184,11 +184,9 @@ try {
 
   // 6. A tablet held upright: the tensor takes the whole width above the panels.
   {
-    const page = await browser.newPage();
-    await page.setViewport({width: 768, height: 1024});
-    await page.goto(base + '?norm=layer&normalized-shape=5,5&shape=2,3,5,5&init=randn&hover=1,2,2,2');
-    await page.waitForFunction('window.normviz && window.normviz.ready', {timeout: 90000});
-    await frames(page, 3);
+    const page =
+        await open('?norm=layer&normalized-shape=5,5&shape=2,3,5,5&init=randn&hover=1,2,2,2', 768,
+                   1024);
     const r = await report(page);
     const [x, y, w, h] = r.views[0].rect;
     check(x === 0 && y === 0 && w === 768 && h > 450 && h < 1024,
