@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "headline_shapes.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
@@ -43,30 +44,6 @@ struct BenchFlags {
   uint64_t seed = 0;
   bool json = false;
 };
-
-// The headline shapes of docs/NORMS.md: GPT-2 small activations for LayerNorm, a ResNet-stage
-// feature map for the convolution-shaped norms.
-struct BenchShape {
-  std::string key, title;
-  Shape shape;
-  NormConfig config;
-};
-
-std::vector<BenchShape> headlineShapes() {
-  NormConfig ln;
-  ln.kind = NormKind::Layer;
-  NormConfig bn;
-  bn.kind = NormKind::Batch;
-  NormConfig gn;
-  gn.kind = NormKind::Group;
-  gn.groups = 8;
-  NormConfig in;
-  in.kind = NormKind::Instance;
-  return {{"layer", "LayerNorm(768) (8,1024,768)", {8, 1024, 768}, ln},
-          {"batch", "BatchNorm2d(64) train (32,64,56,56)", {32, 64, 56, 56}, bn},
-          {"group", "GroupNorm(8,64) (32,64,56,56)", {32, 64, 56, 56}, gn},
-          {"instance", "InstanceNorm2d(64) (32,64,56,56)", {32, 64, 56, 56}, in}};
-}
 
 struct Row {
   std::string shape_key, shape_title, device, path;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "normviz/error.hpp"
+#include "normviz/npy.hpp"
 #include "normviz/timing.hpp"
 
 namespace normviz {
@@ -332,6 +333,23 @@ void regenerateInput(AppState& state) {
     state.x = makeInput(shape, state.init == "file" ? "randn" : state.init, state.seed);
     if (state.init == "file") state.init = "randn";
     state.inputs_changed = true;
+  } catch (const NormError& e) {
+    state.error = e.what();
+  }
+}
+
+void loadInputFile(AppState& state, const std::string& path) {
+  try {
+    Tensor t = readNpyF32(path);
+    if (t.numel() > kMaxSheetElements)
+      throw NormError(path + " has " + std::to_string(t.numel()) +
+                      " elements; the app shows at most " + std::to_string(kMaxSheetElements));
+    state.x = std::move(t);
+    state.npy_path = path;
+    state.edit_shape = state.x.shape;
+    state.init = "file";
+    state.inputs_changed = true;
+    state.notice = "loaded " + path + " " + state.x.shape.str();
   } catch (const NormError& e) {
     state.error = e.what();
   }

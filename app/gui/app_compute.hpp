@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "app_state.hpp"
@@ -20,6 +21,11 @@ void recomputeIfChanged(AppState& state);
 // Replaces x by a synthetic input of state.edit_shape made with state.init / state.seed, refusing
 // shapes past kMaxDisplayedElements or dims outside 1..64 (message in state.error).
 void regenerateInput(AppState& state);
+
+// Makes the .npy at `path` the input x (float32 or float64, up to kMaxSheetElements elements) and
+// remembers the path; a file that cannot be read leaves x as it was, with the reason in
+// state.error. The Load button, a file dropped on the window and the page's file picker use it.
+void loadInputFile(AppState& state, const std::string& path);
 
 // BatchNorm training: keeps the running statistics the last run produced, counts the batch, and
 // moves random data on to a new seed so the next step sees a new batch.

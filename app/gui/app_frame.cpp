@@ -22,6 +22,8 @@
 #include "gl_functions.hpp"
 #include "lesson_state.hpp"
 #include "lit_region.hpp"
+#include "normviz/engine.hpp"
+#include "normviz/error.hpp"
 #include "panels.hpp"
 #include "renderer.hpp"
 #include "settings.hpp"
@@ -60,9 +62,10 @@ void buildFont(float scale) {
   const float pixels = std::round(13.0f * scale);
   const char* candidates[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                               "/usr/share/fonts/dejavu/DejaVuSans.ttf"};
-  // Latin-1, combining marks (x̂), Greek (Σ, γ, μ, σ) and the arrows and maths operators.
-  static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0300, 0x036F, 0x0370, 0x03FF,
-                                   0x2190, 0x21FF, 0x2200, 0x22FF, 0};
+  // Latin-1, combining marks (x̂), Greek (Σ, γ, μ, σ), dashes and the ellipsis, the arrows and the
+  // maths operators.
+  static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0300, 0x036F, 0x0370, 0x03FF, 0x2010,
+                                   0x2027, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
   ImFont* font = nullptr;
   for (const char* path : candidates)
     if (std::filesystem::exists(path)) {
@@ -129,11 +132,12 @@ void applyLook(App& app) {
   const AppState& s = *app.state;
   // Presenter mode: large type for the back of the room.
   const float font_scale = s.lesson.presenter ? std::max(s.font_scale * 1.5f, 2.5f) : s.font_scale;
-  if (app.built_font_scale != font_scale) {
-    buildFont(font_scale);
+  if (app.built_font_scale != font_scale * app.pixel_ratio) {
+    buildFont(font_scale * app.pixel_ratio);
+    ImGui::GetIO().FontGlobalScale = 1.0f / app.pixel_ratio;
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
-    app.built_font_scale = font_scale;
+    app.built_font_scale = font_scale * app.pixel_ratio;
   }
   if (app.applied_theme != s.theme) {
     applyTheme(s.theme);
@@ -303,6 +307,7 @@ void drawFrame(App& app) {
   applyLook(app);
   beginFrame(app);
   handleInput(app);
+  app.state->panels->buttons.clear();
   drawPanels(app);
   TensorView& view = app.shown();
   view.rebuild(*app.state, app.views.front().size);
@@ -312,12 +317,6 @@ void drawFrame(App& app) {
   ImGui::Render();
   renderViews(app, view);
 }
-
-namespace {
-
-// ---- Screenshot report --------------------------------------------------------------------------
-
-}  // namespace
 
 // Where every cube or cell landed: the window, then each view's report (TensorView::report).
 nlohmann::json frameReport(App& app) {
@@ -334,8 +333,20 @@ nlohmann::json frameReport(App& app) {
     j["lesson"] = {{"name", p.lesson->name},          {"step", p.step + 1},
                    {"steps", p.lesson->steps.size()}, {"tried", p.tried},
                    {"answered", p.answered},          {"feedback", p.feedback}};
+  for (const auto& [label, rect] : s.panels->buttons) j["buttons"][label] = rect;
+  try {
+    j["engine"] = {{"threads", engineThreads(s.threads)}, {"simd", engineSimdTarget()}};
+  } catch (const NormError&) {
+    // a thread count the engine refuses: the state's error says so
+  }
   if (!s.shown) return j;
   j["display"] = nameOf(shownDisplay(s));
+  // Each backend of the last compute: its label, time, largest |y - y_fp64| or error.
+  for (const BackendRun& run : s.shown->runs)
+    j["runs"].push_back({{"label", run.label},
+                         {"ms", run.seconds * 1e3},
+                         {"max_diff", run.max_diff_vs_fp64},
+                         {"error", run.error}});
   try {
     j["views"] = app.shown().report(s, app.views, app.display);
   } catch (const std::exception& e) {

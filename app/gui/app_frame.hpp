@@ -24,6 +24,9 @@ struct App {
   SheetView sheet;
   bool has_drawn = false;  // a frame was shown: later refits of a lesson's steps glide
   float built_font_scale = 0.0f;
+  // Device pixels per window unit (a browser's devicePixelRatio; 1 on the desktop): the font is
+  // rasterized this much larger and drawn at 1/ratio, so text stays sharp on a high-density screen.
+  float pixel_ratio = 1.0f;
   Theme applied_theme = Theme::Dark;
   bool offscreen = false;
   glm::vec2 display{1280.0f, 800.0f};

@@ -2,8 +2,10 @@
 // Panels read and change it; recompute() (app_compute.hpp) turns inputs into results.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -135,6 +137,9 @@ struct PanelMemory {
   std::optional<int64_t> stats_scrolled_to;     // the statistics row last scrolled into view
   bool stats_first_frame = true;                // the stepper tab opens first when asked to
   std::shared_future<double> copy_measurement;  // this machine's copy GB/s, measured once
+  // Where the file and export buttons were last drawn ({x, y, width, height} by label), for the
+  // report: a script or a test presses them where a person would.
+  std::map<std::string, std::array<float, 4>> buttons;
 };
 
 // Save PNG: where, at what size, and whether the window should write it after this frame.
@@ -142,6 +147,15 @@ struct PngExport {
   std::string path = "normviz-view.png";
   int width = 1920, height = 1080;
   bool requested = false;
+};
+
+// Files the app reads and writes. On the desktop they are paths on disk. In the browser they live
+// in the page's memory: opening one asks the page for its file picker (or takes a file dropped on
+// the window), and every file written is handed to the browser as a download.
+struct FileExchange {
+  bool downloads = false;            // the browser: files written become downloads
+  bool pick_requested = false;       // "Open .npy…" was pressed: the page shows its file picker
+  std::vector<std::string> written;  // written since the last frame, for the page to download
 };
 
 struct AppState {
@@ -192,6 +206,7 @@ struct AppState {
   uint64_t view_version = 0;  // bumps when colours must be rebuilt (hover, colour mode, theme)
 
   PngExport png;
+  FileExchange files;
   std::shared_ptr<PanelMemory> panels = std::make_shared<PanelMemory>();
 
   StepperRequest stepper;

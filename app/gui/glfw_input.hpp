@@ -8,6 +8,7 @@
 
 #include <optional>
 
+#include "app_compute.hpp"
 #include "app_frame.hpp"
 
 namespace normviz::glfw_input {
@@ -82,6 +83,14 @@ inline void heldKeys(GLFWwindow* window, App& app) {
   app.keys.held.clear();
   for (const KeyName& n : kKeyNames)
     if (glfwGetKey(window, n.glfw) == GLFW_PRESS) app.keys.held.push_back(n.key);
+}
+
+// A file dropped on the window becomes the input x (the first one, when several are dropped). The
+// page's GLFW hands the browser's dropped files over in its memory, under the same callback.
+inline void dropCallback(GLFWwindow* window, int count, const char** paths) {
+  auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
+  if (!app || count < 1) return;
+  loadInputFile(*app->state, paths[0]);
 }
 
 }  // namespace normviz::glfw_input

@@ -110,6 +110,7 @@ int runWindow(AppState& state, const WindowOptions& options) {
     glfwSetWindowUserPointer(window, &app);
     glfwSetKeyCallback(window,
                        glfw_input::keyCallback);  // before ImGui's backend, which chains to it
+    glfwSetDropCallback(window, glfw_input::dropCallback);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     const std::string error = initFrame(app, missing);
     if (!error.empty()) {

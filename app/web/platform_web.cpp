@@ -8,19 +8,17 @@
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "app_compute.hpp"
 #include "app_frame.hpp"
 #include "gl_functions.hpp"
 #include "glfw_input.hpp"
 #include "spec_state.hpp"
-
-namespace normviz {
-
-namespace {}  // namespace
-}  // namespace normviz
 
 // library_page.js.
 extern "C" {
@@ -32,7 +30,11 @@ void normviz_page_copy(const char* text);
 void normviz_page_replace_query(const char* query);
 void normviz_page_download(const char* path, const char* name, const char* mime);
 void normviz_page_fullscreen(int on);
-void normviz_page_ready();
+void normviz_page_drawn();
+double normviz_page_pixel_ratio();
+int normviz_page_take_events();
+void normviz_page_watch();
+void normviz_page_pick_file();
 }
 
 namespace normviz {
@@ -44,26 +46,70 @@ struct Web {
   GLFWwindow* window = nullptr;
   std::string last_query;
   std::string report;  // the last report handed to the page (normviz_report's buffer)
-  bool ready = false;
   bool presenter = false;
+  int fb_width = 0, fb_height = 0;  // the canvas's size in device pixels
+  int busy_frames = 3;              // frames still to draw after the last event
+  double last_drawn_ms = 0;
 };
 
 Web* web = nullptr;  // the one page's app: created by runWebApp, lives as long as the page
 
+// ImGui's frame in the page's CSS pixels: the canvas holds pixel_ratio device pixels per CSS pixel
+// (crisp on a high-density screen), and Emscripten's GLFW reports the window and the mouse in
+// device pixels.
 void newImGuiFrame() {
   ImGui_ImplGlfw_NewFrame();
-  // ImGui 1.86 asserts on a zero frame time, which a browser's virtual time can give.
   ImGuiIO& io = ImGui::GetIO();
+  const float ratio = web->app.pixel_ratio;
+  io.DisplaySize =
+      ImVec2(static_cast<float>(web->fb_width) / ratio, static_cast<float>(web->fb_height) / ratio);
+  io.DisplayFramebufferScale = ImVec2(ratio, ratio);
+  if (ImGui::IsMousePosValid(&io.MousePos))
+    io.MousePos = ImVec2(io.MousePos.x / ratio, io.MousePos.y / ratio);
+  // ImGui 1.86 asserts on a zero frame time, which a browser's virtual time can give.
   if (io.DeltaTime <= 0.0f) io.DeltaTime = 1.0f / 60.0f;
 }
 
-// The canvas follows the page's size.
-void followPageSize(Web& w) {
-  const int width = std::max(normviz_page_width(), 64),
-            height = std::max(normviz_page_height(), 64);
-  int current_w = 0, current_h = 0;
-  glfwGetWindowSize(w.window, &current_w, &current_h);
-  if (current_w != width || current_h != height) glfwSetWindowSize(w.window, width, height);
+// The canvas follows the page's size, in device pixels. True when it changed.
+bool followPageSize(Web& w) {
+  // A phone's ratio can be 3 or more; past 2 the canvas costs more than the eye sees.
+  const float ratio = std::clamp(static_cast<float>(normviz_page_pixel_ratio()), 1.0f, 2.0f);
+  const int width = std::max(static_cast<int>(std::lround(normviz_page_width() * ratio)), 64),
+            height = std::max(static_cast<int>(std::lround(normviz_page_height() * ratio)), 64);
+  if (width == w.fb_width && height == w.fb_height && ratio == w.app.pixel_ratio) return false;
+  w.app.pixel_ratio = ratio;
+  w.fb_width = width;
+  w.fb_height = height;
+  glfwSetWindowSize(w.window, width, height);
+  return true;
+}
+
+// The page draws only when something can have changed: an event, a running animation, a view
+// that needs another frame, or every half second (a measurement finishing, a caret's blink), as
+// the desktop's loop waits for events.
+bool frameDue(Web& w, bool resized) {
+  const double now = emscripten_get_now();
+  if (normviz_page_take_events() > 0 || resized) w.busy_frames = 3;  // ImGui settles in a few
+  const bool due = w.busy_frames > 0 || animating(w.app) || w.state->inputs_changed ||
+                   w.state->files.pick_requested || now - w.last_drawn_ms >= 500.0;
+  if (!due) return false;
+  w.busy_frames = std::max(w.busy_frames - 1, 0);
+  w.last_drawn_ms = now;
+  return true;
+}
+
+// Files written this frame (Save x, Save y) become downloads; Open .npy shows the file picker.
+void exchangeFiles(AppState& s) {
+  for (const std::string& path : s.files.written) {
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    normviz_page_download(path.c_str(), name.c_str(), "application/octet-stream");
+    s.notice = "downloaded " + name;
+  }
+  s.files.written.clear();
+  if (s.files.pick_requested) {
+    s.files.pick_requested = false;
+    normviz_page_pick_file();
+  }
 }
 
 // After each frame: the address bar, a Save PNG download, full screen, the first frame's flag.
@@ -89,19 +135,17 @@ void afterFrame(Web& w) {
       s.notice = "could not save " + name + ": " + error;
     }
   }
+  exchangeFiles(s);
   if (s.lesson.presenter != w.presenter) {
     w.presenter = s.lesson.presenter;
     normviz_page_fullscreen(w.presenter ? 1 : 0);
   }
-  if (!w.ready) {
-    w.ready = true;
-    normviz_page_ready();
-  }
+  normviz_page_drawn();
 }
 
 void frame(void*) {
   Web& w = *web;
-  followPageSize(w);
+  if (!frameDue(w, followPageSize(w))) return;
   glfw_input::heldKeys(w.window, w.app);
   drawFrame(w.app);
   afterFrame(w);
@@ -120,6 +164,7 @@ int runWebApp(AppState& state) {
   glfwWindowHint(GLFW_STENCIL_BITS, 8);  // ghosts are drawn only where no solid cube is
   web = new Web;
   web->state = &state;
+  state.files.downloads = true;
   web->window = glfwCreateWindow(std::max(normviz_page_width(), 64),
                                  std::max(normviz_page_height(), 64), "normviz", nullptr, nullptr);
   if (web->window == nullptr) {
@@ -137,6 +182,9 @@ int runWebApp(AppState& state) {
   ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
   glfwSetWindowUserPointer(web->window, &app);
   glfwSetKeyCallback(web->window, glfw_input::keyCallback);  // before ImGui's, which chains to it
+  glfwSetDropCallback(web->window, glfw_input::dropCallback);
+  followPageSize(*web);
+  normviz_page_watch();  // events wake the frame loop; touch becomes pointer input
   ImGui_ImplGlfw_InitForOpenGL(web->window, true);
   // Emscripten's GLFW keeps a clipboard of its own; the page's is the system's.
   ImGui::GetIO().SetClipboardTextFn = [](void*, const char* text) { normviz_page_copy(text); };
@@ -158,8 +206,23 @@ int runWebApp(AppState& state) {
 // The page's test hook: the same JSON as the desktop's --report, for the frame last drawn. The
 // buffer stays valid until the next call.
 extern "C" EMSCRIPTEN_KEEPALIVE const char* normviz_report() {
+  if (normviz::web == nullptr) return "{}";
   using namespace normviz;
-  if (web == nullptr) return "{}";
   web->report = frameReport(web->app).dump();
   return web->report.c_str();
+}
+
+// A file the page's picker wrote into its memory becomes the input x.
+extern "C" EMSCRIPTEN_KEEPALIVE void normviz_open_file(const char* path) {
+  using namespace normviz;
+  if (web == nullptr) return;
+  loadInputFile(*web->state, path);
+  web->busy_frames = 3;
+}
+
+// The page's wheel, in steps (positive: up, away from the user), for ImGui and the views.
+extern "C" EMSCRIPTEN_KEEPALIVE void normviz_wheel(double x_steps, double y_steps) {
+  using namespace normviz;
+  if (web == nullptr) return;
+  ImGui_ImplGlfw_ScrollCallback(web->window, x_steps, y_steps);
 }

@@ -279,6 +279,9 @@ int engineThreads(int threads) {
   // instrumented, so its hand-offs between workers would read as races: the engine stays on the
   // calling thread there.
   return 1;
+#elif defined(__EMSCRIPTEN__)
+  // A page has the workers it started with (none without threads): never more than that.
+  return threads == 0 ? pool::defaultConcurrency() : std::min(threads, pool::defaultConcurrency());
 #else
   return threads == 0 ? pool::defaultConcurrency() : threads;
 #endif

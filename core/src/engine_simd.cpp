@@ -878,27 +878,29 @@ void StreamCopy(const float* src, float* dst, int64_t n) {
 void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
   fusedGroupsT(job, first, last);
 }
-void FusedGroupsF64(const Job<double>& job, int64_t first, int64_t last) {
-  fusedGroupsT(job, first, last);
-}
 void PiecePartialsF32(const Job<float>& job, int64_t first, int64_t last, Moments<float>* out) {
-  piecePartialsT(job, first, last, out);
-}
-void PiecePartialsF64(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out) {
   piecePartialsT(job, first, last, out);
 }
 void NormalizePiecesF32(const Job<float>& job, int64_t first, int64_t last) {
   normalizePiecesT(job, first, last);
 }
-void NormalizePiecesF64(const Job<double>& job, int64_t first, int64_t last) {
-  normalizePiecesT(job, first, last);
-}
 void StridedBlocksF32(const Job<float>& job, int64_t first, int64_t last, bool stats) {
   stridedBlocksT(job, first, last, stats);
+}
+#if HWY_HAVE_FLOAT64  // not on WebAssembly's SIMD target (the browser takes EMU128's, below)
+void FusedGroupsF64(const Job<double>& job, int64_t first, int64_t last) {
+  fusedGroupsT(job, first, last);
+}
+void PiecePartialsF64(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out) {
+  piecePartialsT(job, first, last, out);
+}
+void NormalizePiecesF64(const Job<double>& job, int64_t first, int64_t last) {
+  normalizePiecesT(job, first, last);
 }
 void StridedBlocksF64(const Job<double>& job, int64_t first, int64_t last, bool stats) {
   stridedBlocksT(job, first, last, stats);
 }
+#endif
 int64_t FloatLanes() {
   return static_cast<int64_t>(hn::Lanes(Tag<float>()));
 }
@@ -913,6 +915,17 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace normviz::simd {
 
+#if defined(NORMVIZ_SIMD_STATIC)
+// The browser: one build for every machine, with no runtime dispatch (no libhwy for WebAssembly).
+// float32 runs on the build's target (WASM with -msimd128); float64, which WebAssembly's SIMD
+// target lacks, on the portable EMU128 target compiled beside it.
+#define NORMVIZ_F32(FUNC) HWY_STATIC_DISPATCH(FUNC)
+#define NORMVIZ_F64(FUNC) N_EMU128::FUNC
+#define NORMVIZ_ANY(FUNC) HWY_STATIC_DISPATCH(FUNC)
+#else
+#define NORMVIZ_F32(FUNC) HWY_DYNAMIC_DISPATCH(FUNC)
+#define NORMVIZ_F64(FUNC) HWY_DYNAMIC_DISPATCH(FUNC)
+#define NORMVIZ_ANY(FUNC) HWY_DYNAMIC_DISPATCH(FUNC)
 HWY_EXPORT(FusedGroupsF32);
 HWY_EXPORT(FusedGroupsF64);
 HWY_EXPORT(PiecePartialsF32);
@@ -924,39 +937,40 @@ HWY_EXPORT(StridedBlocksF64);
 HWY_EXPORT(StreamCopy);
 HWY_EXPORT(FloatLanes);
 HWY_EXPORT(TargetName);
+#endif
 
 void fusedGroups(const Job<float>& job, int64_t first, int64_t last) {
-  HWY_DYNAMIC_DISPATCH(FusedGroupsF32)(job, first, last);
+  NORMVIZ_F32(FusedGroupsF32)(job, first, last);
 }
 void fusedGroups(const Job<double>& job, int64_t first, int64_t last) {
-  HWY_DYNAMIC_DISPATCH(FusedGroupsF64)(job, first, last);
+  NORMVIZ_F64(FusedGroupsF64)(job, first, last);
 }
 void piecePartials(const Job<float>& job, int64_t first, int64_t last, Moments<float>* out) {
-  HWY_DYNAMIC_DISPATCH(PiecePartialsF32)(job, first, last, out);
+  NORMVIZ_F32(PiecePartialsF32)(job, first, last, out);
 }
 void piecePartials(const Job<double>& job, int64_t first, int64_t last, Moments<double>* out) {
-  HWY_DYNAMIC_DISPATCH(PiecePartialsF64)(job, first, last, out);
+  NORMVIZ_F64(PiecePartialsF64)(job, first, last, out);
 }
 void normalizePieces(const Job<float>& job, int64_t first, int64_t last) {
-  HWY_DYNAMIC_DISPATCH(NormalizePiecesF32)(job, first, last);
+  NORMVIZ_F32(NormalizePiecesF32)(job, first, last);
 }
 void normalizePieces(const Job<double>& job, int64_t first, int64_t last) {
-  HWY_DYNAMIC_DISPATCH(NormalizePiecesF64)(job, first, last);
+  NORMVIZ_F64(NormalizePiecesF64)(job, first, last);
 }
 void stridedBlocks(const Job<float>& job, int64_t first, int64_t last, bool stats) {
-  HWY_DYNAMIC_DISPATCH(StridedBlocksF32)(job, first, last, stats);
+  NORMVIZ_F32(StridedBlocksF32)(job, first, last, stats);
 }
 void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool stats) {
-  HWY_DYNAMIC_DISPATCH(StridedBlocksF64)(job, first, last, stats);
+  NORMVIZ_F64(StridedBlocksF64)(job, first, last, stats);
 }
 void streamCopy(const float* src, float* dst, int64_t n) {
-  HWY_DYNAMIC_DISPATCH(StreamCopy)(src, dst, n);
+  NORMVIZ_ANY(StreamCopy)(src, dst, n);
 }
 int64_t floatLanes() {
-  return HWY_DYNAMIC_DISPATCH(FloatLanes)();
+  return NORMVIZ_ANY(FloatLanes)();
 }
 const char* targetName() {
-  return HWY_DYNAMIC_DISPATCH(TargetName)();
+  return NORMVIZ_ANY(TargetName)();
 }
 
 }  // namespace normviz::simd

@@ -2,6 +2,7 @@
 // std::thread pool of builds without oneTBB.
 #include "pool.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,11 @@ tbb::task_arena& arenaFor(int threads) {
 int defaultConcurrency() {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   return 1;  // a build without threads (a page that is not cross-origin isolated)
+#elif defined(__EMSCRIPTEN__)
+  // The page starts its workers up front (PTHREAD_POOL_SIZE in app/web/CMakeLists.txt: up to 16
+  // for the engine, and a few more for the rest); a browser cannot start one while the engine
+  // waits.
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 16);
 #else
   return std::max(1u, std::thread::hardware_concurrency());
 #endif

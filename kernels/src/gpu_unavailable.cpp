@@ -6,7 +6,11 @@
 namespace normviz::gpu {
 inline namespace cuda {
 
+#if defined(__EMSCRIPTEN__)
+static const char* kNoCuda = "a browser cannot run CUDA (the emulated device runs its kernels)";
+#else
 static const char* kNoCuda = "built without CUDA (nvcc was not found at configure time)";
+#endif
 
 const GpuDevice& backendDevice() {
   static const GpuDevice device = [] {

@@ -42,14 +42,23 @@ const browser = await puppeteer.launch({
          '--window-size=1280,800'],
 });
 
-// A page at `query`, 1280x800 CSS pixels unless given, with its console errors collected.
-async function open(query, width = 1280, height = 800) {
+// A page at `query`, 1280x800 CSS pixels unless given (`screen`: puppeteer's viewport options),
+// with its console errors collected.
+async function open(query, width = 1280, height = 800, screen = {}) {
+  return openAt(base, query, width, height, screen);
+}
+async function openAt(site_url, query, width = 1280, height = 800, screen = {}) {
   const page = await browser.newPage();
-  await page.setViewport({width, height});
+  await page.setViewport({width, height, ...screen});
   page.errors = [];
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
   page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(base + query);
+  try {
+    await page.goto(site_url + query);
+  } catch (e) {
+    await page.close();
+    throw e;
+  }
   await page.waitForFunction('window.normviz && window.normviz.ready', {timeout: 90000});
   await frames(page, 3);
   return page;
@@ -64,6 +73,27 @@ async function frames(page, n) {
 }
 
 const report = (page) => page.evaluate(() => window.normviz.report());
+
+// Presses the panel button `label` as a person would: moves onto it, waits for the panels to
+// settle (a notice can move them), then clicks where it is. False when the page shows no such
+// button.
+async function press(page, label) {
+  let at = null;
+  for (let i = 0; i < 5; ++i) {
+    const b = (await report(page)).buttons?.[label];
+    if (!b) return false;
+    const next = [b[0] + b[2] / 2, b[1] + b[3] / 2];
+    if (at && next[0] === at[0] && next[1] === at[1]) break;
+    at = next;
+    await page.mouse.move(at[0], at[1]);
+    await frames(page, 3);
+  }
+  await page.mouse.down();
+  await frames(page, 2);
+  await page.mouse.up();
+  await frames(page, 2);
+  return true;
+}
 const litSet = (view) =>
     view.cubes.filter((c) => c.lit).map((c) => `${c.section}:${c.index}`).sort().join(' ');
 
@@ -202,6 +232,168 @@ try {
     const r = await report(page);
     check((r.error || '').includes('groups'), `a bad link names the parameter (${r.error})`);
     check(r.views && r.views.length === 1, 'a bad link opens the default view');
+    await page.close();
+  }
+
+  // 8. A tablet: touch at a device pixel ratio of 2. A tap lights and pins a group, one finger
+  // orbits, two fingers pinch to zoom; an idle page draws only now and then.
+  {
+    const page = await open('?norm=group&groups=2&shape=4,6,5,5&init=randn', 768, 1024,
+                            {deviceScaleFactor: 2, hasTouch: true, isMobile: true});
+    const cube = (r, i) => r.views[0].cubes.find((c) => c.section === 'x' && c.index === i);
+    const spread = (r) => Math.hypot(cube(r, 0).x - cube(r, 599).x, cube(r, 0).y - cube(r, 599).y);
+    const start = await report(page);
+    const target = cube(start, 37);
+    const idle = await page.evaluate(() => window.normviz.frames);
+    await new Promise((r) => setTimeout(r, 2000));
+    const drawn = (await page.evaluate(() => window.normviz.frames)) - idle;
+    check(drawn <= 10, `an idle page draws ${drawn} frames in 2 s (at most 10)`);
+    await page.touchscreen.tap(target.x, target.y);
+    await frames(page, 4);
+    const tapped = await report(page);
+    check(tapped.views[0].lit_count === 152 && cube(tapped, 37).lit && page.url().includes('hover='),
+          `a tap at a device pixel ratio of 2 lights and pins the group of the cube under the ` +
+          `finger (${tapped.views[0].lit_count} lit, ${page.url()})`);
+    const session = await page.createCDPSession();
+    const touch = async (type, points) => {
+      await session.send('Input.dispatchTouchEvent',
+                         {type, touchPoints: points.map(([x, y], id) => ({x, y, id}))});
+      await frames(page, 2);
+    };
+    await touch('touchStart', [[300, 300]]);
+    for (let i = 1; i <= 5; ++i) await touch('touchMove', [[300 + i * 20, 300]]);
+    await touch('touchEnd', []);
+    await frames(page, 3);
+    const orbited = await report(page);
+    check(Math.hypot(cube(orbited, 37).x - target.x, cube(orbited, 37).y - target.y) > 20,
+          'one finger dragged across the view turns the block');
+    await touch('touchStart', [[350, 300], [450, 300]]);
+    for (let i = 1; i <= 5; ++i) await touch('touchMove', [[350 - i * 20, 300], [450 + i * 20, 300]]);
+    await touch('touchEnd', []);
+    await frames(page, 3);
+    const pinched = await report(page);
+    check(spread(pinched) > 1.3 * spread(orbited),
+          `two fingers spread apart zoom in (${spread(orbited).toFixed(0)} -> ` +
+          `${spread(pinched).toFixed(0)} px across x)`);
+    check(page.errors.length === 0, `no console errors on the tablet ${page.errors}`);
+    await page.close();
+  }
+
+  // 9. The mouse wheel: one notch is one zoom step.
+  {
+    const page = await open('?norm=batch&shape=4,6,5,5&init=randn');
+    const span = (r) => {
+      const x = r.views[0].cubes.filter((c) => c.section === 'x');
+      return Math.hypot(x[0].x - x[x.length - 1].x, x[0].y - x[x.length - 1].y);
+    };
+    const before = span(await report(page));
+    await page.mouse.move(640, 400);
+    await page.mouse.wheel({deltaY: -100});
+    await frames(page, 3);
+    const ratio = span(await report(page)) / before;
+    check(ratio > 1.02 && ratio < 1.3, `one wheel notch zooms in one step (x ${ratio.toFixed(3)})`);
+    await page.close();
+  }
+
+  // 10. Files: an .npy dropped on the page or chosen in the file picker becomes x; Save y
+  // downloads the output. Nothing leaves the page.
+  {
+    const page = await open('?norm=batch&shape=4,6,5,5&init=randn');
+    const npy = (name, shape) => {
+      const count = shape.reduce((a, b) => a * b, 1);
+      let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
+      header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+      const head = Buffer.alloc(10);
+      Buffer.from('\x93NUMPY', 'latin1').copy(head);
+      head[6] = 1;
+      head.writeUInt16LE(header.length, 8);
+      const data = Buffer.alloc(4 * count);
+      for (let i = 0; i < count; ++i) data.writeFloatLE(i % 7, 4 * i);
+      const file = path.join(work, name);
+      fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), data]));
+      return file;
+    };
+    const session = await page.createCDPSession();
+    const dropped = npy('dropped.npy', [2, 3, 4, 4]);
+    for (const type of ['dragEnter', 'dragOver', 'drop'])
+      await session.send('Input.dispatchDragEvent', {type, x: 640, y: 400,
+                         data: {items: [], files: [dropped], dragOperationsMask: 1}});
+    await page.waitForFunction(() => window.location.search.includes('dropped.npy'),
+                               {timeout: 20000}).catch(() => {});
+    await frames(page, 3);
+    const afterDrop = await report(page);
+    check(afterDrop.views[0].cubes.filter((c) => c.section === 'x').length === 96 &&
+              !afterDrop.error, `a dropped (2,3,4,4) .npy becomes x (${afterDrop.error || 'ok'})`);
+    const picked = npy('picked.npy', [3, 2, 4, 4]);
+    const chosen = page.waitForFileChooser({timeout: 20000});
+    chosen.catch(() => {});  // awaited below only when the button is there
+    const shown = await press(page, 'Open .npy\u2026');
+    check(shown, 'the page shows Open .npy…');
+    if (shown) {
+      const chooser = await chosen;
+      await chooser.accept([picked]);
+      await page.waitForFunction(() => window.location.search.includes('picked.npy'),
+                                 {timeout: 20000}).catch(() => {});
+      await frames(page, 3);
+      const afterPick = await report(page);
+      check(page.url().includes('shape=3,2,4,4') && !afterPick.error,
+            `the file picker's (3,2,4,4) .npy becomes x (${page.url()})`);
+      const downloads = path.join(work, 'npy-downloads');
+      fs.mkdirSync(downloads);
+      await session.send('Browser.setDownloadBehavior', {behavior: 'allow', downloadPath: downloads});
+      await press(page, 'Save y');
+      const file = path.join(downloads, 'picked_y.npy');
+      for (let i = 0; i < 100 && !fs.existsSync(file); ++i) await new Promise((r) => setTimeout(r, 100));
+      const bytes = fs.existsSync(file) ? fs.readFileSync(file) : Buffer.alloc(0);
+      check(bytes.length === 128 + 4 * 96 && bytes.subarray(1, 6).toString() === 'NUMPY',
+            `Save y downloads picked_y.npy (${bytes.length} bytes)`);
+    }
+    check(page.errors.length === 0, `no console errors with files ${page.errors}`);
+    await page.close();
+  }
+
+  // 11. Threads where the page is cross-origin isolated (scripts/serve-site's headers); one thread,
+  // said on screen, from a host without them.
+  {
+    const page = await open('?norm=batch&shape=8,16,32,32&init=randn');
+    const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 16));
+    const r = await report(page);
+    check(await page.evaluate(() => window.normviz.threads) && r.engine.threads === cores &&
+              r.engine.simd === 'WASM',
+          `isolated: the threaded build with ${r.engine.threads} of ${cores} threads, SIMD ` +
+              `${r.engine.simd}`);
+    await page.close();
+    const plainPort = port + 1;
+    const plain = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', `${plainPort}`,
+                                    '--directory', site], {stdio: 'ignore'});
+    try {
+      let single = null;
+      for (let i = 0; i < 50 && !single; ++i) {
+        try {
+          single = await openAt(`http://127.0.0.1:${plainPort}/`, '?norm=batch&shape=8,16,32,32');
+        } catch (e) {
+          await new Promise((r) => setTimeout(r, 200));  // the server is still starting
+        }
+      }
+      const s1 = single ? await report(single) : {};
+      check(single && !(await single.evaluate(() => window.normviz.threads)) &&
+                s1.engine.threads === 1 && single.errors.length === 0,
+            `a host without the isolation headers: the single-threaded build, 1 thread ` +
+                `(${JSON.stringify(s1.engine)})`);
+      if (single) await single.close();
+    } finally {
+      plain.kill();
+    }
+  }
+
+  // 12. The GPU kernels on the emulated device, in the browser (fibers through Asyncify).
+  {
+    const page = await open('?norm=group&groups=2&shape=4,6,5,5&init=randn&backend=gpu-emulated');
+    const r = await report(page);
+    const gpu = (r.runs || []).find((run) => run.label.includes('emulated'));
+    check(gpu && !gpu.error && gpu.max_diff < 1e-5 && !r.error,
+          `the emulated GPU runs its kernel in the page (${JSON.stringify(gpu)})`);
+    check(page.errors.length === 0, `no console errors on the emulated device ${page.errors}`);
     await page.close();
   }
 } catch (e) {

@@ -57,6 +57,56 @@ void changed(AppState& s) {
   s.inputs_changed = true;
 }
 
+// A button whose place the report gives while it is on screen (PanelMemory::buttons).
+bool reportedButton(AppState& s, const char* label) {
+  const bool pressed = ImGui::Button(label);
+  const ImVec2 min = ImGui::GetItemRectMin(), size = ImGui::GetItemRectSize();
+  if (ImGui::IsItemVisible()) s.panels->buttons[label] = {min.x, min.y, size.x, size.y};
+  return pressed;
+}
+
+// The input as a file: a path on the desktop; in the browser, the page's file picker (or a file
+// dropped on the window), and Save x / Save y become downloads. Loading also takes a file dropped
+// on the desktop's window.
+void fileSection(AppState& s) {
+  ImGui::Separator();
+  const auto save = [&](const char* what, const TensorD& t, const std::string& path) {
+    try {
+      writeNpy(path, t, NpyDtype::Float32);
+      if (s.files.downloads) {
+        s.files.written.push_back(path);
+      } else {
+        s.notice = std::string("saved ") + what + " to " + path;
+      }
+    } catch (const NormError& e) {
+      s.error = e.what();
+    }
+  };
+  // The saved names: the input's own, and "_y" before ".npy" for the output (in the browser, the
+  // file name alone in memory, or x.npy and y.npy for generated data).
+  std::string x_path = s.npy_path;
+  if (s.files.downloads)
+    x_path = "/tmp/" + (s.init == "file" ? x_path.substr(x_path.find_last_of('/') + 1) : "x.npy");
+  const auto dot = x_path.rfind(".npy");
+  std::string y_path = (dot == std::string::npos ? x_path : x_path.substr(0, dot)) + "_y.npy";
+  if (s.files.downloads && s.init != "file") y_path = "/tmp/y.npy";
+  if (s.files.downloads) {
+    if (reportedButton(s, "Open .npy\u2026")) s.files.pick_requested = true;
+    ImGui::SameLine();
+    ImGui::TextDisabled("or drop one here");
+  } else {
+    ImGui::InputText(".npy path", &s.npy_path);
+    if (reportedButton(s, "Load x")) loadInputFile(s, s.npy_path);
+    ImGui::SameLine();
+  }
+  if (reportedButton(s, "Save x")) save("x", widen(s.x), x_path);
+  ImGui::SameLine();
+  // While an error stands, the y on screen is an older input's: nothing to save under this name.
+  ImGui::BeginDisabled(!s.shown || !s.error.empty());
+  if (reportedButton(s, "Save y")) save("y", s.shown->result.y, y_path);
+  ImGui::EndDisabled();
+}
+
 // Two radio buttons on one line for an int choice 0/1; true when either was clicked.
 bool radioPair(const char* first, const char* second, int* value) {
   bool edit = ImGui::RadioButton(first, value, 0);
@@ -283,39 +333,7 @@ void dataSection(AppState& s) {
     regenerateInput(s);
   }
   ImGui::Separator();
-  ImGui::InputText(".npy path", &s.npy_path);
-  if (ImGui::Button("Load x")) {
-    try {
-      Tensor t = readNpyF32(s.npy_path);
-      if (t.numel() > kMaxSheetElements)
-        throw NormError(s.npy_path + " has " + std::to_string(t.numel()) +
-                        " elements; the app shows at most " + std::to_string(kMaxSheetElements));
-      s.x = std::move(t);
-      s.edit_shape = s.x.shape;
-      s.init = "file";
-      changed(s);
-      s.notice = "loaded " + s.npy_path + " " + s.x.shape.str();
-    } catch (const NormError& e) {
-      s.error = e.what();
-    }
-  }
-  ImGui::SameLine();
-  auto save = [&](const char* what, const TensorD& t, const std::string& path) {
-    try {
-      writeNpy(path, t, NpyDtype::Float32);
-      s.notice = std::string("saved ") + what + " to " + path;
-    } catch (const NormError& e) {
-      s.error = e.what();
-    }
-  };
-  if (ImGui::Button("Save x")) save("x", widen(s.x), s.npy_path);
-  ImGui::SameLine();
-  if (ImGui::Button("Save y") && s.shown) {
-    std::string path = s.npy_path;
-    const auto dot = path.rfind(".npy");
-    path = (dot == std::string::npos ? path : path.substr(0, dot)) + "_y.npy";
-    save("y", s.shown->result.y, path);
-  }
+  fileSection(s);
 }
 
 void computeSection(AppState& s) {
@@ -378,13 +396,19 @@ void computeSection(AppState& s) {
     ImGui::EndTable();
   }
   const int threads = engineThreads(s.threads);
+  std::string engine = "CPU engine: " + std::to_string(threads) +
+                       (threads == 1 ? " thread, " : " threads, ") + engineSimdTarget();
 #if defined(__EMSCRIPTEN__)
-  // The page's engine: WebAssembly without threads, on Highway's portable (non-SIMD) target.
-  const std::string engine = "in the browser: " + std::to_string(threads) + " thread, no SIMD (" +
-                             engineSimdTarget() + "); a native build is faster";
-#else
-  const std::string engine = "CPU engine: " + std::to_string(threads) +
-                             (threads == 1 ? " thread, " : " threads, ") + engineSimdTarget();
+  // The page's engine: WebAssembly's 128-bit SIMD for float32 (the float64 reference on the
+  // portable target), threads only where the page may share memory with its workers.
+  engine = "in the browser: " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
+           ", SIMD " + engineSimdTarget() + " for float32 (float64 without SIMD)";
+#if !defined(__EMSCRIPTEN_PTHREADS__)
+  engine +=
+      "; one thread because the page is not cross-origin isolated (served without the "
+      "COOP/COEP headers), so it has no shared memory for threads";
+#endif
+  engine += "; a native build is faster";
 #endif
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("%s", engine.c_str());
@@ -396,14 +420,14 @@ void computeSection(AppState& s) {
 void exportSection(AppState& s) {
   ImGui::Separator();
   ImGui::TextUnformatted("Export");
-  if (ImGui::Button("Copy command")) {
+  if (reportedButton(s, "Copy command")) {
     const std::string command = commandLineOf(s);
     ImGui::SetClipboardText(command.c_str());
     s.notice = "copied: " + command;
   }
   if (!s.link_base.empty()) {
     ImGui::SameLine();
-    if (ImGui::Button("Copy link")) {
+    if (reportedButton(s, "Copy link")) {
       const std::string query = specToQuery(specOf(s));
       const std::string link = s.link_base + (query.empty() ? "" : "?") + query;
       ImGui::SetClipboardText(link.c_str());
@@ -417,7 +441,7 @@ void exportSection(AppState& s) {
   }
   ImGui::InputText("PNG path", &s.png.path);
   // Rendered by the window after this frame, offscreen at that size (Ctrl+S too).
-  if (ImGui::Button("Save PNG")) s.png.requested = true;
+  if (reportedButton(s, "Save PNG")) s.png.requested = true;
 }
 
 void viewSection(AppState& s) {

@@ -1,6 +1,7 @@
 // The emulated device: runs a grid's blocks on OS threads and each block's threads as fibers
-// (Boost.Context), with __syncthreads() as a barrier and warp shuffles as rendezvous of 32 lanes;
-// plus the part of the CUDA runtime API the host code calls (memory, copies, events, properties).
+// (Boost.Context; in the browser, Emscripten's fibers on Asyncify), with __syncthreads() as a
+// barrier and warp shuffles as rendezvous of 32 lanes; plus the part of the CUDA runtime API the
+// host code calls (memory, copies, events, properties).
 //
 // A block runs on one OS thread, which runs its fibers in turn: each runs until it reaches a
 // barrier, a shuffle, __syncwarp or its end, then the scheduler resumes the next ready one. A
@@ -21,7 +22,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/context/detail/fcontext.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -35,6 +35,15 @@
 
 #include "cuda_host.hpp"
 #include "normviz/gpu_emulated.hpp"
+
+// The browser: WebAssembly cannot switch stacks by itself; Emscripten's fibers unwind and rewind
+// the call stack through Asyncify (linked with -sASYNCIFY, app/web/CMakeLists.txt).
+#if defined(__EMSCRIPTEN__)
+#define NORMVIZ_EMU_WASM 1
+#include <emscripten/fiber.h>
+#else
+#include <boost/context/detail/fcontext.hpp>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NORMVIZ_EMU_ASAN 1
@@ -55,7 +64,9 @@ thread_local const ThreadContext* current = nullptr;
 
 namespace {
 
+#if !defined(NORMVIZ_EMU_WASM)
 namespace bctx = boost::context::detail;
+#endif
 
 // ---- sanitizer hooks ----------------------------------------------------------------------------
 
@@ -76,10 +87,45 @@ void tsanAcquire([[maybe_unused]] void* token) {
 
 #if defined(NORMVIZ_EMU_ASAN) || defined(NORMVIZ_EMU_TSAN)
 constexpr size_t kStackBytes = size_t{128} << 10;  // instrumented frames are larger
+#elif defined(NORMVIZ_EMU_WASM)
+// WebAssembly keeps most locals off the memory stack; what Asyncify saves of a fiber's frames at
+// a switch goes to a second buffer of its own.
+constexpr size_t kStackBytes = size_t{16} << 10;
+constexpr size_t kAsyncifyBytes = size_t{16} << 10;
 #else
 constexpr size_t kStackBytes = size_t{64} << 10;
 #endif
 
+#if defined(NORMVIZ_EMU_WASM)
+using Fiber = emscripten_fiber_t;
+#else
+using Fiber = bctx::fcontext_t;
+#endif
+
+#if defined(NORMVIZ_EMU_WASM)
+// Fiber stacks for up to `count` threads, each with its Asyncify buffer. WebAssembly has no guard
+// pages (mprotect does nothing there).
+class StackPool {
+ public:
+  void reserve(size_t count) {
+    if (count <= count_) return;
+    memory_ = std::make_unique<Slot[]>(count);
+    count_ = count;
+  }
+  char* bottom(size_t i) const { return memory_[i].stack; }
+  char* top(size_t i) const { return bottom(i) + kStackBytes; }
+  char* asyncify(size_t i) const { return memory_[i].asyncify; }
+  void unpoison() {}
+
+ private:
+  struct Slot {
+    alignas(16) char stack[kStackBytes];
+    alignas(16) char asyncify[kAsyncifyBytes];
+  };
+  std::unique_ptr<Slot[]> memory_;
+  size_t count_ = 0;
+};
+#else
 // Fiber stacks for up to `count` threads, each above a PROT_NONE guard page (an overflow faults
 // instead of overwriting the neighbour).
 class StackPool {
@@ -120,6 +166,7 @@ class StackPool {
   char* base_ = nullptr;
   size_t count_ = 0, page_ = 4096, stride_ = 0;
 };
+#endif
 
 // ---- the block scheduler ------------------------------------------------------------------------
 
@@ -127,7 +174,7 @@ enum class Wait { Ready, Barrier, Warp, Done };
 
 struct Lane {
   ThreadContext tc;
-  bctx::fcontext_t fiber = nullptr;
+  Fiber fiber{};
   Wait wait = Wait::Ready;
   // A warp rendezvous: the lanes it waits for, and for a shuffle what it sends and asks for.
   unsigned mask = 0;
@@ -162,7 +209,12 @@ struct Block {
   std::vector<WarpState> warps;
   StackPool stacks;
   bool dirty = false;  // a faulted block left fibers mid-call on the stacks
-  bctx::fcontext_t scheduler = nullptr;
+  Fiber scheduler{};
+#if defined(NORMVIZ_EMU_WASM)
+  // What Asyncify saves of the scheduler's side (the app's whole call stack) at each switch.
+  std::unique_ptr<char[]> scheduler_asyncify = std::make_unique<char[]>(kSchedulerAsyncifyBytes);
+  static constexpr size_t kSchedulerAsyncifyBytes = size_t{256} << 10;
+#endif
   Lane* running = nullptr;
   int live = 0, at_barrier = 0;
   std::string fault;
@@ -201,8 +253,12 @@ struct Block {
 #if defined(NORMVIZ_EMU_TSAN)
     __tsan_switch_to_fiber(tsan_scheduler, __tsan_switch_to_fiber_no_sync);
 #endif
+#if defined(NORMVIZ_EMU_WASM)
+    emscripten_fiber_swap(&l.fiber, &scheduler);
+#else
     const bctx::transfer_t t = bctx::jump_fcontext(scheduler, nullptr);
     scheduler = t.fctx;
+#endif
 #if defined(NORMVIZ_EMU_ASAN)
     __sanitizer_finish_switch_fiber(l.fake_stack, nullptr, nullptr);
 #endif
@@ -219,8 +275,12 @@ struct Block {
 #if defined(NORMVIZ_EMU_TSAN)
     __tsan_switch_to_fiber(l.tsan_fiber, __tsan_switch_to_fiber_no_sync);
 #endif
+#if defined(NORMVIZ_EMU_WASM)
+    emscripten_fiber_swap(&scheduler, &l.fiber);
+#else
     const bctx::transfer_t t = bctx::jump_fcontext(l.fiber, &l);
     l.fiber = t.fctx;
+#endif
 #if defined(NORMVIZ_EMU_ASAN)
     __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
 #endif
@@ -228,10 +288,16 @@ struct Block {
     running = nullptr;
   }
 
+#if defined(NORMVIZ_EMU_WASM)
+  static void entry(void* lane) {
+    Block& b = *running_block;
+    Lane& l = *static_cast<Lane*>(lane);
+#else
   static void entry(bctx::transfer_t t) {
     Block& b = *running_block;
     b.scheduler = t.fctx;
     Lane& l = *static_cast<Lane*>(t.data);
+#endif
 #if defined(NORMVIZ_EMU_ASAN)
     __sanitizer_finish_switch_fiber(nullptr, &b.scheduler_stack_bottom, &b.scheduler_stack_size);
 #endif
@@ -251,7 +317,11 @@ struct Block {
 #if defined(NORMVIZ_EMU_TSAN)
     __tsan_switch_to_fiber(b.tsan_scheduler, 0);
 #endif
+#if defined(NORMVIZ_EMU_WASM)
+    emscripten_fiber_swap(&l.fiber, &b.scheduler);
+#else
     bctx::jump_fcontext(b.scheduler, nullptr);
+#endif
     std::abort();  // a finished fiber is never resumed
   }
 
@@ -369,13 +439,22 @@ struct Block {
     tsan_scheduler = __tsan_get_current_fiber();
 #endif
     tsanRelease(&start_token);
+#if defined(NORMVIZ_EMU_WASM)
+    emscripten_fiber_init_from_current_context(&scheduler, scheduler_asyncify.get(),
+                                               kSchedulerAsyncifyBytes);
+#endif
     for (size_t i = 0; i < n; ++i) {
       Lane& l = lanes[i];
       l.tc = shape;
       const unsigned bx = shape.block_dim.x, by = shape.block_dim.y;
       const unsigned t = static_cast<unsigned>(i);
       l.tc.thread_idx = uint3{t % bx, (t / bx) % by, t / (bx * by)};
+#if defined(NORMVIZ_EMU_WASM)
+      emscripten_fiber_init(&l.fiber, &Block::entry, &l, stacks.bottom(i), kStackBytes,
+                            stacks.asyncify(i), kAsyncifyBytes);
+#else
       l.fiber = bctx::make_fcontext(stacks.top(i), kStackBytes, &Block::entry);
+#endif
 #if defined(NORMVIZ_EMU_TSAN)
       if (tsan_fibers.size() <= i) tsan_fibers.push_back(__tsan_create_fiber(0));
       l.tsan_fiber = tsan_fibers[i];
@@ -524,6 +603,12 @@ WorkerPool& workerPool() {
 }
 
 int workerCount(uint64_t blocks) {
+#if defined(NORMVIZ_EMU_WASM)
+  // The page's blocks run one after another on the calling thread: its workers belong to the CPU
+  // engine (they start with the page), and a fiber's Asyncify buffers are per thread.
+  (void)blocks;
+  return 1;
+#endif
   static const int hardware = [] {
     if (const char* env = std::getenv("NORMVIZ_EMULATED_THREADS")) {
       const int n = std::atoi(env);
@@ -745,8 +830,9 @@ cudaError_t cudaGetDeviceCount(int* count) {
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (device != 0) return cudaErrorInvalidValue;
   *prop = cudaDeviceProp{};
-  std::snprintf(prop->name, sizeof prop->name, "the CPU (emulated, %d threads)",
-                normviz::emu::workerCount(1u << 30));
+  const int workers = normviz::emu::workerCount(1u << 30);
+  std::snprintf(prop->name, sizeof prop->name, "the CPU (emulated, %d %s)", workers,
+                workers == 1 ? "thread" : "threads");
   // Auto picks the kernel it would pick on an H100 SXM (compute capability 9.0, 132 SMs).
   prop->major = 9;
   prop->minor = 0;
