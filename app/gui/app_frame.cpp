@@ -332,7 +332,8 @@ nlohmann::json frameReport(App& app) {
   if (const LessonProgress& p = s.lesson; p.lesson)
     j["lesson"] = {{"name", p.lesson->name},          {"step", p.step + 1},
                    {"steps", p.lesson->steps.size()}, {"tried", p.tried},
-                   {"answered", p.answered},          {"feedback", p.feedback}};
+                   {"answered", p.answered},          {"feedback", p.feedback},
+                   {"presenter", p.presenter}};
   for (const auto& [label, rect] : s.panels->buttons) j["buttons"][label] = rect;
   try {
     j["engine"] = {{"threads", engineThreads(s.threads)}, {"simd", engineSimdTarget()}};

@@ -70,6 +70,8 @@ mergeInto(LibraryManager.library, {
     window.normviz.frames++;
   },
 
+  normviz_page_is_fullscreen: function() { return document.fullscreenElement ? 1 : 0; },
+
   normviz_page_pixel_ratio: function() { return window.devicePixelRatio || 1; },
 
   // Events since the last call: the frame loop draws only when something happened.

@@ -30,6 +30,7 @@ void normviz_page_copy(const char* text);
 void normviz_page_replace_query(const char* query);
 void normviz_page_download(const char* path, const char* name, const char* mime);
 void normviz_page_fullscreen(int on);
+int normviz_page_is_fullscreen();
 void normviz_page_drawn();
 double normviz_page_pixel_ratio();
 int normviz_page_take_events();
@@ -47,6 +48,7 @@ struct Web {
   std::string last_query;
   std::string report;  // the last report handed to the page (normviz_report's buffer)
   bool presenter = false;
+  bool full_screen = false;         // the page was in full screen at the last frame
   int fb_width = 0, fb_height = 0;  // the canvas's size in device pixels
   int busy_frames = 3;              // frames still to draw after the last event
   double last_drawn_ms = 0;
@@ -136,6 +138,15 @@ void afterFrame(Web& w) {
     }
   }
   exchangeFiles(s);
+  // Presenter mode and the browser's full screen follow each other: entering one enters the other
+  // (the browser allows it after a key or a click), and leaving full screen the browser's way
+  // (Escape, a gesture) leaves presenter mode.
+  const bool full = normviz_page_is_fullscreen() != 0;
+  if (w.full_screen && !full && s.lesson.presenter && w.presenter) {
+    s.lesson.presenter = false;
+    s.reframe = true;
+  }
+  w.full_screen = full;
   if (s.lesson.presenter != w.presenter) {
     w.presenter = s.lesson.presenter;
     normviz_page_fullscreen(w.presenter ? 1 : 0);

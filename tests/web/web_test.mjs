@@ -396,6 +396,24 @@ try {
     check(page.errors.length === 0, `no console errors on the emulated device ${page.errors}`);
     await page.close();
   }
+
+  // 13. Presenter mode on the browser's full screen: F5 enters both; leaving full screen the
+  // browser's way (Escape there never reaches the page) leaves presenter mode.
+  {
+    const page = await open('?lesson=groupnorm&step=2');
+    await page.mouse.move(640, 500);
+    await page.keyboard.press('F5');
+    await page.waitForFunction(() => !!document.fullscreenElement, {timeout: 10000}).catch(() => {});
+    await frames(page, 3);
+    const on = await report(page);
+    check(on.lesson.presenter && (await page.evaluate(() => !!document.fullscreenElement)),
+          'F5: presenter mode on the browser\'s full screen');
+    await page.evaluate(() => document.exitFullscreen());
+    await frames(page, 4);
+    const off = await report(page);
+    check(!off.lesson.presenter, 'leaving full screen leaves presenter mode');
+    await page.close();
+  }
 } catch (e) {
   check(false, `the test itself failed: ${e.stack || e}`);
 } finally {
