@@ -10,10 +10,12 @@ NORMVIZ_APP_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libhwy-dev libtbb-dev libboost-context-dev
 )
 # What the test suite adds: doctest, clang with libFuzzer's runtime, a virtual X server for the
-# app's screenshot tests, and xdotool and xwd to drive and capture the real window. PyTorch is not needed: its fixtures are committed (scripts/make-fixtures.py).
+# app's screenshot tests, xdotool and xwd to drive and capture the real window, and PyTorch for the
+# capture helper's test (python/normviz_capture.py runs real models; the engine's PyTorch fixtures
+# are committed: scripts/make-fixtures.py).
 NORMVIZ_TEST_PACKAGES=(
   "${NORMVIZ_APP_PACKAGES[@]}"
-  doctest-dev clang libclang-rt-14-dev xvfb xauth xdotool x11-apps
+  doctest-dev clang libclang-rt-14-dev xvfb xauth xdotool x11-apps python3-torch
 )
 
 # Number of parallel build/test jobs: every core this process may use.

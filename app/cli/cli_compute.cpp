@@ -1,10 +1,13 @@
 // `normviz compute`: run one layer, write y/mean/var/rstd (.npy) and optionally a JSON summary;
 // with --backward also dx (and dweight/dbias) from a given or generated dy.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "capture.hpp"
 #include "cli.hpp"
 #include "normviz/backward.hpp"
 #include "normviz/error.hpp"
@@ -26,7 +29,51 @@ struct ComputeFlags {
   bool backward = false;
   std::string grad_output;  // dy .npy
   std::string grad_init;    // or generated: randn|ones|arange
+  std::string capture;      // a capture folder (python/normviz_capture.py) instead of the flags
+  std::string capture_layer;
 };
+
+// The capture's layer, and how far this computation's y is from the captured one.
+struct CaptureCheck {
+  CapturedLayer layer;
+  double max_abs_diff = 0, max_rel_diff = 0;  // rel: over the largest |captured y|
+};
+
+// --capture DIR [--layer NAME]: the layer to recompute (the only one, when --layer is not given).
+CapturedLayer layerFromCapture(const ComputeFlags& f) {
+  const std::vector<CapturedLayer> layers = readCapture(f.capture);
+  if (!f.capture_layer.empty()) return capturedLayer(layers, f.capture_layer);
+  if (layers.size() == 1) return layers.front();
+  std::string names;
+  for (const CapturedLayer& c : layers) {
+    if (!names.empty()) names += ", ";
+    names += c.name;
+  }
+  throw NormError("--capture holds " + std::to_string(layers.size()) +
+                  " layers: pick one with --layer (" + names + ")");
+}
+
+// Compares y with the captured output.
+void compareWithCapture(CaptureCheck& check, const TensorD& y) {
+  Tensor captured;
+  NpyLimits limits;
+  limits.max_elements = check.layer.layer.max_elements;
+  try {
+    captured = readNpyF32(check.layer.y_path, limits);
+  } catch (const NormError& e) {
+    throw NormError(std::string("--capture: ") + e.what());
+  }
+  if (!(captured.shape == y.shape))
+    throw NormError("--capture: the captured y has shape " + captured.shape.str() +
+                    ", this layer's y " + y.shape.str());
+  double largest = 0;
+  for (size_t i = 0; i < y.data.size(); ++i) {
+    const double c = captured.data[i];
+    check.max_abs_diff = std::max(check.max_abs_diff, std::abs(y.data[i] - c));
+    largest = std::max(largest, std::abs(c));
+  }
+  check.max_rel_diff = largest > 0 ? check.max_abs_diff / largest : check.max_abs_diff;
+}
 
 // dy for --backward, from --grad-output or --grad-init; throws NormError naming the flag at fault.
 Tensor loadGradOutput(const ComputeFlags& f, const LayerOptions& layer, const Tensor& x) {
@@ -143,18 +190,10 @@ std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& 
   return written;
 }
 
-int runCompute(const ComputeFlags& f) {
-  if (f.out.empty() && !f.json)
-    throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
-  checkBackwardFlags(f);
-  const LayerOptions layer = f.layer.layer();
-  LoadedLayer L = loadLayer(layer);
-  std::optional<Tensor> dy;
-  if (f.backward) dy = loadGradOutput(f, layer, L.x);
-  ComputeOptions options;
-  options.precision = parsePrecision(f.precision);
-  options.variance = parseVariance(f.variance);
-  options.threads = engineThreads(f.threads);  // refuses a negative count before any work
+// The forward on --device: the CPU, the GPU (the CPU with a message when there is none) or the
+// emulated device (its errors end the command).
+NormResult computeForward(const ComputeFlags& f, const LoadedLayer& L,
+                          const ComputeOptions& options) {
   NormResult r;
   if (f.device == "gpu") {
     const GpuDevice& dev = gpuDevice();
@@ -189,6 +228,26 @@ int runCompute(const ComputeFlags& f) {
   } else {
     throw NormError("unknown --device '" + f.device + "'; expected cpu, gpu or gpu-emulated");
   }
+  return r;
+}
+
+int runCompute(const ComputeFlags& f) {
+  if (f.out.empty() && !f.json)
+    throw NormError("nothing to do: give --out DIR to write .npy files, --json, or both");
+  checkBackwardFlags(f);
+  if (f.capture.empty() && !f.capture_layer.empty())
+    throw NormError("--layer picks a layer of --capture DIR");
+  std::optional<CaptureCheck> capture;
+  if (!f.capture.empty()) capture = CaptureCheck{layerFromCapture(f)};
+  const LayerOptions layer = capture ? capture->layer.layer : f.layer.layer();
+  LoadedLayer L = loadLayer(layer);
+  std::optional<Tensor> dy;
+  if (f.backward) dy = loadGradOutput(f, layer, L.x);
+  ComputeOptions options;
+  options.precision = parsePrecision(f.precision);
+  options.variance = parseVariance(f.variance);
+  options.threads = engineThreads(f.threads);  // refuses a negative count before any work
+  const NormResult r = computeForward(f, L, options);
   // The backward starts from the forward's saved statistics, whichever device made them; on the
   // GPU (or the emulated device) where a backward kernel runs the plan, else on the CPU with a line
   // saying why. As for the forward, an emulated kernel's error ends the command.
@@ -216,18 +275,34 @@ int runCompute(const ComputeFlags& f) {
                    why.c_str());
   }
   if (dy && !back) back = computeNormBackward(L.x, *dy, L.plan, L.params, r, options);
+  if (capture) compareWithCapture(*capture, r.y);
   std::vector<std::string> files;
   if (!f.out.empty()) {
     NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
     files = writeOutputs(f.out, r, back ? &*back : nullptr, dtype);
   }
   if (f.json) {
-    std::printf("%s\n", summary(L, r, f, files, back ? &*back : nullptr).dump(2).c_str());
+    nlohmann::json j = summary(L, r, f, files, back ? &*back : nullptr);
+    if (capture)
+      j["capture"] = {{"dir", f.capture},
+                      {"layer", capture->layer.name},
+                      {"type", capture->layer.type},
+                      {"training", capture->layer.training},
+                      {"max_abs_diff", capture->max_abs_diff},
+                      {"max_rel_diff", capture->max_rel_diff}};
+    std::printf("%s\n", j.dump(2).c_str());
   } else {
+    if (capture)
+      std::printf("%s (%s, %s mode) from %s\n", capture->layer.name.c_str(),
+                  capture->layer.type.c_str(), capture->layer.training ? "training" : "eval",
+                  f.capture.c_str());
     std::printf("%s\n%s\n%s: %.3f ms", L.plan.pytorchLine().c_str(), L.plan.describe().c_str(),
                 r.backend.c_str(), r.seconds * 1e3);
     if (back) std::printf("; %s: %.3f ms", back->backend.c_str(), back->seconds * 1e3);
     std::printf("; wrote %zu files to %s\n", files.size(), f.out.c_str());
+    if (capture)
+      std::printf("captured y: max |y - y_captured| = %.3g (%.3g of the largest |y_captured|)\n",
+                  capture->max_abs_diff, capture->max_rel_diff);
   }
   return 0;
 }
@@ -272,6 +347,12 @@ void addComputeCommand(CLI::App& cli) {
   cmd->add_option("--grad-init", flags->grad_init,
                   std::string("--backward: generate dy instead: ") + kGradInitNames +
                       " (randn uses --seed + 1)");
+  cmd->add_option("--capture", flags->capture,
+                  "a capture folder (python/normviz_capture.py): recompute one of its layers from "
+                  "its captured x and configuration, and report max |y - captured y|; it replaces "
+                  "the layer and input flags");
+  cmd->add_option("--layer", flags->capture_layer,
+                  "--capture: the layer's name as the manifest lists it (\"features.1\")");
   registerCommand(cmd, [flags] { return runCompute(*flags); });
 }
 

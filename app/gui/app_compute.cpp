@@ -355,6 +355,33 @@ void loadInputFile(AppState& state, const std::string& path) {
   }
 }
 
+void openCapture(AppState& state, const std::string& dir, const std::string& name) {
+  CaptureView view;
+  view.dir = dir;
+  view.layers = readCapture(dir);
+  if (!name.empty()) {
+    const CapturedLayer& wanted = capturedLayer(view.layers, name);
+    view.index = static_cast<int>(&wanted - view.layers.data());
+  }
+  initFromOptions(state, view.layers[static_cast<size_t>(view.index)].layer);
+  state.capture = std::move(view);
+}
+
+void openCapturedLayer(AppState& state, int index) {
+  if (!state.capture || index < 0 || index >= static_cast<int>(state.capture->layers.size()))
+    return;
+  try {
+    initFromOptions(state, state.capture->layers[static_cast<size_t>(index)].layer);
+    state.capture->index = index;
+    state.capture->max_diff.reset();
+    state.capture->compare_error.clear();
+    state.pinned.reset();
+    state.reframe = true;
+  } catch (const NormError& e) {
+    state.error = e.what();
+  }
+}
+
 void applyTrainingStep(AppState& state) {
   if (!state.shown || !state.shown->result.running_mean || !state.shown->result.running_var) return;
   state.params.running_mean = narrow(*state.shown->result.running_mean);

@@ -27,6 +27,12 @@ void regenerateInput(AppState& state);
 // state.error. The Load button, a file dropped on the window and the page's file picker use it.
 void loadInputFile(AppState& state, const std::string& path);
 
+// Opens the capture folder `dir` at the layer called `name` ("" = the first) or shows layer
+// `index` of the open one: its captured x, parameters and configuration become the inputs. Throws
+// NormError naming the folder, the file or the layer at fault (the state is unchanged then).
+void openCapture(AppState& state, const std::string& dir, const std::string& name);
+void openCapturedLayer(AppState& state, int index);
+
 // BatchNorm training: keeps the running statistics the last run produced, counts the batch, and
 // moves random data on to a new seed so the next step sees a new batch.
 void applyTrainingStep(AppState& state);

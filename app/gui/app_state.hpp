@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "camera.hpp"
+#include "capture.hpp"
 #include "colormap.hpp"
 #include "layer_options.hpp"
 #include "lessons.hpp"
@@ -158,6 +159,17 @@ struct FileExchange {
   std::vector<std::string> written;  // written since the last frame, for the page to download
 };
 
+// A capture folder opened in the app: its layers, the one shown, and how far the shown y is from
+// the captured one (measured once per result).
+struct CaptureView {
+  std::string dir;
+  std::vector<CapturedLayer> layers;
+  int index = 0;
+  uint64_t compared_version = 0;   // the result_version the difference below belongs to
+  std::optional<double> max_diff;  // max |y - captured y| over the largest |captured y|
+  std::string compare_error;
+};
+
 struct AppState {
   // ---- Inputs: changing any of them sets inputs_changed, and the next frame recomputes.
   Tensor x;
@@ -207,6 +219,7 @@ struct AppState {
 
   PngExport png;
   FileExchange files;
+  std::optional<CaptureView> capture;
   std::shared_ptr<PanelMemory> panels = std::make_shared<PanelMemory>();
 
   StepperRequest stepper;

@@ -37,6 +37,20 @@ void applyViewFields(AppState& s, const ViewSpec& spec) {
   if (spec.backward) s.backward = true;
 }
 
+bool showsCapturedLayer(const AppState& s) {
+  if (!s.capture) return false;
+  // The captured layer as layerOf would give it back: its x file, its configuration.
+  LayerOptions captured = s.capture->layers[static_cast<size_t>(s.capture->index)].layer;
+  captured.shape = s.x.shape;
+  captured.weight = captured.bias = captured.running_mean = captured.running_var = "";
+  captured.max_elements = LayerOptions{}.max_elements;
+  if (captured.norm != NormKind::Batch) {
+    captured.momentum = LayerOptions{}.momentum;
+    captured.eval = false;
+  }
+  return layerOf(s) == captured;
+}
+
 LayerOptions layerOf(const AppState& s) {
   const NormConfig& c = s.config;
   LayerOptions l;
@@ -75,6 +89,11 @@ ViewSpec specOf(const AppState& s) {
     return spec;
   }
   spec.layer = layerOf(s);
+  if (s.capture && showsCapturedLayer(s)) {
+    spec.capture = s.capture->dir;
+    spec.capture_layer = s.capture->layers[static_cast<size_t>(s.capture->index)].name;
+    spec.layer = LayerOptions{};  // the capture holds the layer and its data
+  }
   spec.affine = s.affine;
   spec.backward = s.backward;
   if (s.backward) spec.grad_init = s.grad_init;
@@ -133,7 +152,13 @@ void openLessonOf(AppState& state, const ViewSpec& spec) {
 }  // namespace
 
 void openSpec(AppState& state, const ViewSpec& spec, bool with_layer, bool grad_init_given) {
-  if (with_layer) initFromOptions(state, spec.layer);
+  if (!spec.capture.empty()) {
+    openCapture(state, spec.capture, spec.capture_layer);
+  } else if (!spec.capture_layer.empty()) {
+    throw NormError("--layer names a layer of --capture DIR");
+  } else if (with_layer) {
+    initFromOptions(state, spec.layer);
+  }
   applyViewFields(state, spec);
   openLessonOf(state, spec);
   if (grad_init_given) state.grad_init = spec.grad_init;

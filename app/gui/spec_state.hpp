@@ -20,6 +20,10 @@ void applyViewFields(AppState& state, const ViewSpec& spec);
 // state.error and the app opens without it; anything else wrong throws NormError naming the field.
 void openSpec(AppState& state, const ViewSpec& spec, bool with_layer, bool grad_init_given);
 
+// Whether the layer on screen is still the open capture's layer as captured (nothing edited since):
+// then links and Copy command name the capture and the layer.
+bool showsCapturedLayer(const AppState& state);
+
 // The spec that reproduces the state's layer (its data: the generator and seed, or the file).
 LayerOptions layerOf(const AppState& state);
 

@@ -302,6 +302,19 @@ const std::array kFields = {
                 if (!s.font_scale) return std::nullopt;
                 return numberText(*s.font_scale);
               }},
+    SpecField{"capture",
+              "a capture folder (python/normviz_capture.py): open one of its layers (the panel "
+              "lists them all)",
+              SpecValue::Text, false, NV_PARSE { s.capture = pathOf(t); },
+              NV_PRINT { return std::optional<std::string>(s.capture); }},
+    SpecField{"layer", "with --capture: the layer to open, as the capture names it (features.1)",
+              SpecValue::Text, false,
+              NV_PARSE {
+                if (t.empty()) throw NormError("a layer name is empty");
+                checkUtf8(t);
+                s.capture_layer = t;
+              },
+              NV_PRINT { return std::optional<std::string>(s.capture_layer); }},
     SpecField{"lesson", "open a lesson (normviz lessons lists them)", SpecValue::Text, false,
               NV_PARSE {
                 if (t.empty()) throw NormError("a lesson name is empty");

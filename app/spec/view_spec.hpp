@@ -42,6 +42,8 @@ struct ViewSpec {
   std::optional<Theme> theme;
   std::optional<ColorMap> colormap;
   std::optional<float> font_scale;
+  // A capture folder (python/normviz_capture.py) and the layer of it to open ("" = the first).
+  std::string capture, capture_layer;
   // A lesson: built in by name, or a file of one's own; the step counts from 1.
   std::string lesson, lesson_file;
   int step = 1;

@@ -4,6 +4,7 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -105,6 +106,60 @@ void fileSection(AppState& s) {
   ImGui::BeginDisabled(!s.shown || !s.error.empty());
   if (reportedButton(s, "Save y")) save("y", s.shown->result.y, y_path);
   ImGui::EndDisabled();
+}
+
+// How far the shown y is from the captured one, measured once per result.
+void compareWithCaptured(AppState& s) {
+  CaptureView& c = *s.capture;
+  if (!s.shown || c.compared_version == s.result_version) return;
+  c.compared_version = s.result_version;
+  c.max_diff.reset();
+  c.compare_error.clear();
+  if (!showsCapturedLayer(s)) return;  // an edited layer has nothing captured to match
+  try {
+    const Tensor captured = readNpyF32(c.layers[static_cast<size_t>(c.index)].y_path);
+    const TensorD& y = s.shown->result.y;
+    if (!(captured.shape == y.shape)) throw NormError("the captured y has another shape");
+    double diff = 0, largest = 0;
+    for (size_t i = 0; i < y.data.size(); ++i) {
+      diff = std::max(diff, std::abs(y.data[i] - static_cast<double>(captured.data[i])));
+      largest = std::max(largest, std::abs(static_cast<double>(captured.data[i])));
+    }
+    c.max_diff = largest > 0 ? diff / largest : diff;
+  } catch (const NormError& e) {
+    c.compare_error = e.what();
+  }
+}
+
+// A model's normalization layers (normviz --capture DIR): each call of each layer, with its type,
+// input shape and mode; a click shows it. The line below says how far normviz's y is from the y
+// the model produced.
+void captureSection(AppState& s) {
+  CaptureView& c = *s.capture;
+  // The model's mode once when every layer shares it (the usual case), else on each row.
+  bool mixed = false;
+  for (const CapturedLayer& l : c.layers) mixed |= l.training != c.layers.front().training;
+  ImGui::TextDisabled("%s: %zu layer calls%s", c.dir.c_str(), c.layers.size(),
+                      mixed ? "" : (c.layers.front().training ? ", training mode" : ", eval mode"));
+  const float rows = static_cast<float>(std::min<size_t>(c.layers.size(), 8));
+  if (ImGui::BeginListBox("##layers",
+                          ImVec2(-1.0f, (rows + 0.4f) * ImGui::GetTextLineHeightWithSpacing()))) {
+    for (size_t i = 0; i < c.layers.size(); ++i) {
+      const CapturedLayer& l = c.layers[i];
+      std::string row = l.name + "  " + l.type + " " + l.x_shape.str();
+      if (mixed) row += l.training ? "  train" : "  eval";
+      if (ImGui::Selectable(row.c_str(), static_cast<int>(i) == c.index))
+        openCapturedLayer(s, static_cast<int>(i));
+    }
+    ImGui::EndListBox();
+  }
+  compareWithCaptured(s);
+  if (c.max_diff)
+    ImGui::TextWrapped("max |y - y of the model| = %.2g of the largest |y|", *c.max_diff);
+  else if (!c.compare_error.empty())
+    ImGui::TextWrapped("%s", c.compare_error.c_str());
+  else if (!showsCapturedLayer(s))
+    ImGui::TextDisabled("edited: no longer the captured layer");
 }
 
 // Two radio buttons on one line for an int choice 0/1; true when either was clicked.
@@ -516,6 +571,8 @@ void drawControlsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
     if (s.shown) ImGui::TextDisabled("showing the last good result");
   }
   if (!s.notice.empty()) ImGui::TextWrapped("%s", s.notice.c_str());
+  if (s.capture && ImGui::CollapsingHeader("Model capture", ImGuiTreeNodeFlags_DefaultOpen))
+    captureSection(s);
   if (ImGui::CollapsingHeader("Layer", ImGuiTreeNodeFlags_DefaultOpen)) layerSection(s);
   if (ImGui::CollapsingHeader("Shape and data", ImGuiTreeNodeFlags_DefaultOpen)) dataSection(s);
   if (ImGui::CollapsingHeader("Compute", ImGuiTreeNodeFlags_DefaultOpen)) computeSection(s);
