@@ -1,7 +1,6 @@
 // `normviz compute`: run one layer, write y/mean/var/rstd (.npy) and optionally a JSON summary;
 // with --backward also dx (and dweight/dbias) from a given or generated dy.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -32,48 +31,6 @@ struct ComputeFlags {
   std::string capture;      // a capture folder (python/normviz_capture.py) instead of the flags
   std::string capture_layer;
 };
-
-// The capture's layer, and how far this computation's y is from the captured one.
-struct CaptureCheck {
-  CapturedLayer layer;
-  double max_abs_diff = 0, max_rel_diff = 0;  // rel: over the largest |captured y|
-};
-
-// --capture DIR [--layer NAME]: the layer to recompute (the only one, when --layer is not given).
-CapturedLayer layerFromCapture(const ComputeFlags& f) {
-  const std::vector<CapturedLayer> layers = readCapture(f.capture);
-  if (!f.capture_layer.empty()) return capturedLayer(layers, f.capture_layer);
-  if (layers.size() == 1) return layers.front();
-  std::string names;
-  for (const CapturedLayer& c : layers) {
-    if (!names.empty()) names += ", ";
-    names += c.name;
-  }
-  throw NormError("--capture holds " + std::to_string(layers.size()) +
-                  " layers: pick one with --layer (" + names + ")");
-}
-
-// Compares y with the captured output.
-void compareWithCapture(CaptureCheck& check, const TensorD& y) {
-  Tensor captured;
-  NpyLimits limits;
-  limits.max_elements = check.layer.layer.max_elements;
-  try {
-    captured = readNpyF32(check.layer.y_path, limits);
-  } catch (const NormError& e) {
-    throw NormError(std::string("--capture: ") + e.what());
-  }
-  if (!(captured.shape == y.shape))
-    throw NormError("--capture: the captured y has shape " + captured.shape.str() +
-                    ", this layer's y " + y.shape.str());
-  double largest = 0;
-  for (size_t i = 0; i < y.data.size(); ++i) {
-    const double c = captured.data[i];
-    check.max_abs_diff = std::max(check.max_abs_diff, std::abs(y.data[i] - c));
-    largest = std::max(largest, std::abs(c));
-  }
-  check.max_rel_diff = largest > 0 ? check.max_abs_diff / largest : check.max_abs_diff;
-}
 
 // dy for --backward, from --grad-output or --grad-init; throws NormError naming the flag at fault.
 Tensor loadGradOutput(const ComputeFlags& f, const LayerOptions& layer, const Tensor& x) {
@@ -237,9 +194,9 @@ int runCompute(const ComputeFlags& f) {
   checkBackwardFlags(f);
   if (f.capture.empty() && !f.capture_layer.empty())
     throw NormError("--layer picks a layer of --capture DIR");
-  std::optional<CaptureCheck> capture;
-  if (!f.capture.empty()) capture = CaptureCheck{layerFromCapture(f)};
-  const LayerOptions layer = capture ? capture->layer.layer : f.layer.layer();
+  std::optional<CapturedLayer> captured;
+  if (!f.capture.empty()) captured = capturedLayer(readCapture(f.capture), f.capture_layer);
+  const LayerOptions layer = captured ? captured->layer : f.layer.layer();
   LoadedLayer L = loadLayer(layer);
   std::optional<Tensor> dy;
   if (f.backward) dy = loadGradOutput(f, layer, L.x);
@@ -275,7 +232,8 @@ int runCompute(const ComputeFlags& f) {
                    why.c_str());
   }
   if (dy && !back) back = computeNormBackward(L.x, *dy, L.plan, L.params, r, options);
-  if (capture) compareWithCapture(*capture, r.y);
+  std::optional<CaptureDifference> difference;
+  if (captured) difference = differenceFromCaptured(*captured, r.y);
   std::vector<std::string> files;
   if (!f.out.empty()) {
     NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
@@ -283,26 +241,25 @@ int runCompute(const ComputeFlags& f) {
   }
   if (f.json) {
     nlohmann::json j = summary(L, r, f, files, back ? &*back : nullptr);
-    if (capture)
+    if (captured)
       j["capture"] = {{"dir", f.capture},
-                      {"layer", capture->layer.name},
-                      {"type", capture->layer.type},
-                      {"training", capture->layer.training},
-                      {"max_abs_diff", capture->max_abs_diff},
-                      {"max_rel_diff", capture->max_rel_diff}};
+                      {"layer", captured->name},
+                      {"type", captured->type},
+                      {"training", captured->training},
+                      {"max_abs_diff", difference->max_abs},
+                      {"max_rel_diff", difference->max_rel}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    if (capture)
-      std::printf("%s (%s, %s mode) from %s\n", capture->layer.name.c_str(),
-                  capture->layer.type.c_str(), capture->layer.training ? "training" : "eval",
-                  f.capture.c_str());
+    if (captured)
+      std::printf("%s (%s, %s mode) from %s\n", captured->name.c_str(), captured->type.c_str(),
+                  captured->training ? "training" : "eval", f.capture.c_str());
     std::printf("%s\n%s\n%s: %.3f ms", L.plan.pytorchLine().c_str(), L.plan.describe().c_str(),
                 r.backend.c_str(), r.seconds * 1e3);
     if (back) std::printf("; %s: %.3f ms", back->backend.c_str(), back->seconds * 1e3);
     std::printf("; wrote %zu files to %s\n", files.size(), f.out.c_str());
-    if (capture)
+    if (captured)
       std::printf("captured y: max |y - y_captured| = %.3g (%.3g of the largest |y_captured|)\n",
-                  capture->max_abs_diff, capture->max_rel_diff);
+                  difference->max_abs, difference->max_rel);
   }
   return 0;
 }

@@ -373,8 +373,6 @@ void openCapturedLayer(AppState& state, int index) {
   try {
     initFromOptions(state, state.capture->layers[static_cast<size_t>(index)].layer);
     state.capture->index = index;
-    state.capture->max_diff.reset();
-    state.capture->compare_error.clear();
     state.pinned.reset();
     state.reframe = true;
   } catch (const NormError& e) {

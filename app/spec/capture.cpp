@@ -1,5 +1,7 @@
 #include "capture.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -7,6 +9,7 @@
 
 #include "json_fields.hpp"
 #include "normviz/error.hpp"
+#include "normviz/npy.hpp"
 
 namespace normviz {
 namespace {
@@ -114,6 +117,7 @@ std::vector<CapturedLayer> readCapture(const std::string& dir) {
 
 const CapturedLayer& capturedLayer(const std::vector<CapturedLayer>& layers,
                                    const std::string& name) {
+  if (name.empty() && layers.size() == 1) return layers.front();
   for (const CapturedLayer& c : layers)
     if (c.name == name) return c;
   std::string names;
@@ -121,7 +125,33 @@ const CapturedLayer& capturedLayer(const std::vector<CapturedLayer>& layers,
     if (!names.empty()) names += ", ";
     names += c.name;
   }
+  if (name.empty())
+    throw NormError("--capture holds " + std::to_string(layers.size()) +
+                    " layers: pick one with --layer (" + names + ")");
   throw NormError("--layer '" + name + "' is not in the capture; it has " + names);
+}
+
+CaptureDifference differenceFromCaptured(const CapturedLayer& layer, const TensorD& y) {
+  Tensor captured;
+  NpyLimits limits;
+  limits.max_elements = layer.layer.max_elements;
+  try {
+    captured = readNpyF32(layer.y_path, limits);
+  } catch (const NormError& e) {
+    throw NormError(std::string("--capture: ") + e.what());
+  }
+  if (!(captured.shape == y.shape))
+    throw NormError("--capture: the captured y has shape " + captured.shape.str() +
+                    ", this layer's y " + y.shape.str());
+  CaptureDifference d;
+  double largest = 0;
+  for (size_t i = 0; i < y.data.size(); ++i) {
+    const double c = captured.data[i];
+    d.max_abs = std::max(d.max_abs, std::abs(y.data[i] - c));
+    largest = std::max(largest, std::abs(c));
+  }
+  d.max_rel = largest > 0 ? d.max_abs / largest : d.max_abs;
+  return d;
 }
 
 }  // namespace normviz

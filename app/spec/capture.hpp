@@ -26,8 +26,16 @@ struct CapturedLayer {
 // InstanceNorm with running statistics in eval mode).
 std::vector<CapturedLayer> readCapture(const std::string& dir);
 
-// The layer called `name` (a CapturedLayer::name); throws NormError listing the names there are.
+// The layer called `name` (a CapturedLayer::name), or with "" the only one; throws NormError
+// listing the names there are.
 const CapturedLayer& capturedLayer(const std::vector<CapturedLayer>& layers,
                                    const std::string& name);
+
+// How far `y` is from the layer's captured y: the largest absolute difference, and the same over
+// the largest |captured y|. Throws NormError naming the file, or the two shapes when they differ.
+struct CaptureDifference {
+  double max_abs = 0, max_rel = 0;
+};
+CaptureDifference differenceFromCaptured(const CapturedLayer& layer, const TensorD& y);
 
 }  // namespace normviz

@@ -117,15 +117,8 @@ void compareWithCaptured(AppState& s) {
   c.compare_error.clear();
   if (!showsCapturedLayer(s)) return;  // an edited layer has nothing captured to match
   try {
-    const Tensor captured = readNpyF32(c.layers[static_cast<size_t>(c.index)].y_path);
-    const TensorD& y = s.shown->result.y;
-    if (!(captured.shape == y.shape)) throw NormError("the captured y has another shape");
-    double diff = 0, largest = 0;
-    for (size_t i = 0; i < y.data.size(); ++i) {
-      diff = std::max(diff, std::abs(y.data[i] - static_cast<double>(captured.data[i])));
-      largest = std::max(largest, std::abs(static_cast<double>(captured.data[i])));
-    }
-    c.max_diff = largest > 0 ? diff / largest : diff;
+    c.max_diff =
+        differenceFromCaptured(c.layers[static_cast<size_t>(c.index)], s.shown->result.y).max_rel;
   } catch (const NormError& e) {
     c.compare_error = e.what();
   }
