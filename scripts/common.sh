@@ -12,10 +12,10 @@ NORMVIZ_APP_PACKAGES=(
 # What the test suite adds: doctest, clang with libFuzzer's runtime, a virtual X server for the
 # app's screenshot tests, xdotool and xwd to drive and capture the real window, and PyTorch for the
 # capture helper's test (python/normviz_capture.py runs real models; the engine's PyTorch fixtures
-# are committed: scripts/make-fixtures.py).
+# are committed: scripts/make-fixtures.py) and, with PIL decoding the same files, --input-image's.
 NORMVIZ_TEST_PACKAGES=(
   "${NORMVIZ_APP_PACKAGES[@]}"
-  doctest-dev clang libclang-rt-14-dev xvfb xauth xdotool x11-apps python3-torch
+  doctest-dev clang libclang-rt-14-dev xvfb xauth xdotool x11-apps python3-torch python3-numpy python3-pil
 )
 
 # Number of parallel build/test jobs: every core this process may use.

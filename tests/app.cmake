@@ -1,14 +1,16 @@
 # App tests: the window's logic without GL, and the real app rendered under Xvfb with pixel checks.
 if(TARGET normviz_scene)
   find_package(nlohmann_json 3 REQUIRED)
-  normviz_add_test(test_app_scene SOURCES test_app_scene.cpp LIBS normviz_scene nlohmann_json::nlohmann_json)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(STB_IMAGE REQUIRED IMPORTED_TARGET stb)
+  normviz_add_test(test_app_scene SOURCES test_app_scene.cpp
+                   LIBS normviz_scene nlohmann_json::nlohmann_json PkgConfig::STB_IMAGE)
   normviz_add_test(test_lessons SOURCES test_lessons.cpp LIBS normviz_scene)
   normviz_add_test(test_lit_region SOURCES test_lit_region.cpp LIBS normviz_scene)
+  normviz_add_test(test_plate_layout SOURCES test_plate_layout.cpp LIBS normviz_scene)
 
   find_program(XVFB_RUN xvfb-run)
   if(XVFB_RUN)
-    find_package(PkgConfig REQUIRED)
-    pkg_check_modules(STB_IMAGE REQUIRED IMPORTED_TARGET stb)
     normviz_add_test(test_app_render SOURCES test_app_render.cpp
                      LIBS PkgConfig::STB_IMAGE nlohmann_json::nlohmann_json normviz_lessons)
     target_compile_definitions(test_app_render PRIVATE NORMVIZ_XVFB_RUN="${XVFB_RUN}")

@@ -424,3 +424,224 @@ TEST_CASE("presenter mode: no side panels, large type") {
   CHECK(view["rect"][2].get<double>() == 1280.0);
   CHECK(litIn(view, "x") == 27);
 }
+
+// ---- The plates and image views
+// ------------------------------------------------------------------
+
+namespace {
+
+// The report's rectangle {x0, y0, x1, y1} of tile `tile` of `section` ("x" or "y").
+std::vector<double> tileRect(const nlohmann::json& view, const char* section, int tile) {
+  for (const auto& t : view["tiles"])
+    if (t["section"] == section && t["tile"] == tile) return t["rect"].get<std::vector<double>>();
+  FAIL("no tile " << tile << " of " << section << " in the report");
+  return {};
+}
+
+// The mean and standard deviation of the pixels' brightness inside a rectangle (less a 1 px rim),
+// and how far the mean colour stands from the background.
+struct PatchStats {
+  double mean = 0, std = 0, contrast = 0;
+};
+PatchStats patch(const Image& img, const std::vector<double>& r, const nlohmann::json& bg) {
+  const int x0 = static_cast<int>(std::ceil(r[0])) + 1, y0 = static_cast<int>(std::ceil(r[1])) + 1;
+  const int x1 = static_cast<int>(std::floor(r[2])) - 1,
+            y1 = static_cast<int>(std::floor(r[3])) - 1;
+  double sum = 0, sum2 = 0, away = 0;
+  int n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const unsigned char* p = img.at(x, y);
+      const double v = (p[0] + p[1] + p[2]) / 3.0;
+      sum += v;
+      sum2 += v * v;
+      for (int k = 0; k < 3; ++k) away += std::abs(p[k] - bg[k].get<int>()) / 3.0;
+      ++n;
+    }
+  REQUIRE(n > 0);
+  PatchStats s;
+  s.mean = sum / n;
+  s.std = std::sqrt(std::max(0.0, sum2 / n - s.mean * s.mean));
+  s.contrast = away / n;
+  return s;
+}
+
+// Writes a float32 .npy of `shape` (C order) for --input.
+void writeNpy(const fs::path& path, const std::vector<int>& shape, const std::vector<float>& data) {
+  std::string dims;
+  for (int d : shape) dims += std::to_string(d) + ", ";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  out.put(static_cast<char>(len & 0xff)).put(static_cast<char>(len >> 8));
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()),
+            static_cast<std::streamsize>(data.size() * sizeof(float)));
+}
+
+// (N, 3, 32, 48) pictures, each left half (R, G, B) = (1, 0.5, 0) and right half (0, 0.5, 1).
+fs::path halvesNpy(int samples) {
+  const fs::path path = workDir() / ("halves-" + std::to_string(samples) + ".npy");
+  std::vector<float> data;
+  for (int n = 0; n < samples; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int h = 0; h < 32; ++h)
+        for (int w = 0; w < 48; ++w) {
+          const bool left = w < 24;
+          data.push_back(c == 1 ? 0.5f : (c == 0) == left ? 1.0f : 0.0f);
+        }
+  writeNpy(path, {samples, 3, 32, 48}, data);
+  return path;
+}
+
+bool near(const unsigned char* p, int r, int g, int b, int tolerance = 4) {
+  return std::abs(p[0] - r) <= tolerance && std::abs(p[1] - g) <= tolerance &&
+         std::abs(p[2] - b) <= tolerance;
+}
+
+}  // namespace
+
+TEST_CASE("plates: the headline BatchNorm shape as thumbnails, channel 5 outlined across every n") {
+  const Render r = render("plates-batch",
+                          "--norm batch --shape 32,64,56,56 --init randn "
+                          "--hover 0,5,10,10");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["display"] == "plates");
+  const auto& view = r.report["views"][0];
+  CHECK(view["display"] == "plates");
+  CHECK(view["plates"]["grid_rows"] == 32);
+  CHECK(view["plates"]["grid_cols"] == 64);
+  CHECK(view["lit_count"] == 2 * 32 * 56 * 56);  // x and y
+  // The outline: one column of plates (c = 5) in x and in y, over every n.
+  std::set<int> rows_x;
+  int outlines_y = 0;
+  for (const auto& o : view["outlines"]) {
+    const auto tiles = o["tiles"].get<std::vector<int>>();  // row0, col0, row1, col1
+    CHECK(tiles[1] == 5);
+    CHECK(tiles[3] == 5);
+    if (o["section"] == "x")
+      for (int n = tiles[0]; n <= tiles[2]; ++n) rows_x.insert(n);
+    outlines_y += o["section"] == "y";
+  }
+  CHECK(rows_x.size() == 32);
+  CHECK(outlines_y >= 1);
+  // The thumbnails show the data: the lit plate's pixels vary (randn), and it stands out from a
+  // faded plate of another channel.
+  const PatchStats lit = patch(r.image, tileRect(view, "x", 5), r.report["background"]);
+  const PatchStats faded = patch(r.image, tileRect(view, "x", 64 + 20), r.report["background"]);
+  INFO("lit plate: std " << lit.std << ", contrast " << lit.contrast
+                         << "; faded: " << faded.contrast);
+  CHECK(lit.std > 8.0);
+  CHECK(lit.contrast > 1.5 * faded.contrast);
+  // The outline is drawn: the outline colour (white, dark theme) just left of the lit column.
+  const auto rect = view["outlines"][0]["rect"].get<std::vector<double>>();
+  int white = 0;
+  for (int y = static_cast<int>(rect[1]) + 5; y < static_cast<int>(rect[3]) - 5; y += 7) {
+    const unsigned char* p = r.image.at(static_cast<int>(std::floor(rect[0])) - 1, y);
+    white += p[0] > 220 && p[1] > 220 && p[2] > 220;
+  }
+  CHECK(white >= 5);
+}
+
+TEST_CASE("plates: InstanceNorm outlines one plate; with nothing lit every plate shows its data") {
+  const Render r =
+      render("plates-instance", "--norm instance --shape 8,16,32,32 --init randn --hover 2,3,5,5");
+  REQUIRE(r.exit_code == 0);
+  const auto& view = r.report["views"][0];
+  CHECK(view["display"] == "plates");
+  CHECK(view["lit_count"] == 2 * 32 * 32);
+  REQUIRE(view["outlines"].size() == 2);
+  for (const auto& o : view["outlines"])
+    CHECK(o["tiles"].get<std::vector<int>>() == std::vector<int>{2, 3, 2, 3});
+  // A lit element is where the report says, and picking it back is exact.
+  CHECK(view["lit_visible"].get<int>() > 0);
+
+  const Render plain = render("plates-plain", "--norm instance --shape 8,16,32,32 --init randn");
+  REQUIRE(plain.exit_code == 0);
+  const auto& v = plain.report["views"][0];
+  double previous = -1;
+  int differing = 0;
+  for (int t : {0, 17, 40, 127}) {
+    const PatchStats p = patch(plain.image, tileRect(v, "x", t), plain.report["background"]);
+    CHECK(p.std > 4.0);  // a plate of one colour has none
+    differing += previous >= 0 && std::abs(p.mean - previous) > 0.01;
+    previous = p.mean;
+  }
+  CHECK(differing >= 2);  // different data, different pictures
+}
+
+TEST_CASE("image view: a known picture's colours in x and after InstanceNorm in y") {
+  const fs::path npy = halvesNpy(1);
+  const Render r = render("image-known", "--input " + npy.string() + " --norm instance");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["display"] == "image");  // values in [0, 1], 3 channels: opened as a photo
+  const auto& view = r.report["views"][0];
+  CHECK(view["mapping"]["y"].get<std::string>().find("0.5 + y/4") != std::string::npos);
+  const auto x = tileRect(view, "x", 0), y = tileRect(view, "y", 0);
+  auto at = [&](const std::vector<double>& rect, double fx) {
+    return r.image.at(static_cast<int>(rect[0] + fx * (rect[2] - rect[0])),
+                      static_cast<int>((rect[1] + rect[3]) / 2));
+  };
+  // x as is: (1, 0.5, 0) and (0, 0.5, 1).
+  CHECK(near(at(x, 0.25), 255, 128, 0));
+  CHECK(near(at(x, 0.75), 0, 128, 255));
+  // y per channel: R and B become ±1 (0.5 ± 1/4 on screen), G (constant) 0 (0.5).
+  CHECK(near(at(y, 0.25), 191, 128, 64));
+  CHECK(near(at(y, 0.75), 64, 128, 191));
+  // The statistics beside the picture: R's mean 0.5 and std 0.5 in x, 0 and 1 in y.
+  CHECK(view["statistics_shown"] == true);
+  const auto& red = view["channel_stats"][0];
+  CHECK(red["x_mean"].get<double>() == doctest::Approx(0.5));
+  CHECK(red["x_std"].get<double>() == doctest::Approx(0.5));
+  CHECK(red["y_mean"].get<double>() == doctest::Approx(0.0));
+  CHECK(red["y_std"].get<double>() == doctest::Approx(1.0).epsilon(1e-3));
+}
+
+TEST_CASE("image view: InstanceNorm outlines one channel of one picture, BatchNorm every picture") {
+  const fs::path npy = halvesNpy(2);
+  const Render inst =
+      render("image-instance", "--input " + npy.string() + " --norm instance --hover 1,2,0,0");
+  REQUIRE(inst.exit_code == 0);
+  const auto& vi = inst.report["views"][0];
+  REQUIRE(vi["outlines"].size() == 2);  // picture 1 in x and in y
+  for (const auto& o : vi["outlines"]) {
+    CHECK(o["tiles"].get<std::vector<int>>() == std::vector<int>{1, 0, 1, 0});
+    CHECK(o["channels"] == 4);  // channel B
+  }
+  // Picture 0 is not lit: its pixels fade; picture 1 keeps its colours.
+  auto centre = [&](const Render& r, const nlohmann::json& v, int tile) {
+    const auto rect = tileRect(v, "x", tile);
+    return r.image.at(static_cast<int>(rect[0] + 0.25 * (rect[2] - rect[0])),
+                      static_cast<int>((rect[1] + rect[3]) / 2));
+  };
+  CHECK(near(centre(inst, vi, 1), 255, 128, 0));
+  CHECK_FALSE(near(centre(inst, vi, 0), 255, 128, 0, 40));
+
+  const Render batch =
+      render("image-batch", "--input " + npy.string() + " --norm batch --hover 1,2,0,0");
+  REQUIRE(batch.exit_code == 0);
+  const auto& vb = batch.report["views"][0];
+  std::set<int> pictures;
+  for (const auto& o : vb["outlines"]) {
+    pictures.insert(o["tiles"][0].get<int>());
+    CHECK(o["channels"] == 4);
+  }
+  CHECK(pictures == std::set<int>{0, 1});
+  CHECK(near(centre(batch, vb, 0), 255, 128, 0));  // lit everywhere: nothing fades
+}
+
+TEST_CASE("a view the shape cannot have gives way: image of 16 channels, plates of a matrix") {
+  const Render r = render("image-refused",
+                          "--norm batch --shape 8,16,32,32 --init randn "
+                          "--display image");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["display"] == "plates");
+  const Render m = render("plates-refused",
+                          "--norm layer --shape 64,512 --init randn "
+                          "--display plates");
+  REQUIRE(m.exit_code == 0);
+  CHECK(m.report["display"] == "sheet");
+}

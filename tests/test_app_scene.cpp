@@ -1,6 +1,7 @@
 // The app's logic without a window: layout and alignment, picking, colour maps, lit regions,
 // recompute and its error handling, settings persistence.
 #include <doctest/doctest.h>
+#include <stb_image_write.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,11 +14,13 @@
 #include "app_compute.hpp"
 #include "camera.hpp"
 #include "colormap.hpp"
+#include "image_input.hpp"
 #include "scene_colors.hpp"
 #include "scene_layout.hpp"
 #include "settings.hpp"
 #include "sheet_layout.hpp"
 #include "shortcuts.hpp"
+#include "spec_state.hpp"
 
 using namespace normviz;
 
@@ -616,4 +619,54 @@ TEST_CASE("shortcuts: keys fired without a window change the state as the help s
                    Action::SavePng, Action::Backward, Action::Explode, Action::Panels, Action::Help,
                    Action::Escape, Action::Presenter, Action::LargerText})
     CHECK(helped.count(a) == 1);
+}
+
+TEST_CASE("photos in the app: a batch, sizes made one, large photos fitted, the link keeps them") {
+  AppState s;
+  LayerOptions instance = workedExample();
+  instance.norm = NormKind::Instance;  // any C: GroupNorm(2) would refuse 3 channels
+  initFromOptions(s, instance);
+  loadDroppedFiles(s, {"sample:chelsea", "sample:camera"});
+  REQUIRE(s.error.empty());
+  CHECK(s.x.shape == Shape{2, 3, 96, 128});  // the gray camera repeated into R, G and B
+  CHECK(s.init == "images");
+  CHECK_FALSE(s.image_resize.has_value());
+  // The state's spec reopens the same photos.
+  const LayerOptions o = layerOf(s);
+  CHECK(o.input_images == std::vector<std::string>{"sample:chelsea", "sample:camera"});
+  recomputeIfChanged(s);
+  CHECK(s.error.empty());
+
+  // Different sizes: resized to the first one's, and said so.
+  const auto dir = std::filesystem::temp_directory_path() / "normviz_app_photos";
+  std::filesystem::create_directories(dir);
+  const Tensor big = resizeBilinear(readImages({"sample:coffee"}, std::nullopt, 1 << 20), 300, 400);
+  // A photo past 256 pixels is fitted: write one with the PNG writer the app saves with.
+  std::vector<unsigned char> rgb(static_cast<size_t>(300 * 400 * 3));
+  for (int64_t p = 0; p < 300 * 400; ++p)
+    for (int64_t c = 0; c < 3; ++c)
+      rgb[static_cast<size_t>(p * 3 + c)] =
+          static_cast<unsigned char>(std::lround(big[c * 300 * 400 + p] * 255.0f));
+  const std::string png = (dir / "big.png").string();
+  REQUIRE(stbi_write_png(png.c_str(), 400, 300, 3, rgb.data(), 400 * 3));
+  loadDroppedFiles(s, {png, "sample:chelsea"});
+  REQUIRE(s.error.empty());
+  CHECK(s.x.shape == Shape{2, 3, 192, 256});
+  CHECK(s.image_resize == std::optional<std::pair<int64_t, int64_t>>(std::pair{192, 256}));
+  CHECK(s.notice.find("resized") != std::string::npos);
+
+  // A layer set up for another shape is fitted to the photos: GroupNorm(2) cannot split 3 channels.
+  initFromOptions(s, workedExample());
+  loadDroppedFiles(s, {"sample:coffee"});
+  recomputeIfChanged(s);
+  CHECK(s.error.empty());
+  CHECK(s.config.groups == 1);
+  CHECK(s.notice.find("groups set to 1") != std::string::npos);
+
+  // A bad file leaves x as it was, with the file named.
+  const Shape before = s.x.shape;
+  loadDroppedFiles(s, {"sample:chelsea", (dir / "missing.png").string()});
+  CHECK(s.x.shape == before);
+  CHECK(s.error.find("missing.png") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

@@ -318,6 +318,12 @@ TEST_CASE(
   NormConfig rms = cfg(NormKind::RMS);
   NormConfig custom = cfg(NormKind::Custom);
   custom.axes = {0, 3};
+  NormConfig custom_short = cfg(NormKind::Custom);  // runs of one element: the reference's loops
+  custom_short.axes = {0, 2};
+  NormConfig layer_chw = cfg(NormKind::Layer);  // large groups with a weight per element
+  layer_chw.normalized_shape = {16, 24, 40};
+  NormConfig batch_eval = cfg(NormKind::Batch);
+  batch_eval.training = false;
   const std::vector<Big> cases = {
       {"LayerNorm(256)", {4, 128, 256}, layer},
       {"BatchNorm", {8, 16, 24, 40}, cfg(NormKind::Batch)},
@@ -325,7 +331,12 @@ TEST_CASE(
       {"InstanceNorm", {8, 16, 24, 40}, cfg(NormKind::Instance)},
       {"channels-last LayerNorm", {4, 16, 32, 32}, cfg(NormKind::Layer2d)},
       {"RMSNorm(256)", {4, 128, 256}, rms},
-      {"custom axes 0, 3", {8, 16, 24, 40}, custom}};
+      {"custom axes 0, 3", {8, 16, 24, 40}, custom},
+      {"custom axes 0, 2", {8, 16, 24, 40}, custom_short},
+      {"LayerNorm [16, 24, 40]", {8, 16, 24, 40}, layer_chw},
+      {"BatchNorm evaluation", {8, 16, 24, 40}, batch_eval},
+      // Strided with the weight per position, 40 positions: two vectors and a scalar tail.
+      {"BatchNorm1d (N, C)", {2048, 40}, cfg(NormKind::Batch)}};
   for (const Big& b : cases) {
     CAPTURE(b.name);
     const Tensor x = test::randomTensor(b.shape, 61, 0.5f, 2.0f);

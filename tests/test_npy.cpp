@@ -23,31 +23,8 @@ using normviz::NpyLimits;
 using normviz::Shape;
 using normviz::TensorD;
 
-// This test binary refuses any single allocation above 64 MiB, so a reader that allocated the
-// size a header claims before checking the bytes present would fail with bad_alloc instead of
-// the NormError the tests expect. Replacing new and delete together keeps ASan's pairing intact.
-namespace {
-constexpr size_t kAllocationCap = size_t{64} << 20;
-}
-void* operator new(size_t n) {
-  if (n > kAllocationCap) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-// GCC cannot see that new and delete are replaced as a pair and flags free() after inlining.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+// This test binary refuses any single allocation above 64 MiB (allocation_cap.hpp).
+#include "allocation_cap.hpp"
 
 namespace {
 
@@ -535,5 +512,5 @@ TEST_CASE("a header claiming a huge array with a file that holds little never al
   } catch (const NormError& e) {
     CHECK(contains(e.what(), "truncated .npy data"));
   }
-  CHECK_THROWS_AS((void)::operator new(kAllocationCap + 1), std::bad_alloc);
+  CHECK_THROWS_AS((void)::operator new(normviz_test::kAllocationCap + 1), std::bad_alloc);
 }

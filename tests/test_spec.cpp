@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <cmath>
 #include <string>
 
 #include "json_fields.hpp"
@@ -199,8 +200,17 @@ ViewSpec randomSpec(std::mt19937_64& rng) {
   for (std::string* path : {&l.running_mean, &l.running_var, &l.weight, &l.bias, &l.input})
     if (coin()) *path = text();
   if (coin()) l.shape = Shape(dims(1, 99));
-  static const char* kInits[] = {"randn", "uniform", "arange", "constant", "large-offset"};
-  if (coin()) l.init = kInits[pick(5)];
+  static const char* kInits[] = {"randn",    "uniform",      "arange",
+                                 "constant", "large-offset", "outlier-features"};
+  if (coin()) l.init = kInits[pick(6)];
+  if (coin())  // a list of names split at commas: none in a name
+    for (int n = 1 + pick(3); n > 0; --n) {
+      std::string name = pick(2) ? "sample:cat" : text();
+      std::erase(name, ',');
+      l.input_images.push_back(name.empty() ? "x.png" : name);
+    }
+  if (coin())
+    l.resize = std::pair{static_cast<int64_t>(1 + pick(500)), static_cast<int64_t>(1 + pick(500))};
   if (coin()) l.seed = rng();
   if (coin()) l.max_elements = 1 + static_cast<int64_t>(rng() >> 20);
   s.affine = coin();
@@ -212,7 +222,7 @@ ViewSpec randomSpec(std::mt19937_64& rng) {
   if (coin()) s.threads = pick(65);
   if (coin()) s.hover = dims(0, 200);
   if (coin()) s.layout = static_cast<LayoutMode>(pick(2));
-  if (coin()) s.display = static_cast<DisplayMode>(pick(2));
+  if (coin()) s.display = static_cast<DisplayMode>(pick(4));
   if (coin()) s.explode = static_cast<float>(real(0, 1));
   if (coin()) s.color_by = static_cast<ColorBy>(pick(2));
   if (coin()) s.view = static_cast<ViewPreset>(pick(3));
@@ -303,4 +313,28 @@ TEST_CASE("the view spec's forms: the flag names, and each malformed input names
   CHECK(contains(errorOf([] { specFromQuery("input=%ED%A0%80.npy"); }),
                  "not valid UTF-8"));  // surrogate
   CHECK(specFromQuery("input=%C3%A9t%C3%A9.npy").layer.input == "\xc3\xa9t\xc3\xa9.npy");
+}
+
+TEST_CASE("outlier-features: a few feature dims of every token, 20..100x the rest") {
+  const Tensor x = makeInput(Shape{2, 8, 768}, "outlier-features", 3);
+  std::vector<double> mean_abs(768, 0.0);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    mean_abs[static_cast<size_t>(i % 768)] += std::fabs(x[i]) / 16.0;
+  int outliers = 0;
+  double largest = 0;
+  for (double m : mean_abs) {
+    if (m > 15.0)
+      ++outliers;
+    else
+      CHECK(m < 2.0);
+    largest = std::max(largest, m);
+  }
+  CHECK(outliers == 6);  // 768 / 128
+  CHECK(largest == doctest::Approx(100.0).epsilon(0.1));
+  CHECK(makeInput(Shape{4, 16}, "outlier-features", 3).data ==
+        makeInput(Shape{4, 16}, "outlier-features", 3).data);  // seeded
+  const Tensor small = makeInput(Shape{3, 16}, "outlier-features", 1);
+  int big = 0;
+  for (int64_t d = 0; d < 16; ++d) big += std::fabs(small[d]) > 15.0f;
+  CHECK(big == 1);  // at least one outlier dim, even for D < 128
 }

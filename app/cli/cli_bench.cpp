@@ -2,7 +2,8 @@
 // kernel design on the headline shapes, with effective bandwidth, ratio to the best, ratio to a
 // copy of the same tensor with the same threads, and the largest deviation of y from the fp64
 // reference. Backward rows (dx, and the two sums per group, from a randn dy and the forward's saved
-// statistics) follow per shape, their dx checked against the fp64 backward. Without a usable GPU
+// statistics) follow per shape, with their ratio to their floor (reading x and dy and writing dx:
+// 1.5 copies) and their dx checked against the fp64 backward. Without a usable GPU
 // the GPU rows are absent and one line says why.
 #include "cli_bench.hpp"
 
@@ -49,6 +50,7 @@ struct Row {
   std::string shape_key, shape_title, device, path;
   std::string pass = "forward";  // or "backward"; "x best" compares rows of one shape and pass
   double ms = 0, gbs = 0, ratio = 0, copy_ratio = 0, max_err = 0;
+  double floor_ratio = 0;  // backward rows: time / (kBackwardCopies x the copy's time)
   int repeats = 0;
   // GPU only
   double h2d_ms = 0, d2h_ms = 0, fraction_of_peak = 0, fraction_of_copy = 0;
@@ -57,6 +59,10 @@ struct Row {
 
 // Bytes a backward must move at least: read x and dy, write dx, read mean/rstd and write the two
 // sums per group (the GPU backend counts the same way).
+// A backward's floor in copies of one tensor: it reads x and dy and writes dx, where a copy reads
+// one tensor and writes one.
+constexpr double kBackwardCopies = 1.5;
+
 double backwardTrafficBytes(const ReductionPlan& plan) {
   const double n = static_cast<double>(plan.shape().numel());
   const double g = static_cast<double>(plan.groupCount());
@@ -82,8 +88,21 @@ Row cpuRowOf(const BenchShape& s, double bytes, std::string path, std::vector<do
 struct References {
   NormResult forward;       // fp64: every y is compared with its y
   NormResult forward32;     // fp32 two-pass: the fp32 CPU and the GPU backward start from it
+  Tensor mean32, rstd32;    // its statistics in float32, as the fp32 backward takes them
   BackwardResult backward;  // fp64, from the fp64 forward: every dx is compared with its dx
 };
+
+// The float32 paths a forward row times: one per variance strategy.
+std::vector<ComputeOptions> fastPaths(int threads) {
+  std::vector<ComputeOptions> fast;
+  for (VarianceStrategy v : kAllStrategies) {
+    ComputeOptions o;
+    o.variance = v;
+    o.threads = threads;
+    fast.push_back(o);
+  }
+  return fast;
+}
 
 // The CPU rows of one shape: a copy of x into a preallocated y with the same threads (the floor for
 // any layer: it reads and writes as many bytes), the fp64 reference (its y is what every other row
@@ -101,16 +120,11 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   // would add its page faults and the write-back of its zeroed lines to the next timed call.
   TensorData<float> copy_y(static_cast<size_t>(x.numel()));  // on a cache line, as every y is
   NormResultF32 fast_out;
+  BackwardResultF32 back32_out;
   ComputeOptions fp64;
   fp64.precision = Precision::Fp64;
   fp64.threads = threads;
-  std::vector<ComputeOptions> fast;
-  for (VarianceStrategy v : kAllStrategies) {
-    ComputeOptions o;
-    o.variance = v;
-    o.threads = threads;
-    fast.push_back(o);
-  }
+  const std::vector<ComputeOptions> fast = fastPaths(threads);
   ComputeOptions fp32;
   fp32.threads = threads;
   std::vector<double> copy_s, ref_s, back64_s, back32_s;
@@ -166,11 +180,15 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
           back64_s.push_back(b.seconds);
         else
           refs.backward = std::move(b);
-        if (!timed) refs.forward32 = computeNorm(x, plan, {}, fp32);
+        if (!timed) {
+          refs.forward32 = computeNorm(x, plan, {}, fp32);
+          refs.mean32 = narrow(refs.forward32.mean);
+          refs.rstd32 = narrow(refs.forward32.rstd);
+        }
       } else if (slot == 1 && fast_round) {
-        const BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward32, fp32);
-        if (timed) back32_s.push_back(b.seconds);
-        if (!timed) back32_err = maxAbsDiff(b.dx, refs.backward.dx);
+        computeNormBackwardF32Into(x, *dy, plan, {}, refs.mean32, refs.rstd32, fp32, back32_out);
+        if (timed) back32_s.push_back(back32_out.seconds);
+        if (!timed) back32_err = maxAbsDiff(back32_out.dx, refs.backward.dx);
       }
     });
   std::vector<Row> rows;
@@ -254,16 +272,17 @@ std::vector<std::string> splitList(const std::string& text) {
 }
 
 void printTable(const std::vector<Row>& rows) {
-  std::printf("%-36s %-24s %11s %9s %8s %8s %11s %7s\n", "shape", "path", "ms", "GB/s", "x best",
-              "x copy", "max|y-ref|", "repeats");
+  std::printf("%-36s %-24s %11s %9s %8s %8s %8s %11s %7s\n", "shape", "path", "ms", "GB/s",
+              "x best", "x copy", "x floor", "max|y-ref|", "repeats");
   std::string last;
   for (const Row& r : rows) {
     if (r.shape_key + r.pass != last && !last.empty()) std::printf("\n");
     last = r.shape_key + r.pass;
-    char copy[16] = "-";
+    char copy[16] = "-", floor[16] = "-";
     if (r.device == "cpu") std::snprintf(copy, sizeof copy, "%.2f", r.copy_ratio);
-    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %8s %11.2e %7d", r.shape_title.c_str(),
-                r.path.c_str(), r.ms, r.gbs, r.ratio, copy, r.max_err, r.repeats);
+    if (r.floor_ratio > 0) std::snprintf(floor, sizeof floor, "%.2f", r.floor_ratio);
+    std::printf("%-36s %-24s %11.4f %9.2f %8.2f %8s %8s %11.2e %7d", r.shape_title.c_str(),
+                r.path.c_str(), r.ms, r.gbs, r.ratio, copy, floor, r.max_err, r.repeats);
     if (r.device == "gpu")
       std::printf("   %5.1f%% of peak, %5.1f%% of copy", 100 * r.fraction_of_peak,
                   100 * r.fraction_of_copy);
@@ -299,6 +318,7 @@ void printJson(const std::vector<Row>& rows, int threads, bool gpu, double copy_
                 {"gbs", r.gbs},         {"ratio_to_best", r.ratio}, {"max_abs_err", r.max_err},
                 {"repeats", r.repeats}};
     if (r.device == "cpu") row["ratio_to_copy"] = r.copy_ratio;
+    if (r.floor_ratio > 0) row["ratio_to_floor"] = r.floor_ratio;
     if (r.device == "gpu") {
       row["h2d_ms"] = r.h2d_ms;
       row["d2h_ms"] = r.d2h_ms;
@@ -318,7 +338,8 @@ void printText(const std::vector<Row>& rows, const BenchFlags& f, int threads, b
   std::printf(
       "normviz bench: median times; GB/s = (bytes read + written) / time; x best = time / "
       "fastest row of the shape and pass; x copy = time / cpu copy of the same tensor with the "
-      "same threads (a backward reads x and dy and writes dx: 1.5 copies at least); max|y-ref| "
+      "same threads; x floor (backward rows) = time / 1.5 copies (a backward reads x and dy and "
+      "writes dx); max|y-ref| "
       "against the fp64 reference (backward rows: max|dx-ref| against the fp64 backward)\n");
   std::printf("CPU: %d of %u hardware threads, SIMD target %s\n", threads,
               std::thread::hardware_concurrency(), engineSimdTarget());
@@ -411,7 +432,11 @@ int runBench(const BenchFlags& f) {
         if (rows[i].pass == pass) rows[i].ratio = rows[i].ms / best;
     }
     for (size_t i = first; i < rows.size(); ++i)
-      if (rows[i].device == "cpu" && copy_ms > 0) rows[i].copy_ratio = rows[i].ms / copy_ms;
+      if (rows[i].device == "cpu" && copy_ms > 0) {
+        rows[i].copy_ratio = rows[i].ms / copy_ms;
+        if (rows[i].pass == "backward")
+          rows[i].floor_ratio = rows[i].ms / (kBackwardCopies * copy_ms);
+      }
   }
 
   if (f.json) {

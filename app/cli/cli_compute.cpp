@@ -32,17 +32,12 @@ struct ComputeFlags {
   std::string capture_layer;
 };
 
-// dy for --backward, from --grad-output or --grad-init; throws NormError naming the flag at fault.
-Tensor loadGradOutput(const ComputeFlags& f, const LayerOptions& layer, const Tensor& x) {
+// dy for --backward, from --grad-output (its conversion noted in L.notes) or --grad-init; throws
+// NormError naming the flag at fault.
+Tensor loadGradOutput(const ComputeFlags& f, const LayerOptions& layer, LoadedLayer& L) {
+  const Tensor& x = L.x;
   if (!f.grad_init.empty()) return makeGradOutput(x.shape, f.grad_init, layer.seed);
-  Tensor dy;
-  NpyLimits limits;
-  limits.max_elements = layer.max_elements;
-  try {
-    dy = readNpyF32(f.grad_output, limits);
-  } catch (const NormError& e) {
-    throw NormError(std::string("--grad-output: ") + e.what());
-  }
+  Tensor dy = readTensorFlag(f.grad_output, "--grad-output", layer.max_elements, L.notes);
   if (!(dy.shape == x.shape))
     throw NormError("--grad-output: dy has shape " + dy.shape.str() + " but the input has shape " +
                     x.shape.str() + "; dy must have the input's shape");
@@ -101,7 +96,8 @@ nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeF
             {"groups", groups},
             {"groups_shown", groups.size()},
             {"timings", {{"backend", r.backend}, {"seconds", r.seconds}}},
-            {"outputs", files}};
+            {"outputs", files},
+            {"conversions", L.notes}};
   if (plan.kind() == NormKind::Batch) {
     j["training"] = plan.config().training;
     if (r.running_mean) {
@@ -114,11 +110,14 @@ nlohmann::json summary(const LoadedLayer& L, const NormResult& r, const ComputeF
 }
 
 // Writes every output or none: on any failure the files already written are removed again.
+// x.npy too when `x` is given (the decoded photos of --input-image).
 std::vector<std::string> writeOutputs(const std::string& dir, const NormResult& r,
-                                      const BackwardResult* backward, NpyDtype dtype) {
+                                      const BackwardResult* backward, const TensorD* x,
+                                      NpyDtype dtype) {
   namespace fs = std::filesystem;
   std::vector<std::pair<std::string, const TensorD*>> outputs = {
       {"y.npy", &r.y}, {"mean.npy", &r.mean}, {"var.npy", &r.var}, {"rstd.npy", &r.rstd}};
+  if (x) outputs.insert(outputs.begin(), {"x.npy", x});
   if (r.running_mean) outputs.push_back({"running_mean.npy", &*r.running_mean});
   if (r.running_var) outputs.push_back({"running_var.npy", &*r.running_var});
   if (backward) {
@@ -199,7 +198,8 @@ int runCompute(const ComputeFlags& f) {
   const LayerOptions layer = captured ? captured->layer : f.layer.layer();
   LoadedLayer L = loadLayer(layer);
   std::optional<Tensor> dy;
-  if (f.backward) dy = loadGradOutput(f, layer, L.x);
+  if (f.backward) dy = loadGradOutput(f, layer, L);
+  for (const std::string& note : L.notes) std::fprintf(stderr, "normviz: %s\n", note.c_str());
   ComputeOptions options;
   options.precision = parsePrecision(f.precision);
   options.variance = parseVariance(f.variance);
@@ -237,7 +237,9 @@ int runCompute(const ComputeFlags& f) {
   std::vector<std::string> files;
   if (!f.out.empty()) {
     NpyDtype dtype = options.precision == Precision::Fp64 ? NpyDtype::Float64 : NpyDtype::Float32;
-    files = writeOutputs(f.out, r, back ? &*back : nullptr, dtype);
+    const std::optional<TensorD> photos =
+        layer.input_images.empty() ? std::nullopt : std::optional<TensorD>(widen(L.x));
+    files = writeOutputs(f.out, r, back ? &*back : nullptr, photos ? &*photos : nullptr, dtype);
   }
   if (f.json) {
     nlohmann::json j = summary(L, r, f, files, back ? &*back : nullptr);
@@ -300,7 +302,8 @@ void addComputeCommand(CLI::App& cli) {
                 "also run the backward: write dx.npy (and dweight.npy/dbias.npy with "
                 "--weight/--bias)");
   cmd->add_option("--grad-output", flags->grad_output,
-                  "--backward: dy .npy, the input's shape (float32 or float64)");
+                  "--backward: dy, the input's shape: .npy, or FILE.npz:NAME or "
+                  "FILE.safetensors:NAME (float32, float64, float16 or bfloat16)");
   cmd->add_option("--grad-init", flags->grad_init,
                   std::string("--backward: generate dy instead: ") + kGradInitNames +
                       " (randn uses --seed + 1)");

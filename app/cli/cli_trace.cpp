@@ -129,6 +129,7 @@ void printText(const LoadedLayer& L, const ReductionTrace& t) {
 
 int runTrace(const TraceFlags& f) {
   LoadedLayer L = loadLayer(f.layer.layer());
+  for (const std::string& note : L.notes) std::fprintf(stderr, "normviz: %s\n", note.c_str());
   TraceOptions o;
   o.strategy = parseVariance(f.strategy);
   o.block_size = f.block_size;

@@ -7,8 +7,9 @@
 #include <cmath>
 #include <random>
 
+#include "image_input.hpp"
 #include "normviz/error.hpp"
-#include "normviz/npy.hpp"
+#include "normviz/tensor_file.hpp"
 #include "normviz/timing.hpp"
 
 namespace normviz {
@@ -38,11 +39,21 @@ void initFromOptions(AppState& state, const LayerOptions& options) {
   state.params = std::move(layer.params);
   state.affine = state.params.weight.has_value() || state.params.bias.has_value();
   state.affine_init = state.affine ? AffineInit::Edited : AffineInit::OnesZeros;
-  state.init = options.input.empty() ? options.init : "file";
+  state.init = !options.input_images.empty() ? "images"
+               : options.input.empty()       ? options.init
+                                             : "file";
   state.seed = options.seed;
   state.edit_shape = state.x.shape;
   if (!options.input.empty()) state.npy_path = options.input;
+  state.image_paths = options.input_images;
+  state.image_resize = options.resize;
   state.inputs_changed = true;
+  // What reading the files did to their values (float16, bfloat16, float64 to float32).
+  if (!layer.notes.empty()) {
+    state.notice.clear();
+    for (const std::string& note : layer.notes)
+      state.notice += (state.notice.empty() ? "" : "; ") + note;
+  }
 }
 
 namespace {
@@ -330,26 +341,110 @@ void regenerateInput(AppState& state) {
     return;
   }
   try {
-    state.x = makeInput(shape, state.init == "file" ? "randn" : state.init, state.seed);
-    if (state.init == "file") state.init = "randn";
+    const bool loaded = state.init == "file" || state.init == "images";
+    state.x = makeInput(shape, loaded ? "randn" : state.init, state.seed);
+    if (loaded) state.init = "randn";
     state.inputs_changed = true;
   } catch (const NormError& e) {
     state.error = e.what();
   }
 }
 
-void loadInputFile(AppState& state, const std::string& path) {
+namespace {
+
+// The size a batch of photos is shown at: the first image's, at most kLongestSide on its longer
+// side.
+std::optional<std::pair<int64_t, int64_t>> appImageSize(const std::vector<ImageInfo>& infos,
+                                                        std::string& why) {
+  constexpr int64_t kLongestSide = 256;
+  int64_t h = infos[0].height, w = infos[0].width;
+  bool resize = false;
+  for (const ImageInfo& info : infos)
+    if (info.height != h || info.width != w) {
+      resize = true;
+      why = "resized to the first photo's size";
+    }
+  if (std::max(h, w) > kLongestSide) {
+    const double scale = static_cast<double>(kLongestSide) / static_cast<double>(std::max(h, w));
+    h = std::max<int64_t>(1, std::lround(static_cast<double>(h) * scale));
+    w = std::max<int64_t>(1, std::lround(static_cast<double>(w) * scale));
+    resize = true;
+    why = "resized to fit " + std::to_string(kLongestSide) + " pixels";
+  }
+  if (!resize) return std::nullopt;
+  why += " (antialiased bilinear)";
+  return std::pair{h, w};
+}
+
+// Photos have 1 or 3 channels and their own H and W: a layer set up for another shape is fitted to
+// them (GroupNorm's groups, LayerNorm's normalized_shape, BatchNorm's running statistics), said in
+// `note`, so that opening photos shows them instead of an error.
+void fitLayerToPhotos(AppState& state, std::string& note) {
+  NormConfig& c = state.config;
+  const Shape& shape = state.x.shape;
+  const int64_t channels = shape[1];
+  if (c.kind == NormKind::Group && channels % c.groups != 0) {
+    note += "; GroupNorm(" + std::to_string(c.groups) + ") cannot split " +
+            std::to_string(channels) + " channels: groups set to 1";
+    c.groups = 1;
+  }
+  const auto& ns = c.normalized_shape;
+  if ((c.kind == NormKind::Layer || c.kind == NormKind::RMS) && !ns.empty() &&
+      (ns.size() > 3 || !std::equal(ns.rbegin(), ns.rend(), shape.dims.rbegin()))) {
+    c.normalized_shape = {shape[1], shape[2], shape[3]};
+    note += "; normalized_shape set to [C, H, W]";
+  }
+  if (c.kind == NormKind::Batch && state.params.running_mean &&
+      state.params.running_mean->numel() != channels) {
+    state.params.running_mean.reset();
+    state.params.running_var.reset();
+    c.num_batches_tracked = 0;
+    note += "; running statistics reset";
+  }
+}
+
+}  // namespace
+
+void loadImages(AppState& state, const std::vector<std::string>& paths) {
   try {
-    Tensor t = readNpyF32(path);
-    if (t.numel() > kMaxSheetElements)
-      throw NormError(path + " has " + std::to_string(t.numel()) +
-                      " elements; the app shows at most " + std::to_string(kMaxSheetElements));
-    state.x = std::move(t);
+    std::vector<ImageInfo> infos;
+    for (const std::string& path : paths) infos.push_back(readImageInfo(path));
+    std::string why;
+    const auto size = appImageSize(infos, why);
+    state.x = readImages(paths, size, kMaxSheetElements);
+    state.image_paths = paths;
+    state.image_resize = size;
+    state.edit_shape = state.x.shape;
+    state.init = "images";
+    state.inputs_changed = true;
+    std::string note = "opened " + std::to_string(paths.size()) + " photo(s) as " +
+                       state.x.shape.str() + ", values in [0, 1]" + (why.empty() ? "" : "; " + why);
+    fitLayerToPhotos(state, note);
+    state.notice = note;
+  } catch (const NormError& e) {
+    state.error = e.what();
+  }
+}
+
+void loadDroppedFiles(AppState& state, const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  if (std::all_of(paths.begin(), paths.end(), looksLikeImage)) return loadImages(state, paths);
+  loadInputFile(state, paths[0]);
+}
+
+void loadInputFile(AppState& state, const std::string& path) {
+  if (looksLikeImage(path)) return loadImages(state, {path});
+  try {
+    TensorFileLimits limits;
+    limits.max_elements = kMaxSheetElements;  // refused before it is allocated
+    TensorFromFile file = readTensorFile(path, limits);
+    state.x = std::move(file.tensor);
     state.npy_path = path;
     state.edit_shape = state.x.shape;
     state.init = "file";
     state.inputs_changed = true;
-    state.notice = "loaded " + path + " " + state.x.shape.str();
+    state.notice = "loaded " + file.label + " " + state.x.shape.str() +
+                   (file.conversion.empty() ? "" : ": " + file.conversion);
   } catch (const NormError& e) {
     state.error = e.what();
   }
@@ -385,7 +480,8 @@ void applyTrainingStep(AppState& state) {
   state.params.running_mean = narrow(*state.shown->result.running_mean);
   state.params.running_var = narrow(*state.shown->result.running_var);
   ++state.config.num_batches_tracked;
-  if (state.init == "randn" || state.init == "uniform" || state.init == "large-offset") {
+  if (state.init == "randn" || state.init == "uniform" || state.init == "large-offset" ||
+      state.init == "outlier-features") {
     ++state.seed;
     regenerateInput(state);
   }

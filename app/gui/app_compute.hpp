@@ -22,10 +22,20 @@ void recomputeIfChanged(AppState& state);
 // shapes past kMaxDisplayedElements or dims outside 1..64 (message in state.error).
 void regenerateInput(AppState& state);
 
-// Makes the .npy at `path` the input x (float32 or float64, up to kMaxSheetElements elements) and
-// remembers the path; a file that cannot be read leaves x as it was, with the reason in
-// state.error. The Load button, a file dropped on the window and the page's file picker use it.
+// Makes the tensor file at `path` the input x (PATH[:NAME]: .npy, .npz or .safetensors, up to
+// kMaxSheetElements elements; its conversion to float32 in the notice) and remembers the path; a
+// file that cannot be read leaves x as it was, with the reason in state.error. The Load button, a
+// file dropped on the window and the page's file picker use it.
 void loadInputFile(AppState& state, const std::string& path);
+
+// Makes photos the input x, one image per sample (readImages): images of different sizes are
+// resized to the first one's, and a photo past 256 pixels on its longer side is resized to fit,
+// each said in the notice. A file that cannot be read leaves x as it was, with the reason in
+// state.error.
+void loadImages(AppState& state, const std::vector<std::string>& paths);
+// Files dropped on the window: all images make a batch (loadImages); otherwise the first file is
+// loaded as a tensor (loadInputFile).
+void loadDroppedFiles(AppState& state, const std::vector<std::string>& paths);
 
 // Opens the capture folder `dir` at the layer called `name` ("" = the first) or shows layer
 // `index` of the open one: its captured x, parameters and configuration become the inputs. Throws

@@ -1,6 +1,6 @@
 // One frame of the app (see app_frame.hpp), and the two headless uses of the same frame:
 // --screenshot (with its JSON report) and --bench-frames. No window system here, and nothing that
-// differs between the cube and the sheet view: those are TensorView's (tensor_view.hpp).
+// differs between the views (cubes, sheet, plates): those are TensorView's (tensor_view.hpp).
 //
 // Sections: context and fonts · input · one frame · screenshot report · benchmark · PNG.
 #include "app_frame.hpp"
@@ -121,8 +121,10 @@ void handleMouse(App& app) {
   // A compare panel shows x alone.
   if (under->compare_panel >= 0 && s.hovered && s.hovered->section != Section::Input)
     s.hovered.reset();
-  // A click (not a drag) pins the hovered cube's group; a click on empty space unpins.
+  // A click (not a drag) pins the hovered cube's group; a click on empty space unpins. A
+  // double-click fits the plate or picture under the mouse (and again the whole).
   if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 16.0f) clickCube(s);
+  if (ImGui::IsMouseDoubleClicked(0) && s.hovered) s.focus_requested = true;
 }
 
 // ---- One frame ----------------------------------------------------------------------------------
@@ -235,6 +237,8 @@ void fitView(App& app, TensorView& view) {
     app.fitted_size = size;
     s.reframe = false;
   }
+  if (s.focus_requested && s.shown) view.focus(s, app.views.front());
+  s.focus_requested = false;
   view.advance(s);
   aimViews(app);
 }
@@ -295,8 +299,18 @@ void renderViews(App& app, const TensorView& view) {
 }  // namespace
 
 TensorView& App::shown() {
-  const bool sheet = state->shown && shownDisplay(*state) == DisplayMode::Sheet;
-  return sheet ? static_cast<TensorView&>(this->sheet) : cubes;
+  if (!state->shown) return cubes;
+  switch (shownDisplay(*state)) {
+    case DisplayMode::Sheet:
+      return sheet;
+    case DisplayMode::Plates:
+      return plates;
+    case DisplayMode::Image:
+      return image;
+    case DisplayMode::Cubes:
+      break;
+  }
+  return cubes;
 }
 
 // One frame, as a sequence of named steps: compute if the inputs changed, the look, input (on
@@ -437,9 +451,8 @@ int runBenchmark(App& app, int frames) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
         frames;
     std::printf("%-18s %-6s %9lld %13.2f %10.2f %12.2f %14.2f %9.2f\n", shape.str().c_str(),
-                display == DisplayMode::Sheet ? "sheet" : "cubes",
-                static_cast<long long>(shape.numel()), recompute_ms, frame_ms, hover_ms,
-                colours_ms + pick_ms, pick_ms);
+                nameOf(display), static_cast<long long>(shape.numel()), recompute_ms, frame_ms,
+                hover_ms, colours_ms + pick_ms, pick_ms);
     if (lit == 0) std::printf("(no cube drawn or picked)\n");
   }
   std::printf("renderer: %s\n", reinterpret_cast<const char*>(gl::GetString(GL_RENDERER)));
@@ -461,6 +474,7 @@ std::string savePng(App& app, const std::string& path, int width, int height) {
   const Camera camera = s.camera, fitted_camera = app.cubes.fitted;
   const CubeView::Glide glide = app.cubes.glide;
   const SheetCamera sheet_camera = s.sheet_camera, fitted_sheet_camera = app.sheet.fitted;
+  const SheetCamera fitted_plates = app.plates.fitted, fitted_image = app.image.fitted;
   const glm::vec2 display = app.display, fitted_size = app.fitted_size;
   const std::vector<SceneView> views = app.views;
   const PanelRects panels = app.panels;
@@ -485,6 +499,8 @@ std::string savePng(App& app, const std::string& path, int width, int height) {
     app.fitted_size = fitted_size;
     app.cubes.fitted = fitted_camera;
     app.sheet.fitted = fitted_sheet_camera;
+    app.plates.fitted = fitted_plates;
+    app.image.fitted = fitted_image;
     s.camera = camera;
     s.sheet_camera = sheet_camera;
     s.hovered = hovered;
@@ -535,6 +551,8 @@ std::string initFrame(App& app, const std::string& missing_gl) {
   std::string error =
       missing_gl.empty() ? app.cubes.init() : "OpenGL functions missing: " + missing_gl;
   if (error.empty()) error = app.sheet.init();
+  if (error.empty()) error = app.plates.init();
+  if (error.empty()) error = app.image.init();
 #if defined(__EMSCRIPTEN__)
   ImGui_ImplOpenGL3_Init("#version 300 es");  // WebGL2
 #else

@@ -13,6 +13,7 @@
 #include "app_window.hpp"
 #include "cube_view.hpp"
 #include "panels.hpp"
+#include "plate_view.hpp"
 #include "sheet_view.hpp"
 #include "shortcuts.hpp"
 
@@ -20,8 +21,10 @@ namespace normviz {
 
 struct App {
   AppState* state = nullptr;
-  CubeView cubes;  // the two ways of drawing the tensor (tensor_view.hpp); the state picks one
+  CubeView cubes;  // the ways of drawing the tensor (tensor_view.hpp); the state picks one
   SheetView sheet;
+  PlateView plates{false};
+  PlateView image{true};
   bool has_drawn = false;  // a frame was shown: later refits of a lesson's steps glide
   float built_font_scale = 0.0f;
   // Device pixels per window unit (a browser's devicePixelRatio; 1 on the desktop): the font is
@@ -40,7 +43,7 @@ struct App {
   // The platform's part of starting an ImGui frame (its backend's NewFrame).
   void (*platform_new_frame)() = nullptr;
 
-  // The view the state shows: the sheet past the cube limit or when chosen, else the cubes.
+  // The view the state shows (shownDisplay).
   TensorView& shown();
 };
 

@@ -24,6 +24,7 @@
 #include "normviz/plan.hpp"
 #include "normviz/stats.hpp"
 #include "normviz/tensor.hpp"
+#include "plate_layout.hpp"
 #include "scene_layout.hpp"
 #include "sheet_layout.hpp"
 #include "view_options.hpp"
@@ -178,10 +179,13 @@ struct AppState {
   bool affine = false;
   AffineInit affine_init = AffineInit::OnesZeros;
   uint64_t affine_seed = 1;
-  std::string init = "worked-example";  // how x was made (see makeInput), or "file"
+  std::string init = "worked-example";  // how x was made (see makeInput), "file" or "images"
   uint64_t seed = 0;
   Shape edit_shape{3, 4, 2, 2};  // the shape editor's value, applied with "Apply"
   std::string npy_path = "input.npy";
+  // init "images": x is these photos (image_input.hpp), resized to image_resize when set.
+  std::vector<std::string> image_paths;
+  std::optional<std::pair<int64_t, int64_t>> image_resize;
   Backend backend = Backend::CpuFp32;
   VarianceStrategy variance = VarianceStrategy::TwoPass;
   int threads = 0;  // CPU engine threads (--threads); 0 = every core
@@ -210,6 +214,8 @@ struct AppState {
   SheetCamera sheet_camera;
   ViewPreset preset = ViewPreset::Isometric;
   bool reframe = true;  // fit the camera to the scene on the next frame
+  bool focus_requested =
+      false;  // F or a double-click: fit one plate or picture (TensorView::focus)
   std::optional<CubeRef> hovered, pinned;
   bool show_help = false;
   bool show_panels = true;
@@ -231,13 +237,29 @@ struct AppState {
   std::optional<CubeRef> active() const { return pinned ? pinned : hovered; }
 };
 
-// The view in use: the sheet past the cube limit, or past kAutoSheetAbove unless the user chose.
+// Whether the shape can be drawn that way (the cubes also need the size: kMaxDisplayedElements).
+inline bool displayOffered(DisplayMode display, const Shape& shape) {
+  if (display == DisplayMode::Plates) return platesOffered(shape);
+  if (display == DisplayMode::Image) return imageOffered(shape);
+  return display != DisplayMode::Cubes || shape.numel() <= kMaxDisplayedElements;
+}
+
+// The view in use: the user's choice where the shape allows it; otherwise photos (photoLike) in the
+// image view, small tensors as cubes, and past kAutoSheetAbove (or the cube limit) the plates for
+// large pictures (platesSuit), else the sheet. The backward mode draws cubes while they fit.
 inline DisplayMode shownDisplay(const AppState& s) {
-  const int64_t numel = s.shown ? s.shown->x.numel() : s.x.numel();
-  if (numel > kMaxDisplayedElements) return DisplayMode::Sheet;
-  if (s.backward) return DisplayMode::Cubes;  // the backward mode draws cubes
-  if (!s.display_chosen && numel > kAutoSheetAbove) return DisplayMode::Sheet;
-  return s.display;
+  const Shape& shape = s.shown ? s.shown->x.shape : s.x.shape;
+  const int64_t numel = shape.numel();
+  const bool cubes_fit = numel <= kMaxDisplayedElements;
+  if (s.backward && cubes_fit) return DisplayMode::Cubes;
+  if (s.display_chosen) {
+    if (displayOffered(s.display, shape)) return s.display;
+  } else if (s.shown && photoLike(shape, s.shown->x_summary.lo, s.shown->x_summary.hi)) {
+    return DisplayMode::Image;
+  }
+  if (cubes_fit && numel <= kAutoSheetAbove)
+    return displayOffered(s.display, shape) && !s.display_chosen ? s.display : DisplayMode::Cubes;
+  return platesSuit(shape) ? DisplayMode::Plates : DisplayMode::Sheet;
 }
 
 }  // namespace normviz

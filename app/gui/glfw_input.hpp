@@ -7,6 +7,8 @@
 #include <GLFW/glfw3.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "app_compute.hpp"
 #include "app_frame.hpp"
@@ -51,6 +53,7 @@ inline constexpr KeyName kKeyNames[] = {
     {GLFW_KEY_B, Key::B},
     {GLFW_KEY_C, Key::C},
     {GLFW_KEY_E, Key::E},
+    {GLFW_KEY_F, Key::F},
     {GLFW_KEY_G, Key::G},
     {GLFW_KEY_P, Key::P},
     {GLFW_KEY_R, Key::R},
@@ -90,7 +93,7 @@ inline void heldKeys(GLFWwindow* window, App& app) {
 inline void dropCallback(GLFWwindow* window, int count, const char** paths) {
   auto* app = static_cast<App*>(glfwGetWindowUserPointer(window));
   if (!app || count < 1) return;
-  loadInputFile(*app->state, paths[0]);
+  loadDroppedFiles(*app->state, std::vector<std::string>(paths, paths + count));
 }
 
 }  // namespace normviz::glfw_input

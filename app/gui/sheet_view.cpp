@@ -141,10 +141,7 @@ void SheetView::fit(AppState& s, const SceneView& view, bool /*glide*/) {
 // ---- Navigating and picking ---------------------------------------------------------------------
 
 void SheetView::navigate(AppState& s, const SceneView& view, const PointerInput& pointer) {
-  if (pointer.drag_left || pointer.drag_other)
-    s.sheet_camera.center -= pointer.delta / s.sheet_camera.zoom;
-  if (pointer.wheel != 0.0f)
-    s.sheet_camera.zoomAt(std::pow(1.15f, pointer.wheel), pointer.mouse, view.pos, view.size);
+  panAndZoomSheet(s.sheet_camera, view, pointer);
 }
 
 std::optional<CubeRef> SheetView::pick(const AppState& s, const SceneView& view,

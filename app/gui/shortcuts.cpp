@@ -14,11 +14,20 @@ bool contains(const std::vector<Key>& keys, Key key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
+// The next view this shape can have, in the order cubes, sheet, plates, image.
 void toggleDisplay(AppState& s) {
-  if (s.shown && s.shown->x.numel() > kMaxDisplayedElements) return;  // cubes would not fit
-  s.display = shownDisplay(s) == DisplayMode::Cubes ? DisplayMode::Sheet : DisplayMode::Cubes;
-  s.display_chosen = true;
-  s.reframe = true;
+  const Shape& shape = s.shown ? s.shown->x.shape : s.x.shape;
+  const auto names = namesOf<DisplayMode>();
+  size_t now = 0;
+  while (now < names.size() && names[now].value != shownDisplay(s)) ++now;
+  for (size_t k = 1; k < names.size(); ++k) {
+    const DisplayMode next = names[(now + k) % names.size()].value;
+    if (!displayOffered(next, shape)) continue;
+    s.display = next;
+    s.display_chosen = true;
+    s.reframe = true;
+    return;
+  }
 }
 
 // A row of the table: the key that fires it alone (or with Ctrl), and the change it makes. Rows
@@ -67,10 +76,17 @@ const std::array kRows = {
           s.layout = s.layout == LayoutMode::Single ? LayoutMode::Compare : LayoutMode::Single;
           s.reframe = true;
         }},
-    Row{{Action::Display, "S", "cubes (3D) / sheet (every element one cell of a 2D image)"},
+    Row{{Action::Display, "S",
+         "cubes (3D) / sheet (every element a cell) / plates (a picture per (n, c)) / image "
+         "(the photos)"},
         Key::S,
         false,
         toggleDisplay},
+    Row{{Action::Focus, "F or double-click",
+         "plates and image: fit the plate or picture of the lit element / the whole tensor"},
+        Key::F,
+        false,
+        [](AppState& s) { s.focus_requested = true; }},
     Row{{Action::Backward, "B", "backward mode: dy, the per-group sums, dx, dweight, dbias"},
         Key::B,
         false,

@@ -66,6 +66,9 @@ LayerOptions layerOf(const AppState& s) {
   l.shape = s.x.shape;
   if (s.init == "file") {
     l.input = s.npy_path;
+  } else if (s.init == "images") {
+    l.input_images = s.image_paths;
+    l.resize = s.image_resize;
   } else {
     l.init = s.init;
     l.seed = s.seed;

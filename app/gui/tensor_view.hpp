@@ -1,9 +1,12 @@
-// The interface both ways of drawing the tensor implement: the cube view (cube_view.hpp: x, its
-// statistics and y as cubes in 3D) and the sheet view (sheet_view.hpp: every element a cell of a
-// flat image, for tensors too large for cubes). The frame (app_frame.cpp) asks the state which one
-// it shows and calls the same steps on it: rebuild, fit, navigate and pick, overlay, draw, report.
+// The interface every way of drawing the tensor implements: the cube view (cube_view.hpp: x, its
+// statistics and y as cubes in 3D), the sheet view (sheet_view.hpp: every element a cell of a flat
+// image, for tensors too large for cubes), and the plates and image views (plate_view.hpp: every
+// (n, c) plate, or every sample's photo, a small picture). The frame (app_frame.cpp) asks the state
+// which one it shows and calls the same steps on it: rebuild, fit, navigate and pick, overlay,
+// draw, report.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <glm/glm.hpp>
 #include <nlohmann/json.hpp>
@@ -33,6 +36,15 @@ struct PointerInput {
   bool shift = false;
 };
 
+// The flat views' mouse (sheet, plates, image): a drag pans the sheet camera, the wheel zooms at
+// the mouse.
+inline void panAndZoomSheet(SheetCamera& camera, const SceneView& view,
+                            const PointerInput& pointer) {
+  if (pointer.drag_left || pointer.drag_other) camera.center -= pointer.delta / camera.zoom;
+  if (pointer.wheel != 0.0f)
+    camera.zoomAt(std::pow(1.15f, pointer.wheel), pointer.mouse, view.pos, view.size);
+}
+
 class TensorView {
  public:
   virtual ~TensorView() = default;
@@ -49,6 +61,10 @@ class TensorView {
   virtual void fit(AppState& s, const SceneView& view, bool glide) = 0;
   // Moves a glide on; true while the camera still moves.
   virtual bool advance(AppState& /*s*/) { return false; }
+  // F or a double-click: fits the part of the tensor the active element is in (a plate, a picture)
+  // to `view`, or, when the camera is still where that put it, the whole tensor again. The cubes
+  // and the sheet have no such part.
+  virtual void focus(AppState& /*s*/, const SceneView& /*view*/) {}
 
   // Orbits, pans and zooms from the mouse over `view`.
   virtual void navigate(AppState& s, const SceneView& view, const PointerInput& pointer) = 0;

@@ -58,6 +58,9 @@ CapturedLayer layerOf(const nlohmann::json& e, const fs::path& root) {
       // PyTorch normalizes with the running statistics only in eval mode and only when it keeps
       // them; otherwise with the batch's, as in training.
       o.eval = !c.training && tracked;
+      if (e.contains("num_batches_tracked") && !e.at("num_batches_tracked").is_null())
+        o.num_batches_tracked =
+            jsonInt(e.at("num_batches_tracked"), "num_batches_tracked", 0, int64_t{1} << 62);
       o.running_mean = file("running_mean");
       o.running_var = file("running_var");
       if (o.eval && (o.running_mean.empty() || o.running_var.empty()))

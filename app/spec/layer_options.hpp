@@ -25,9 +25,13 @@ struct LayerOptions {
   std::vector<int> axes;                  // custom
   double eps = 1e-5;
   std::optional<double> momentum = 0.1;  // nullopt: the cumulative average
+  int64_t num_batches_tracked = 0;       // batches seen before (a captured layer's; not a flag)
   bool eval = false;
-  std::string running_mean, running_var, weight, bias;  // .npy paths
-  std::string input;                                    // .npy path; overrides shape and init
+  // Tensor files as PATH[:NAME]: .npy, or an array of an .npz or .safetensors (tensor_file.hpp).
+  std::string running_mean, running_var, weight, bias;
+  std::string input;                      // overrides shape and init
+  std::vector<std::string> input_images;  // photos as a batch (image_input.hpp); overrides too
+  std::optional<std::pair<int64_t, int64_t>> resize;  // (height, width) for input_images
   Shape shape{3, 4, 2, 2};
   std::string init = "worked-example";
   uint64_t seed = 0;
@@ -41,15 +45,26 @@ struct LoadedLayer {
   NormConfig config;
   NormParams params;
   ReductionPlan plan;
+  // One line per file whose values were converted to float32, for the user: "--weight: m.npz:w
+  // is bfloat16, widened to float32 exactly".
+  std::vector<std::string> notes;
 };
 // Throws NormError naming the bad flag or file.
 LoadedLayer loadLayer(const LayerOptions& options);
 
+// Reads the tensor file a flag names (PATH[:NAME], tensor_file.hpp) as float32, refusing more than
+// max_elements before allocating; a conversion (float16, bfloat16, float64) adds its line, flag
+// first, to `notes`. Throws NormError naming the flag and the file.
+Tensor readTensorFlag(const std::string& spec, const char* flag, int64_t max_elements,
+                      std::vector<std::string>& notes);
+
 // Synthetic inputs: randn, uniform, arange, constant, worked-example (needs shape (3,4,2,2)),
-// large-offset (mean 100, std 0.01). Throws NormError on an unknown name.
+// large-offset (mean 100, std 0.01), outlier-features (randn with a few feature dims of the last
+// axis 20..100× larger, as in large language models' activations). Throws NormError on an unknown
+// name.
 Tensor makeInput(const Shape& shape, const std::string& init, uint64_t seed);
 inline constexpr const char* kInitNames =
-    "randn|uniform|arange|constant|worked-example|large-offset";
+    "randn|uniform|arange|constant|worked-example|large-offset|outlier-features";
 // Throws NormError unless `name` is one of kInitNames.
 void checkInitName(const std::string& name);
 

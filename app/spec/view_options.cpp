@@ -12,7 +12,9 @@ namespace {
 constexpr std::array kLayouts = {NamedValue<LayoutMode>{LayoutMode::Single, "single"},
                                  NamedValue<LayoutMode>{LayoutMode::Compare, "compare"}};
 constexpr std::array kDisplays = {NamedValue<DisplayMode>{DisplayMode::Cubes, "cubes"},
-                                  NamedValue<DisplayMode>{DisplayMode::Sheet, "sheet"}};
+                                  NamedValue<DisplayMode>{DisplayMode::Sheet, "sheet"},
+                                  NamedValue<DisplayMode>{DisplayMode::Plates, "plates"},
+                                  NamedValue<DisplayMode>{DisplayMode::Image, "image"}};
 constexpr std::array kColorBys = {NamedValue<ColorBy>{ColorBy::Value, "value"},
                                   NamedValue<ColorBy>{ColorBy::Groups, "groups"}};
 constexpr std::array kThemes = {NamedValue<Theme>{Theme::Dark, "dark"},

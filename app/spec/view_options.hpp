@@ -10,8 +10,10 @@ namespace normviz {
 
 enum class LayoutMode { Single, Compare };
 // Cubes: the 3D scene. Sheet: every element one cell of a 2D image (rows n, c, ...; columns the
-// trailing axes), for tensors past the cube limit and for people who think in 2D.
-enum class DisplayMode { Cubes, Sheet };
+// trailing axes), for tensors past the cube limit and for people who think in 2D. Plates: every
+// (n, c) plate a small H x W picture of its values, plates in a grid (rows n, columns c), for
+// feature maps. Image: each sample the photo itself (RGB, or gray for one channel), for C = 1 or 3.
+enum class DisplayMode { Cubes, Sheet, Plates, Image };
 enum class ColorBy { Value, Groups };
 enum class Theme { Dark, Light };
 enum class Backend { CpuFp32, CpuFp64, Gpu, GpuEmulated };

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "image_input.hpp"
 #include "json_fields.hpp"
 #include "normviz/error.hpp"
 #include "normviz/plan.hpp"
@@ -187,38 +188,73 @@ const std::array kFields = {
     SpecField{"eval", "BatchNorm: evaluation mode (normalize with running statistics)",
               SpecValue::Switch, true, NV_PARSE { s.layer.eval = switchOf(t); },
               NV_PRINT { return std::optional<std::string>(s.layer.eval ? "true" : "false"); }},
-    SpecField{"running-mean", "BatchNorm: running_mean .npy (C)", SpecValue::Text, true,
+    SpecField{"running-mean", "BatchNorm: running_mean (C), as --input", SpecValue::Text, true,
               NV_PARSE { s.layer.running_mean = pathOf(t); },
               NV_PRINT {
                 return std::optional<std::string>(s.layer.running_mean);
               }},
-    SpecField{"running-var", "BatchNorm: running_var .npy (C)", SpecValue::Text, true,
+    SpecField{"running-var", "BatchNorm: running_var (C), as --input", SpecValue::Text, true,
               NV_PARSE { s.layer.running_var = pathOf(t); },
               NV_PRINT {
                 return std::optional<std::string>(s.layer.running_var);
               }},
-    SpecField{"weight", "affine weight .npy", SpecValue::Text, true,
+    SpecField{"weight", "affine weight, as --input", SpecValue::Text, true,
               NV_PARSE { s.layer.weight = pathOf(t); },
               NV_PRINT { return std::optional<std::string>(s.layer.weight); }},
-    SpecField{"bias", "affine bias .npy", SpecValue::Text, true,
+    SpecField{"bias", "affine bias, as --input", SpecValue::Text, true,
               NV_PARSE { s.layer.bias = pathOf(t); },
               NV_PRINT { return std::optional<std::string>(s.layer.bias); }},
-    SpecField{"input", "input tensor .npy (float32 or float64, C order); overrides --shape",
+    SpecField{"input",
+              "input tensor: x.npy, FILE.npz:NAME or FILE.safetensors:NAME (float32, float64, "
+              "float16 or bfloat16; C order); overrides --shape",
               SpecValue::Text, true, NV_PARSE { s.layer.input = pathOf(t); },
               NV_PRINT { return std::optional<std::string>(s.layer.input); }},
+    SpecField{"input-image", "photos as the input batch, e.g. a.png,b.jpg: (N, 3 or 1, H, W) in "
+              "[0, 1] like ToTensor; overrides --shape", SpecValue::Text, true,
+              NV_PARSE {  // empty: none (a lesson step back to generated data)
+                std::vector<std::string> paths;
+                if (!t.empty()) paths = splitImagePaths(t);
+                for (std::string& p : paths) p = pathOf(p);
+                s.layer.input_images = std::move(paths);
+              },
+              NV_PRINT {
+                std::string text;
+                for (const std::string& p : s.layer.input_images) {
+                  if (!text.empty()) text += ",";
+                  text += p;
+                }
+                return std::optional<std::string>(text);
+              }},
+    SpecField{"resize", "with --input-image: resize every photo to H,W (antialiased bilinear, "
+              "as torchvision's Resize)", SpecValue::List, true,
+              NV_PARSE {
+                if (t.empty()) {
+                  s.layer.resize.reset();
+                  return;
+                }
+                const Shape size = parseShape(t);
+                if (size.dims.size() != 2) throw NormError("give the size as H,W, e.g. 224,224");
+                s.layer.resize = std::pair{size.dims[0], size.dims[1]};
+              },
+              NV_PRINT {
+                if (!s.layer.resize) return std::optional<std::string>("");
+                return std::optional<std::string>(std::to_string(s.layer.resize->first) + "," +
+                                                  std::to_string(s.layer.resize->second));
+              }},
     SpecField{"shape", "input shape when generated, e.g. 3,4,2,2", SpecValue::List, true,
               NV_PARSE { s.layer.shape = parseShape(t); },
               NV_PRINT {
                 return std::optional<std::string>(joined(s.layer.shape.dims));
               }},
-    SpecField{"init", "generated input: randn|uniform|arange|constant|worked-example|large-offset",
+    SpecField{"init", "generated input: randn|uniform|arange|constant|worked-example|large-offset|"
+              "outlier-features",
               SpecValue::Text, true,
               NV_PARSE {
                 checkInitName(t);
                 s.layer.init = t;
               },
               NV_PRINT { return std::optional<std::string>(s.layer.init); }},
-    SpecField{"seed", "random seed for randn/uniform/large-offset", SpecValue::Integer, true,
+    SpecField{"seed", "random seed for randn/uniform/large-offset/outlier-features", SpecValue::Integer, true,
               NV_PARSE { s.layer.seed = unsignedOf(t); },
               NV_PRINT {
                 return std::optional<std::string>(std::to_string(s.layer.seed));
@@ -270,7 +306,10 @@ const std::array kFields = {
     SpecField{"layout", "single (x, statistics, y) or compare (four layers)", SpecValue::Text,
               false, NV_PARSE { s.layout = parseName<LayoutMode>(t, "layout"); },
               NV_PRINT { return nameIfSet(s.layout); }},
-    SpecField{"display", "cubes, sheet, or auto (the sheet for large tensors)", SpecValue::Text,
+    SpecField{"display",
+              "cubes, sheet, plates (an H x W picture per (n, c)), image (C = 1 or 3: the photos), "
+              "or auto (by size and shape)",
+              SpecValue::Text,
               false,
               NV_PARSE {
                 s.display = t == "auto" ? std::nullopt

@@ -35,7 +35,7 @@ struct ViewSpec {
   std::optional<std::vector<int64_t>> hover;  // the pinned element, one index per dim
   // How it is shown; unset: the app's default or the settings file's.
   std::optional<LayoutMode> layout;
-  std::optional<DisplayMode> display;  // unset ("auto"): cubes, or the sheet for large tensors
+  std::optional<DisplayMode> display;  // unset ("auto"): by size and shape (shownDisplay)
   std::optional<float> explode;        // 0 compact blocks .. 1 plates
   std::optional<ColorBy> color_by;
   std::optional<ViewPreset> view;

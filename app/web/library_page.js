@@ -81,20 +81,24 @@ mergeInto(LibraryManager.library, {
     return n;
   },
 
-  // Open .npy…: the browser's file picker; the chosen file is written into the page's memory and
-  // opened there. Nothing leaves the page.
+  // Open…: the browser's file picker; the chosen files are written into the page's memory and
+  // opened there (several photos make a batch). Nothing leaves the page.
   normviz_page_pick_file: function() {
     const input = document.createElement("input");
     input.type = "file";
-    input.accept = ".npy";
+    input.multiple = true;
+    input.accept = ".npy,.npz,.safetensors,.png,.jpg,.jpeg,.bmp,.gif";
     input.onchange = () => {
-      const file = input.files && input.files[0];
-      if (!file) return;
-      file.arrayBuffer().then((buffer) => {
-        const path = "/uploads/" + file.name.replace(/\//g, "_");
+      const files = Array.from(input.files || []);
+      if (files.length === 0) return;
+      Promise.all(files.map((file) => file.arrayBuffer())).then((buffers) => {
         FS.mkdirTree("/uploads");
-        FS.writeFile(path, new Uint8Array(buffer));
-        Module.ccall("normviz_open_file", null, ["string"], [path]);
+        const paths = files.map((file, i) => {
+          const path = "/uploads/" + file.name.replace(/[\/\n]/g, "_");
+          FS.writeFile(path, new Uint8Array(buffers[i]));
+          return path;
+        });
+        Module.ccall("normviz_open_file", null, ["string"], [paths.join("\n")]);
       });
     };
     input.click();

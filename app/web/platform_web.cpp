@@ -223,11 +223,19 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* normviz_report() {
   return web->report.c_str();
 }
 
-// A file the page's picker wrote into its memory becomes the input x.
-extern "C" EMSCRIPTEN_KEEPALIVE void normviz_open_file(const char* path) {
+// The files the page's picker wrote into its memory (paths one per line) become the input x: photos
+// make a batch, a tensor file is loaded as it is.
+extern "C" EMSCRIPTEN_KEEPALIVE void normviz_open_file(const char* paths) {
   using namespace normviz;
   if (web == nullptr) return;
-  loadInputFile(*web->state, path);
+  std::vector<std::string> list;
+  std::string text = paths;
+  for (size_t start = 0; start <= text.size();) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) list.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  loadDroppedFiles(*web->state, list);
   web->busy_frames = 3;
 }
 

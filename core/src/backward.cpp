@@ -1,8 +1,9 @@
-// The backward pass on the CPU: the float64 reference and the float32 fast path, both threaded
-// over the engine's pool.
+// The backward pass on the CPU: the float64 reference (plain loops, obviously the formula) and the
+// float32 fast path (the SIMD kernels of backward_simd.cpp, per memory layout), both threaded over
+// the engine's pool.
 //
-// Sections: validation · walking a group in spans of one weight pattern · the two passes per group
-// · threads and the dweight/dbias merge · entry point.
+// Sections: validation · the reference: walking a group in spans of one weight pattern · the two
+// passes per group · threads and the dweight/dbias merge · the fast path · entry points.
 //
 // Per group, pass 1 reads x and dy once and forms both sums Σ dy·w and Σ dy·w·x̂ (and the group's
 // share of dweight/dbias); pass 2 reads them again and writes dx. The second read hits cache for
@@ -13,29 +14,45 @@
 #include <chrono>
 #include <vector>
 
+#include "backward_simd.hpp"
+#include "engine_simd.hpp"
 #include "normviz/engine.hpp"
 #include "normviz/error.hpp"
+#include "normviz/timing.hpp"
 #include "pool.hpp"
 
 namespace normviz {
 
 // ---- validation ------------------------------------------------------------------------------
 
-void validateBackward(const ReductionPlan& plan, const Tensor& dy, const TensorD& mean,
-                      const TensorD& rstd) {
+template <typename T>
+static void checkBackward(const ReductionPlan& plan, const Tensor& dy, const BasicTensor<T>& mean,
+                          const BasicTensor<T>& rstd) {
   if (!(dy.shape == plan.shape()) || dy.numel() != plan.shape().numel())
     throw NormError("grad_output (dy) has shape " + dy.shape.str() + " but the input has shape " +
                     plan.shape().str() + "; dy must have the input's shape");
-  for (const auto& [name, t] : {std::pair<const char*, const TensorD*>{"mean", &mean},
-                                std::pair<const char*, const TensorD*>{"rstd", &rstd}})
+  for (const auto& [name, t] : {std::pair<const char*, const BasicTensor<T>*>{"mean", &mean},
+                                std::pair<const char*, const BasicTensor<T>*>{"rstd", &rstd}})
     if (!(t->shape == plan.statShape()) || t->numel() != plan.statShape().numel())
       throw NormError(std::string("saved ") + name + " has shape " + t->shape.str() +
                       " but the plan's statistics have shape " + plan.statShape().str());
 }
 
+void validateBackward(const ReductionPlan& plan, const Tensor& dy, const TensorD& mean,
+                      const TensorD& rstd) {
+  checkBackward(plan, dy, mean, rstd);
+}
+
+static void checkInput(const Tensor& x, const ReductionPlan& plan, const NormParams& params) {
+  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
+    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
+                    plan.shape().str());
+  validateParams(plan, params);
+}
+
 namespace {
 
-// ---- walking a group -------------------------------------------------------------------------
+// ---- the reference: walking a group -------------------------------------------------------
 
 // The weight slot of flat element f is (f / inner) % count: `inner` is the size of the dims after
 // the last affine axis (1 for LayerNorm's trailing shape, H*W for a channel axis).
@@ -258,67 +275,176 @@ void backwardAllGroups(const Job<T>& job, bool affine_grads, int threads,
     }
 }
 
+// ---- the fast path ---------------------------------------------------------------------------
+
+// Chunks of a layout's items whose dweight/dbias partials are kept apart (the most a call splits
+// into, whatever its thread count).
+constexpr int64_t kSimdChunks = 64;
+
 template <typename T>
-std::vector<T> convert(const TensorData<double>& v) {
-  return std::vector<T>(v.begin(), v.end());
+void reshapeTo(BasicTensor<T>& t, const Shape& s) {
+  if (!(t.shape == s) || t.numel() != s.numel()) t = BasicTensor<T>(s);
 }
 
 }  // namespace
+
+void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                const NormParams& params, const Tensor& mean, const Tensor& rstd,
+                                const ComputeOptions& options, BackwardResultF32& out) {
+  checkInput(x, plan, params);
+  checkBackward(plan, dy, mean, rstd);
+  const int threads = pool::threadsFor(engineThreads(options.threads), x.numel());
+  const AffineSlots slots(plan);
+  const bool affine_grads = params.weight.has_value() || params.bias.has_value();
+  reshapeTo(out.dx, x.shape);
+  reshapeTo(out.sum_dy_w, plan.statShape());
+  reshapeTo(out.sum_dy_w_xhat, plan.statShape());
+  out.group_coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
+  out.backend = "cpu-fp32 backward";
+  // With bias alone the weight is 1, and dbias still needs the spans of each slot.
+  const std::vector<float> ones(params.weight || !affine_grads ? 0 : slots.count, 1.0f);
+
+  simd::BackwardJob job;
+  job.plan = &plan;
+  job.x = x.data.data();
+  job.dy = dy.data.data();
+  job.dx = out.dx.data.data();
+  job.weight = params.weight ? params.weight->data.data() : affine_grads ? ones.data() : nullptr;
+  job.mean = mean.data.data();
+  job.rstd = rstd.data.data();
+  job.sum_dy_w = out.sum_dy_w.data.data();
+  job.sum_dy_w_xhat = out.sum_dy_w_xhat.data.data();
+  job.affine_inner = slots.inner;
+  job.affine_count = slots.count;
+  job.coupled = out.group_coupled;
+  job.subtract_mean = plan.subtractsMean();
+  job.affine_grads = affine_grads;
+  job.stream = x.numel() * static_cast<int64_t>(sizeof(float)) >= simd::streamBytes();
+
+  // The layout: strided where the reduced axes are one block and the weight is constant along a
+  // row of positions or is the position's own (BatchNorm1d); groups of runs where runs are long
+  // enough for vectors; the reference's loops, in float32, for groups of short runs.
+  const simd::Traversal layout = simd::chooseTraversal(plan, slots.inner, false);
+  const bool row_weights = !job.weight || slots.inner % layout.inner == 0;
+  const bool position_weights = slots.inner == 1 && slots.count == layout.inner;
+  enum { Strided, Groups, Plain } kind = Groups;
+  if (layout.kind == simd::Traversal::Strided && (row_weights || position_weights)) {
+    kind = Strided;
+    const int64_t lanes = simd::floatLanes();
+    // Blocks of positions whose rows of x and dy fill half of L2, as the forward's.
+    const int64_t fit = simd::fusedGroupBytes() / (8 * layout.reduced) / lanes * lanes;
+    job.outer = layout.outer;
+    job.reduced = layout.reduced;
+    job.inner = layout.inner;
+    job.block = std::min(std::max(fit, lanes), (layout.inner + lanes - 1) / lanes * lanes);
+    job.position_weights = !row_weights;
+    job.items = layout.outer * ((layout.inner + job.block - 1) / job.block);
+  } else if (plan.runLength() == plan.groupSize() || plan.runLength() >= simd::kMinRunElements) {
+    job.items = plan.groupCount();
+  } else {
+    kind = Plain;
+  }
+
+  std::vector<double> dweight, dbias;
+  const auto start = std::chrono::steady_clock::now();
+  if (kind == Plain) {
+    const std::vector<float> plain_ones(params.weight ? 0 : slots.count, 1.0f);
+    Job<float> plain{&plan,
+                     slots,
+                     job.x,
+                     job.dy,
+                     params.weight ? job.weight : plain_ones.data(),
+                     job.mean,
+                     job.rstd,
+                     job.dx,
+                     job.sum_dy_w,
+                     job.sum_dy_w_xhat,
+                     job.coupled,
+                     job.subtract_mean};
+    backwardAllGroups<float>(plain, affine_grads, threads, dweight, dbias);
+  } else if (job.items > 0) {
+    job.chunks = std::min(job.items, kSimdChunks);
+    const size_t partial_values = affine_grads ? static_cast<size_t>(job.chunks * slots.count) : 0;
+    std::vector<double> dw_total(partial_values, 0.0), db_total(partial_values, 0.0);
+    std::vector<float> dw_run(partial_values, 0.0f), db_run(partial_values, 0.0f);
+    job.dw_total = dw_total.data();
+    job.db_total = db_total.data();
+    job.dw_run = dw_run.data();
+    job.db_run = db_run.data();
+    pool::parallelRange(threads, job.chunks, 1, [&](int64_t a, int64_t b) {
+      if (kind == Strided)
+        simd::backwardStrided(job, a, b);
+      else
+        simd::backwardGroups(job, a, b);
+    });
+    // The chunks' partials in chunk order: the same bits on any thread count.
+    dweight.assign(affine_grads ? slots.count : 0, 0.0);
+    dbias.assign(affine_grads ? slots.count : 0, 0.0);
+    for (int64_t c = 0; c < job.chunks && affine_grads; ++c)
+      for (int64_t k = 0; k < slots.count; ++k) {
+        dweight[static_cast<size_t>(k)] += dw_total[static_cast<size_t>(c * slots.count + k)];
+        dbias[static_cast<size_t>(k)] += db_total[static_cast<size_t>(c * slots.count + k)];
+      }
+  }
+  out.seconds = secondsSince(start);
+  out.dweight.reset();
+  out.dbias.reset();
+  if (params.weight) out.dweight = TensorD(plan.affineShape(), dweight);
+  if (params.bias) out.dbias = TensorD(plan.affineShape(), dbias);
+}
+
+BackwardResult widen(const BackwardResultF32& b) {
+  BackwardResult r;
+  r.dx = widen(b.dx);
+  r.dweight = b.dweight;
+  r.dbias = b.dbias;
+  r.sum_dy_w = widen(b.sum_dy_w);
+  r.sum_dy_w_xhat = widen(b.sum_dy_w_xhat);
+  r.group_coupled = b.group_coupled;
+  r.backend = b.backend;
+  r.seconds = b.seconds;
+  return r;
+}
 
 // ---- entry point -----------------------------------------------------------------------------
 
 BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
                                    const NormParams& params, const TensorD& mean,
                                    const TensorD& rstd, const ComputeOptions& options) {
-  if (!(x.shape == plan.shape()) || x.numel() != plan.shape().numel())
-    throw NormError("input has shape " + x.shape.str() + " but the plan was made for " +
-                    plan.shape().str());
-  validateParams(plan, params);
+  checkInput(x, plan, params);
   validateBackward(plan, dy, mean, rstd);
+  if (options.precision == Precision::Fp32) {
+    BackwardResultF32 f;
+    computeNormBackwardF32Into(x, dy, plan, params, narrow(mean), narrow(rstd), options, f);
+    return widen(f);
+  }
 
   const int threads = engineThreads(options.threads);
   const AffineSlots slots(plan);
   const std::vector<float> ones(params.weight ? 0 : static_cast<size_t>(slots.count), 1.0f);
   const bool affine_grads = params.weight.has_value() || params.bias.has_value();
-  const int64_t n = x.numel(), groups = plan.groupCount();
   BackwardResult r;
   r.group_coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
-
+  r.dx = TensorD(x.shape);
+  r.sum_dy_w = TensorD(plan.statShape());
+  r.sum_dy_w_xhat = TensorD(plan.statShape());
+  Job<double> job{&plan,
+                  slots,
+                  x.data.data(),
+                  dy.data.data(),
+                  params.weight ? params.weight->data.data() : ones.data(),
+                  mean.data.data(),
+                  rstd.data.data(),
+                  r.dx.data.data(),
+                  r.sum_dy_w.data.data(),
+                  r.sum_dy_w_xhat.data.data(),
+                  r.group_coupled,
+                  plan.subtractsMean()};
   std::vector<double> dweight, dbias;
-  auto run = [&](auto& dx, auto& s1, auto& s2, const auto& mu, const auto& rs) {
-    using T = std::remove_cvref_t<decltype(dx[0])>;
-    Job<T> job{&plan,
-               slots,
-               x.data.data(),
-               dy.data.data(),
-               params.weight ? params.weight->data.data() : ones.data(),
-               mu.data(),
-               rs.data(),
-               dx.data(),
-               s1.data(),
-               s2.data(),
-               r.group_coupled,
-               plan.subtractsMean()};
-    const auto start = std::chrono::steady_clock::now();
-    backwardAllGroups<T>(job, affine_grads, threads, dweight, dbias);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-
-  if (options.precision == Precision::Fp64) {
-    r.dx = TensorD(x.shape);
-    r.sum_dy_w = TensorD(plan.statShape());
-    r.sum_dy_w_xhat = TensorD(plan.statShape());
-    run(r.dx.data, r.sum_dy_w.data, r.sum_dy_w_xhat.data, mean.data, rstd.data);
-    r.backend = "cpu-fp64 backward reference";
-  } else {
-    std::vector<float> dx(static_cast<size_t>(n)), s1(groups), s2(groups);
-    const std::vector<float> mu = convert<float>(mean.data), rs = convert<float>(rstd.data);
-    run(dx, s1, s2, mu, rs);
-    r.dx = TensorD(x.shape, std::vector<double>(dx.begin(), dx.end()));
-    r.sum_dy_w = TensorD(plan.statShape(), std::vector<double>(s1.begin(), s1.end()));
-    r.sum_dy_w_xhat = TensorD(plan.statShape(), std::vector<double>(s2.begin(), s2.end()));
-    r.backend = "cpu-fp32 backward";
-  }
+  const auto start = std::chrono::steady_clock::now();
+  backwardAllGroups<double>(job, affine_grads, threads, dweight, dbias);
+  r.seconds = secondsSince(start);
+  r.backend = "cpu-fp64 backward reference";
   if (params.weight) r.dweight = TensorD(plan.affineShape(), dweight);
   if (params.bias) r.dbias = TensorD(plan.affineShape(), dbias);
   return r;

@@ -52,6 +52,11 @@ void validateParams(const ReductionPlan& plan, const NormParams& params) {
 
 namespace {
 
+using simd::chooseTraversal;
+using simd::fusedGroupBytes;
+using simd::streamBytes;
+using simd::Traversal;
+
 // The affine index of an element is (flat / inner) % count: `inner` is the size of the dims after
 // the last affine axis (1 for LayerNorm's trailing shape, H*W for a channel axis).
 struct AffineMap {
@@ -63,16 +68,12 @@ struct AffineMap {
   }
 };
 
-// ---- the pool -----------------------------------------------------------------------------------
+}  // namespace
 
-using pool::parallelRange;
+// ---- plans per memory layout (shared with the backward)
+// -------------------------------------------
 
-// Elements per task: enough that scheduling costs nothing next to the memory traffic.
-constexpr int64_t kTaskElements = 32768;
-
-int64_t grainFor(int64_t elements_per_item) {
-  return std::max<int64_t>(1, kTaskElements / std::max<int64_t>(1, elements_per_item));
-}
+namespace simd {
 
 // Bytes of x a group may have for its statistics and normalization to run back to back while the
 // group is still in this core's L2 (half of it: y and the neighbours need room too).
@@ -103,25 +104,7 @@ int64_t streamBytes() {
   return bytes;
 }
 
-// ---- plans per memory layout --------------------------------------------------------------------
-
-// How a plan's groups lie in memory, which decides the loop that runs them:
-//   Fused     groups that fit in half of L2 (LayerNorm, GroupNorm, InstanceNorm rows; BatchNorm's
-//             channels up to that size, each a set of runs): x read from memory once, y written
-//             while the group is in cache: short rows a block at a time, larger groups with y of
-//             one group interleaved with the next group's statistics, the next data prefetched
-//             while a pass works on cached data; short runs (custom axes) go through the run
-//             iterator into a buffer.
-//   TwoPhase  groups too large for L2: the partials of every piece (a run or a chunk of one) for
-//             all groups in one pass over x, merged per group, then one normalize pass.
-//   Strided   the reduced axes are one block with kept axes inside it (channels-last LayerNorm,
-//             BatchNorm1d on (N, C)): x is (outer, reduced, inner) and vectors run across inner.
-struct Traversal {
-  enum Kind { Fused, TwoPhase, Strided } kind = Fused;
-  int64_t outer = 1, reduced = 1, inner = 1;
-};
-
-Traversal chooseTraversal(const ReductionPlan& plan, const AffineMap& affine, bool has_affine) {
+Traversal chooseTraversal(const ReductionPlan& plan, int64_t affine_inner, bool has_affine) {
   const Shape& s = plan.shape();
   Traversal layout;
   // The reduced axes (dims of 1 do not matter) as one block [first, last]?
@@ -137,7 +120,7 @@ Traversal chooseTraversal(const ReductionPlan& plan, const AffineMap& affine, bo
     int64_t outer = 1, reduced = 1, inner = 1;
     for (int a = 0; a < s.rank(); ++a) (a < first ? outer : a <= last ? reduced : inner) *= s[a];
     // Along a row of inner positions the affine index must stay constant.
-    if (inner > 1 && (!has_affine || affine.inner % inner == 0)) {
+    if (inner > 1 && (!has_affine || affine_inner % inner == 0)) {
       layout.kind = Traversal::Strided;
       layout.outer = outer;
       layout.reduced = reduced;
@@ -149,9 +132,24 @@ Traversal chooseTraversal(const ReductionPlan& plan, const AffineMap& affine, bo
   // well as a contiguous one, once each next run is prefetched: x is then read from memory once,
   // not twice.
   const int64_t bytes = plan.groupSize() * static_cast<int64_t>(sizeof(float));
-  const bool short_runs = plan.runLength() < simd::kMinRunElements;
+  const bool short_runs = plan.runLength() < kMinRunElements;
   layout.kind = bytes <= fusedGroupBytes() || short_runs ? Traversal::Fused : Traversal::TwoPhase;
   return layout;
+}
+
+}  // namespace simd
+
+namespace {
+
+// ---- the pool -----------------------------------------------------------------------------------
+
+using pool::parallelRange;
+
+// Elements per task: enough that scheduling costs nothing next to the memory traffic.
+constexpr int64_t kTaskElements = 32768;
+
+int64_t grainFor(int64_t elements_per_item) {
+  return std::max<int64_t>(1, kTaskElements / std::max<int64_t>(1, elements_per_item));
 }
 
 // One precision's pass over every group. T is float (fast path) or double (reference).
@@ -179,7 +177,7 @@ void runEngine(const Tensor& x, const ReductionPlan& plan, const NormParams& par
   threads = pool::threadsFor(threads, x.numel());
   job.stream = x.numel() * static_cast<int64_t>(sizeof(T)) >= streamBytes();
 
-  const Traversal layout = chooseTraversal(plan, affine, job.weight || job.bias);
+  const Traversal layout = chooseTraversal(plan, affine.inner, job.weight || job.bias);
   if (layout.kind == Traversal::Strided) {
     job.outer = layout.outer;
     job.reduced = layout.reduced;

@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "simd_memory-inl.h"
+
 HWY_BEFORE_NAMESPACE();
 namespace normviz::simd {
 namespace HWY_NAMESPACE {
@@ -46,18 +48,6 @@ HWY_INLINE hn::Vec<D> load(D d, const float* p) {
 template <class D>
 HWY_INLINE hn::TFromD<D> sumLanes(D d, hn::Vec<D> v) {
   return hn::GetLane(hn::SumOfLanes(d, v));
-}
-
-// Prefetches the cache lines of ahead[i, i + n), floats of x read next (nothing when null), into
-// L1 or, with `into_l2`, into L2 only.
-HWY_INLINE void prefetchLines(const float* ahead, int64_t i, int64_t n, bool into_l2 = false) {
-  if (!ahead) return;
-  for (int64_t k = 0; k < n; k += kFloatsPerLine) {
-    if (into_l2)
-      __builtin_prefetch(ahead + i + k, 0, 2);
-    else
-      hwy::Prefetch(ahead + i + k);
-  }
 }
 
 // Terms summed over a piece: each works on a vector and on one scalar (the tail).
@@ -358,32 +348,6 @@ Moments<hn::TFromD<D>> spanPartial(D d, VarianceStrategy strategy, PartialKind k
 }
 
 // ---- normalizing a span -------------------------------------------------------------------------
-
-// A streaming store that starts a 4 KiB page of y first needs the page's address translation; on
-// a virtual machine with nested paging that walk is slow and stalls the stores behind it. When a
-// store starts a page, a prefetch of a line kTranslateAhead pages further on makes that walk
-// early, while the stores of the pages between still run (docs/benchmarks.md, "Design
-// measurements").
-inline constexpr uintptr_t kPageBytes = 4096;
-inline constexpr uintptr_t kTranslateAhead = 8;
-
-template <typename T>
-HWY_INLINE void translateAhead(const T* y) {
-  const uintptr_t at = reinterpret_cast<uintptr_t>(y);
-  // A prefetch never faults, so pages past the end of y are harmless.
-  if (at % kPageBytes == 0)
-    __builtin_prefetch(reinterpret_cast<const void*>(at + kTranslateAhead * kPageBytes), 0, 0);
-}
-
-// Scalar elements before y + i is aligned to a whole vector (so that streaming stores write whole
-// cache lines), at most n.
-template <class D>
-HWY_INLINE int64_t headToAlign(D d, const hn::TFromD<D>* y, int64_t n) {
-  const uintptr_t bytes = hn::Lanes(d) * sizeof(hn::TFromD<D>);
-  const uintptr_t mis = reinterpret_cast<uintptr_t>(y) % bytes;
-  const int64_t head = mis == 0 ? 0 : static_cast<int64_t>((bytes - mis) / sizeof(hn::TFromD<D>));
-  return std::min(head, n);
-}
 
 // y = (x - mean) * scale + shift over n contiguous elements; scale is rstd times the weight.
 // With `stream`, y goes to memory with non-temporal stores: no read for ownership of y's lines and

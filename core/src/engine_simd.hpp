@@ -27,6 +27,35 @@ inline constexpr int64_t kRowBlockElements = 3072;
 // Runs shorter than this are gathered into a buffer before reducing (calls per run cost more).
 inline constexpr int64_t kMinRunElements = 16;
 
+// ---- plans per memory layout (engine.cpp; the forward's and the backward's loops) ---------------
+
+// How a plan's groups lie in memory, which decides the loop that runs them:
+//   Fused     groups that fit in half of L2 (LayerNorm, GroupNorm, InstanceNorm rows; BatchNorm's
+//             channels up to that size, each a set of runs): x read from memory once, y written
+//             while the group is in cache: short rows a block at a time, larger groups with y of
+//             one group interleaved with the next group's statistics, the next data prefetched
+//             while a pass works on cached data; short runs (custom axes) go through the run
+//             iterator into a buffer.
+//   TwoPhase  groups too large for L2: the partials of every piece (a run or a chunk of one) for
+//             all groups in one pass over x, merged per group, then one normalize pass.
+//   Strided   the reduced axes are one block with kept axes inside it (channels-last LayerNorm,
+//             BatchNorm1d on (N, C)): x is (outer, reduced, inner) and vectors run across inner.
+struct Traversal {
+  enum Kind { Fused, TwoPhase, Strided } kind = Fused;
+  int64_t outer = 1, reduced = 1, inner = 1;
+};
+
+// The layout of `plan`; with `has_affine`, Strided only where the affine index is constant along a
+// row of inner positions (affine_inner, the size of the dims after the last affine axis, a
+// multiple of inner).
+Traversal chooseTraversal(const ReductionPlan& plan, int64_t affine_inner, bool has_affine);
+
+// Bytes of x a group may have for its passes to run back to back while it is still in this core's
+// L2 (half of it).
+int64_t fusedGroupBytes();
+// Outputs at least this large go to memory with non-temporal stores.
+int64_t streamBytes();
+
 // What a partial holds depends on the strategy:
 //   MeanM2  (two-pass, Welford, pairwise with the mean subtracted): a = mean, b = sum of (x-mean)^2
 //   Sums    (naive with the mean subtracted): a = sum x, b = sum x^2

@@ -7,7 +7,8 @@
 //
 // Decisions:
 // - Only little-endian float32 ('<f4') and float64 ('<f8') in C order are read; anything else is
-//   named in the error, with big-endian and Fortran order called out separately.
+//   named in the error, with big-endian and Fortran order called out separately. tensor_file.cpp
+//   reads float16 ('<f2') too, through the same header parser (npy_header.hpp).
 // - A rank-0 array (shape ()) holds one value and is read as shape (1), because normviz tensors
 //   have rank 1 to 4. Rank above 4 is an error.
 // - Dims of 0 are accepted here (an empty array is a valid file); layers reject empty shapes.
@@ -35,45 +36,26 @@
 #include <vector>
 
 #include "normviz/error.hpp"
+#include "npy_header.hpp"
 
 namespace normviz {
 namespace {
 
-// std::bit_cast, which the browser build's C++ library (Emscripten 3.1.6) does not have yet.
-template <typename To, typename From>
-To bitCast(const From& from) {
-  static_assert(sizeof(To) == sizeof(From));
-  To to;
-  std::memcpy(&to, &from, sizeof(To));
-  return to;
-}
-
 constexpr std::array<uint8_t, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-constexpr size_t kPreambleV1 = 10;  // magic, 2 version bytes, uint16 header length
-constexpr size_t kPreambleV2 = 12;  // magic, 2 version bytes, uint32 header length
+constexpr size_t kPreambleV1 = 10;               // magic, 2 version bytes, uint16 header length
+constexpr size_t kPreambleV2 = kNpyPreambleMax;  // magic, 2 version bytes, uint32 header length
 
 size_t itemSize(NpyDtype dtype) {
   return dtype == NpyDtype::Float32 ? 4 : 8;
 }
-const char* dtypeName(NpyDtype dtype) {
-  return dtype == NpyDtype::Float32 ? "float32" : "float64";
-}
-
-// What the header says, validated against the limits; data_offset is where the data starts.
-struct NpyHeader {
-  NpyDtype dtype = NpyDtype::Float32;
-  std::vector<int64_t> dims;  // as written (rank 0 allowed)
-  int64_t numel = 1;
-  size_t data_offset = 0;
-  uint64_t dataBytes() const { return static_cast<uint64_t>(numel) * itemSize(dtype); }
-};
 
 // A recursive-descent reader for the small subset of Python literals a .npy header uses:
 // a dict of string keys whose values are strings, True/False, tuples of integers, or (for
 // structured dtypes, which we reject) lists.
 class HeaderParser {
  public:
-  HeaderParser(std::string_view text, const NpyLimits& limits) : s_(text), limits_(limits) {}
+  HeaderParser(std::string_view text, const NpyLimits& limits, bool accept_float16)
+      : s_(text), limits_(limits), accept_float16_(accept_float16) {}
 
   void parse(NpyHeader& out) {
     std::optional<std::string> descr;
@@ -245,17 +227,18 @@ class HeaderParser {
     return v;
   }
 
-  NpyDtype dtypeOf(const std::string& descr) const {
-    if (descr == "<f4") return NpyDtype::Float32;
-    if (descr == "<f8") return NpyDtype::Float64;
-    if (descr == ">f4" || descr == ">f8") {
+  StoredDtype dtypeOf(const std::string& descr) const {
+    if (descr == "<f4") return StoredDtype::Float32;
+    if (descr == "<f8") return StoredDtype::Float64;
+    if (accept_float16_ && descr == "<f2") return StoredDtype::Float16;
+    if (descr == ">f4" || descr == ">f8" || (accept_float16_ && descr == ">f2")) {
       throw NormError(".npy data is big-endian ('" + descr +
                       "'); normviz reads little-endian only: save with "
                       "arr.astype(arr.dtype.newbyteorder('<'))");
     }
-    throw NormError(".npy dtype '" + descr +
-                    "' is not supported; normviz reads float32 ('<f4') and float64 ('<f8'): "
-                    "save with arr.astype(numpy.float32)");
+    throw NormError(".npy dtype '" + descr + "' is not supported; normviz reads " +
+                    (accept_float16_ ? "float16 ('<f2'), " : "") +
+                    "float32 ('<f4') and float64 ('<f8'): save with arr.astype(numpy.float32)");
   }
 
   // The element count, refused when it or the product of the nonzero dims passes the limit: an
@@ -287,6 +270,7 @@ class HeaderParser {
 
   std::string_view s_;
   const NpyLimits& limits_;
+  bool accept_float16_;
   size_t pos_ = 0;
 };
 
@@ -296,10 +280,10 @@ uint32_t readLe(const uint8_t* p, int bytes) {
   return v;
 }
 
-// Reads the preamble and header from the start of a file. `prefix` may hold only the first part
-// of the file; total_size is the whole file's size, for the truncation checks.
-NpyHeader parseHeader(std::span<const uint8_t> prefix, uint64_t total_size,
-                      const NpyLimits& limits) {
+}  // namespace
+
+NpyHeader parseNpyHeader(std::span<const uint8_t> prefix, uint64_t total_size,
+                         const NpyLimits& limits, bool accept_float16) {
   if (total_size < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), prefix.begin())) {
     throw NormError("not a .npy file: bad magic (a .npy file starts with \\x93NUMPY)");
   }
@@ -325,12 +309,12 @@ NpyHeader parseHeader(std::span<const uint8_t> prefix, uint64_t total_size,
   }
   const std::string_view text(reinterpret_cast<const char*>(prefix.data() + preamble), header_len);
   NpyHeader h;
-  HeaderParser(text, limits).parse(h);
+  HeaderParser(text, limits, accept_float16).parse(h);
   h.data_offset = preamble + header_len;
 
   const uint64_t present = total_size - h.data_offset;
   if (present != h.dataBytes()) {
-    const std::string need = "shape " + Shape(h.dims).str() + " of " + dtypeName(h.dtype) +
+    const std::string need = "shape " + Shape(h.dims).str() + " of " + storedDtypeName(h.dtype) +
                              " needs " + std::to_string(h.dataBytes()) + " data bytes";
     if (present < h.dataBytes()) {
       throw NormError("truncated .npy data: " + need + " but the file has " +
@@ -341,6 +325,8 @@ NpyHeader parseHeader(std::span<const uint8_t> prefix, uint64_t total_size,
   }
   return h;
 }
+
+namespace {
 
 Shape tensorShape(const NpyHeader& h) {
   if (h.dims.empty()) return Shape{1};  // rank 0: one value, see the note at the top
@@ -353,7 +339,7 @@ template <typename T>
 BasicTensor<T> decode(const NpyHeader& h, const uint8_t* data) {
   BasicTensor<T> t(tensorShape(h));
   TensorData<T>& out = t.data;
-  if (h.dtype == NpyDtype::Float32) {
+  if (h.dtype == StoredDtype::Float32) {
     for (size_t i = 0; i < out.size(); ++i) {
       out[i] = static_cast<T>(bitCast<float>(readLe(data + 4 * i, 4)));
     }
@@ -388,7 +374,7 @@ BasicTensor<T> readFile(const std::string& path, const NpyLimits& limits) {
     throw NormError(path + ": read error");
   }
   try {
-    const NpyHeader h = parseHeader(prefix, size, limits);
+    const NpyHeader h = parseNpyHeader(prefix, size, limits, false);
     std::vector<uint8_t> data(static_cast<size_t>(h.dataBytes()));
     in.seekg(static_cast<std::streamoff>(h.data_offset));
     if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()))) {
@@ -403,7 +389,7 @@ BasicTensor<T> readFile(const std::string& path, const NpyLimits& limits) {
 }  // namespace
 
 TensorD parseNpy(std::span<const uint8_t> bytes, const NpyLimits& limits) {
-  const NpyHeader h = parseHeader(bytes, bytes.size(), limits);
+  const NpyHeader h = parseNpyHeader(bytes, bytes.size(), limits, false);
   return decode<double>(h, bytes.data() + h.data_offset);
 }
 

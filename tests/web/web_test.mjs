@@ -135,6 +135,26 @@ try {
     await page.close();
   }
 
+  // 2b. A link to the built-in photos: decoded in the page, shown as pictures, the same lit set and
+  // the same per-channel statistics as the desktop app.
+  {
+    const flags = ['--input-image', 'sample:chelsea,sample:chelsea-dim', '--norm', 'instance',
+                   '--hover', '1,0,40,60'];
+    const page = await open('?input-image=sample:chelsea,sample:chelsea-dim&norm=instance' +
+                            '&hover=1,0,40,60');
+    const web = (await report(page)).views[0];
+    const desktop = desktopReport(flags).views[0];
+    check(web.display === 'image' && web.tiles.length === 4 && web.lit_count === 12288 * 2,
+          `photos in a link open as pictures, x beside y (${web.display}, ` +
+          `${web.tiles.length} pictures)`);
+    // The same decoded pixels; y's statistics differ only by the engines' rounding.
+    const close = web.channel_stats.length === 6 && web.channel_stats.every((c, i) =>
+      Object.keys(c).every((k) => Math.abs(c[k] - desktop.channel_stats[i][k]) < 1e-4));
+    check(close, 'photos: the same per-channel statistics as the desktop app');
+    check(page.errors.length === 0, `no console errors with photos ${page.errors}`);
+    await page.close();
+  }
+
   // 3. A real mouse: hover lights the group, a click pins it, Escape unpins.
   {
     const page = await open('?norm=group&groups=2&shape=4,6,5,5&init=randn');
@@ -327,8 +347,8 @@ try {
     const picked = npy('picked.npy', [3, 2, 4, 4]);
     const chosen = page.waitForFileChooser({timeout: 20000});
     chosen.catch(() => {});  // awaited below only when the button is there
-    const shown = await press(page, 'Open .npy\u2026');
-    check(shown, 'the page shows Open .npy…');
+    const shown = await press(page, 'Open files\u2026');
+    check(shown, 'the page shows Open files…');
     if (shown) {
       const chooser = await chosen;
       await chooser.accept([picked]);

@@ -9,9 +9,11 @@
 #include <string>
 
 #include "app_compute.hpp"
+#include "image_input.hpp"
 #include "lesson_state.hpp"
 #include "normviz/error.hpp"
 #include "normviz/npy.hpp"
+#include "normviz/tensor_file.hpp"
 #include "panels.hpp"
 #include "spec_state.hpp"
 
@@ -49,8 +51,8 @@ namespace {
 constexpr NormKind kKinds[] = {NormKind::Batch, NormKind::Layer,   NormKind::Instance,
                                NormKind::Group, NormKind::Layer2d, NormKind::RMS,
                                NormKind::Custom};
-constexpr const char* kInits[] = {"worked-example", "randn",    "uniform",
-                                  "arange",         "constant", "large-offset"};
+constexpr const char* kInits[] = {"worked-example", "randn",        "uniform",         "arange",
+                                  "constant",       "large-offset", "outlier-features"};
 
 constexpr double kZero = 0.0, kOne = 1.0;
 
@@ -64,6 +66,16 @@ bool reportedButton(AppState& s, const char* label) {
   const ImVec2 min = ImGui::GetItemRectMin(), size = ImGui::GetItemRectSize();
   if (ImGui::IsItemVisible()) s.panels->buttons[label] = {min.x, min.y, size.x, size.y};
   return pressed;
+}
+
+// The path field's file: a tensor file, a photo, or photos "a.png,b.jpg" as a batch.
+void loadPathField(AppState& s) {
+  if (s.npy_path.find(',') == std::string::npos) return loadInputFile(s, s.npy_path);
+  try {
+    loadDroppedFiles(s, splitImagePaths(s.npy_path));
+  } catch (const NormError& e) {
+    s.error = e.what();
+  }
 }
 
 // The input as a file: a path on the desktop; in the browser, the page's file picker (or a file
@@ -85,19 +97,19 @@ void fileSection(AppState& s) {
   };
   // The saved names: the input's own, and "_y" before ".npy" for the output (in the browser, the
   // file name alone in memory, or x.npy and y.npy for generated data).
-  std::string x_path = s.npy_path;
+  std::string x_path = npyPathBeside(s.npy_path);  // an array of an .npz: beside it, not over it
   if (s.files.downloads)
     x_path = "/tmp/" + (s.init == "file" ? x_path.substr(x_path.find_last_of('/') + 1) : "x.npy");
   const auto dot = x_path.rfind(".npy");
   std::string y_path = (dot == std::string::npos ? x_path : x_path.substr(0, dot)) + "_y.npy";
   if (s.files.downloads && s.init != "file") y_path = "/tmp/y.npy";
   if (s.files.downloads) {
-    if (reportedButton(s, "Open .npy\u2026")) s.files.pick_requested = true;
+    if (reportedButton(s, "Open files\u2026")) s.files.pick_requested = true;
     ImGui::SameLine();
     ImGui::TextDisabled("or drop one here");
   } else {
-    ImGui::InputText(".npy path", &s.npy_path);
-    if (reportedButton(s, "Load x")) loadInputFile(s, s.npy_path);
+    ImGui::InputText("file", &s.npy_path);
+    if (reportedButton(s, "Load x")) loadPathField(s);
     ImGui::SameLine();
   }
   if (reportedButton(s, "Save x")) save("x", widen(s.x), x_path);
@@ -161,6 +173,32 @@ bool radioPair(const char* first, const char* second, int* value) {
   ImGui::SameLine();
   edit |= ImGui::RadioButton(second, value, 1);
   return edit;
+}
+
+// The ways of drawing the tensor, two to a line; those this shape cannot have are greyed, with the
+// reason below.
+void displayChoice(AppState& s) {
+  const Shape& shape = s.shown ? s.shown->x.shape : s.x.shape;
+  const int shown = static_cast<int>(shownDisplay(s));
+  int display = shown;
+  const char* labels[] = {"cubes (3D)", "sheet (2D)", "plates", "image"};
+  for (int k = 0; k < 4; ++k) {
+    if (k % 2 == 1) ImGui::SameLine();
+    ImGui::BeginDisabled(!displayOffered(static_cast<DisplayMode>(k), shape));
+    if (ImGui::RadioButton(labels[k], &display, k) && display != shown) {
+      s.display = static_cast<DisplayMode>(display);
+      s.display_chosen = true;
+      s.reframe = true;
+    }
+    ImGui::EndDisabled();
+  }
+  if (!displayOffered(DisplayMode::Cubes, shape))
+    ImGui::TextDisabled("past %lld elements no cubes",
+                        static_cast<long long>(kMaxDisplayedElements));
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  for (const std::string& why : {platesRefusal(shape), imageRefusal(shape)})
+    if (!why.empty()) ImGui::TextWrapped("%s", why.c_str());
+  ImGui::PopStyleColor();
 }
 
 // "[H, W]" for the trailing k axes.
@@ -337,6 +375,34 @@ void layerSection(AppState& s) {
   affineControls(s);
 }
 
+// The sample photos (assets/images, embedded), alone or as batches that show what a layer does.
+void photoCombo(AppState& s) {
+  struct Batch {
+    const char* label;
+    const char* paths;
+  };
+  static constexpr Batch kBatches[] = {
+      {"cat", "sample:chelsea"},
+      {"cat in two lights (InstanceNorm)", "sample:chelsea,sample:chelsea-dim"},
+      {"four photos", "sample:coffee,sample:chelsea,sample:astronaut,sample:rocket"},
+      {"cat + three photos (BatchNorm)",
+       "sample:chelsea,sample:coffee,sample:astronaut,sample:rocket"},
+      {"grayscale camera man", "sample:camera"},
+  };
+  std::string shown = "choose\u2026";
+  if (s.init == "images") {
+    shown.clear();
+    for (const std::string& p : s.image_paths) {
+      if (!shown.empty()) shown += ", ";
+      shown += p.substr(p.find_last_of("/:") + 1);
+    }
+  }
+  if (!ImGui::BeginCombo("photos", shown.c_str())) return;
+  for (const Batch& b : kBatches)
+    if (ImGui::Selectable(b.label)) loadImages(s, splitImagePaths(b.paths));
+  ImGui::EndCombo();
+}
+
 void dataSection(AppState& s) {
   int rank = s.edit_shape.rank();
   if (ImGui::SliderInt("rank", &rank, 1, 4)) {
@@ -364,7 +430,7 @@ void dataSection(AppState& s) {
     ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1.0f), "%lld elements: past the %lld the app shows",
                        static_cast<long long>(numel), static_cast<long long>(kMaxSheetElements));
   } else if (numel > kMaxDisplayedElements) {
-    ImGui::Text("%lld elements (sheet view: past %lld cubes)", static_cast<long long>(numel),
+    ImGui::Text("%lld elements (2D views: past %lld cubes)", static_cast<long long>(numel),
                 static_cast<long long>(kMaxDisplayedElements));
   } else {
     ImGui::Text("%lld elements", static_cast<long long>(numel));
@@ -374,6 +440,7 @@ void dataSection(AppState& s) {
       if (ImGui::Selectable(name, s.init == name)) s.init = name;
     ImGui::EndCombo();
   }
+  photoCombo(s);
   int seed = static_cast<int>(s.seed);
   if (ImGui::InputInt("seed", &seed)) s.seed = static_cast<uint64_t>(std::max(seed, 0));
   if (ImGui::Button("Apply shape and data")) {
@@ -510,18 +577,7 @@ void viewSection(AppState& s) {
       ImGui::EndCombo();
     }
   }
-  int display = static_cast<int>(shownDisplay(s));
-  const bool too_big = s.shown && s.shown->x.numel() > kMaxDisplayedElements;
-  ImGui::BeginDisabled(too_big);
-  if (radioPair("cubes (3D)", "sheet (2D)", &display)) {
-    s.display = static_cast<DisplayMode>(display);
-    s.display_chosen = true;
-    s.reframe = true;
-  }
-  ImGui::EndDisabled();
-  if (too_big)
-    ImGui::TextDisabled("past %lld elements only the sheet",
-                        static_cast<long long>(kMaxDisplayedElements));
+  displayChoice(s);
   if (shownDisplay(s) == DisplayMode::Cubes) {
     float explode = s.explode;
     if (ImGui::SliderFloat("explode", &explode, 0.0f, 1.0f,

@@ -22,7 +22,7 @@ void drawHelpOverlay(AppState& state) {
   static const char* const kGestures[][2] = {
       {"Mouse over a cube", "light its reduction region; tooltip with x, group statistics, y"},
       {"Click a cube", "pin its group (click empty space to unpin)"},
-      {"Left drag", "orbit (in the sheet: pan)"},
+      {"Left drag", "orbit (in the sheet, plates and image views: pan)"},
       {"Right or middle drag", "pan"},
       {"Wheel", "zoom"},
       {"Tab, arrows, Space", "reach every control of the panels without a mouse"},

@@ -279,6 +279,34 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
   dl->PopClipRect();
 }
 
+namespace {
+
+// The image view's legend: the intensity each value gets on screen, black to full, for x and y.
+void imageLegend(const AppState& s) {
+  const double lo = s.shown->x_summary.lo, hi = s.shown->x_summary.hi;
+  const bool as_is = lo >= 0.0 && hi <= 1.0;
+  char x_range[64];
+  std::snprintf(x_range, sizeof x_range, "%.3g .. %.3g", as_is ? 0.0 : lo, as_is ? 1.0 : hi);
+  const float names = ImGui::CalcTextSize("y").x + ImGui::GetStyle().ItemSpacing.x * 2.0f;
+  const float width = 8.0f * ImGui::GetFontSize(), height = ImGui::GetTextLineHeight() * 0.8f;
+  auto bar = [&](const char* name, const char* range) {
+    ImGui::TextUnformatted(name);
+    ImGui::SameLine(names);
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddRectFilledMultiColor(
+        p, ImVec2(p.x + width, p.y + height), IM_COL32(0, 0, 0, 255), IM_COL32(255, 255, 255, 255),
+        IM_COL32(255, 255, 255, 255), IM_COL32(0, 0, 0, 255));
+    ImGui::Dummy(ImVec2(width, height));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(range);
+  };
+  ImGui::TextUnformatted("per channel (R, G, B or gray):");
+  bar("x", x_range);
+  bar("y", "-2 .. 2 (0.5 + y/4)");
+}
+
+}  // namespace
+
 void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
   if (!s.shown) return;
   ImGui::SetNextWindowPos(ImVec2(bottom_right.x - 10.0f, bottom_right.y - 10.0f), ImGuiCond_Always,
@@ -291,7 +319,9 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
     ImGui::End();
     return;
   }
-  if (s.color_by == ColorBy::Groups) {
+  if (shownDisplay(s) == DisplayMode::Image) {
+    imageLegend(s);
+  } else if (s.color_by == ColorBy::Groups) {
     const int64_t groups = s.shown->plan.groupCount();
     ImGui::Text("colour = group (%lld groups)", static_cast<long long>(groups));
     ImDrawList* dl = ImGui::GetWindowDrawList();

@@ -109,13 +109,18 @@ std::vector<int64_t> rowGroups(const std::vector<float>& groups, int64_t rows, i
 }
 
 void SheetCamera::fit(const SheetLayout& sheet, glm::vec2 view_size, glm::vec4 margin) {
+  fitBox(glm::vec2(0.0f), glm::vec2(sheet.width(), sheet.height()), view_size, margin);
+}
+
+void SheetCamera::fitBox(glm::vec2 origin, glm::vec2 extent, glm::vec2 view_size,
+                         glm::vec4 margin) {
   const glm::vec2 room(std::max(view_size.x - margin.x - margin.y, 10.0f),
                        std::max(view_size.y - margin.z - margin.w, 10.0f));
-  zoom = std::min(room.x / sheet.width(), room.y / sheet.height());
+  zoom = std::min(room.x / extent.x, room.y / extent.y);
   zoom = std::clamp(zoom, 1e-3f, 64.0f);
-  // The sheet's centre sits at the centre of the room left between the margins.
+  // The box's centre sits at the centre of the room left between the margins.
   const glm::vec2 shift(0.5f * (margin.x - margin.y), 0.5f * (margin.z - margin.w));
-  center = glm::vec2(sheet.width(), sheet.height()) * 0.5f - shift / zoom;
+  center = origin + extent * 0.5f - shift / zoom;
 }
 
 void SheetCamera::zoomAt(float factor, glm::vec2 screen, glm::vec2 view_pos, glm::vec2 view_size) {

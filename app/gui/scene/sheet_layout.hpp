@@ -76,6 +76,9 @@ struct SheetCamera {
   // Fits the whole sheet in the view, keeping `margin` pixels free on each side (left, right,
   // top, bottom).
   void fit(const SheetLayout& sheet, glm::vec2 view_size, glm::vec4 margin);
+  // Fits the sheet-space box [origin, origin + extent] the same way (the plates view's whole
+  // layout, or one plate).
+  void fitBox(glm::vec2 origin, glm::vec2 extent, glm::vec2 view_size, glm::vec4 margin);
   // Zooms by `factor` keeping the sheet point under `screen` in place.
   void zoomAt(float factor, glm::vec2 screen, glm::vec2 view_pos, glm::vec2 view_size);
 };

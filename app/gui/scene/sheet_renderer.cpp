@@ -11,9 +11,7 @@ extern const char* const sheet_frag;
 
 namespace normviz {
 
-namespace {
-
-void makeTexture(unsigned& tex) {
+void makeNearestTexture(unsigned& tex) {
   if (tex == 0) gl::GenTextures(1, &tex);
   gl::BindTexture(GL_TEXTURE_2D, tex);
   gl::TexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
@@ -22,8 +20,8 @@ void makeTexture(unsigned& tex) {
   gl::TexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
-void uploadRgba(unsigned& tex, const std::vector<uint8_t>& data, int64_t w, int64_t h) {
-  makeTexture(tex);
+void uploadRgbaTexture(unsigned& tex, const std::vector<uint8_t>& data, int64_t w, int64_t h) {
+  makeNearestTexture(tex);
   gl::PixelStorei(GL_UNPACK_ALIGNMENT, 1);
   if (data.empty()) {
     const uint8_t black[4] = {0, 0, 0, 255};
@@ -33,8 +31,6 @@ void uploadRgba(unsigned& tex, const std::vector<uint8_t>& data, int64_t w, int6
   gl::TexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, static_cast<GLsizei>(w), static_cast<GLsizei>(h), 0,
                  GL_RGBA, GL_UNSIGNED_BYTE, data.data());
 }
-
-}  // namespace
 
 SheetRenderer::~SheetRenderer() {
   if (gl::DeleteProgram == nullptr) return;
@@ -61,9 +57,9 @@ std::string SheetRenderer::upload(const SheetImages& images) {
            std::to_string(images.rows) + " texture; this GPU allows at most " +
            std::to_string(max_texture_) + " per side";
   gl::ActiveTexture(GL_TEXTURE0);
-  uploadRgba(tex_x_, images.x, images.cols, images.rows);
-  uploadRgba(tex_y_, images.y, images.cols, images.rows);
-  uploadRgba(tex_stats_, images.stats, 2, images.rows);
+  uploadRgbaTexture(tex_x_, images.x, images.cols, images.rows);
+  uploadRgbaTexture(tex_y_, images.y, images.cols, images.rows);
+  uploadRgbaTexture(tex_stats_, images.stats, 2, images.rows);
   uploadGroups(0, images.groups, images.rows, images.cols);
   return "";
 }
@@ -71,7 +67,7 @@ std::string SheetRenderer::upload(const SheetImages& images) {
 void SheetRenderer::uploadGroups(int slot, const std::vector<float>& groups, int64_t rows,
                                  int64_t cols) {
   gl::ActiveTexture(GL_TEXTURE0);
-  makeTexture(tex_groups_[slot & 3]);
+  makeNearestTexture(tex_groups_[slot & 3]);
   gl::PixelStorei(GL_UNPACK_ALIGNMENT, 4);
   gl::TexImage2D(GL_TEXTURE_2D, 0, GL_R32F, static_cast<GLsizei>(cols), static_cast<GLsizei>(rows),
                  0, GL_RED, GL_FLOAT, groups.data());

@@ -12,6 +12,11 @@
 
 namespace normviz {
 
+// A texture sampled texel by texel (nearest, clamped), made on first use and bound; and one filled
+// with RGBA8 rows top to bottom (a black texel when `data` is empty). Shared with plate_renderer.
+void makeNearestTexture(unsigned& tex);
+void uploadRgbaTexture(unsigned& tex, const std::vector<uint8_t>& data, int64_t w, int64_t h);
+
 // What the textures hold, as bytes ready to upload (RGBA8 rows top to bottom; groups as floats).
 struct SheetImages {
   int64_t rows = 0, cols = 0;

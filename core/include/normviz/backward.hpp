@@ -29,16 +29,37 @@ struct BackwardResult {
   double seconds = 0;   // compute time of this path alone
 };
 
+// The float32 fast path's own result: dx and the sums in float32 as computed (no widening per
+// call); dweight/dbias are added up in float64 from per-chunk partials.
+struct BackwardResultF32 {
+  Tensor dx;
+  std::optional<TensorD> dweight, dbias;
+  Tensor sum_dy_w, sum_dy_w_xhat;
+  bool group_coupled = true;
+  std::string backend;  // "cpu-fp32 backward"
+  double seconds = 0;   // compute time alone (the result is allocated before the clock starts)
+};
+
 // Checks dy and the saved statistics against the plan; throws NormError naming the mismatch.
 void validateBackward(const ReductionPlan& plan, const Tensor& dy, const TensorD& mean,
                       const TensorD& rstd);
 
 // Runs the backward on the CPU from the forward's saved statistics (mean and rstd in
-// plan.statShape(), as NormResult holds them). Fp64 is the reference; Fp32 is the threaded fast
-// path. Throws NormError on any shape mismatch, before any work.
+// plan.statShape(), as NormResult holds them). Fp64 is the reference (plain loops); Fp32 is the
+// SIMD fast path. Throws NormError on any shape mismatch, before any work.
 BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
                                    const NormParams& params, const TensorD& mean,
                                    const TensorD& rstd, const ComputeOptions& options = {});
+
+// The float32 fast path into `out` (options.precision is ignored), from float32 saved statistics,
+// reusing out's buffers where they already have the right shape, as computeNormF32Into does:
+// repeated calls touch no fresh memory. computeNormBackward's fp32 path is this result widened.
+void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                const NormParams& params, const Tensor& mean, const Tensor& rstd,
+                                const ComputeOptions& options, BackwardResultF32& out);
+
+// A float32 result widened exactly to float64.
+BackwardResult widen(const BackwardResultF32& b);
 
 // The same, with the statistics taken from a forward result.
 inline BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy,

@@ -1,0 +1,23 @@
+# Writes a C++ source holding every sample file's bytes (photos, tensors), in file-name order:
+# cmake -DOUT=x.cpp -DINPUTS="a.png;b.npz" -P this. `sample:NAME` then opens one from any
+# directory, in the browser too.
+set(content "// Generated from assets/images and assets/data: the samples, embedded at build time.\n")
+string(APPEND content "#include \"image_input.hpp\"\nnamespace normviz::embedded {\n")
+list(SORT INPUTS)
+set(entries "")
+set(index 0)
+foreach(input IN LISTS INPUTS)
+  get_filename_component(name "${input}" NAME)
+  file(READ "${input}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(LENGTH "${hex}" hex_length)
+  math(EXPR size "${hex_length} / 2")
+  string(APPEND content "static const unsigned char image${index}[] = {${bytes}};\n")
+  string(APPEND entries "  {\"${name}\", image${index}, ${size}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND content "extern const SampleFile files[];\nconst SampleFile files[] = {\n${entries}  {nullptr, nullptr, 0}};\n")
+string(APPEND content "}  // namespace normviz::embedded\n")
+file(WRITE "${OUT}.tmp" "${content}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")

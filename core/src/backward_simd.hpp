@@ -1,0 +1,55 @@
+// Internal interface of the float32 backward: the job backward.cpp hands to the SIMD kernels.
+//
+// Per group, with x̂ = (x - mean)·rstd and g = dy·w (docs/NORMS.md):
+//   pass 1 reads x and dy once for Σ g and Σ g·x̂ (and the group's share of dweight/dbias);
+//   pass 2 reads them again while the group is still in cache and writes
+//   dx = rstd·w·dy - rstd·c1 - rstd²·c2·(x - mean), with c1 = mean(g), c2 = mean(g·x̂).
+// The work is cut into a fixed number of chunks whatever the thread count; each chunk keeps its own
+// dweight/dbias partials, which backward.cpp adds in chunk order, so no bit depends on threads.
+#pragma once
+
+#include <cstdint>
+
+#include "normviz/plan.hpp"
+
+namespace normviz::simd {
+
+struct BackwardJob {
+  const ReductionPlan* plan = nullptr;
+  const float* x = nullptr;
+  const float* dy = nullptr;
+  float* dx = nullptr;
+  const float* weight = nullptr;   // null: no weight and no dweight/dbias (w = 1 everywhere)
+  const float* mean = nullptr;     // per group, saved by the forward (0 for RMSNorm)
+  const float* rstd = nullptr;     // per group
+  float* sum_dy_w = nullptr;       // per group: Σ dy·w
+  float* sum_dy_w_xhat = nullptr;  // per group: Σ dy·w·x̂
+  // The affine index of flat element f is (f / affine_inner) % affine_count.
+  int64_t affine_inner = 1, affine_count = 1;
+  bool coupled = true;        // false: BatchNorm evaluation, dx = dy·w·rstd (no c1, c2)
+  bool subtract_mean = true;  // false: RMSNorm (no c1)
+  bool affine_grads = false;  // dweight/dbias wanted (weight is then non-null: ones for bias only)
+  bool stream = false;        // dx stored with non-temporal stores (outputs larger than caches)
+  // The items (groups; strided layout: blocks of positions) in `chunks` chunks: chunk c is items
+  // [items * c / chunks, items * (c + 1) / chunks).
+  int64_t items = 0, chunks = 1;
+  // Per chunk, affine_count values each: dweight/dbias partials in float64, and float32 running
+  // sums of the per-element terms (LayerNorm's trailing weights) folded into them every few groups.
+  double* dw_total = nullptr;
+  double* db_total = nullptr;
+  float* dw_run = nullptr;
+  float* db_run = nullptr;
+  // Strided layout: x viewed as (outer, reduced, inner), one group per (outer, inner position),
+  // `block` positions per item (a multiple of the vector width).
+  int64_t outer = 0, reduced = 0, inner = 0, block = 0;
+  bool position_weights = false;  // strided: the affine index is the inner position (BatchNorm1d)
+};
+
+// Groups made of runs of at least kMinRunElements (contiguous rows, BatchNorm's channels, custom
+// axes with long runs): the groups of chunks [first, last).
+void backwardGroups(const BackwardJob& job, int64_t first, int64_t last);
+
+// Strided layout: the blocks of positions of chunks [first, last), vectors across positions.
+void backwardStrided(const BackwardJob& job, int64_t first, int64_t last);
+
+}  // namespace normviz::simd
