@@ -5,6 +5,7 @@ if(TARGET normviz_scene)
   pkg_check_modules(STB_IMAGE REQUIRED IMPORTED_TARGET stb)
   normviz_add_test(test_app_scene SOURCES test_app_scene.cpp
                    LIBS normviz_scene nlohmann_json::nlohmann_json PkgConfig::STB_IMAGE)
+  normviz_add_test(test_app_plots SOURCES test_app_plots.cpp LIBS normviz_scene)
   normviz_add_test(test_lessons SOURCES test_lessons.cpp LIBS normviz_scene)
   normviz_add_test(test_lit_region SOURCES test_lit_region.cpp LIBS normviz_scene)
   normviz_add_test(test_plate_layout SOURCES test_plate_layout.cpp LIBS normviz_scene)

@@ -753,3 +753,33 @@ TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it
   CHECK(bad.status != 0);
   CHECK(bad.err.find("threads must be 0 (every core)") != std::string::npos);
 }
+
+TEST_CASE("lessons --check: a planted wrong answer and a wrong expect_lit, with file and line") {
+  Sandbox box;
+  const std::string file = box.path("planted.json");
+  std::ofstream(file)
+      << "{\"name\": \"planted\", \"title\": \"t\", \"steps\": [\n"
+         " {\"text\": \"GroupNorm(2)\", \"set\": {\"norm\": \"group\", \"groups\": 2,"
+         " \"shape\": \"2,4,3,3\", \"init\": \"randn\", \"hover\": \"0,0,0,0\"}},\n"
+         " {\"text\": \"wrong lit\", \"expect_lit\": 9},\n"
+         " {\"text\": \"wrong answer\", \"question\": {\"kind\": \"number\", \"prompt\":"
+         " \"How many means?\", \"answer\": 2, \"answer_is\": \"means\"}}\n"
+         "]}\n";
+  const Run bad = box.run("lessons --check " + shellQuote(file));
+  if (bad.out.find("built without the app") != std::string::npos) {
+    CHECK(bad.status == 2);  // a headless build parses the file but cannot apply its steps
+    return;
+  }
+  CHECK(bad.status == 1);
+  CHECK(bad.err.find(file + ":3: step 2: expect_lit is 9 but 18 cubes are lit") !=
+        std::string::npos);
+  CHECK(bad.err.find(file + ":4: step 3: the answer is 2 but the layer has 4 means") !=
+        std::string::npos);
+  CHECK(bad.out.find("2 problems") != std::string::npos);
+  const Run builtin = box.run("lessons --check-builtin");
+  CHECK(builtin.status == 0);
+  CHECK(builtin.err.empty());
+  const Run missing = box.run("lessons --check " + shellQuote(box.path("none.json")));
+  CHECK(missing.status == 1);
+  CHECK(missing.err.find("cannot read the lesson file") != std::string::npos);
+}

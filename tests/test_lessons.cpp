@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "app_compute.hpp"
 #include "lesson_state.hpp"
@@ -47,17 +48,76 @@ TEST_CASE("built-in lessons: at least ten, each step applies and lights what it 
       CHECK(s.lesson.step == k);
       REQUIRE(s.shown.has_value());
       const LessonStep& step = lesson.steps[static_cast<size_t>(k)];
-      if (step.expect_lit && s.layout == LayoutMode::Single && !s.stepper.active) {
-        const int64_t lit =
-            litHidden(s) || !s.pinned
-                ? 0
-                : (s.shown->grad && !s.shown->grad->group_coupled ? 1 : s.shown->plan.groupSize());
-        CHECK(lit == *step.expect_lit);
-      }
+      if (step.expect_lit)
+        if (const auto lit = litCount(s)) CHECK(*lit == *step.expect_lit);
       ++steps;
     }
+    // What `normviz lessons --check` reports: nothing, for a built-in lesson.
+    CHECK(checkLesson(lesson) == std::vector<std::string>{});
   }
   CHECK(steps >= 30);
+}
+
+TEST_CASE(
+    "the check finds a planted wrong answer, a wrong expect_lit and a select without a mark") {
+  const Lesson planted = parseLesson(
+      "{\"name\": \"planted\", \"title\": \"t\", \"steps\": [\n"
+      " {\"text\": \"GroupNorm(2) on (2,4,3,3)\", \"set\": {\"norm\": \"group\", \"groups\": 2, "
+      "\"shape\": \"2,4,3,3\", \"init\": \"randn\", \"hover\": \"0,0,0,0\"}, \"expect_lit\": 18},\n"
+      " {\"text\": \"wrong lit\", \"expect_lit\": 9},\n"
+      " {\"text\": \"right count\", \"question\": {\"kind\": \"number\", \"prompt\": \"?\", "
+      "\"answer\": 4, \"answer_is\": \"means\"}},\n"
+      " {\"text\": \"wrong count\", \"question\": {\"kind\": \"number\", \"prompt\": \"?\", "
+      "\"answer\": 768, \"answer_is\": \"means\", \"for\": {\"norm\": \"layer\", "
+      "\"normalized_shape\": \"768\", \"shape\": \"8,1024,768\"}}},\n"
+      " {\"text\": \"no mark\", \"set\": {\"hover\": \"none\"}, \"question\": {\"kind\": "
+      "\"select\", "
+      "\"prompt\": \"click\"}},\n"
+      " {\"text\": \"predict\", \"set\": {\"hover\": \"1,3,2,2\"}, \"expect_lit\": 18, "
+      "\"question\": {\"kind\": \"number\", \"prompt\": \"?\", \"answer\": 18, \"answer_is\": "
+      "\"group_size\", \"predict\": true}}\n"
+      "]}",
+      "planted.json");
+  const std::vector<std::string> problems = checkLesson(planted);
+  REQUIRE(problems.size() == 4);
+  CHECK(problems[0] == "planted.json:3: step 2: expect_lit is 9 but 18 cubes are lit");
+  CHECK(problems[1] == "planted.json:5: step 4: the answer is 768 but the layer has 8192 means");
+  CHECK(problems[2].find("planted.json:6: step 5: a select question needs a marked cube") == 0);
+  // A predict question keeps the group dark until it is answered: 0 lit, not 18.
+  CHECK(problems[3] == "planted.json:7: step 6: expect_lit is 18 but 0 cubes are lit");
+}
+
+TEST_CASE("while a question is open its answer waits; a predict question keeps the group dark") {
+  const Lesson lesson = parseLesson(
+      "{\"name\": \"p\", \"title\": \"t\", \"steps\": [\n"
+      " {\"text\": \"a\", \"set\": {\"norm\": \"instance\", \"shape\": \"2,3,2,2\", "
+      "\"init\": \"randn\", \"hover\": \"0,1,0,0\"}, \"question\": {\"kind\": \"number\", "
+      "\"prompt\": \"?\", \"answer\": 4}},\n"
+      " {\"text\": \"b\", \"question\": {\"kind\": \"number\", \"prompt\": \"?\", \"answer\": 6, "
+      "\"predict\": true}}]}",
+      "p.json");
+  AppState s = freshState();
+  REQUIRE(openLesson(s, lesson, 0) == "");
+  CHECK(s.lesson.questionOpen());
+  CHECK_FALSE(litHidden(s));  // a plain question: the picture is the evidence
+  CHECK(litCount(s) == 4);
+  answerNumber(s, 4);
+  CHECK_FALSE(s.lesson.questionOpen());
+  REQUIRE(goToStep(s, 1) == "");
+  CHECK(litHidden(s));
+  CHECK(litCount(s) == 0);
+  answerNumber(s, 5);
+  CHECK(litHidden(s));  // still dark after a wrong answer
+  answerNumber(s, 6);
+  CHECK_FALSE(litHidden(s));
+  CHECK(litCount(s) == 4);
+  CHECK(errorOf(
+            "{\"name\": \"x\", \"title\": \"t\", \"steps\": [{\"text\": \"a\", \"question\": "
+            "{\"kind\": \"number\", \"prompt\": \"?\", \"answer\": 1, \"answer_is\": \"rows\"}}]}")
+            .find("\"answer_is\" is \"means\" or \"group_size\"") != std::string::npos);
+  CHECK(errorOf("{\"name\": \"x\", \"title\": \"t\", \"steps\": [{\"text\": \"a\", \"question\": "
+                "{\"kind\": \"number\", \"prompt\": \"?\", \"answer\": 1, \"hint\": \"no\"}}]}")
+            .find("unknown question key \"hint\"") != std::string::npos);
 }
 
 TEST_CASE("malformed lesson files: the message names the file, the line and the problem") {

@@ -229,6 +229,7 @@ ViewSpec randomSpec(std::mt19937_64& rng) {
   if (coin()) s.theme = static_cast<Theme>(pick(2));
   if (coin()) s.colormap = static_cast<ColorMap>(pick(2));
   if (coin()) s.font_scale = static_cast<float>(real(0.5, 4));
+  if (coin()) s.plot = static_cast<PlotKind>(pick(5));
   if (coin()) s.lesson = text();
   if (coin()) s.lesson_file = text();
   if (coin()) s.step = 1 + pick(1000);
@@ -313,6 +314,30 @@ TEST_CASE("the view spec's forms: the flag names, and each malformed input names
   CHECK(contains(errorOf([] { specFromQuery("input=%ED%A0%80.npy"); }),
                  "not valid UTF-8"));  // surrogate
   CHECK(specFromQuery("input=%C3%A9t%C3%A9.npy").layer.input == "\xc3\xa9t\xc3\xa9.npy");
+}
+
+TEST_CASE("--plot: every plot by name in argv, JSON and a query; none is the default") {
+  for (const auto& [kind, name] : namesOf<PlotKind>()) {
+    ViewSpec s;
+    s.plot = kind;
+    CAPTURE(name);
+    CHECK(specFromArgv(specToArgv(s)) == s);
+    CHECK(specFromJson(specToJson(s)) == s);
+    CHECK(specFromQuery(specToQuery(s)) == s);
+    CHECK(specFromArgv(std::vector<std::string>{"--plot", name}).plot == kind);
+    CHECK(specFromArgv(std::vector<std::string>{std::string("--plot=") + name}).plot == kind);
+  }
+  ViewSpec s;
+  s.plot = PlotKind::VarianceError;
+  CHECK(specToQuery(s) == "plot=variance-error");
+  CHECK(specToJson(s) == json::parse(R"({"plot": "variance-error"})"));
+  CHECK(specFromJson(json::parse(R"({"plot": "histogram"})")).plot == PlotKind::Histogram);
+  CHECK(specFromQuery("plot=running-stats").plot == PlotKind::RunningStats);
+  CHECK(specToArgv(ViewSpec{}).empty());
+  CHECK(contains(errorOf([] { specFromQuery("plot=pie"); }),
+                 "plot=: plot 'pie' is not one of none, running-stats, batch-spread, histogram, "
+                 "variance-error"));
+  CHECK(contains(errorOf([] { specFromJson(json::parse(R"({"plot": 3})")); }), "\"plot\""));
 }
 
 TEST_CASE("outlier-features: a few feature dims of every token, 20..100x the rest") {

@@ -84,7 +84,7 @@ void buildFont(float scale) {
 // A click pins the hovered cube's group (empty space unpins); while a "click every cube" question
 // is open it adds or removes a cube of x from the answer instead.
 void clickCube(AppState& s) {
-  if (litHidden(s)) {
+  if (s.lesson.selecting()) {
     if (s.hovered && s.hovered->section == Section::Input) toggleSelection(s, s.hovered->index);
     return;
   }
@@ -194,7 +194,15 @@ void placeViews(App& app) {
   const PanelRects& r = app.panels;
   const float card = s.lesson.lesson ? std::min(s.lesson.card_height, r.scene_size.y * 0.5f) : 0.0f;
   const glm::vec2 pos = r.scene_pos + glm::vec2(0.0f, card);
-  const glm::vec2 size = glm::max(r.scene_size - glm::vec2(0.0f, card), glm::vec2(1.0f));
+  glm::vec2 size = glm::max(r.scene_size - glm::vec2(0.0f, card), glm::vec2(1.0f));
+  // A plot takes the lower part of the scene; the views keep the rest and are framed in it.
+  app.plot_size = glm::vec2(0.0f);
+  if (s.plot != PlotKind::None && s.shown) {
+    const float plot = std::round(size.y * 0.45f);
+    size.y = std::max(size.y - plot, 1.0f);
+    app.plot_pos = pos + glm::vec2(0.0f, size.y);
+    app.plot_size = glm::vec2(size.x, plot);
+  }
   app.views.clear();
   if (s.layout == LayoutMode::Single) {
     app.views.push_back({pos, size, glm::mat4(1.0f), -1});
@@ -243,14 +251,19 @@ void fitView(App& app, TensorView& view) {
   aimViews(app);
 }
 
-// What ImGui draws over and beside the views: labels, the legend, the lesson card and its marks,
-// the help.
+// What ImGui draws over and beside the views: labels, the legend, the plot, the lesson card and
+// its marks, the help.
 void drawOverlays(App& app, const TensorView& view) {
   AppState& s = *app.state;
   if (s.shown)
     for (const auto& v : app.views) view.overlay(s, v);
   const PanelRects& panels = app.panels;
-  drawLegend(s, panels.scene_pos + panels.scene_size, panels.scene_size.x);
+  // The legend sits in the views' bottom right corner, above the plot if there is one.
+  const bool plot = app.plot_size.x > 0.0f;
+  const glm::vec2 corner =
+      plot ? app.plot_pos + glm::vec2(app.plot_size.x, 0.0f) : panels.scene_pos + panels.scene_size;
+  drawLegend(s, corner, panels.scene_size.x);
+  if (plot) drawPlotPanel(s, app.plot_pos, app.plot_size);
   if (s.shown && s.lesson.lesson) {
     SceneView area;
     area.pos = panels.scene_pos;
@@ -349,6 +362,9 @@ nlohmann::json frameReport(App& app) {
                    {"answered", p.answered},          {"feedback", p.feedback},
                    {"presenter", p.presenter}};
   for (const auto& [label, rect] : s.panels->buttons) j["buttons"][label] = rect;
+  if (app.plot_size.x > 0.0f)
+    j["plot"] = {{"kind", nameOf(s.plot)},
+                 {"rect", {app.plot_pos.x, app.plot_pos.y, app.plot_size.x, app.plot_size.y}}};
   try {
     j["engine"] = {{"threads", engineThreads(s.threads)}, {"simd", engineSimdTarget()}};
   } catch (const NormError&) {

@@ -33,9 +33,10 @@ struct App {
   Theme applied_theme = Theme::Dark;
   bool offscreen = false;
   glm::vec2 display{1280.0f, 800.0f};
-  PanelRects panels;             // this frame's side panels
-  std::vector<SceneView> views;  // this frame's views: one, or the four compare panels
-  glm::vec2 fitted_size{0.0f};   // the views' size at the last fit
+  PanelRects panels;                          // this frame's side panels
+  std::vector<SceneView> views;               // this frame's views: one, or the four compare panels
+  glm::vec2 plot_pos{0.0f}, plot_size{0.0f};  // this frame's plot under the views (size 0: none)
+  glm::vec2 fitted_size{0.0f};                // the views' size at the last fit
   // The keys since the last frame, by name, from the platform: ImGui 1.86 keeps only whether a
   // key is down at the frame, so a tap whose press and release arrive between two frames (a
   // presenter's clicker, a slow frame) would be lost. The frame adds the modifiers and uses it up.

@@ -122,10 +122,19 @@ struct LessonProgress {
                ? &lesson->steps[static_cast<size_t>(step)]
                : nullptr;
   }
+  // A question is on screen and not yet answered right: whatever names its answer (statistics,
+  // group names and counts, the PyTorch line, later kernel stages) waits.
+  bool questionOpen() const {
+    const LessonStep* s = current();
+    return s && s->question && !answered;
+  }
   // A select question is open and not yet answered (the lit region waits: lit_region.hpp).
   bool selecting() const {
-    const LessonStep* s = current();
-    return s && s->question && s->question->kind == LessonQuestion::Kind::Select && !answered;
+    return questionOpen() && current()->question->kind == LessonQuestion::Kind::Select;
+  }
+  // The lit group waits too: a select question, or one that asks for a prediction first.
+  bool litWithheld() const {
+    return selecting() || (questionOpen() && current()->question->predict);
   }
 };
 
@@ -171,6 +180,18 @@ struct CaptureView {
   std::string compare_error;
 };
 
+struct PlotData;  // plot_data.hpp
+
+// The plot last computed and what it was computed from: it is computed again only when one of these
+// changes (updatePlot, plot_data.hpp).
+struct PlotCache {
+  std::shared_ptr<const PlotData> data;
+  PlotKind kind = PlotKind::None;
+  uint64_t result_version = 0;
+  int64_t focus = -1;  // the pinned channel (running stats, batch spread) or group (histograms)
+  VarianceStrategy variance = VarianceStrategy::TwoPass;
+};
+
 struct AppState {
   // ---- Inputs: changing any of them sets inputs_changed, and the next frame recomputes.
   Tensor x;
@@ -213,6 +234,8 @@ struct AppState {
   Camera camera;
   SheetCamera sheet_camera;
   ViewPreset preset = ViewPreset::Isometric;
+  PlotKind plot = PlotKind::None;  // a plot under the tensor
+  PlotCache plot_cache;
   bool reframe = true;  // fit the camera to the scene on the next frame
   bool focus_requested =
       false;  // F or a double-click: fit one plate or picture (TensorView::focus)

@@ -10,6 +10,7 @@
 
 #include "gl_functions.hpp"
 #include "lit_region.hpp"
+#include "panels.hpp"
 
 namespace normviz {
 
@@ -66,6 +67,13 @@ void CubeView::rebuildInstances(const AppState& s, const ElementTint* tint) {
       instances_.insert(instances_.end(), part.begin(), part.end());
     }
   }
+  // While a lesson's question is open the statistics (or the backward's sums) are not drawn: their
+  // cubes would count the groups and their colours give the values away.
+  if (key.withheld && s.layout == LayoutMode::Single)
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      const Section section = cubeOfInstance(layout_, static_cast<int64_t>(i)).section;
+      if (section == Section::Mean || section == Section::Rstd) instances_[i].size = 0.0f;
+    }
   renderer_.upload(instances_);
 }
 
@@ -81,9 +89,21 @@ void CubeView::fit(AppState& s, const SceneView& view, bool glide_there) {
                      2.0f * below / view.size.y, 2.0f * above / view.size.y);
   };
   // Compare panels print their title, group count and lit group at the top.
-  const float top = single ? pad : 3.0f * ImGui::GetTextLineHeightWithSpacing() + pad;
+  const float top =
+      single ? pad : kCompareHeaderLines * ImGui::GetTextLineHeightWithSpacing() + 8.0f + pad;
+  // While a "click every cube" question is open, x is what the class works on: it gets the room.
+  const bool x_only = single && s.lesson.selecting();
+  auto framed = [&](Section section) { return !x_only || section == Section::Input; };
   std::vector<FramePoint> points;
-  for (const glm::vec3& p : layout_.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
+  if (x_only) {
+    const Box& b = layout_.bounds[static_cast<size_t>(Section::Input)];
+    for (int i = 0; i < 8; ++i)
+      points.push_back(
+          {{(i & 1) ? b.hi.x : b.lo.x, (i & 2) ? b.hi.y : b.lo.y, (i & 4) ? b.hi.z : b.lo.z},
+           ndc(pad, pad, pad, top)});
+  } else {
+    for (const glm::vec3& p : layout_.framePoints()) points.push_back({p, ndc(pad, pad, pad, top)});
+  }
   // An arrow's name sits beside it, on whichever side faces away from the block.
   float headers = 0.0f;
   for (const AxisLabel& label : layout_.labels) {
@@ -108,9 +128,12 @@ void CubeView::fit(AppState& s, const SceneView& view, bool glide_there) {
     const float lines = single ? 3.0f : 2.0f;
     const float legend = lines * ImGui::GetTextLineHeightWithSpacing() +
                          2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
+    if (x_only)  // the sample names under x, too
+      for (const SampleTag& tag : layout_.tags)
+        points.push_back({tag.anchor, ndc(pad, pad, line + pad + legend, pad)});
     for (Section section : {Section::Input, Section::Output, Section::Rstd}) {
-      if (single && section == Section::Input) continue;
-      if (!single && section != Section::Input) continue;
+      if (single && section == Section::Input && !x_only) continue;
+      if ((!single || x_only) && section != Section::Input) continue;
       const Box& b = layout_.bounds[static_cast<size_t>(section)];
       if (!b.empty())
         for (int i = 0; i < 4; ++i)
@@ -124,6 +147,7 @@ void CubeView::fit(AppState& s, const SceneView& view, bool glide_there) {
       const Box& b = layout_.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
       const auto section = static_cast<Section>(k);
+      if (!framed(section)) continue;
       const float w = ImGui::CalcTextSize(sectionTitle(snap, section).c_str()).x;
       points.push_back(
           {glm::vec3(b.lo.x, b.hi.y, b.hi.z), ndc(pad, w + pad, pad, 2.0f * line + pad)});
@@ -165,7 +189,12 @@ std::optional<CubeRef> CubeView::pick(const AppState& s, const SceneView& view,
   const glm::vec2 local = (mouse - view.pos) / view.size;
   const glm::vec2 ndc(local.x * 2.0f - 1.0f, 1.0f - local.y * 2.0f);
   const Ray ray = s.camera.rayThrough(ndc, view.size.x / std::max(view.size.y, 1.0f));
-  return pickCube(layout_, ray.origin, ray.dir);
+  const auto hit = pickCube(layout_, ray.origin, ray.dir);
+  // The statistics' cubes are not drawn while a lesson's question is open.
+  if (hit && s.lesson.questionOpen() &&
+      (hit->section == Section::Mean || hit->section == Section::Rstd))
+    return std::nullopt;
+  return hit;
 }
 
 std::optional<glm::vec2> CubeView::screenOf(const AppState& s, const SceneView& view,

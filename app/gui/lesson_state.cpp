@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app_compute.hpp"
+#include "lit_region.hpp"
 #include "normviz/error.hpp"
 #include "normviz/stats.hpp"
 #include "spec_state.hpp"
@@ -160,11 +161,88 @@ void checkSelection(AppState& state) {
   for (int64_t flat : p.selection)
     if (plan.groupOf(flat) != group) p.extras.push_back(flat);
   const bool right = p.misses.empty() && p.extras.empty();
+  state.reframe = state.reframe || right;  // the view framed x alone for the question
   record(state, right,
          right
              ? "Right: all " + std::to_string(plan.groupSize()) + " cubes of the group."
              : std::to_string(p.misses.size()) + " missed (red rings), " +
                    std::to_string(p.extras.size()) + " extra (orange). Fix them and check again.");
+}
+
+std::optional<int64_t> litCount(const AppState& s) {
+  if (!s.shown) return std::nullopt;
+  if (litHidden(s)) return 0;
+  if (s.layout != LayoutMode::Single) {  // the first panel's: BatchNorm's
+    if (!s.pinned || s.compare.empty() || !s.compare.front().plan) return 0;
+    return s.compare.front().plan->groupSize();
+  }
+  if (s.stepper.active) return s.shown->plan.groupSize();  // the traced group, by thread
+  if (!s.pinned) return 0;
+  return s.shown->grad && !s.shown->grad->group_coupled ? 1 : s.shown->plan.groupSize();
+}
+
+namespace {
+
+// What a number question's "answer_is" counts, for the step's layer or the one its "for" names.
+int64_t countedAnswer(const AppState& s, const Lesson& lesson, int step, const LessonQuestion& q) {
+  ReductionPlan plan = s.shown->plan;
+  if (!q.answer_for.empty()) {
+    nlohmann::json settings = settingsAt(lesson, step);
+    settings.update(q.answer_for);
+    ViewSpec base;
+    base.layer.shape = s.shown->x.shape;
+    const ViewSpec spec = specFromJson(settings, base);
+    plan = ReductionPlan::make(q.answer_for.contains("shape") ? spec.layer.shape : s.shown->x.shape,
+                               configOf(spec.layer));
+  }
+  return q.answer_is == "means" ? plan.groupCount() : plan.groupSize();
+}
+
+// The problems of the step the state shows (applied without error).
+void checkStep(const AppState& s, const Lesson& lesson, int k, std::vector<std::string>& out) {
+  const LessonStep& step = lesson.steps[static_cast<size_t>(k)];
+  const std::string where =
+      lesson.file + ":" + std::to_string(step.line) + ": step " + std::to_string(k + 1) + ": ";
+  if (step.expect_lit)
+    if (const auto lit = litCount(s); lit && *lit != *step.expect_lit)
+      out.push_back(where + "expect_lit is " + std::to_string(*step.expect_lit) + " but " +
+                    std::to_string(*lit) + " cubes are lit");
+  if (!step.question) return;
+  const LessonQuestion& q = *step.question;
+  if (q.kind == LessonQuestion::Kind::Select && !s.pinned)
+    out.push_back(where + "a select question needs a marked cube: set \"hover\"");
+  if (q.kind == LessonQuestion::Kind::Number && !q.answer_is.empty()) {
+    try {
+      const int64_t counted = countedAnswer(s, lesson, k, q);
+      if (counted != q.answer)
+        out.push_back(where + "the answer is " + std::to_string(q.answer) + " but the layer has " +
+                      std::to_string(counted) +
+                      (q.answer_is == "means" ? " means" : " elements per group"));
+    } catch (const NormError& e) {
+      out.push_back(where + "\"for\": " + e.what());
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> checkLesson(const Lesson& lesson) {
+  std::vector<std::string> problems;
+  AppState s;
+  initFromOptions(s, LayerOptions{});
+  recomputeIfChanged(s);
+  for (int k = 0; k < static_cast<int>(lesson.steps.size()); ++k) {
+    const std::string error = k == 0 ? openLesson(s, lesson, 0) : goToStep(s, k);
+    if (!error.empty()) {
+      problems.push_back(lesson.file + ":" +
+                         std::to_string(lesson.steps[static_cast<size_t>(k)].line) + ": " +
+                         error.substr(error.find("step ")));
+      if (!s.lesson.lesson) return problems;  // the first step failed: nothing to go on from
+      continue;
+    }
+    checkStep(s, lesson, k, problems);
+  }
+  return problems;
 }
 
 std::string commandLineOf(const AppState& s) {

@@ -2,7 +2,9 @@
 // as the command line), answer its questions, keep the score. No window here: tests drive it.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "app_state.hpp"
 
@@ -22,6 +24,17 @@ void answerNumber(AppState& state, int64_t value);
 // marked (pinned) cube and lists the misses and extras.
 void toggleSelection(AppState& state, int64_t flat);
 void checkSelection(AppState& state);
+
+// The elements of x lit now, as a step's "expect_lit" counts them: the marked element's group (or
+// the element alone, for the backward in evaluation; in the compare layout, the group in the first
+// panel; with the kernel stepper, the traced group), 0 when nothing is marked or a question keeps
+// the lit group dark. nullopt before the first result.
+std::optional<int64_t> litCount(const AppState& state);
+
+// Applies every step of `lesson` to a fresh state and lists each problem as "FILE:LINE: step K:
+// problem": a step that does not apply, an expect_lit that does not hold, a number question whose
+// answer is not what its "answer_is" counts, a select question without a marked cube.
+std::vector<std::string> checkLesson(const Lesson& lesson);
 
 // "normviz --lesson basics --step 2": the command line that reopens the current view.
 std::string commandLineOf(const AppState& state);

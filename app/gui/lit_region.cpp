@@ -11,7 +11,7 @@ CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group)
 }
 
 bool litHidden(const AppState& state) {
-  return state.lesson.selecting();
+  return state.lesson.litWithheld();
 }
 
 int64_t groupOfCube(const ReductionPlan& plan, CubeRef ref) {

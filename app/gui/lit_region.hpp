@@ -25,7 +25,8 @@ namespace normviz {
 // The state a cube is drawn in while `lit_group` is lit (nullopt: none), as the shader decides.
 CubeState drawnState(const CubeInstance& cube, std::optional<int64_t> lit_group);
 
-// Whether the lit region is hidden: a select question is open and not yet answered.
+// Whether the lit region is hidden: a select question, or a question asking for a prediction
+// first, is open and not yet answered.
 bool litHidden(const AppState& state);
 
 // The group an element of the single layout belongs to: its group for x and y, the index itself

@@ -185,6 +185,8 @@ std::string PlateView::litText(const AppState& s, const std::vector<TileBox>& bo
     return image_ ? "hover: light a group \u00b7 [ ]: channel \u00b7 double-click or F: one picture"
                   : "hover: light a group \u00b7 double-click or F: one plate";
   const ReductionPlan& plan = s.shown->plan;
+  if (s.lesson.questionOpen())
+    return "lit: " + groupPlace(plan, *lit_) + " (its size: after the question)";
   const std::string size = std::to_string(plan.groupSize()) + " elements";
   bool whole = true;
   std::set<std::pair<int64_t, int64_t>> tiles;

@@ -12,6 +12,7 @@
 
 #include "colormap.hpp"
 #include "lit_region.hpp"
+#include "panels.hpp"
 
 namespace normviz {
 
@@ -238,11 +239,10 @@ std::vector<float> PlateView::atlasGroups(const std::vector<float>& groups, int 
 
 glm::vec4 PlateView::margins(bool single) const {
   const float line = line_ > 0.0f ? line_ : ImGui::GetTextLineHeightWithSpacing();
-  // Above: the header's two lines and the titles, or a compare panel's three header lines; then
-  // (plates) the column labels. Left (plates): the row labels. Below: the
-  // colour legend.
+  // Above: the header's two lines and the titles, or a compare panel's header; then (plates) the
+  // column labels. Left (plates): the row labels. Below: the colour legend.
   const float labels = image_ ? 0.0f : 1.0f;
-  const float top = (3.0f + labels) * line + 8.0f;
+  const float top = ((single ? 3.0f : kCompareHeaderLines + 0.5f) + labels) * line + 8.0f;
   const float left =
       image_ ? 12.0f : 16.0f + ImGui::CalcTextSize(std::to_string(layout_.grid_rows).c_str()).x;
   const float legend =

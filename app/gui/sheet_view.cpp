@@ -13,6 +13,7 @@
 #include "app_compute.hpp"
 #include "colormap.hpp"
 #include "lit_region.hpp"
+#include "panels.hpp"
 
 namespace normviz {
 
@@ -128,9 +129,9 @@ void SheetView::rebuild(AppState& s, glm::vec2 view_size) {
 void SheetView::fit(AppState& s, const SceneView& view, bool /*glide*/) {
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const bool single = view.compare_panel < 0;
-  // Above: the block titles and the axes line (the compare panels' three header lines first);
-  // below: the colour legend.
-  const float top = (single ? 3.0f : 4.0f) * line + 8.0f;
+  // Above: the block titles and the axes line, or a compare panel's header; below: the colour
+  // legend.
+  const float top = (single ? 3.0f : kCompareHeaderLines + 0.5f) * line + 8.0f;
   const float legend =
       (single ? 3.0f : 2.0f) * line + 2.0f * ImGui::GetStyle().WindowPadding.y + 10.0f;
   s.sheet_camera.fit(layout_, view.size,

@@ -18,6 +18,7 @@ void applyViewFields(AppState& s, const ViewSpec& spec) {
   if (spec.colormap) s.input_map = *spec.colormap;
   if (spec.view) s.preset = *spec.view;
   if (spec.font_scale) s.font_scale = *spec.font_scale;
+  s.plot = spec.plot;
   if (spec.backend) s.backend = *spec.backend;
   if (spec.explode) s.explode = *spec.explode;
   if (spec.display) {
@@ -110,6 +111,7 @@ ViewSpec specOf(const AppState& s) {
   if (s.explode != 1.0f) spec.explode = s.explode;
   if (s.color_by != ColorBy::Value) spec.color_by = s.color_by;
   if (s.preset != ViewPreset::Isometric) spec.view = s.preset;
+  spec.plot = s.plot;
   if (s.stepper.active) {
     spec.stepper = true;
     spec.stage = s.stepper.stage;

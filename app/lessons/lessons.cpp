@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "normviz/error.hpp"
@@ -116,11 +117,40 @@ const char* typeName(SpecValue type) {
   return "?";
 }
 
+// A number question's "answer_is" and "for": what its answer counts, of which layer.
+void parseAnswerIs(const nlohmann::json& q, LessonQuestion& question) {
+  if (q.contains("for") && !q.contains("answer_is"))
+    throw NormError("\"for\" goes with \"answer_is\"");
+  if (!q.contains("answer_is")) return;
+  if (question.kind != LessonQuestion::Kind::Number)
+    throw NormError("\"answer_is\" belongs to number questions");
+  if (!q["answer_is"].is_string() || (q["answer_is"] != "means" && q["answer_is"] != "group_size"))
+    throw NormError("\"answer_is\" is \"means\" or \"group_size\"");
+  question.answer_is = q["answer_is"].get<std::string>();
+  if (!q.contains("for")) return;
+  if (!q["for"].is_object()) throw NormError("\"for\" is an object of layer settings");
+  for (auto it = q["for"].begin(); it != q["for"].end(); ++it) {
+    const SpecField* field = findSpecField(it.key());
+    if (field == nullptr || !field->layer || it.key().find('-') != std::string::npos)
+      throw NormError(
+          "\"for\" takes layer settings (norm, groups, normalized_shape, axes, shape, "
+          "...), not \"" +
+          it.key() + "\"");
+  }
+  (void)specFromJson(q["for"]);  // each value's meaning
+  question.answer_for = q["for"];
+}
+
 // A step's question; throws NormError saying what is wrong with it.
 LessonQuestion parseQuestion(const nlohmann::json& q) {
   if (!q.is_object() || !q.contains("kind") || !q["kind"].is_string() || !q.contains("prompt") ||
       !q["prompt"].is_string())
     throw NormError("a question needs \"kind\" and \"prompt\" strings");
+  for (auto it = q.begin(); it != q.end(); ++it)
+    if (!std::set<std::string>{"kind", "prompt", "options", "answer", "predict", "answer_is", "for"}
+             .count(it.key()))
+      throw NormError("unknown question key \"" + it.key() +
+                      "\" (kind, prompt, options, answer, predict, answer_is, for)");
   LessonQuestion question;
   question.prompt = q["prompt"].get<std::string>();
   const std::string kind = q["kind"].get<std::string>();
@@ -147,6 +177,11 @@ LessonQuestion parseQuestion(const nlohmann::json& q) {
   } else {
     throw NormError("unknown question kind \"" + kind + "\" (choice, number, select)");
   }
+  if (q.contains("predict")) {
+    if (!q["predict"].is_boolean()) throw NormError("\"predict\" is true or false");
+    question.predict = q["predict"].get<bool>();
+  }
+  parseAnswerIs(q, question);
   return question;
 }
 

@@ -10,7 +10,11 @@
 //      "question": {"kind": "choice", "prompt": "...", "options": ["a", "b"], "answer": 1}}]}
 // Settings carry over from step to step; "set" keys: see kLessonSetKeys. Questions: "choice"
 // (answer: the option's index), "number" (answer: the number), "select" (click every cube that
-// shares the pinned cube's mean; the answer is the plan's group).
+// shares the pinned cube's mean; the answer is the plan's group). While a question is open nothing
+// on screen gives its answer away; "predict": true also keeps the lit group dark until it is
+// answered. A number question may say what its answer counts, so that `normviz lessons --check`
+// can verify it: "answer_is": "means" or "group_size", of the step's layer, or of the layer with
+// the settings in "for" on top ({"shape": "8,1024,768", "normalized_shape": "768"}).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,9 @@ struct LessonQuestion {
   std::string prompt;
   std::vector<std::string> options;  // Choice
   int64_t answer = 0;                // Choice: option index; Number: the number
+  bool predict = false;              // the lit group stays dark until the answer is right
+  std::string answer_is;             // Number: "", "means" or "group_size" (checked by --check)
+  nlohmann::json answer_for = nlohmann::json::object();  // settings on top of the step's for it
 };
 
 struct LessonStep {

@@ -119,7 +119,7 @@ static std::optional<Tensor> loadOptional(const std::string& spec, const char* f
   return readTensorFlag(spec, flag, TensorFileLimits{}.max_elements, notes);
 }
 
-LoadedLayer loadLayer(const LayerOptions& o) {
+NormConfig configOf(const LayerOptions& o) {
   NormConfig config;
   config.kind = o.norm;
   config.groups = o.groups;
@@ -132,6 +132,11 @@ LoadedLayer loadLayer(const LayerOptions& o) {
   config.momentum = o.momentum;
   config.num_batches_tracked = o.num_batches_tracked;
   config.training = !o.eval;
+  return config;
+}
+
+LoadedLayer loadLayer(const LayerOptions& o) {
+  const NormConfig config = configOf(o);
   const bool batch = config.kind == NormKind::Batch;
   if (!batch && (o.eval || !o.running_mean.empty() || !o.running_var.empty()))
     throw NormError("--eval, --running-mean and --running-var apply to --norm batch only");

@@ -51,6 +51,8 @@ struct LoadedLayer {
 };
 // Throws NormError naming the bad flag or file.
 LoadedLayer loadLayer(const LayerOptions& options);
+// The layer's configuration alone (no input read or made): for a plan of another shape.
+NormConfig configOf(const LayerOptions& options);
 
 // Reads the tensor file a flag names (PATH[:NAME], tensor_file.hpp) as float32, refusing more than
 // max_elements before allocating; a conversion (float16, bfloat16, float64) adds its line, flag

@@ -28,6 +28,11 @@ constexpr std::array kPresets = {NamedValue<ViewPreset>{ViewPreset::Front, "fron
                                  NamedValue<ViewPreset>{ViewPreset::Isometric, "isometric"}};
 constexpr std::array kColorMaps = {NamedValue<ColorMap>{ColorMap::Viridis, "viridis"},
                                    NamedValue<ColorMap>{ColorMap::Cividis, "cividis"}};
+constexpr std::array kPlots = {NamedValue<PlotKind>{PlotKind::None, "none"},
+                               NamedValue<PlotKind>{PlotKind::RunningStats, "running-stats"},
+                               NamedValue<PlotKind>{PlotKind::BatchSpread, "batch-spread"},
+                               NamedValue<PlotKind>{PlotKind::Histogram, "histogram"},
+                               NamedValue<PlotKind>{PlotKind::VarianceError, "variance-error"}};
 
 }  // namespace
 
@@ -58,6 +63,10 @@ std::span<const NamedValue<ViewPreset>> namesOf() {
 template <>
 std::span<const NamedValue<ColorMap>> namesOf() {
   return kColorMaps;
+}
+template <>
+std::span<const NamedValue<PlotKind>> namesOf() {
+  return kPlots;
 }
 
 template <typename E>
@@ -97,6 +106,7 @@ NORMVIZ_NAMED(Theme)
 NORMVIZ_NAMED(Backend)
 NORMVIZ_NAMED(ViewPreset)
 NORMVIZ_NAMED(ColorMap)
+NORMVIZ_NAMED(PlotKind)
 #undef NORMVIZ_NAMED
 
 }  // namespace normviz

@@ -23,6 +23,10 @@ enum class ColorMap {
   Cividis,    // perceptually uniform, designed for deuteranopia and protanopia
   Diverging,  // blue - near white - red, centred on zero (ColorBrewer RdBu)
 };
+// A plot under the tensor, computed from the app's data (plot_data.hpp): BatchNorm's running
+// statistics over training steps, the spread of a batch mean by batch size, each group's histograms
+// of x and y, and the float32 error of each variance strategy as the offset grows.
+enum class PlotKind { None, RunningStats, BatchSpread, Histogram, VarianceError };
 
 template <typename E>
 struct NamedValue {

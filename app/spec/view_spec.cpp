@@ -289,9 +289,13 @@ const std::array kFields = {
               NV_PRINT {
                 return std::optional<std::string>(std::to_string(s.threads));
               }},
-    SpecField{"hover", "light the region of this element, e.g. 0,1,0,0 (pinned)", SpecValue::List,
-              false,
+    SpecField{"hover", "light the region of this element, e.g. 0,1,0,0 (pinned); none: no element",
+              SpecValue::List, false,
               NV_PARSE {
+                if (t == "none") {
+                  s.hover.reset();
+                  return;
+                }
                 const std::vector<int64_t> index = parseIntegers(t, "hover");
                 if (index.size() > static_cast<size_t>(kMaxRank))
                   throw NormError("'" + t + "' has more indices than a tensor has dims (4)");
@@ -341,6 +345,10 @@ const std::array kFields = {
                 if (!s.font_scale) return std::nullopt;
                 return numberText(*s.font_scale);
               }},
+    SpecField{"plot", "a plot under the tensor: none|running-stats|batch-spread|histogram|"
+              "variance-error", SpecValue::Text, false,
+              NV_PARSE { s.plot = parseName<PlotKind>(t, "plot"); },
+              NV_PRINT { return std::optional<std::string>(nameOf(s.plot)); }},
     SpecField{"capture",
               "a capture folder (python/normviz_capture.py): open one of its layers (the panel "
               "lists them all)",

@@ -42,6 +42,7 @@ struct ViewSpec {
   std::optional<Theme> theme;
   std::optional<ColorMap> colormap;
   std::optional<float> font_scale;
+  PlotKind plot = PlotKind::None;  // a plot under the tensor (plot_data.hpp)
   // A capture folder (python/normviz_capture.py) and the layer of it to open ("" = the first).
   std::string capture, capture_layer;
   // A lesson: built in by name, or a file of one's own; the step counts from 1.

@@ -559,6 +559,22 @@ void exportSection(AppState& s) {
   if (reportedButton(s, "Save PNG")) s.png.requested = true;
 }
 
+// A plot under the tensor, computed from the layer's data (plot_data.hpp).
+void plotChoice(AppState& s) {
+  static constexpr const char* kLabels[] = {"none", "running stats (BatchNorm)",
+                                            "batch mean by batch size", "histograms of x and y",
+                                            "float32 variance error"};
+  const auto shown = static_cast<size_t>(s.plot);
+  if (ImGui::BeginCombo("Plot", kLabels[shown])) {
+    for (const auto& [value, name] : namesOf<PlotKind>()) {
+      const auto i = static_cast<size_t>(value);
+      if (ImGui::Selectable(kLabels[i], s.plot == value)) s.plot = value;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("--plot %s", name);
+    }
+    ImGui::EndCombo();
+  }
+}
+
 void viewSection(AppState& s) {
   int layout = static_cast<int>(s.layout);
   if (radioPair("x, stats, y", "compare 4 layers", &layout)) {
@@ -578,6 +594,7 @@ void viewSection(AppState& s) {
     }
   }
   displayChoice(s);
+  plotChoice(s);
   if (shownDisplay(s) == DisplayMode::Cubes) {
     float explode = s.explode;
     if (ImGui::SliderFloat("explode", &explode, 0.0f, 1.0f,

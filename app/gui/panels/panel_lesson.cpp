@@ -24,13 +24,20 @@ void questionWidgets(AppState& s, const LessonQuestion& q) {
   ImGui::TextWrapped("%s", q.prompt.c_str());
   ImGui::PopStyleColor();
   switch (q.kind) {
-    case LessonQuestion::Kind::Choice:
+    case LessonQuestion::Kind::Choice: {
+      // Options side by side while they fit, so the card leaves the tensor its room.
+      const ImGuiStyle& style = ImGui::GetStyle();
+      const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
       for (size_t i = 0; i < q.options.size(); ++i) {
         const std::string label = std::to_string(i + 1) + ". " + q.options[i];
+        const float w = ImGui::CalcTextSize(label.c_str()).x + 2.0f * style.FramePadding.x;
+        if (i > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x * 2.0f + w < right)
+          ImGui::SameLine(0.0f, style.ItemSpacing.x * 2.0f);
         if (ImGui::Button(label.c_str())) answerChoice(s, static_cast<int>(i));
       }
       ImGui::TextDisabled("keys 1-%zu answer", q.options.size());
       break;
+    }
     case LessonQuestion::Kind::Number: {
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
       char buf[32] = {};
@@ -124,8 +131,8 @@ void drawLessonPanel(AppState& s, const SceneView& view) {
 void drawLessonMarks(const AppState& s, const SceneView& view,
                      const std::function<std::optional<glm::vec2>(int64_t)>& screen_of) {
   const LessonProgress& p = s.lesson;
-  const LessonStep* step = p.current();
-  if (!step || !step->question || step->question->kind != LessonQuestion::Kind::Select) return;
+  // The marked element while its group is withheld (a select or a predict question).
+  if (!p.litWithheld()) return;
   ImDrawList* dl = ImGui::GetForegroundDrawList();
   dl->PushClipRect(ImVec2(view.pos.x, view.pos.y),
                    ImVec2(view.pos.x + view.size.x, view.pos.y + view.size.y), true);

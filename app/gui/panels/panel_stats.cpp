@@ -109,6 +109,21 @@ void trafficTable(const AppState& s) {
   ImGui::PopStyleColor();
 }
 
+// While a lesson's question is open, the layer's description, its PyTorch line, the groups and
+// the histograms would give the answer away: they wait until it is answered.
+void withheldStatistics(AppState& s) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.35f, 1.0f));
+  ImGui::TextWrapped(
+      "Answer the lesson's question first: the statistics, the groups and the "
+      "PyTorch line appear once it is answered.");
+  ImGui::PopStyleColor();
+  ImGui::Separator();
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%s, %.2f ms", s.shown->result.backend.c_str(), s.shown->result.seconds * 1e3);
+  ImGui::PopStyleColor();
+  trafficTable(s);
+}
+
 void statisticsTab(AppState& s) {
   const Snapshot& snap = *s.shown;
   const ReductionPlan& plan = snap.plan;
@@ -234,7 +249,10 @@ void drawStatsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
     first = false;
     if (ImGui::BeginTabItem("Statistics")) {
       s.stepper.active = false;
-      statisticsTab(s);
+      if (s.lesson.questionOpen())
+        withheldStatistics(s);
+      else
+        statisticsTab(s);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Kernel stepper", nullptr, open_stepper)) {

@@ -58,6 +58,7 @@ void drawStepperTab(AppState& state) {
     return;
   }
   updateTarget(state);
+  host(state).panel.withholdLaterStages(state.lesson.questionOpen());
   host(state).panel.draw();
   if (!host(state).panel.error().empty())
     ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", host(state).panel.error().c_str());

@@ -42,11 +42,15 @@ void drawStatsPanel(AppState& state, glm::vec2 pos, glm::vec2 size);     // pane
 // before the window closes, so that no thread still runs the engine while the process exits.
 void finishStatsBackgroundWork(const AppState& state);  // panel_stats.cpp
 void drawHelpOverlay(AppState& state);                  // panel_help.cpp
+// panel_plot.cpp: the plot the state asks for (state.plot) in the rectangle under the tensor.
+void drawPlotPanel(AppState& state, glm::vec2 pos, glm::vec2 size);
 
 // scene_overlay.cpp: axis arrows, section titles, the hovered cube's tooltip, the colour legend.
 void drawSceneOverlay(const AppState& state, const SceneLayout& layout, const SceneView& view);
 // A compare panel's title, group count and lit group, at its top left; its frame.
 void drawComparePanelHeader(const AppState& state, const SceneView& view);
+// The lines of text that header takes at the top of a panel: the views keep them free.
+inline constexpr float kCompareHeaderLines = 2.0f;
 // The hovered element's card beside the mouse.
 void drawHoverTooltip(const AppState& state);
 // The colour legend in the 3D view's bottom right corner, at most `max_width` pixels wide.
@@ -58,7 +62,8 @@ std::string sectionLabel(const Snapshot& snap, Section section);
 // The facts about one cube: index, x, y, its group and the group's mean/var/rstd.
 void drawCubeCard(const AppState& state, CubeRef ref);
 
-// panel_lesson.cpp: the lesson card over the scene, and the marks of a "click every cube" question
+// panel_lesson.cpp: the lesson card over the scene, and the marks of a question that withholds the
+// lit group (the marked element; a "click every cube" question's selection, misses and extras)
 // (screen_of gives an element of x's position on screen, or nullopt).
 void drawLessonPanel(AppState& state, const SceneView& view);
 void drawLessonMarks(const AppState& state, const SceneView& view,

@@ -294,7 +294,8 @@ void StepperPanel::drawStageList() {
   const bool wide = ImGui::GetContentRegionAvail().x > font * 34;
   const float list_h = ImGui::GetTextLineHeightWithSpacing() * (wide ? 7.5f : 4.5f);
   ImGui::BeginChild("##stage_list", ImVec2(wide ? font * 13 : 0, list_h), true);
-  for (int i = 0; i < n; ++i) {
+  const int listed = withhold_later_ ? std::min(n, stage_ + 1) : n;
+  for (int i = 0; i < listed; ++i) {
     char item[96];
     std::snprintf(item, sizeof item, "%2d  %s", i,
                   trace_.stages[static_cast<size_t>(i)].name.c_str());
@@ -304,6 +305,7 @@ void StepperPanel::drawStageList() {
       scrolled_stage_ = stage_;
     }
   }
+  if (listed < n) ImGui::TextDisabled("later stages: after the question");
   ImGui::EndChild();
   if (wide) ImGui::SameLine();
   if (wide)

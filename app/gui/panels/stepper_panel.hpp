@@ -73,6 +73,9 @@ class StepperPanel {
   void setShuffle(ShuffleKind kind);
   void selectLane(int lane);  // -1 clears
   void setPlaying(bool playing);
+  // While a lesson's question about a later stage is open, the list names the stages up to the
+  // current one only.
+  void withholdLaterStages(bool withhold) { withhold_later_ = withhold; }
 
   int stageCount() const;
   int stage() const { return stage_; }
@@ -104,6 +107,7 @@ class StepperPanel {
   int selected_lane_ = 0;
   bool playing_ = false;
   float stages_per_second_ = 1.5f;
+  bool withhold_later_ = false;
   double play_clock_ = 0;
   // Results.
   bool has_trace_ = false;

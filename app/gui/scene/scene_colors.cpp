@@ -194,6 +194,7 @@ ColorKey colorKey(const AppState& state, const ElementTint* tint) {
   key.explode = state.explode;
   key.aspect = state.view_aspect;
   if (tint != nullptr) key.tint_revision = tint->revision;
+  key.withheld = state.lesson.questionOpen();
   return key;
 }
 

@@ -34,6 +34,7 @@ struct ColorKey {
   ColorMap input_map = ColorMap::Viridis;
   std::optional<uint64_t> tint_revision;
   float explode = 1.0f, aspect = 1.0f;  // positions move with them
+  bool withheld = false;  // a lesson's question is open: the statistics' sections wait
   bool operator==(const ColorKey&) const = default;
 };
 ColorKey colorKey(const AppState& state, const ElementTint* tint);

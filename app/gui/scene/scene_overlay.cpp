@@ -130,6 +130,10 @@ void drawCubeCard(const AppState& s, CubeRef ref) {
     ImGui::Text("%s%s", sectionLabel(snap, ref.section).c_str(),
                 indexText(snap.plan.statShape(), ref.index).c_str());
   }
+  if (s.lesson.questionOpen()) {
+    ImGui::TextDisabled("its group and statistics: after the question");
+    return;
+  }
   ImGui::Text("group %lld (%s): %lld elements", static_cast<long long>(g),
               groupText(snap.plan, g).c_str(), static_cast<long long>(snap.plan.groupSize()));
   if (grad != nullptr) {
@@ -153,20 +157,24 @@ void drawComparePanelHeader(const AppState& s, const SceneView& view) {
   const ImU32 text = textColor(s);
   const ComparePanel& panel = s.compare[static_cast<size_t>(view.compare_panel)];
   const ImVec2 corner = im(view.pos + glm::vec2(10.0f, 8.0f));
-  dl->AddText(corner, text, panel.title.c_str());
   const float line = ImGui::GetTextLineHeightWithSpacing();
+  // Two lines, so that the panel's tensor keeps the room (kCompareHeaderLines): the layer and its
+  // groups, then what is lit or what went wrong.
+  std::string title = panel.title;
+  if (panel.plan && panel.error.empty())
+    title += s.lesson.questionOpen() ? "  \u00b7  groups: ?"
+                                     : "  \u00b7  " + std::to_string(panel.plan->groupCount()) +
+                                           " groups of " + std::to_string(panel.plan->groupSize());
+  dl->AddText(corner, text, title.c_str());
   if (!panel.error.empty()) {
     dl->AddText(nullptr, 0.0f, ImVec2(corner.x, corner.y + line), IM_COL32(230, 90, 80, 255),
                 panel.error.c_str(), nullptr, view.size.x - 20.0f);
   } else if (panel.plan) {
-    const std::string info = std::to_string(panel.plan->groupCount()) + " groups of " +
-                             std::to_string(panel.plan->groupSize());
-    dl->AddText(ImVec2(corner.x, corner.y + line), text, info.c_str());
     if (const auto lit_group = compareLit(s, view.compare_panel)) {
       const int64_t g = *lit_group;
       const std::string lit =
           "lit: group " + std::to_string(g) + " (" + groupText(*panel.plan, g) + ")";
-      dl->AddText(ImVec2(corner.x, corner.y + 2.0f * line), text, lit.c_str());
+      dl->AddText(ImVec2(corner.x, corner.y + line), text, lit.c_str());
     }
   }
   const ImU32 frame =
@@ -177,6 +185,18 @@ void drawComparePanelHeader(const AppState& s, const SceneView& view) {
 void drawHoverTooltip(const AppState& s) {
   if (s.hovered) drawTooltip(s, *s.hovered);
 }
+
+namespace {
+
+// A section's title; while a lesson's question is open, the statistics' sections are not drawn and
+// their titles give nothing away.
+std::string shownSectionTitle(const AppState& s, Section section) {
+  const bool withheld =
+      s.lesson.questionOpen() && (section == Section::Mean || section == Section::Rstd);
+  return withheld ? sectionLabel(*s.shown, section) + ": ?" : sectionTitle(*s.shown, section);
+}
+
+}  // namespace
 
 void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneView& view) {
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
@@ -256,12 +276,11 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
     dl->AddText(im(r.lo), text, tag.text.c_str());
   }
 
-  const Snapshot& snap = *s.shown;
   if (view.compare_panel < 0) {
     for (int k = 0; k < kSectionCount; ++k) {
       const Box& b = layout.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
-      const std::string title = sectionTitle(snap, static_cast<Section>(k));
+      const std::string title = shownSectionTitle(s, static_cast<Section>(k));
       // Above the section's top left corner, moved up until it clears arrows and other titles.
       const auto p = view.project(glm::vec3(b.lo.x, b.hi.y, b.hi.z));
       if (!p) continue;
@@ -323,7 +342,10 @@ void drawLegend(const AppState& s, glm::vec2 bottom_right, float max_width) {
     imageLegend(s);
   } else if (s.color_by == ColorBy::Groups) {
     const int64_t groups = s.shown->plan.groupCount();
-    ImGui::Text("colour = group (%lld groups)", static_cast<long long>(groups));
+    if (s.lesson.questionOpen())
+      ImGui::TextUnformatted("colour = group");
+    else
+      ImGui::Text("colour = group (%lld groups)", static_cast<long long>(groups));
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float box = ImGui::GetTextLineHeight();
     const ImVec2 p = ImGui::GetCursorScreenPos();
