@@ -195,13 +195,21 @@ void placeViews(App& app) {
   const float card = s.lesson.lesson ? std::min(s.lesson.card_height, r.scene_size.y * 0.5f) : 0.0f;
   const glm::vec2 pos = r.scene_pos + glm::vec2(0.0f, card);
   glm::vec2 size = glm::max(r.scene_size - glm::vec2(0.0f, card), glm::vec2(1.0f));
-  // A plot takes the lower part of the scene; the views keep the rest and are framed in it.
+  // A plot takes the lower part of the scene, or its right half where the scene is much wider than
+  // tall (presenter mode, the panels hidden); the views keep the rest and are framed in it.
   app.plot_size = glm::vec2(0.0f);
   if (s.plot != PlotKind::None && s.shown) {
-    const float plot = std::round(size.y * 0.45f);
-    size.y = std::max(size.y - plot, 1.0f);
-    app.plot_pos = pos + glm::vec2(0.0f, size.y);
-    app.plot_size = glm::vec2(size.x, plot);
+    if (size.x > 1.6f * size.y) {
+      const float plot = std::round(size.x * 0.5f);
+      size.x = std::max(size.x - plot, 1.0f);
+      app.plot_pos = pos + glm::vec2(size.x, 0.0f);
+      app.plot_size = glm::vec2(plot, size.y);
+    } else {
+      const float plot = std::round(size.y * 0.45f);
+      size.y = std::max(size.y - plot, 1.0f);
+      app.plot_pos = pos + glm::vec2(0.0f, size.y);
+      app.plot_size = glm::vec2(size.x, plot);
+    }
   }
   app.views.clear();
   if (s.layout == LayoutMode::Single) {
@@ -258,11 +266,12 @@ void drawOverlays(App& app, const TensorView& view) {
   if (s.shown)
     for (const auto& v : app.views) view.overlay(s, v);
   const PanelRects& panels = app.panels;
-  // The legend sits in the views' bottom right corner, above the plot if there is one.
+  // The legend sits in the views' bottom right corner (above or beside the plot, if there is one).
   const bool plot = app.plot_size.x > 0.0f;
-  const glm::vec2 corner =
-      plot ? app.plot_pos + glm::vec2(app.plot_size.x, 0.0f) : panels.scene_pos + panels.scene_size;
-  drawLegend(s, corner, panels.scene_size.x);
+  glm::vec2 corner = panels.scene_pos, origin = panels.scene_pos + panels.scene_size;
+  for (const auto& v : app.views)
+    corner = glm::max(corner, v.pos + v.size), origin = glm::min(origin, v.pos);
+  drawLegend(s, corner, corner.x - origin.x);
   if (plot) drawPlotPanel(s, app.plot_pos, app.plot_size);
   if (s.shown && s.lesson.lesson) {
     SceneView area;

@@ -90,9 +90,11 @@ void drawPlotPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
     ImGui::End();
     return;
   }
-  // Presenter mode's large type would leave a short plot no room for data: its text shrinks
-  // until about 14 lines fit, never below 65% (still larger than the desktop's type).
-  ImGui::SetWindowFontScale(std::clamp(size.y / ImGui::GetFontSize() / 14.0f, 0.65f, 1.0f));
+  // Presenter mode's large type would leave a short or narrow plot no room for data: its text
+  // shrinks until about 14 lines and 36 em fit, never below 65% (still larger than the desktop's).
+  const float em = ImGui::GetFontSize();
+  ImGui::SetWindowFontScale(
+      std::clamp(std::min(size.y / em / 14.0f, size.x / em / 36.0f), 0.65f, 1.0f));
   const float font = ImGui::GetFontSize();
   const ImVec2 min = ImGui::GetCursorScreenPos();
   const ImVec2 max(pos.x + size.x - ImGui::GetStyle().WindowPadding.x,

@@ -189,8 +189,10 @@ void drawHoverTooltip(const AppState& s) {
 namespace {
 
 // A section's title; while a lesson's question is open, the statistics' sections are not drawn and
-// their titles give nothing away.
+// their titles give nothing away; while a "click every cube" question frames x alone, the other
+// sections (cut by the view's edge) go untitled ("").
 std::string shownSectionTitle(const AppState& s, Section section) {
+  if (s.lesson.selecting() && section != Section::Input) return "";
   const bool withheld =
       s.lesson.questionOpen() && (section == Section::Mean || section == Section::Rstd);
   return withheld ? sectionLabel(*s.shown, section) + ": ?" : sectionTitle(*s.shown, section);
@@ -281,6 +283,7 @@ void drawSceneOverlay(const AppState& s, const SceneLayout& layout, const SceneV
       const Box& b = layout.bounds[static_cast<size_t>(k)];
       if (b.empty()) continue;
       const std::string title = shownSectionTitle(s, static_cast<Section>(k));
+      if (title.empty()) continue;
       // Above the section's top left corner, moved up until it clears arrows and other titles.
       const auto p = view.project(glm::vec3(b.lo.x, b.hi.y, b.hi.z));
       if (!p) continue;
