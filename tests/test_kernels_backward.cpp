@@ -44,6 +44,8 @@ std::vector<GpuCase> supportedCases() {
   layer_chw.normalized_shape = {6, 5, 7};
   NormConfig group = cfg(NormKind::Group);
   group.groups = 3;
+  NormConfig wide_group = cfg(NormKind::Group);
+  wide_group.groups = 2;  // 40 channels a group: more runs than a warp's lanes to merge
   return {{"BatchNorm training", {4, 6, 5, 7}, cfg(NormKind::Batch)},
           {"BatchNorm training, groups over 4096 elements", {3, 2, 64, 40}, cfg(NormKind::Batch)},
           {"BatchNorm training (N, C)", {37, 5}, cfg(NormKind::Batch)},
@@ -52,7 +54,9 @@ std::vector<GpuCase> supportedCases() {
           {"LayerNorm [6, 5, 7]", {3, 6, 5, 7}, layer_chw},
           {"RMSNorm(33)", {5, 9, 33}, cfg(NormKind::RMS)},
           {"InstanceNorm", {3, 6, 5, 7}, cfg(NormKind::Instance)},
-          {"GroupNorm(3, 6)", {3, 6, 5, 7}, group}};
+          {"GroupNorm(3, 6)", {3, 6, 5, 7}, group},
+          {"GroupNorm(2, 80), channels of 300", {2, 80, 15, 20}, wide_group},
+          {"InstanceNorm (N, C, L)", {2, 3, 513}, cfg(NormKind::Instance)}};
 }
 
 // The devices the kernels run on here: the emulated one always, the GPU when usable.
@@ -133,6 +137,14 @@ TEST_CASE("GPU backward equals the float64 CPU backward on every supported layer
           CHECK(scaledError(*got.result.dbias, *want.dbias) <= 1e-4);
         }
         CHECK(got.timings.kernel_ms > 0);
+        // The design each layer runs: BatchNorm's split, one block per channel of a sample for
+        // InstanceNorm and GroupNorm, one block per row for LayerNorm and RMSNorm.
+        const NormKind k = plan.kind();
+        const char* design = k == NormKind::Batch                              ? "split"
+                             : k == NormKind::Group || k == NormKind::Instance ? "channels"
+                             : k == NormKind::Layer || k == NormKind::RMS      ? "rows"
+                                                                               : "";
+        CHECK(got.result.backend.find(std::string("gpu backward ") + design) != std::string::npos);
         CHECK((got.result.backend.find("emulated") != std::string::npos) ==
               (kind == GpuDeviceKind::Emulated));
       }

@@ -2,8 +2,8 @@
 // The CPU reference is core/src/backward.cpp; the formulas are docs/NORMS.md's:
 //   dx = rstd · (g - mean(g) - x̂ · mean(g·x̂)),  g = dy·w,  x̂ = (x - mean)·rstd.
 //
-// Sections: device helpers · rows (one block per group) · affine gradients of rows · split
-// (BatchNorm)
+// Sections: device helpers · rows (one block per group) · affine gradients of rows · channels
+// (InstanceNorm, GroupNorm: one block per channel of a sample) · split (BatchNorm)
 
 #include <algorithm>
 #include <string>
@@ -189,6 +189,84 @@ std::string launchBackwardRows(const BackwardArgs& a, float* scratch) {
   if (!error.empty()) return error;
   launchKernel("sumPartialRowsKernel", sumPartialRowsKernel, slot_blocks, kBackwardBlock, scratch,
                chunks, count, a.dweight, a.dbias);
+  return lastError("backward affine sums");
+}
+
+// ---- channels (InstanceNorm, GroupNorm) ---------------------------------------------------------
+
+// One block per (sample, channel) run of `inner` floats instead of one per group: N·C blocks keep
+// the GPU busy where N·G blocks of whole groups do not, and the per-channel sums that dweight and
+// dbias need are the same partials the group's two sums are made of, so x and dy are read once for
+// both. channelPartialKernel (above) writes, per run n·C + c, Σ dy·x̂ and Σ dy; this kernel merges
+// the C/G runs of its group in a fixed order (every block of the group forms identical sums), then
+// writes dx for its own run.
+__global__ void channelApplyKernel(BackwardArgs a, const float* partials) {
+  __shared__ float s_sums[2];
+  const int32_t inner = a.affine.inner, count = a.affine.count;
+  const int32_t per_group = a.layout.group_size / inner;
+  const int32_t g = static_cast<int32_t>(blockIdx.x) / per_group;
+  const int32_t cl = static_cast<int32_t>(blockIdx.x) % per_group;
+  const int64_t runs = int64_t{gridDim.x};
+  const float mean = a.mean[g], rstd = a.rstd[g];
+  if (threadIdx.x < 32) {
+    // Lane l: runs l, l + 32, ... of the group, each scaled by its channel's weight; then the warp
+    // tree. Σ g = Σ_c w_c·Σ dy and Σ g·x̂ = Σ_c w_c·Σ dy·x̂, as the channel's weight is one number.
+    float s1 = 0.f, s2 = 0.f;
+    for (int32_t k = static_cast<int32_t>(threadIdx.x); k < per_group; k += 32) {
+      const int64_t run = int64_t{g} * per_group + k;
+      const float w = a.weight ? a.weight[run % count] : 1.f;
+      s1 += w * partials[runs + run];
+      s2 += w * partials[run];
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      s1 += __shfl_xor_sync(0xffffffffu, s1, offset);
+      s2 += __shfl_xor_sync(0xffffffffu, s2, offset);
+    }
+    if (threadIdx.x == 0) {
+      s_sums[0] = s1;
+      s_sums[1] = s2;
+      if (cl == 0) {
+        a.sum_dy_w[g] = s1;
+        a.sum_dy_w_xhat[g] = s2;
+      }
+    }
+  }
+  __syncthreads();
+  const float2 c = couplingTerms(a, s_sums[0], s_sums[1]);
+  const int64_t base = int64_t{g} * a.layout.group_size + int64_t{cl} * inner;
+  const float w = a.weight ? a.weight[int64_t{blockIdx.x} % count] : 1.f;
+  for (int32_t i = static_cast<int32_t>(threadIdx.x); i < inner; i += blockDim.x)
+    a.dx[base + i] = dxOf(a.dy[base + i], a.x[base + i], w, mean, rstd, c);
+}
+
+bool backwardChannelsApplies(const BackwardArgs& a) {
+  return a.layout.rows && !a.affine.per_element && a.affine.inner > 0 &&
+         a.layout.group_size % a.affine.inner == 0;
+}
+
+int64_t backwardChannelsScratch(const BackwardArgs& a) {
+  return 2 * int64_t{a.layout.groups} * (a.layout.group_size / a.affine.inner);
+}
+
+std::string launchBackwardChannels(const BackwardArgs& a, float* partials) {
+  if (!backwardChannelsApplies(a)) return "backward channels: the groups are not whole channels";
+  const int32_t per_group = a.layout.group_size / a.affine.inner;
+  const int64_t runs = int64_t{a.layout.groups} * per_group;  // N * C
+  if (runs > 0x7fffffff) return "backward channels: too many blocks for one launch";
+  launchKernel("channelPartialKernel", channelPartialKernel, static_cast<unsigned>(runs),
+               kBackwardBlock, a, partials);
+  std::string error = lastError("backward channel partials");
+  if (!error.empty()) return error;
+  launchKernel("channelApplyKernel", channelApplyKernel, static_cast<unsigned>(runs),
+               kBackwardBlock, a, static_cast<const float*>(partials));
+  error = lastError("backward channels (apply)");
+  if (!error.empty() || (!a.dweight && !a.dbias)) return error;
+  // dweight[c] = Σ_n of run n·C + c's Σ dy·x̂, dbias[c] of its Σ dy: N rows of C partials.
+  const int32_t count = a.affine.count;
+  const unsigned slot_blocks = static_cast<unsigned>((count + kBackwardBlock - 1) / kBackwardBlock);
+  launchKernel("sumPartialRowsKernel", sumPartialRowsKernel, slot_blocks, kBackwardBlock,
+               static_cast<const float*>(partials), static_cast<int32_t>(runs / count), count,
+               a.dweight, a.dbias);
   return lastError("backward affine sums");
 }
 

@@ -36,6 +36,14 @@ struct BackwardArgs {
 int64_t backwardRowsScratch(const BackwardArgs& a);
 std::string launchBackwardRows(const BackwardArgs& a, float* scratch);
 
+// InstanceNorm and GroupNorm (every group whole channels of one sample): one block per (sample,
+// channel) run forms that run's Σ dy·x̂ and Σ dy; a second kernel merges each group's runs in a
+// fixed order into the group's two sums and writes dx for its run; dweight/dbias add the runs'
+// partials over the samples. partials: backwardChannelsScratch(a) floats.
+bool backwardChannelsApplies(const BackwardArgs& a);
+int64_t backwardChannelsScratch(const BackwardArgs& a);
+std::string launchBackwardChannels(const BackwardArgs& a, float* partials);
+
 // BatchNorm (few large strided groups; weight slot = group): each block sums a chunk of its group
 // to (Σ dy, Σ dy·(x - mean)) partials; a second kernel merges its group's partials in a fixed
 // order, writes the sums, dweight/dbias (first chunk) and dx for its chunk. partials: 2 * groups *

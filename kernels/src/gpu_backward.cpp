@@ -85,8 +85,12 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
   a.subtract_mean = plan.subtractsMean();
   a.coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
 
-  const size_t scratch = static_cast<size_t>(
-      split ? 2 * L.groups * gpu::backwardSplitChunks(L.group_size) : gpu::backwardRowsScratch(a));
+  // InstanceNorm and GroupNorm: one block per channel of a sample (backward_launch.hpp).
+  const bool channels = !split && gpu::backwardChannelsApplies(a);
+  const size_t scratch =
+      static_cast<size_t>(split      ? 2 * L.groups * gpu::backwardSplitChunks(L.group_size)
+                          : channels ? gpu::backwardChannelsScratch(a)
+                                     : gpu::backwardRowsScratch(a));
   DeviceBuffer d_scratch(scratch * sizeof(float), "the backward partials");
   // Writing twice the L2 size between timed repeats: every repeat reads x and dy from DRAM. The
   // emulated device has no L2 to flush.
@@ -108,8 +112,9 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
   }
 
   auto launch = [&] {
-    const std::string error = split ? gpu::launchBackwardSplit(a, d_scratch.f())
-                                    : gpu::launchBackwardRows(a, d_scratch.f());
+    const std::string error = split      ? gpu::launchBackwardSplit(a, d_scratch.f())
+                              : channels ? gpu::launchBackwardChannels(a, d_scratch.f())
+                                         : gpu::launchBackwardRows(a, d_scratch.f());
     if (!error.empty()) throw NormError("GPU kernel: " + error);
   };
   cudaEvent_t start{}, stop{};
@@ -160,7 +165,11 @@ GpuBackwardResult backendBackward(const Tensor& x, const Tensor& dy, const Reduc
   t.bytes_moved = bytes;
   t.gbs = t.kernel_ms > 0 ? bytes / (t.kernel_ms * 1e-3) / 1e9 : 0;
   t.fraction_of_peak = device.peak_bandwidth_gbs > 0 ? t.gbs / device.peak_bandwidth_gbs : 0;
-  r.backend = std::string("gpu backward ") + (split ? "split" : "rows") + " on " + device.name;
+  r.backend = std::string("gpu backward ") +
+              (split      ? "split"
+               : channels ? "channels"
+                          : "rows") +
+              " on " + device.name;
   r.seconds = t.kernel_ms * 1e-3;
   return out;
 }
