@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli.hpp"
 #include "lessons.hpp"
@@ -14,6 +15,11 @@
 namespace normviz {
 
 namespace {
+
+// "1 question", "3 questions".
+std::string counted(size_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
 
 // Checks each lesson; prints every problem as FILE:LINE: ... and a line per lesson. Returns the
 // exit status: 0 when all hold, 1 when any has a problem, 2 when the steps could not be applied.
@@ -34,15 +40,17 @@ int checkLessons(const std::vector<std::string>& files, bool builtin) {
     const std::vector<std::string> problems = checkLesson(lesson);
     for (const std::string& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
     if (!problems.empty()) status = 1;
-    std::printf("%s: %zu steps, %d questions: %s\n", lesson.file.c_str(), lesson.steps.size(),
-                lesson.questions(),
+    std::printf("%s: %s, %s: %s\n", lesson.file.c_str(),
+                counted(lesson.steps.size(), "step").c_str(),
+                counted(static_cast<size_t>(lesson.questions()), "question").c_str(),
                 problems.empty() ? "every step applies, lights what it says and answers right"
-                                 : (std::to_string(problems.size()) + " problems").c_str());
+                                 : counted(problems.size(), "problem").c_str());
 #else
     std::printf(
-        "%s: %zu steps, %d questions: the file is well formed, but its steps were not "
-        "applied (this normviz is built without the app, NORMVIZ_BUILD_APP=OFF)\n",
-        lesson.file.c_str(), lesson.steps.size(), lesson.questions());
+        "%s: %s, %s: the file is well formed, but its steps were not applied (this "
+        "normviz is built without the app, NORMVIZ_BUILD_APP=OFF)\n",
+        lesson.file.c_str(), counted(lesson.steps.size(), "step").c_str(),
+        counted(static_cast<size_t>(lesson.questions()), "question").c_str());
     if (status == 0) status = 2;
 #endif
   }
