@@ -232,6 +232,22 @@ try {
     await page.close();
   }
 
+  // 5b. A plot from a link, as the desktop draws it: computed in the page, beside or under x.
+  {
+    const page = await open('?norm=batch&shape=8,4,6,6&init=randn&hover=0,2,0,0&plot=batch-spread');
+    const r = await report(page);
+    const desktop = desktopReport(['--norm', 'batch', '--shape', '8,4,6,6', '--init', 'randn',
+                                   '--hover', '0,2,0,0', '--plot', 'batch-spread']);
+    check(r.plot && r.plot.kind === 'batch-spread' && r.plot.rect[2] > 300 && r.plot.rect[3] > 200,
+          `a link opens a plot (${JSON.stringify(r.plot)})`);
+    check(JSON.stringify(r.plot) === JSON.stringify(desktop.plot),
+          `the page's plot has the desktop's place (${JSON.stringify(desktop.plot)})`);
+    if (process.env.NORMVIZ_WEB_SHOTS)
+      await page.screenshot({path: path.join(process.env.NORMVIZ_WEB_SHOTS, 'web-plot.png')});
+    check(page.errors.length === 0, `no console errors with a plot ${page.errors}`);
+    await page.close();
+  }
+
   // 6. A tablet held upright: the tensor takes the whole width above the panels.
   {
     const page =
