@@ -59,6 +59,27 @@ TEST_CASE("built-in lessons: at least ten, each step applies and lights what it 
 }
 
 TEST_CASE(
+    "every built-in lesson is a class segment: five steps or more, a question, a prediction") {
+  REQUIRE(builtinLessons().size() >= 12);
+  for (const Lesson& lesson : builtinLessons()) {
+    INFO(lesson.name);
+    CHECK(lesson.steps.size() >= 5);
+    CHECK(lesson.questions() >= 1);
+    // Predict, then reveal: a question that keeps the lit group dark until it is answered, or one
+    // asked before the next step changes what is shown.
+    bool predicts = false;
+    for (size_t k = 0; k < lesson.steps.size(); ++k) {
+      const auto& q = lesson.steps[k].question;
+      if (!q) continue;
+      const bool dark = q->predict || q->kind == LessonQuestion::Kind::Select;
+      const bool revealed = k + 1 < lesson.steps.size() && !lesson.steps[k + 1].set.empty();
+      predicts = predicts || dark || revealed;
+    }
+    CHECK(predicts);
+  }
+}
+
+TEST_CASE(
     "the check finds a planted wrong answer, a wrong expect_lit and a select without a mark") {
   const Lesson planted = parseLesson(
       "{\"name\": \"planted\", \"title\": \"t\", \"steps\": [\n"
