@@ -6,6 +6,8 @@ normviz_add_test(test_trace SOURCES test_trace.cpp LIBS nlohmann_json::nlohmann_
 normviz_add_test(test_trace_cli SOURCES test_trace_cli.cpp LIBS nlohmann_json::nlohmann_json)
 add_dependencies(test_trace_cli normviz)
 normviz_add_test(test_trace_gpu SOURCES test_trace_gpu.cpp LIBS normviz_gpu)
+# The backward trace against the executed backwardRowsKernel, bit for bit.
+normviz_add_test(test_trace_backward_gpu SOURCES test_trace_backward_gpu.cpp LIBS normviz_gpu)
 
 # The stepper in the real window, rendered under Xvfb (needs the app and xvfb-run).
 find_program(NORMVIZ_XVFB_RUN xvfb-run)

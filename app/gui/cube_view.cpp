@@ -45,7 +45,7 @@ void CubeView::rebuildInstances(const AppState& s, const ElementTint* tint) {
   if (key_ == key) return;
   key_ = key;
   if (s.layout == LayoutMode::Single && key.backward) {
-    instances_ = backwardInstances(snap, layout_, s.color_by, key.partition);
+    instances_ = backwardInstances(snap, layout_, s.color_by, key.partition, tint);
     per_panel_ = static_cast<int64_t>(instances_.size());
   } else if (s.layout == LayoutMode::Single) {
     instances_ = singleInstances(snap, layout_, s.color_by, s.input_map, tint);

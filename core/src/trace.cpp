@@ -49,6 +49,10 @@ const char* stageKindName(StageKind kind) {
       return "rstd";
     case StageKind::Normalize:
       return "normalize";
+    case StageKind::CrossWarpSum:
+      return "cross-warp-sum";
+    case StageKind::InputGradient:
+      return "dx";
   }
   return "?";
 }

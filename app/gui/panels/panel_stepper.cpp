@@ -1,5 +1,6 @@
-// The "Kernel stepper" tab: hosts the stepper panel for the lit group, and hands its highlight
-// (which thread loads each element, which ones the selected lane covers) to the lit region.
+// The "Kernel stepper" tab: hosts the stepper panel for the lit group (the forward's reduction, or
+// in backward mode the backward's), and hands its highlight (which thread loads each element,
+// which ones the selected lane covers) to the lit region.
 #include <imgui.h>
 
 #include <memory>
@@ -30,7 +31,15 @@ void updateTarget(AppState& state) {
   const auto active = state.active();
   const int64_t group = active ? groupOfCube(state.shown->plan, *active) : 0;
   StepperHost& h = host(state);
-  h.panel.setTarget(state.shown->plan, state.shown->x, group);
+  const Snapshot& snap = *state.shown;
+  // Backward mode steps through the backward's block; the lit element's dx is the result shown.
+  const bool on_element =
+      active && active->section != Section::Mean && active->section != Section::Rstd;
+  if (state.backward && snap.grad && snap.dy)
+    h.panel.setBackwardTarget(snap.plan, snap.x, *snap.dy, state.params, snap.result.mean,
+                              snap.result.rstd, group, on_element ? active->index : -1);
+  else
+    h.panel.setTarget(snap.plan, snap.x, group);
   if (h.pending && h.panel.trace() != nullptr) {
     h.pending = false;
     if (h.request.stage) h.panel.setStage(*h.request.stage);

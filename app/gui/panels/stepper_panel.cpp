@@ -40,24 +40,60 @@ void StepperPanel::setTarget(const ReductionPlan& plan, const Tensor& x, int64_t
   try {
     values = groupValues(x, plan, group);
   } catch (const NormError& e) {
-    if (error_ != e.what() || has_trace_) {
-      error_ = e.what();
-      has_trace_ = false;
-      has_target_ = false;
-      refreshHighlight();
-    }
+    targetFailed(e.what());
     return;
   }
   const NormConfig& a = plan.config();
   const NormConfig& b = plan_.config();
-  const bool same = has_target_ && group == group_ && plan.shape() == plan_.shape() &&
-                    a.kind == b.kind && a.groups == b.groups &&
+  const bool was_backward = backward_;
+  backward_ = false;
+  const bool same = has_target_ && !was_backward && group == group_ &&
+                    plan.shape() == plan_.shape() && a.kind == b.kind && a.groups == b.groups &&
                     a.normalized_shape == b.normalized_shape && a.axes == b.axes &&
                     a.eps == b.eps && values == values_;
   if (same) return;
   const bool new_group = !has_target_ || group != group_ || !(plan.shape() == plan_.shape());
   plan_ = plan;
   values_ = std::move(values);
+  group_ = group;
+  has_target_ = true;
+  if (new_group) stage_ = 0;
+  retrace();
+}
+
+void StepperPanel::targetFailed(const std::string& why) {
+  if (error_ == why && !has_trace_) return;
+  error_ = why;
+  has_trace_ = false;
+  has_target_ = false;
+  refreshHighlight();
+}
+
+void StepperPanel::setBackwardTarget(const ReductionPlan& plan, const Tensor& x, const Tensor& dy,
+                                     const NormParams& params, const TensorD& mean,
+                                     const TensorD& rstd, int64_t group, int64_t focus) {
+  BackwardGroupInput input;
+  try {
+    input = backwardGroupInput(x, dy, plan, params, mean, rstd, group);
+  } catch (const NormError& e) {
+    targetFailed(e.what());
+    return;
+  }
+  focus_ = focus;
+  const NormConfig& a = plan.config();
+  const NormConfig& b = plan_.config();
+  const BackwardGroupInput& old = backward_input_;
+  const bool same = has_target_ && backward_ && group == group_ && plan.shape() == plan_.shape() &&
+                    a.kind == b.kind && a.groups == b.groups &&
+                    a.normalized_shape == b.normalized_shape && a.axes == b.axes &&
+                    a.training == b.training && input.x == old.x && input.dy == old.dy &&
+                    input.weight == old.weight && input.mean == old.mean && input.rstd == old.rstd;
+  if (same) return;
+  const bool new_group =
+      !has_target_ || !backward_ || group != group_ || !(plan.shape() == plan_.shape());
+  plan_ = plan;
+  backward_input_ = std::move(input);
+  backward_ = true;
   group_ = group;
   has_target_ = true;
   if (new_group) stage_ = 0;
@@ -72,6 +108,20 @@ TraceOptions StepperPanel::effectiveOptions() const {
 
 void StepperPanel::retrace() {
   if (!has_target_) return;
+  if (backward_) {
+    try {
+      trace_ = traceBackwardGroup(backward_input_, plan_, group_);
+      has_trace_ = true;
+      error_.clear();
+    } catch (const NormError& e) {
+      has_trace_ = false;
+      error_ = e.what();
+    }
+    has_numerics_ = false;
+    stage_ = std::clamp(stage_, 0, std::max(stageCount() - 1, 0));
+    refreshHighlight();
+    return;
+  }
   const int64_t M = static_cast<int64_t>(values_.size());
   const float eps = static_cast<float>(plan_.config().eps);
   try {
@@ -96,7 +146,7 @@ void StepperPanel::retrace() {
 void StepperPanel::refreshHighlight() {
   StepperHighlight& h = highlight_;
   h.active = has_trace_;
-  h.block_size = options_.block_size;
+  h.block_size = laneCount();
   h.stage = stage_;
   h.selected_lane = selected_lane_;
   ++h.revision;
@@ -111,7 +161,8 @@ void StepperPanel::refreshHighlight() {
   h.elements = trace_.elements;
   h.thread_of = trace_.thread_of;
   h.covered.assign(trace_.elements.size(), 0);
-  if (selected_lane_ >= 0 && selected_lane_ < trace_.block_size) {
+  if (selected_lane_ >= 0 && selected_lane_ < trace_.block_size &&
+      stage_ < static_cast<int>(trace_.stages.size())) {
     const TraceLane& lane =
         trace_.stages[static_cast<size_t>(stage_)].lanes[static_cast<size_t>(selected_lane_)];
     for (int32_t j : lane.covers) h.covered[static_cast<size_t>(j)] = 1;
@@ -175,7 +226,7 @@ void StepperPanel::setShuffle(ShuffleKind kind) {
 }
 
 void StepperPanel::selectLane(int lane) {
-  const int chosen = lane < 0 || lane >= options_.block_size ? -1 : lane;
+  const int chosen = lane < 0 || lane >= laneCount() ? -1 : lane;
   if (chosen == selected_lane_) return;
   selected_lane_ = chosen;
   refreshHighlight();
@@ -208,7 +259,7 @@ void StepperPanel::draw() {
   } else {
     ImGui::TextDisabled("No group to trace yet.");
   }
-  drawNumerics();
+  if (!backward_) drawNumerics();
 }
 
 void StepperPanel::drawControls() {
@@ -220,6 +271,13 @@ void StepperPanel::drawControls() {
 
 // The kernel's settings: strategy, threads per block, vector width, shuffle.
 void StepperPanel::drawSettings() {
+  if (backward_) {
+    ImGui::TextWrapped(
+        "Backward: backwardRowsKernel (backward_kernels.cu), one block of %d threads per group; "
+        "both sums travel together through xor shuffles.",
+        kBackwardBlockSize);
+    return;
+  }
   // Two settings per line when each half holds its label and a combo wide enough for "two-pass",
   // otherwise one per line: nothing is cut off at large font scales.
   const ImGuiStyle& style = ImGui::GetStyle();
@@ -313,25 +371,60 @@ void StepperPanel::drawStageList() {
   else
     ImGui::BeginGroup();
   ImGui::TextWrapped("%s", current.explanation.c_str());
-  if (selected_lane_ >= 0) {
-    const TraceLane& lane = current.lanes[static_cast<size_t>(selected_lane_)];
-    if (lane.idle)
-      ImGui::TextDisabled("Lane %d (warp %d) is idle: it holds nothing of the group.",
-                          selected_lane_, selected_lane_ / kWarpSize);
-    else
-      ImGui::TextWrapped("Lane %d (warp %d) holds %.7g, covering %zu of %zu elements.",
-                         selected_lane_, selected_lane_ / kWarpSize,
-                         static_cast<double>(lane.value), lane.covers.size(),
-                         trace_.elements.size());
-  } else {
+  if (selected_lane_ >= 0)
+    drawLaneValue(current.lanes[static_cast<size_t>(selected_lane_)]);
+  else
     ImGui::TextDisabled("Click a lane to light the cubes its value covers.");
-  }
   if (wide)
     ImGui::EndChild();
   else
     ImGui::EndGroup();
-  ImGui::TextWrapped("result: mean %.6g  var %.6g  rstd %.6g", static_cast<double>(trace_.mean),
-                     static_cast<double>(trace_.var), static_cast<double>(trace_.rstd));
+  drawResult();
+}
+
+// The selected lane's value at the current stage (both sums in the backward).
+void StepperPanel::drawLaneValue(const TraceLane& lane) const {
+  const int warp = selected_lane_ / kWarpSize;
+  const TraceStage& current = trace_.stages[static_cast<size_t>(stage_)];
+  if (lane.idle) {
+    ImGui::TextDisabled("Lane %d (warp %d) is idle: it holds nothing of the group.", selected_lane_,
+                        warp);
+  } else if (backward_ && current.kind == StageKind::InputGradient) {
+    ImGui::TextWrapped("Lane %d (warp %d) writes dx for %zu of %zu elements; its first is %.7g.",
+                       selected_lane_, warp, lane.covers.size(), trace_.elements.size(),
+                       static_cast<double>(lane.value));
+  } else if (backward_) {
+    // The numbers on a line of their own: wrapping would break them at the decimal point.
+    ImGui::TextWrapped(
+        "Lane %d (warp %d) covers %zu of %zu elements and holds\nΣg %.7g   Σg·x̂ %.7g",
+        selected_lane_, warp, lane.covers.size(), trace_.elements.size(),
+        static_cast<double>(lane.value), static_cast<double>(lane.value2));
+  } else {
+    ImGui::TextWrapped("Lane %d (warp %d) holds %.7g, covering %zu of %zu elements.",
+                       selected_lane_, warp, static_cast<double>(lane.value), lane.covers.size(),
+                       trace_.elements.size());
+  }
+}
+
+// The kernel's results: the statistics, or the backward's two sums and the lit element's dx.
+void StepperPanel::drawResult() const {
+  if (!backward_) {
+    ImGui::TextWrapped("result: mean %.6g  var %.6g  rstd %.6g", static_cast<double>(trace_.mean),
+                       static_cast<double>(trace_.var), static_cast<double>(trace_.rstd));
+    return;
+  }
+  std::string dx;
+  const auto at = std::find(trace_.elements.begin(), trace_.elements.end(), focus_);
+  if (at != trace_.elements.end()) {
+    const size_t j = static_cast<size_t>(at - trace_.elements.begin());
+    char text[96];
+    std::snprintf(text, sizeof text, "\ndx of the lit element (j = %zu, thread %d): %.6g", j,
+                  trace_.thread_of[j], static_cast<double>(trace_.dx[j]));
+    dx = text;
+  }
+  ImGui::TextWrapped("result, stored by thread 0:\nΣg %.6g   Σg·x̂ %.6g%s",
+                     static_cast<double>(trace_.sum_g), static_cast<double>(trace_.sum_g_xhat),
+                     dx.c_str());
 }
 
 void StepperPanel::drawLanes() {
@@ -346,7 +439,9 @@ void StepperPanel::drawLanes() {
   int per_row = 32;
   while (per_row > 8 && avail / static_cast<float>(per_row) < font * 2.6f) per_row /= 2;
   const float box_w = std::max(avail / static_cast<float>(per_row), font * 1.2f);
-  const float box_h = font * 1.7f;
+  // The backward's lanes carry two partials, one line each (dx: one value).
+  const bool two_values = backward_ && stage.kind != StageKind::InputGradient;
+  const float box_h = font * (two_values ? 2.5f : 1.7f);
   const float row_gap = font * 0.9f;  // room above each row for the arrows' arcs
   const int rows_per_warp = kWarpSize / per_row;
   const int rows = trace_.warps() * rows_per_warp;
@@ -383,16 +478,21 @@ void StepperPanel::drawLanes() {
     const ImVec2 a = boxMin(t);
     const ImVec2 b(a.x + box_w - 2, a.y + box_h);
     dl->AddRectFilled(a, b, lane.idle ? idle_fill : threadColorU32(t, B), 3.0f);
-    char text[24];
-    if (lane.idle)
-      std::snprintf(text, sizeof text, "-");
-    else
-      std::snprintf(text, sizeof text, "%.3g", static_cast<double>(lane.value));
-    const ImVec2 size = ImGui::GetFont()->CalcTextSizeA(small, FLT_MAX, 0, text);
-    if (size.x <= box_w - 4)
-      dl->AddText(ImGui::GetFont(), small,
-                  ImVec2(a.x + (box_w - 2 - size.x) * 0.5f, a.y + (box_h - size.y) * 0.5f),
-                  lane.idle ? idle_text : IM_COL32(15, 15, 20, 255), text);
+    const int lines = two_values && !lane.idle ? 2 : 1;
+    for (int line = 0; line < lines; ++line) {
+      char text[24];
+      if (lane.idle)
+        std::snprintf(text, sizeof text, "-");
+      else
+        std::snprintf(text, sizeof text, "%.3g",
+                      static_cast<double>(line == 0 ? lane.value : lane.value2));
+      const ImVec2 size = ImGui::GetFont()->CalcTextSizeA(small, FLT_MAX, 0, text);
+      const float mid = box_h * (static_cast<float>(2 * line + 1) / static_cast<float>(2 * lines));
+      if (size.x <= box_w - 4)
+        dl->AddText(ImGui::GetFont(), small,
+                    ImVec2(a.x + (box_w - 2 - size.x) * 0.5f, a.y + mid - size.y * 0.5f),
+                    lane.idle ? idle_text : IM_COL32(15, 15, 20, 255), text);
+    }
     if (t == selected_lane_)
       dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(255, 255, 255, 255),
                   3.0f, 0, 2.5f);
@@ -413,26 +513,36 @@ void StepperPanel::drawLanes() {
   }
   ImGui::Dummy(ImVec2(label_w + box_w * static_cast<float>(per_row), content_h));
   if (hovered >= 0) {
-    const TraceLane& lane = stage.lanes[static_cast<size_t>(hovered)];
-    ImGui::BeginTooltip();
-    ImGui::Text("thread %d: warp %d, lane %d", hovered, hovered / kWarpSize, hovered % kWarpSize);
-    if (lane.idle) {
-      ImGui::TextDisabled("idle: holds nothing of the group");
-    } else {
-      ImGui::Text("value %.9g, covers %zu elements", static_cast<double>(lane.value),
-                  lane.covers.size());
-      if (trace_.strategy == VarianceStrategy::Welford && stage.kind != StageKind::Normalize &&
-          stage.kind != StageKind::Rstd)
-        ImGui::Text("count %.0f  mean %.7g  M2 %.7g", static_cast<double>(lane.welford.count),
-                    static_cast<double>(lane.welford.mean), static_cast<double>(lane.welford.m2));
-      if (trace_.strategy == VarianceStrategy::Naive && lane.sumsq != 0)
-        ImGui::Text("sum of squares %.9g", static_cast<double>(lane.sumsq));
-      if (lane.source >= 0) ImGui::Text("combined the partial of thread %d", lane.source);
-    }
-    ImGui::EndTooltip();
+    drawLaneTooltip(stage, hovered);
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) selectLane(hovered);
   }
   ImGui::EndChild();
+}
+
+// The hovered lane's tooltip: its partial (both sums in the backward), coverage and source.
+void StepperPanel::drawLaneTooltip(const TraceStage& stage, int thread) const {
+  const TraceLane& lane = stage.lanes[static_cast<size_t>(thread)];
+  const bool two_values = backward_ && stage.kind != StageKind::InputGradient;
+  ImGui::BeginTooltip();
+  ImGui::Text("thread %d: warp %d, lane %d", thread, thread / kWarpSize, thread % kWarpSize);
+  if (lane.idle) {
+    ImGui::TextDisabled("idle: holds nothing of the group");
+  } else {
+    if (two_values)
+      ImGui::Text("Σg %.9g  Σg·x̂ %.9g, covers %zu elements", static_cast<double>(lane.value),
+                  static_cast<double>(lane.value2), lane.covers.size());
+    else
+      ImGui::Text("%s %.9g, covers %zu elements", backward_ ? "first dx" : "value",
+                  static_cast<double>(lane.value), lane.covers.size());
+    if (trace_.strategy == VarianceStrategy::Welford && stage.kind != StageKind::Normalize &&
+        stage.kind != StageKind::Rstd)
+      ImGui::Text("count %.0f  mean %.7g  M2 %.7g", static_cast<double>(lane.welford.count),
+                  static_cast<double>(lane.welford.mean), static_cast<double>(lane.welford.m2));
+    if (trace_.strategy == VarianceStrategy::Naive && lane.sumsq != 0)
+      ImGui::Text("sum of squares %.9g", static_cast<double>(lane.sumsq));
+    if (lane.source >= 0) ImGui::Text("combined the partial of thread %d", lane.source);
+  }
+  ImGui::EndTooltip();
 }
 
 void StepperPanel::drawNumerics() {

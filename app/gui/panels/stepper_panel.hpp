@@ -1,5 +1,6 @@
 // The kernel-reduction stepper panel: scrub a kernel's reduction of one group stage by stage, see
 // each lane's partial in its warp with the shuffle arrows, and compare every strategy to float64.
+// In backward mode it steps through the backward's block instead (both sums per lane, then dx).
 //
 // Self-contained: it owns its trace and its settings. The app gives it the layer and the group
 // (setTarget), calls draw() inside an ImGui window each frame, and reads highlight() to colour the
@@ -56,6 +57,13 @@ class StepperPanel {
 
   // The layer, input and group to trace. Copies what it needs; re-traces when anything changed.
   void setTarget(const ReductionPlan& plan, const Tensor& x, int64_t group);
+  // Backward mode: traces backwardRowsKernel's block on the group instead (traceBackwardGroup; its
+  // geometry is the kernel's own, 256 threads and xor shuffles, so the settings do not apply).
+  // `focus` is the flat index of the element whose dx the result line shows (-1: none).
+  void setBackwardTarget(const ReductionPlan& plan, const Tensor& x, const Tensor& dy,
+                         const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                         int64_t group, int64_t focus);
+  bool backward() const { return backward_; }
   // The panel's contents: call between ImGui::Begin and ImGui::End, once per frame.
   // Advances playback by ImGui's frame time.
   void draw();
@@ -85,6 +93,10 @@ class StepperPanel {
 
  private:
   void retrace();
+  void targetFailed(const std::string& why);
+  int laneCount() const { return backward_ ? kBackwardBlockSize : options_.block_size; }
+  void drawLaneValue(const TraceLane& lane) const;
+  void drawResult() const;
   void refreshHighlight();
   void refreshOffsetNumerics();
   TraceOptions effectiveOptions() const;
@@ -93,6 +105,7 @@ class StepperPanel {
   void drawTransport();
   void drawStageList();
   void drawLanes();
+  void drawLaneTooltip(const TraceStage& stage, int thread) const;
   void drawNumerics();
 
   // Target: the plan and the group's values (j order), compared on every setTarget.
@@ -100,6 +113,9 @@ class StepperPanel {
   ReductionPlan plan_;
   std::vector<float> values_;
   int64_t group_ = 0;
+  bool backward_ = false;              // the target is the backward's (setBackwardTarget)
+  BackwardGroupInput backward_input_;  // its inputs, j order
+  int64_t focus_ = -1;                 // the flat index whose dx the result line shows
   // Settings.
   TraceOptions options_;
   int stage_ = 0;

@@ -23,6 +23,24 @@ std::pair<double, double> finiteRange(const Values& values) {
 
 constexpr float kByGroup = static_cast<float>(CubeState::ByGroup);
 
+// A stepper tint: its group's elements in the first and the last element section (x and y, or dy
+// and dx) take their thread's colour and are lit where covered.
+void applyTint(std::vector<CubeInstance>& out, const ElementTint* tint, int64_t numel,
+               int64_t groups) {
+  if (tint == nullptr || tint->group < 0) return;
+  const int64_t output_base = numel + 2 * groups;
+  for (size_t k = 0; k < tint->flat.size() && k < tint->color.size(); ++k) {
+    const int64_t flat = tint->flat[k];
+    if (flat < 0 || flat >= numel) continue;
+    const bool lit = k >= tint->covered.size() || tint->covered[k] != 0;
+    const float state = static_cast<float>(lit ? CubeState::Lit : CubeState::Normal);
+    for (int64_t i : {flat, output_base + flat}) {
+      out[static_cast<size_t>(i)].color = tint->color[k];
+      out[static_cast<size_t>(i)].state = state;
+    }
+  }
+}
+
 }  // namespace
 
 ValueScales valueScales(const Snapshot& snap, ColorMap input_map) {
@@ -81,24 +99,13 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
   add_groups(Section::Rstd, snap.result.rstd, scales.rstd);
   add_elements(Section::Output, snap.result.y, scales.y);
 
-  if (tint != nullptr && tint->group >= 0) {
-    const int64_t output_base = numel + 2 * groups;
-    for (size_t k = 0; k < tint->flat.size() && k < tint->color.size(); ++k) {
-      const int64_t flat = tint->flat[k];
-      if (flat < 0 || flat >= numel) continue;
-      const bool lit = k >= tint->covered.size() || tint->covered[k] != 0;
-      const float state = static_cast<float>(lit ? CubeState::Lit : CubeState::Normal);
-      for (int64_t i : {flat, output_base + flat}) {
-        out[static_cast<size_t>(i)].color = tint->color[k];
-        out[static_cast<size_t>(i)].state = state;
-      }
-    }
-  }
+  applyTint(out, tint, numel, groups);
   return out;
 }
 
 std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLayout& layout,
-                                            ColorBy color_by, LitPartition partition) {
+                                            ColorBy color_by, LitPartition partition,
+                                            const ElementTint* tint) {
   const ReductionPlan& plan = snap.plan;
   const BackwardResult& grad = *snap.grad;
   const ValueScales scales = valueScales(snap, ColorMap::Viridis);
@@ -156,6 +163,7 @@ std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLay
     add(
         Section::DBias, layout.count(Section::DBias), [&](int64_t a) { return (*grad.dbias)[a]; },
         scales.reduced, affine_tag);
+  applyTint(out, tint, numel, groups);
   return out;
 }
 

@@ -50,9 +50,11 @@ std::vector<CubeInstance> singleInstances(const Snapshot& snap, const SceneLayou
                                           const ElementTint* tint = nullptr);
 
 // Instances of the backward mode: dy, Σ dy·γ, Σ dy·γ·x̂, dx, dweight, dbias in the places of x,
-// mean, rstd, y and the affine column, tagged for `partition` (see LitPartition).
+// mean, rstd, y and the affine column, tagged for `partition` (see LitPartition). A stepper tint
+// recolours its group's elements in dy and dx as singleInstances does in x and y.
 std::vector<CubeInstance> backwardInstances(const Snapshot& snap, const SceneLayout& layout,
-                                            ColorBy color_by, LitPartition partition);
+                                            ColorBy color_by, LitPartition partition,
+                                            const ElementTint* tint = nullptr);
 
 // Instances of one compare panel: the input only, coloured by value or by `plan`'s groups, tagged
 // with `plan`'s groups.

@@ -7,12 +7,16 @@
 // the thread index in the block; its warp is lane / 32). A lane is idle at a stage when the value
 // it holds cannot reach the result (it holds nothing of the group, or a shuffle left it behind);
 // idle lanes have no coverage.
+//
+// traceBackwardGroup does the same for the backward's block (backward_kernels.cu's
+// backwardRowsKernel): two partials per lane (Σ g in `value`, Σ g·x̂ in `value2`), then dx.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "normviz/engine.hpp"
 #include "normviz/plan.hpp"
 #include "normviz/reduce_recipe.hpp"
 #include "normviz/stats.hpp"
@@ -45,6 +49,9 @@ enum class StageKind {
   Variance,       // thread 0 holds the group's variance
   Rstd,           // every thread has rstd = 1/sqrt(var + eps)
   Normalize,      // every thread writes y for its elements
+  // The backward (traceBackwardGroup): blockSum2's last step and the elementwise dx.
+  CrossWarpSum,   // every thread adds the warp totals from shared memory in warp order
+  InputGradient,  // every thread writes dx for its elements
 };
 const char* stageKindName(StageKind kind);  // "load", "shuffle", "shared-write", ...
 
@@ -53,6 +60,7 @@ struct TraceLane {
   float value = 0;              // the partial (sum, scaled sum, Welford mean, mean, var, rstd, y)
   WelfordState welford{};       // Welford: the partial's count, mean and M2
   float sumsq = 0;              // naive: the partial sum of squares beside the sum in `value`
+  float value2 = 0;             // backward: the partial of Σ g·x̂ beside Σ g in `value`
   int source = -1;              // thread whose partial this lane combined at this stage, -1: none
   std::vector<int32_t> covers;  // positions j in ReductionTrace::elements, ascending; empty if idle
 };
@@ -75,7 +83,12 @@ struct ReductionTrace {
   std::vector<int64_t> elements;  // flat input indices of the group, j order (row-major)
   std::vector<int> thread_of;     // per position j: the thread that loads it
   std::vector<TraceStage> stages;
-  float mean = 0, var = 0, rstd = 0;  // the emulated kernel's results
+  float mean = 0, var = 0, rstd = 0;  // the emulated kernel's results (backward: the saved ones)
+  // Backward traces (traceBackwardGroup) only.
+  bool backward = false;
+  bool rows = true;  // the group is one contiguous row, as backwardRowsKernel reads it
+  float sum_g = 0, sum_g_xhat = 0;  // Σ dy·w and Σ dy·w·x̂, as thread 0 stores them
+  std::vector<float> dx;            // per position j
 
   int warps() const { return block_size / kWarpSize; }
 };
@@ -88,6 +101,32 @@ ReductionTrace traceReduction(const Tensor& x, const ReductionPlan& plan, int64_
 // keeps only one group need not keep the whole input.
 ReductionTrace traceGroupValues(const std::vector<float>& values, const ReductionPlan& plan,
                                 int64_t group, const TraceOptions& options = {});
+
+// ---- The backward: backward_kernels.cu's backwardRowsKernel ------------------------------------
+
+// The threads of the backward's block (kBackwardBlock in backward_kernels.cu).
+inline constexpr int kBackwardBlockSize = 256;
+
+// One group's backward inputs, gathered in j order.
+struct BackwardGroupInput {
+  std::vector<float> x, dy;
+  std::vector<float> weight;  // each element's weight; empty: no weight (1)
+  float mean = 0, rstd = 1;   // the forward's saved statistics (float32)
+};
+// Gathers group `group` of x, dy and the weight (params.weight, if any) with its saved mean/rstd.
+// Throws NormError for a group out of range or shapes that do not match the plan.
+BackwardGroupInput backwardGroupInput(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                      const NormParams& params, const TensorD& mean,
+                                      const TensorD& rstd, int64_t group);
+// Emulates and records backwardRowsKernel's block on the group: each thread's Σ g and Σ g·x̂
+// (g = dy·w, x̂ = (x - mean)·rstd) over its strided elements, blockSum2's xor shuffles and
+// cross-warp sum of both, and dx for every element, in the kernel's float order: for a group that
+// is one contiguous row (LayerNorm, RMSNorm, InstanceNorm, GroupNorm) the sums and dx equal the
+// executed kernel's bit for bit. Other layouts (BatchNorm's channels) are traced on the gathered
+// elements, and the explanations say how the real kernel differs. Throws NormError as
+// traceGroupValues does.
+ReductionTrace traceBackwardGroup(const BackwardGroupInput& input, const ReductionPlan& plan,
+                                  int64_t group, int64_t max_coverage = int64_t{1} << 21);
 
 // The same emulation without recording: the kernel's mean, var and rstd for M values given in
 // group order. Any group size; throws NormError on invalid geometry.
