@@ -327,6 +327,9 @@ TEST_CASE(
   const std::vector<Big> cases = {
       {"LayerNorm(256)", {4, 128, 256}, layer},
       {"BatchNorm", {8, 16, 24, 40}, cfg(NormKind::Batch)},
+      // Channels of 163840 elements: x and dy 1.3 MB, past half of any core's L2, so they take the
+      // interleaved groups rather than the back-to-back two passes.
+      {"BatchNorm, channels larger than L2", {32, 2, 80, 64}, cfg(NormKind::Batch)},
       {"GroupNorm(8)", {8, 16, 24, 40}, group},
       {"InstanceNorm", {8, 16, 24, 40}, cfg(NormKind::Instance)},
       {"channels-last LayerNorm", {4, 16, 32, 32}, cfg(NormKind::Layer2d)},

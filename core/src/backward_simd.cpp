@@ -1,12 +1,12 @@
 // The float32 backward's SIMD kernels (Google Highway, runtime dispatch like engine_simd.cpp).
 //
 // Sections: chunks and their dweight/dbias partials | sums over a span | dx over a span |
-// groups of runs | short rows | strided blocks | dispatch.
+// groups of runs | strided blocks | dispatch.
 //
 // Every group takes two passes (backward_simd.hpp): the sums, then dx while the group is in cache.
-// Groups of runs interleave dx of group g with the sums of group g + 1 piece by piece, as the
-// forward interleaves y and the next statistics, so memory alternates between reading x and dy and
-// writing dx; short rows go a block at a time, so that one row's lane sums do not stall its dx.
+// Groups that fit in L2 (LayerNorm's rows, InstanceNorm's planes, GroupNorm's groups) take their
+// two passes back to back; larger groups (BatchNorm's channels) interleave dx of group g with the
+// sums of group g + 1 piece by piece, as the forward interleaves y and the next statistics.
 
 // The same targets as the forward (engine_simd.cpp).
 #ifndef HWY_DISABLED_TARGETS
@@ -295,9 +295,9 @@ GroupSums startGroup(const BackwardJob& job, int64_t g) {
   return s;
 }
 
-// Groups [first, last) of a piece or more (InstanceNorm planes, GroupNorm's groups, BatchNorm's
-// channels of N runs): dx of piece k of group g, then the sums of piece k of group g + 1, whose x
-// and dy the dx pass prefetched. A group's pieces are summed in memory order whatever the threads.
+// Groups [first, last) larger than half of L2 (BatchNorm's channels of N runs): dx of piece k of
+// group g, then the sums of piece k of group g + 1, whose x and dy the dx pass prefetched. A
+// group's pieces are summed in memory order whatever the threads.
 void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const DF d;
   const ReductionPlan& plan = *job.plan;
@@ -333,43 +333,36 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
   }
 }
 
-// ---- short rows ---------------------------------------------------------------------------------
-
-// Contiguous groups shorter than kNearGroupElements (LayerNorm rows of 768), group g at g·m, in
-// blocks of at most kRowBlockElements of x: the sums of every row of the block, then their dx (x
-// and dy of the block are in L1), prefetching the next block. Rows do not depend on each other, so
-// one row's lane sums overlap the next row's loads.
-void shortRows(const BackwardJob& job, int64_t first, int64_t last) {
+// Groups [first, last) one after the other: the sums over the group's pieces in memory order, then
+// dx over the same pieces from L1 or L2. Memory reads x and dy in one forward stream, which the
+// hardware prefetcher keeps running ahead while dx is written from cache. For groups that fit in
+// L2 this was faster than interleaving (LayerNorm's rows of 768 by 28% at one thread, GroupNorm's
+// groups of 25088 by 17%; docs/benchmarks.md, "Backward design measurements").
+void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const DF d;
-  const int64_t m = job.plan->groupSize(), rows = std::max<int64_t>(1, kRowBlockElements / m);
   ChunkPartials partials(job);
-  DxTerms terms[64];
-  const int64_t block = std::min<int64_t>(rows, 64);
-  for (int64_t b = first; b < last; b += block) {
-    const int64_t n = std::min(block, last - b), next = std::clamp<int64_t>(last - b - n, 0, n);
-    for (int64_t r = 0; r < n; ++r) {
-      GroupSums s = startGroup(job, b + r);
-      partials.at(b + r);
-      pieceSums(d, job, (b + r) * m, m, s, partials);
-      partials.done();
-      terms[r] = finishGroup(job, b + r, s);
-    }
-    for (int64_t r = 0; r < n; ++r)
-      pieceDx(d, job, (b + r) * m, m, terms[r], r < next ? (b + n + r) * m : int64_t{-1});
+  std::vector<Piece> pieces;
+  for (int64_t g = first; g < last; ++g) {
+    collectPieces(*job.plan, g, last, pieces);
+    GroupSums sums = startGroup(job, g);
+    partials.at(g);
+    for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials);
+    partials.done();
+    const DxTerms terms = finishGroup(job, g, sums);
+    for (const Piece& q : pieces) pieceDx(d, job, q.offset, q.length, terms, -1);
   }
 }
 
 void BackwardGroups(const BackwardJob& job, int64_t first, int64_t last) {
-  const ReductionPlan& plan = *job.plan;
-  const int64_t m = plan.groupSize();
-  // Chunk by chunk for short rows (a block never spans two chunks' partials); larger groups run
-  // across the chunks' boundaries, so that one channel's dx still overlaps the next one's sums.
-  if (plan.runLength() == m && m < kNearGroupElements) {
-    for (int64_t c = first; c < last; ++c)
-      shortRows(job, job.items * c / job.chunks, job.items * (c + 1) / job.chunks);
-  } else {
-    const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
-    if (begin < end) interleavedGroups(job, begin, end);
+  const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
+  // Groups whose x and dy fit in half of L2 go in two passes; larger ones (BatchNorm's channels:
+  // 800 KB at (32, 64, 56, 56)) interleave, which was 11% faster for them at one thread.
+  const int64_t group_bytes = job.plan->groupSize() * 2 * static_cast<int64_t>(sizeof(float));
+  if (begin < end) {
+    if (group_bytes <= fusedGroupBytes())
+      twoPassGroups(job, begin, end);
+    else
+      interleavedGroups(job, begin, end);
   }
   if (job.stream) hwy::FlushStream();  // dx visible to the thread that waits for this task
 }
