@@ -340,10 +340,19 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
 // groups of 25088 by 17%; docs/benchmarks.md, "Backward design measurements").
 void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const DF d;
+  const ReductionPlan& plan = *job.plan;
+  const int64_t m = plan.groupSize();
+  const bool contiguous = plan.runLength() == m;  // group g is [g·m, (g + 1)·m)
   ChunkPartials partials(job);
   std::vector<Piece> pieces;
   for (int64_t g = first; g < last; ++g) {
-    collectPieces(*job.plan, g, last, pieces);
+    if (contiguous) {
+      pieces.clear();
+      for (int64_t c = 0; c < m; c += kPieceElements)
+        pieces.push_back({g * m + c, std::min(kPieceElements, m - c)});
+    } else {
+      collectPieces(plan, g, last, pieces);
+    }
     GroupSums sums = startGroup(job, g);
     partials.at(g);
     for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials);
