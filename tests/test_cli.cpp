@@ -712,15 +712,30 @@ TEST_CASE("bench --threads: a copy row per shape and every CPU row's ratio to it
   }
   CHECK(paths == std::vector<std::string>{"cpu copy", "cpu fp64 reference", "cpu fp32 two-pass",
                                           "cpu fp32 welford", "cpu fp32 naive", "cpu fp32 pairwise",
-                                          "cpu fp64 backward", "cpu fp32 backward"});
+                                          "cpu fp64 backward", "cpu fp32 backward",
+                                          "cpu bound: read x, dy", "cpu bound: dx one pass"});
   CHECK(passes == std::vector<std::string>{"forward", "forward", "forward", "forward", "forward",
-                                           "forward", "backward", "backward"});
+                                           "forward", "backward", "backward", "backward",
+                                           "backward"});
+  // The copy and the backward's two bounds are baselines, the other rows the layer's paths.
+  for (const json& row : j["rows"]) {
+    CAPTURE(row.dump());
+    const std::string path = row["path"];
+    CHECK(row.value("baseline", false) == (path == "cpu copy" || path.rfind("cpu bound", 0) == 0));
+    if (row["pass"] == "backward")
+      CHECK(row["ratio_to_floor"].get<double>() ==
+            doctest::Approx(row["ms"].get<double>() / (1.5 * copy_ms)).epsilon(1e-9));
+  }
+  // The read bound moves x and dy (8 bytes an element), the one-pass bound x, dy and dx.
+  const double n = 32.0 * 64 * 56 * 56;
+  CHECK(j["rows"][8]["gbs"].get<double>() ==
+        doctest::Approx(8 * n / (j["rows"][8]["ms"].get<double>() * 1e6)).epsilon(1e-6));
   REQUIRE(copy_ms > 0);
-  // x best per pass: the fastest row of each pass (the copy aside) has ratio 1.
+  // x best per pass: the fastest row of each pass (the baselines aside) has ratio 1.
   for (const std::string pass : {"forward", "backward"}) {
     double best = 0;
     for (const json& row : j["rows"])
-      if (row["pass"] == pass && row["path"] != "cpu copy" &&
+      if (row["pass"] == pass && !row.value("baseline", false) &&
           (best == 0 || row["ms"].get<double>() < best))
         best = row["ms"];
     REQUIRE(best > 0);

@@ -273,6 +273,34 @@ TEST_CASE("a copy past 16 MiB (streaming stores) copies every element and nothin
   }
 }
 
+TEST_CASE("the backward's bounds: the read sums both inputs, the one pass writes every element") {
+  // Small integers: every sum is exact in float32 and float64, whatever the chunks and lanes.
+  const int64_t n = (int64_t{1} << 18) + 13;
+  TensorData<float> a(static_cast<size_t>(n) + 1), b(static_cast<size_t>(n) + 1);
+  double expected = 0;
+  for (int64_t i = 0; i <= n; ++i) {
+    a[static_cast<size_t>(i)] = static_cast<float>(i % 7 - 3);
+    b[static_cast<size_t>(i)] = static_cast<float>(i % 5);
+    if (i >= 1) expected += (i % 7 - 3) + (i % 5);
+  }
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    CHECK(readFloatPair(a.data() + 1, b.data() + 1, n, threads) == expected);
+    // Off the cache line at both ends: a scalar head, streamed vectors, a scalar tail.
+    TensorData<float> out(static_cast<size_t>(n) + 4, -1.0f);
+    combineFloatPair(a.data() + 1, b.data() + 1, out.data() + 3, n, 0.5f, 2.0f, 0.25f, threads);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float want =
+          0.5f * a[static_cast<size_t>(i + 1)] + (2.0f * b[static_cast<size_t>(i + 1)] + 0.25f);
+      wrong += out[static_cast<size_t>(i + 3)] != want;
+    }
+    CHECK(wrong == 0);
+    CHECK(std::count(out.begin(), out.begin() + 3, -1.0f) == 3);
+    CHECK(out.back() == -1.0f);
+  }
+}
+
 TEST_CASE("a NaN poisons its own group's statistics and y on every layout, and no other group") {
   for (const Case& c : layoutCases()) {
     const ReductionPlan plan = ReductionPlan::make(c.shape, c.config);

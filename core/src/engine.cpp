@@ -380,6 +380,33 @@ void copyFloats(const float* src, float* dst, int64_t n, int threads) {
   });
 }
 
+double readFloatPair(const float* a, const float* b, int64_t n, int threads) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> sums(static_cast<size_t>(chunks), 0.0);
+  parallelRange(pool::threadsFor(engineThreads(threads), n), chunks, 1,
+                [&](int64_t lo, int64_t hi) {
+                  for (int64_t c = lo; c < hi; ++c) {
+                    const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
+                    sums[static_cast<size_t>(c)] = simd::sumPair(a + begin, b + begin, end - begin);
+                  }
+                });
+  double total = 0;
+  for (double v : sums) total += v;
+  return total;
+}
+
+void combineFloatPair(const float* a, const float* b, float* out, int64_t n, float ka, float kb,
+                      float kc, int threads) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  parallelRange(pool::threadsFor(engineThreads(threads), n), chunks, 1,
+                [&](int64_t lo, int64_t hi) {
+                  const int64_t begin = lo * kChunk, end = std::min(n, hi * kChunk);
+                  simd::streamCombine(a + begin, b + begin, out + begin, end - begin, ka, kb, kc);
+                });
+}
+
 double measureCopyBandwidthGbs(int threads) {
   const int64_t n = int64_t{16} << 20;  // 64 MiB each way: past the last-level cache
   TensorData<float> src(static_cast<size_t>(n), 1.0f), dst(static_cast<size_t>(n), 0.0f);

@@ -837,6 +837,41 @@ void StreamCopy(const float* src, float* dst, int64_t n) {
   hwy::FlushStream();
 }
 
+// Σ a + Σ b over n floats: both read once, as a backward's first pass reads x and dy (the
+// backward's bound on reading, timed beside the copy).
+float SumPair(const float* a, const float* b, int64_t n) {
+  const Tag<float> d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  auto s0 = hn::Zero(d), s1 = s0;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    s0 = hn::Add(s0, hn::LoadU(d, a + i));
+    s1 = hn::Add(s1, hn::LoadU(d, b + i));
+  }
+  float tail = 0;
+  for (; i < n; ++i) tail += a[i] + b[i];
+  return hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1))) + tail;
+}
+
+// out = ka·a + kb·b + kc over n floats, stored as a large dx is: a backward's traffic (read x and
+// dy, write dx) in one pass, without its sums.
+void StreamCombine(const float* a, const float* b, float* out, int64_t n, float ka, float kb,
+                   float kc) {
+  const Tag<float> d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const auto va = hn::Set(d, ka), vb = hn::Set(d, kb), vc = hn::Set(d, kc);
+  auto scalar = [&](int64_t i) { out[i] = ka * a[i] + (kb * b[i] + kc); };
+  int64_t i = 0;
+  for (const int64_t head = headToAlign(d, out, n); i < head; ++i) scalar(i);
+  for (; i + L <= n; i += L) {
+    translateAhead(out + i);
+    hn::Stream(hn::MulAdd(va, hn::LoadU(d, a + i), hn::MulAdd(vb, hn::LoadU(d, b + i), vc)), d,
+               out + i);
+  }
+  for (; i < n; ++i) scalar(i);
+  hwy::FlushStream();
+}
+
 // ---- dispatch entry points (one per precision) --------------------------------------------------
 
 void FusedGroupsF32(const Job<float>& job, int64_t first, int64_t last) {
@@ -899,6 +934,8 @@ HWY_EXPORT(NormalizePiecesF64);
 HWY_EXPORT(StridedBlocksF32);
 HWY_EXPORT(StridedBlocksF64);
 HWY_EXPORT(StreamCopy);
+HWY_EXPORT(SumPair);
+HWY_EXPORT(StreamCombine);
 HWY_EXPORT(FloatLanes);
 HWY_EXPORT(TargetName);
 #endif
@@ -929,6 +966,13 @@ void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool sta
 }
 void streamCopy(const float* src, float* dst, int64_t n) {
   NORMVIZ_ANY(StreamCopy)(src, dst, n);
+}
+float sumPair(const float* a, const float* b, int64_t n) {
+  return NORMVIZ_ANY(SumPair)(a, b, n);
+}
+void streamCombine(const float* a, const float* b, float* out, int64_t n, float ka, float kb,
+                   float kc) {
+  NORMVIZ_ANY(StreamCombine)(a, b, out, n, ka, kb, kc);
 }
 int64_t floatLanes() {
   return NORMVIZ_ANY(FloatLanes)();

@@ -165,6 +165,11 @@ void stridedBlocks(const Job<double>& job, int64_t first, int64_t last, bool sta
 // dst = src over n floats with streaming stores, as a large y is written (the copy that measures
 // the bandwidth a normalization can reach).
 void streamCopy(const float* src, float* dst, int64_t n);
+// Σ a + Σ b over n floats (a backward's reading of x and dy, alone).
+float sumPair(const float* a, const float* b, int64_t n);
+// out = ka·a + kb·b + kc over n floats with streaming stores (a backward's traffic in one pass).
+void streamCombine(const float* a, const float* b, float* out, int64_t n, float ka, float kb,
+                   float kc);
 
 // Vector width in float32 lanes of the target chosen at run time; its name ("AVX3", "AVX2", ...).
 int64_t floatLanes();

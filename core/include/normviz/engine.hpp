@@ -83,6 +83,13 @@ double normTrafficBytes(const ReductionPlan& plan);
 // A copy as large as the outputs a normalization streams is stored the same way (non-temporal
 // stores, each page's translation made ahead); give dst on a cache line, as tensors are.
 void copyFloats(const float* src, float* dst, int64_t n, int threads = 0);
+// The two bounds a float32 backward is measured against beside the copy (`normviz bench`), with
+// `threads` threads as copyFloats: reading a and b once (a backward must read x and dy; returns
+// Σ a + Σ b, in chunk order), and out = ka·a + kb·b + kc written as a large dx is (what a backward
+// would cost if its two sums per group were free: x and dy read once, dx written once).
+double readFloatPair(const float* a, const float* b, int64_t n, int threads = 0);
+void combineFloatPair(const float* a, const float* b, float* out, int64_t n, float ka, float kb,
+                      float kc, int threads = 0);
 // This machine's copy bandwidth in GB/s (bytes read + written per second; median of a few copies of
 // 64 MiB, larger than the caches) with `threads` threads. Takes about a quarter of a second.
 double measureCopyBandwidthGbs(int threads = 0);
