@@ -110,6 +110,41 @@ std::vector<ComputeOptions> fastPaths(int threads) {
   return fast;
 }
 
+// The timed seconds of one shape's CPU paths (forward: per fast path; backward: with its bounds).
+struct CpuTimings {
+  std::vector<double> copy, reference, back64, back32, read, one_pass;
+  std::vector<std::vector<double>> fast;
+  std::vector<double> fast_err;
+  double back32_err = 0;
+};
+
+// The rows of CpuTimings, in table order; the backward's only `with_backward`.
+std::vector<Row> cpuRowsOf(const BenchShape& s, const ReductionPlan& plan,
+                           const std::vector<ComputeOptions>& fast, const CpuTimings& t,
+                           bool with_backward) {
+  std::vector<Row> rows;
+  const double bytes = normTrafficBytes(plan);
+  rows.push_back(cpuRowOf(s, bytes, "cpu copy", t.copy));
+  rows.back().baseline = true;
+  rows.push_back(cpuRowOf(s, bytes, "cpu fp64 reference", t.reference));
+  for (size_t k = 0; k < fast.size(); ++k) {
+    rows.push_back(
+        cpuRowOf(s, bytes, std::string("cpu fp32 ") + varianceName(fast[k].variance), t.fast[k]));
+    rows.back().max_err = t.fast_err[k];
+  }
+  if (!with_backward) return rows;
+  const double back_bytes = backwardTrafficBytes(plan);
+  rows.push_back(cpuRowOf(s, back_bytes, "cpu fp64 backward", t.back64, "backward"));
+  rows.push_back(cpuRowOf(s, back_bytes, "cpu fp32 backward", t.back32, "backward"));
+  rows.back().max_err = t.back32_err;
+  const double read_bytes = 8.0 * static_cast<double>(plan.shape().numel());  // x and dy only
+  rows.push_back(cpuRowOf(s, read_bytes, "cpu bound: read x, dy", t.read, "backward"));
+  rows.back().baseline = true;
+  rows.push_back(cpuRowOf(s, back_bytes, "cpu bound: dx one pass", t.one_pass, "backward"));
+  rows.back().baseline = true;
+  return rows;
+}
+
 // The CPU rows of one shape: a copy of x into a preallocated y with the same threads (the floor for
 // any layer: it reads and writes as many bytes), the fp64 reference (its y is what every other row
 // is compared with) and the fp32 fast path per strategy (float32 outputs); with dy, the fp64 and
@@ -133,10 +168,9 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   const std::vector<ComputeOptions> fast = fastPaths(threads);
   ComputeOptions fp32;
   fp32.threads = threads;
-  std::vector<double> copy_s, ref_s, back64_s, back32_s, read_s, one_pass_s;
-  std::vector<std::vector<double>> fast_s(fast.size());
-  std::vector<double> fast_err(fast.size());
-  double back32_err = 0;
+  CpuTimings t;
+  t.fast.resize(fast.size());
+  t.fast_err.resize(fast.size());
   const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
   // The forward rows run first, then the backward rows, each pass in its own round robin: the copy
   // is timed among the forward rows only (right after a backward row it was many times slower,
@@ -165,15 +199,15 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
     if (slot == 0 && fast_round) {
       const auto start = Clock::now();
       copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
-      if (timed) copy_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      if (timed) t.copy.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     } else if (slot == 1 && fp64_round) {
       computeNormInto(x, plan, {}, fp64, refs.forward);
-      if (timed) ref_s.push_back(refs.forward.seconds);
+      if (timed) t.reference.push_back(refs.forward.seconds);
     } else if (slot >= 2 && fast_round) {
       const size_t k = slot - 2;
       computeNormF32Into(x, plan, {}, fast[k], fast_out);
-      if (timed) fast_s[k].push_back(fast_out.seconds);
-      if (!timed) fast_err[k] = maxAbsDiff(fast_out.y, refs.forward.y);
+      if (timed) t.fast[k].push_back(fast_out.seconds);
+      if (!timed) t.fast_err[k] = maxAbsDiff(fast_out.y, refs.forward.y);
     }
   });
   // Backward slots: the fp64 backward (from the fp64 forward), the fp32 backward (from the fp32
@@ -185,7 +219,7 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
       if (slot == 0 && fp64_round) {
         BackwardResult b = computeNormBackward(x, *dy, plan, {}, refs.forward, fp64);
         if (timed)
-          back64_s.push_back(b.seconds);
+          t.back64.push_back(b.seconds);
         else
           refs.backward = std::move(b);
         if (!timed) {
@@ -195,8 +229,8 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
         }
       } else if (slot == 1 && fast_round) {
         computeNormBackwardF32Into(x, *dy, plan, {}, refs.mean32, refs.rstd32, fp32, back32_out);
-        if (timed) back32_s.push_back(back32_out.seconds);
-        if (!timed) back32_err = maxAbsDiff(back32_out.dx, refs.backward.dx);
+        if (timed) t.back32.push_back(back32_out.seconds);
+        if (!timed) t.back32_err = maxAbsDiff(back32_out.dx, refs.backward.dx);
       } else if (slot >= 2 && fast_round) {
         const auto start = Clock::now();
         if (slot == 2)
@@ -205,33 +239,11 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
           combineFloatPair(x.data.data(), dy->data.data(), copy_y.data(), x.numel(), 0.5f, 2.0f,
                            0.25f, threads);
         const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (timed) (slot == 2 ? read_s : one_pass_s).push_back(seconds);
+        if (timed) (slot == 2 ? t.read : t.one_pass).push_back(seconds);
       }
     });
   benchmark_sink = read_sum;  // the read's result is kept, so the read itself is too
-  std::vector<Row> rows;
-  if (!cpu_rows) return rows;
-  const double bytes = normTrafficBytes(plan);
-  rows.push_back(cpuRowOf(s, bytes, "cpu copy", copy_s));
-  rows.back().baseline = true;
-  rows.push_back(cpuRowOf(s, bytes, "cpu fp64 reference", ref_s));
-  for (size_t k = 0; k < fast.size(); ++k) {
-    rows.push_back(
-        cpuRowOf(s, bytes, std::string("cpu fp32 ") + varianceName(fast[k].variance), fast_s[k]));
-    rows.back().max_err = fast_err[k];
-  }
-  if (dy) {
-    const double back_bytes = backwardTrafficBytes(plan);
-    rows.push_back(cpuRowOf(s, back_bytes, "cpu fp64 backward", back64_s, "backward"));
-    rows.push_back(cpuRowOf(s, back_bytes, "cpu fp32 backward", back32_s, "backward"));
-    rows.back().max_err = back32_err;
-    const double read_bytes = 8.0 * static_cast<double>(x.numel());  // x and dy, nothing written
-    rows.push_back(cpuRowOf(s, read_bytes, "cpu bound: read x, dy", read_s, "backward"));
-    rows.back().baseline = true;
-    rows.push_back(cpuRowOf(s, back_bytes, "cpu bound: dx one pass", one_pass_s, "backward"));
-    rows.back().baseline = true;
-  }
-  return rows;
+  return cpu_rows ? cpuRowsOf(s, plan, fast, t, dy != nullptr) : std::vector<Row>{};
 }
 
 Row gpuRowOf(const BenchShape& s, std::string path, int repeats, const GpuTimings& t,
