@@ -20,6 +20,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine_simd.hpp"
@@ -93,12 +94,16 @@ HWY_INLINE float sumLanes(D d, hn::Vec<D> v) {
 // Σ dy and Σ dy·(x - mean) over n elements that share one weight (it and rstd are applied once to
 // the totals).
 HWY_INLINE void sumsConst(DF d, const float* x, const float* dy, int64_t n, float mean,
-                          float& sum_dy, float& sum_dy_xc) {
+                          float& sum_dy, float& sum_dy_xc, int64_t lead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean);
   auto a0 = hn::Zero(d), a1 = a0, b0 = a0, b1 = a0;
+  const float* lead_x = lead > 0 ? x + lead : nullptr;
+  const float* lead_dy = lead > 0 ? dy + lead : nullptr;
   int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
+    prefetchLines(lead_x, i, 2 * L);
+    prefetchLines(lead_dy, i, 2 * L);
     const auto d0 = hn::LoadU(d, dy + i), d1 = hn::LoadU(d, dy + i + L);
     a0 = hn::Add(a0, d0);
     a1 = hn::Add(a1, d1);
@@ -123,12 +128,17 @@ HWY_INLINE void sumsConst(DF d, const float* x, const float* dy, int64_t n, floa
 // added to s1, s2, and with kGrads each element's dy·x̂ and dy added to its own running sums.
 template <bool kGrads>
 HWY_INLINE void sumsStepping(DF d, const float* x, const float* dy, const float* w, int64_t n,
-                             float mean, float rstd, float& s1, float& s2, float* dw, float* db) {
+                             float mean, float rstd, float& s1, float& s2, float* dw, float* db,
+                             int64_t lead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd);
   auto a = hn::Zero(d), b = a;
+  const float* lead_x = lead > 0 ? x + lead : nullptr;
+  const float* lead_dy = lead > 0 ? dy + lead : nullptr;
   int64_t i = 0;
   for (; i + L <= n; i += L) {
+    prefetchLines(lead_x, i, L);
+    prefetchLines(lead_dy, i, L);
     const auto dv = hn::LoadU(d, dy + i);
     const auto xh = hn::Mul(hn::Sub(hn::LoadU(d, x + i), mv), rv);
     const auto g = hn::Mul(dv, hn::LoadU(d, w + i));
@@ -179,21 +189,21 @@ HWY_INLINE void forEachSpan(const BackwardJob& job, int64_t flat, int64_t n, con
 // Pass 1 over a piece [flat, flat + n) of a group: its sums added to `s`, its dweight/dbias terms
 // to the chunk's partials.
 HWY_INLINE void pieceSums(DF d, const BackwardJob& job, int64_t flat, int64_t n, GroupSums& s,
-                          ChunkPartials& p) {
+                          ChunkPartials& p, int64_t lead = 0) {
   forEachSpan(job, flat, n, [&](int64_t f, int64_t len, int64_t k, bool stepping) {
     const float* x = job.x + f;
     const float* dy = job.dy + f;
     if (stepping) {
       if (job.affine_grads)
         sumsStepping<true>(d, x, dy, job.weight + k, len, s.mean, s.rstd, s.s1, s.s2, p.dw_run + k,
-                           p.db_run + k);
+                           p.db_run + k, lead);
       else
         sumsStepping<false>(d, x, dy, job.weight + k, len, s.mean, s.rstd, s.s1, s.s2, nullptr,
-                            nullptr);
+                            nullptr, lead);
       return;
     }
     float sum_dy = 0, sum_dy_xc = 0;
-    sumsConst(d, x, dy, len, s.mean, sum_dy, sum_dy_xc);
+    sumsConst(d, x, dy, len, s.mean, sum_dy, sum_dy_xc, lead);
     const float sum_dy_xhat = sum_dy_xc * s.rstd, w = k < 0 ? 1.0f : job.weight[k];
     s.s1 += w * sum_dy;
     s.s2 += w * sum_dy_xhat;
@@ -226,13 +236,15 @@ DxTerms finishGroup(const BackwardJob& job, int64_t g, const GroupSums& s) {
 // `ahead` (or -1): the flat offset of the n elements of x and dy read next, prefetched into L2 in
 // step, so that memory stays busy while this pass works on cached data.
 HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
-                       float a, const float* w, int64_t ahead) {
+                       float a, const float* w, int64_t ahead, int64_t lead = -1) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const float* x = job.x + flat;
   const float* dy = job.dy + flat;
   float* dx = job.dx + flat;
   const float* ahead_x = ahead >= 0 ? job.x + ahead : nullptr;
   const float* ahead_dy = ahead >= 0 ? job.dy + ahead : nullptr;
+  const float* lead_x = lead >= 0 ? job.x + lead : nullptr;
+  const float* lead_dy = lead >= 0 ? job.dy + lead : nullptr;
   const auto mv = hn::Set(d, t.mean), rv = hn::Set(d, t.rstd), av = hn::Set(d, a);
   const auto bv = hn::Set(d, t.b), cv = hn::Set(d, t.c);
   auto scalar = [&](int64_t i) {
@@ -245,6 +257,8 @@ HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, co
   for (; i + L <= n; i += L) {
     prefetchLines(ahead_x, i, L, true);
     prefetchLines(ahead_dy, i, L, true);
+    prefetchLines(lead_x, i, L);
+    prefetchLines(lead_dy, i, L);
     const auto ai = w ? hn::Mul(rv, hn::LoadU(d, w + i)) : av;
     const auto xc = hn::Sub(hn::LoadU(d, x + i), mv);
     const auto out = hn::MulAdd(ai, hn::LoadU(d, dy + i), hn::MulAdd(bv, xc, cv));
@@ -260,14 +274,16 @@ HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, co
 
 // Pass 2 over a piece [flat, flat + n) of a group; `ahead` as for dxSpan.
 HWY_INLINE void pieceDx(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
-                        int64_t ahead) {
+                        int64_t ahead, int64_t lead = -1) {
   const int64_t start = flat;
   forEachSpan(job, flat, n, [&](int64_t f, int64_t len, int64_t k, bool stepping) {
     const int64_t span_ahead = ahead >= 0 ? ahead + (f - start) : -1;
+    const int64_t span_lead = lead >= 0 ? lead + (f - start) : -1;
     if (stepping)
-      dxSpan(d, job, f, len, t, 0.0f, job.weight + k, span_ahead);
+      dxSpan(d, job, f, len, t, 0.0f, job.weight + k, span_ahead, span_lead);
     else
-      dxSpan(d, job, f, len, t, t.rstd * (k < 0 ? 1.0f : job.weight[k]), nullptr, span_ahead);
+      dxSpan(d, job, f, len, t, t.rstd * (k < 0 ? 1.0f : job.weight[k]), nullptr, span_ahead,
+             span_lead);
   });
 }
 
@@ -333,6 +349,15 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
   }
 }
 
+// Between one group's sums and the next's, the dx pass reads only cache and memory sits idle until
+// the hardware prefetcher finds the next group's stream again; on this project's VM that gap cost
+// up to half the backward's time in some processes. So while a group fits in L1, its dx pass
+// prefetches a later group into L1, at least kReadAheadElements ahead of the read position (6 KiB
+// of x and of dy), and the sums pass of groups that long runs as far ahead (docs/benchmarks.md,
+// "Backward read-ahead"). Larger groups (GroupNorm's, 200 KB) were slower with it.
+constexpr int64_t kReadAheadElements = 1536;
+constexpr int64_t kL1GroupBytes = 32 * 1024;
+
 // Groups [first, last) one after the other: the sums over the group's pieces in memory order, then
 // dx over the same pieces from L1 or L2. Memory reads x and dy in one forward stream, which the
 // hardware prefetcher keeps running ahead while dx is written from cache. For groups that fit in
@@ -343,6 +368,14 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const ReductionPlan& plan = *job.plan;
   const int64_t m = plan.groupSize();
   const bool contiguous = plan.runLength() == m;  // group g is [g·m, (g + 1)·m)
+  // Read-ahead for contiguous groups whose x and dy fit in L1 (see kReadAheadElements): the dx
+  // pass of group g prefetches group g + k, the first at least kReadAheadElements on; groups that
+  // long also lead their sums pass by as much.
+  const bool read_ahead =
+      contiguous && m * 2 * static_cast<int64_t>(sizeof(float)) <= kL1GroupBytes;
+  const int64_t k = std::max<int64_t>(1, (kReadAheadElements + m - 1) / m);
+  const int64_t sum_lead = read_ahead && k == 1 ? kReadAheadElements : 0;
+  const int64_t dx_lead = read_ahead ? k * m : -1;
   ChunkPartials partials(job);
   std::vector<Piece> pieces;
   for (int64_t g = first; g < last; ++g) {
@@ -355,10 +388,11 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
     }
     GroupSums sums = startGroup(job, g);
     partials.at(g);
-    for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials);
+    for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials, sum_lead);
     partials.done();
     const DxTerms terms = finishGroup(job, g, sums);
-    for (const Piece& q : pieces) pieceDx(d, job, q.offset, q.length, terms, -1);
+    for (const Piece& q : pieces)
+      pieceDx(d, job, q.offset, q.length, terms, -1, dx_lead >= 0 ? q.offset + dx_lead : -1);
   }
 }
 
