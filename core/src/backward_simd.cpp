@@ -92,7 +92,8 @@ HWY_INLINE float sumLanes(D d, hn::Vec<D> v) {
 }
 
 // Σ dy and Σ dy·(x - mean) over n elements that share one weight (it and rstd are applied once to
-// the totals).
+// the totals). With `lead` > 0, x and dy `lead` elements further on are prefetched into L1 in step
+// (the read-ahead of twoPassGroups).
 HWY_INLINE void sumsConst(DF d, const float* x, const float* dy, int64_t n, float mean,
                           float& sum_dy, float& sum_dy_xc, int64_t lead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
@@ -125,7 +126,8 @@ HWY_INLINE void sumsConst(DF d, const float* x, const float* dy, int64_t n, floa
 }
 
 // A span whose weight steps with the element (LayerNorm's trailing axes): Σ dy·w and Σ dy·w·x̂
-// added to s1, s2, and with kGrads each element's dy·x̂ and dy added to its own running sums.
+// added to s1, s2, and with kGrads each element's dy·x̂ and dy added to its own running sums;
+// `lead` as for sumsConst.
 template <bool kGrads>
 HWY_INLINE void sumsStepping(DF d, const float* x, const float* dy, const float* w, int64_t n,
                              float mean, float rstd, float& s1, float& s2, float* dw, float* db,
@@ -234,7 +236,8 @@ DxTerms finishGroup(const BackwardJob& job, int64_t g, const GroupSums& s) {
 // dx = a·dy + b·(x - mean) + c over n elements: a = rstd·w for one weight (w null), rstd·w[i] for
 // weights that step (w non-null). With job.stream, dx goes to memory with non-temporal stores.
 // `ahead` (or -1): the flat offset of the n elements of x and dy read next, prefetched into L2 in
-// step, so that memory stays busy while this pass works on cached data.
+// step, so that memory stays busy while this pass works on cached data; `lead` (or -1): the same
+// into L1, for a later group that twoPassGroups reads ahead.
 HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
                        float a, const float* w, int64_t ahead, int64_t lead = -1) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
@@ -272,7 +275,7 @@ HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, co
   for (; i < n; ++i) dx[i] = scalar(i);
 }
 
-// Pass 2 over a piece [flat, flat + n) of a group; `ahead` as for dxSpan.
+// Pass 2 over a piece [flat, flat + n) of a group; `ahead` and `lead` as for dxSpan.
 HWY_INLINE void pieceDx(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
                         int64_t ahead, int64_t lead = -1) {
   const int64_t start = flat;
@@ -354,15 +357,16 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
 // up to half the backward's time in some processes. So while a group fits in L1, its dx pass
 // prefetches a later group into L1, at least kReadAheadElements ahead of the read position (6 KiB
 // of x and of dy), and the sums pass of groups that long runs as far ahead (docs/benchmarks.md,
-// "Backward read-ahead"). Larger groups (GroupNorm's, 200 KB) were slower with it.
+// "Backward read-ahead"). Larger groups (GroupNorm's, 200 KB) gained nothing from it.
 constexpr int64_t kReadAheadElements = 1536;
 constexpr int64_t kL1GroupBytes = 32 * 1024;
 
 // Groups [first, last) one after the other: the sums over the group's pieces in memory order, then
 // dx over the same pieces from L1 or L2. Memory reads x and dy in one forward stream, which the
-// hardware prefetcher keeps running ahead while dx is written from cache. For groups that fit in
-// L2 this was faster than interleaving (LayerNorm's rows of 768 by 28% at one thread, GroupNorm's
-// groups of 25088 by 17%; docs/benchmarks.md, "Backward design measurements").
+// hardware prefetcher (and, for groups that fit in L1, the read-ahead above) keeps running ahead
+// while dx is written from cache. For groups that fit in L2 this was faster than interleaving
+// (LayerNorm's rows of 768 by 28% at one thread, GroupNorm's groups of 25088 by 17%;
+// docs/benchmarks.md, "Backward design measurements").
 void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const DF d;
   const ReductionPlan& plan = *job.plan;
