@@ -91,20 +91,24 @@ HWY_INLINE float sumLanes(D d, hn::Vec<D> v) {
   return hn::GetLane(hn::SumOfLanes(d, v));
 }
 
+// The read-ahead of twoPassGroups: the lines of x and dy `lead` elements past [i, i + n) of a span,
+// prefetched into L1 (nothing when lead is 0).
+HWY_INLINE void prefetchLead(const float* x, const float* dy, int64_t lead, int64_t i, int64_t n) {
+  if (lead <= 0) return;
+  prefetchLines(x + lead, i, n);
+  prefetchLines(dy + lead, i, n);
+}
+
 // Σ dy and Σ dy·(x - mean) over n elements that share one weight (it and rstd are applied once to
-// the totals). With `lead` > 0, x and dy `lead` elements further on are prefetched into L1 in step
-// (the read-ahead of twoPassGroups).
+// the totals), reading `lead` elements ahead (prefetchLead).
 HWY_INLINE void sumsConst(DF d, const float* x, const float* dy, int64_t n, float mean,
                           float& sum_dy, float& sum_dy_xc, int64_t lead) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean);
   auto a0 = hn::Zero(d), a1 = a0, b0 = a0, b1 = a0;
-  const float* lead_x = lead > 0 ? x + lead : nullptr;
-  const float* lead_dy = lead > 0 ? dy + lead : nullptr;
   int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    prefetchLines(lead_x, i, 2 * L);
-    prefetchLines(lead_dy, i, 2 * L);
+    prefetchLead(x, dy, lead, i, 2 * L);
     const auto d0 = hn::LoadU(d, dy + i), d1 = hn::LoadU(d, dy + i + L);
     a0 = hn::Add(a0, d0);
     a1 = hn::Add(a1, d1);
@@ -135,12 +139,9 @@ HWY_INLINE void sumsStepping(DF d, const float* x, const float* dy, const float*
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const auto mv = hn::Set(d, mean), rv = hn::Set(d, rstd);
   auto a = hn::Zero(d), b = a;
-  const float* lead_x = lead > 0 ? x + lead : nullptr;
-  const float* lead_dy = lead > 0 ? dy + lead : nullptr;
   int64_t i = 0;
   for (; i + L <= n; i += L) {
-    prefetchLines(lead_x, i, L);
-    prefetchLines(lead_dy, i, L);
+    prefetchLead(x, dy, lead, i, L);
     const auto dv = hn::LoadU(d, dy + i);
     const auto xh = hn::Mul(hn::Sub(hn::LoadU(d, x + i), mv), rv);
     const auto g = hn::Mul(dv, hn::LoadU(d, w + i));
@@ -236,18 +237,15 @@ DxTerms finishGroup(const BackwardJob& job, int64_t g, const GroupSums& s) {
 // dx = a·dy + b·(x - mean) + c over n elements: a = rstd·w for one weight (w null), rstd·w[i] for
 // weights that step (w non-null). With job.stream, dx goes to memory with non-temporal stores.
 // `ahead` (or -1): the flat offset of the n elements of x and dy read next, prefetched into L2 in
-// step, so that memory stays busy while this pass works on cached data; `lead` (or -1): the same
-// into L1, for a later group that twoPassGroups reads ahead.
+// step, so that memory stays busy while this pass works on cached data; `lead` as for sumsConst.
 HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
-                       float a, const float* w, int64_t ahead, int64_t lead = -1) {
+                       float a, const float* w, int64_t ahead, int64_t lead = 0) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const float* x = job.x + flat;
   const float* dy = job.dy + flat;
   float* dx = job.dx + flat;
   const float* ahead_x = ahead >= 0 ? job.x + ahead : nullptr;
   const float* ahead_dy = ahead >= 0 ? job.dy + ahead : nullptr;
-  const float* lead_x = lead >= 0 ? job.x + lead : nullptr;
-  const float* lead_dy = lead >= 0 ? job.dy + lead : nullptr;
   const auto mv = hn::Set(d, t.mean), rv = hn::Set(d, t.rstd), av = hn::Set(d, a);
   const auto bv = hn::Set(d, t.b), cv = hn::Set(d, t.c);
   auto scalar = [&](int64_t i) {
@@ -260,8 +258,7 @@ HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, co
   for (; i + L <= n; i += L) {
     prefetchLines(ahead_x, i, L, true);
     prefetchLines(ahead_dy, i, L, true);
-    prefetchLines(lead_x, i, L);
-    prefetchLines(lead_dy, i, L);
+    prefetchLead(x, dy, lead, i, L);
     const auto ai = w ? hn::Mul(rv, hn::LoadU(d, w + i)) : av;
     const auto xc = hn::Sub(hn::LoadU(d, x + i), mv);
     const auto out = hn::MulAdd(ai, hn::LoadU(d, dy + i), hn::MulAdd(bv, xc, cv));
@@ -277,16 +274,14 @@ HWY_INLINE void dxSpan(DF d, const BackwardJob& job, int64_t flat, int64_t n, co
 
 // Pass 2 over a piece [flat, flat + n) of a group; `ahead` and `lead` as for dxSpan.
 HWY_INLINE void pieceDx(DF d, const BackwardJob& job, int64_t flat, int64_t n, const DxTerms& t,
-                        int64_t ahead, int64_t lead = -1) {
+                        int64_t ahead, int64_t lead = 0) {
   const int64_t start = flat;
   forEachSpan(job, flat, n, [&](int64_t f, int64_t len, int64_t k, bool stepping) {
     const int64_t span_ahead = ahead >= 0 ? ahead + (f - start) : -1;
-    const int64_t span_lead = lead >= 0 ? lead + (f - start) : -1;
     if (stepping)
-      dxSpan(d, job, f, len, t, 0.0f, job.weight + k, span_ahead, span_lead);
+      dxSpan(d, job, f, len, t, 0.0f, job.weight + k, span_ahead, lead);
     else
-      dxSpan(d, job, f, len, t, t.rstd * (k < 0 ? 1.0f : job.weight[k]), nullptr, span_ahead,
-             span_lead);
+      dxSpan(d, job, f, len, t, t.rstd * (k < 0 ? 1.0f : job.weight[k]), nullptr, span_ahead, lead);
   });
 }
 
@@ -379,7 +374,7 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
       contiguous && m * 2 * static_cast<int64_t>(sizeof(float)) <= kL1GroupBytes;
   const int64_t k = std::max<int64_t>(1, (kReadAheadElements + m - 1) / m);
   const int64_t sum_lead = read_ahead && k == 1 ? kReadAheadElements : 0;
-  const int64_t dx_lead = read_ahead ? k * m : -1;
+  const int64_t dx_lead = read_ahead ? k * m : 0;
   ChunkPartials partials(job);
   std::vector<Piece> pieces;
   for (int64_t g = first; g < last; ++g) {
@@ -395,8 +390,7 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
     for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials, sum_lead);
     partials.done();
     const DxTerms terms = finishGroup(job, g, sums);
-    for (const Piece& q : pieces)
-      pieceDx(d, job, q.offset, q.length, terms, -1, dx_lead >= 0 ? q.offset + dx_lead : -1);
+    for (const Piece& q : pieces) pieceDx(d, job, q.offset, q.length, terms, -1, dx_lead);
   }
 }
 
