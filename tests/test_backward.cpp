@@ -322,14 +322,22 @@ TEST_CASE(
   custom_short.axes = {0, 2};
   NormConfig layer_chw = cfg(NormKind::Layer);  // large groups with a weight per element
   layer_chw.normalized_shape = {16, 24, 40};
+  NormConfig layer_chw_large = cfg(NormKind::Layer);  // contiguous, 768 KB of x and dy a group
+  layer_chw_large.normalized_shape = {96, 1000};
   NormConfig batch_eval = cfg(NormKind::Batch);
   batch_eval.training = false;
   const std::vector<Big> cases = {
       {"LayerNorm(256)", {4, 128, 256}, layer},
       {"BatchNorm", {8, 16, 24, 40}, cfg(NormKind::Batch)},
       // Channels of 163840 elements: x and dy 1.3 MB, past half of any core's L2, so they take the
-      // interleaved groups rather than the back-to-back two passes.
+      // run order rather than the back-to-back two passes; then runs of 10000, longer than a
+      // piece, and groups of 4096-element runs under custom axes.
       {"BatchNorm, channels larger than L2", {32, 2, 80, 64}, cfg(NormKind::Batch)},
+      {"BatchNorm, channels larger than L2 in runs of 10000",
+       {9, 3, 100, 100},
+       cfg(NormKind::Batch)},
+      {"custom axes 0, 3, groups larger than L2", {40, 3, 2, 4096}, custom},
+      {"LayerNorm over a contiguous group larger than L2", {3, 96, 1000}, layer_chw_large},
       {"GroupNorm(8)", {8, 16, 24, 40}, group},
       {"InstanceNorm", {8, 16, 24, 40}, cfg(NormKind::Instance)},
       {"channels-last LayerNorm", {4, 16, 32, 32}, cfg(NormKind::Layer2d)},

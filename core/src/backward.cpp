@@ -327,7 +327,7 @@ void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const Reducti
   const simd::Traversal layout = simd::chooseTraversal(plan, slots.inner, false);
   const bool row_weights = !job.weight || slots.inner % layout.inner == 0;
   const bool position_weights = slots.inner == 1 && slots.count == layout.inner;
-  enum { Strided, Groups, Plain } kind = Groups;
+  enum { Strided, Groups, RunOrder, Plain } kind = Groups;
   if (layout.kind == simd::Traversal::Strided && (row_weights || position_weights)) {
     kind = Strided;
     const int64_t lanes = simd::floatLanes();
@@ -341,6 +341,15 @@ void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const Reducti
     job.items = layout.outer * ((layout.inner + job.block - 1) / job.block);
   } else if (plan.runLength() == plan.groupSize() || plan.runLength() >= simd::kMinRunElements) {
     job.items = plan.groupCount();
+    // Groups of several runs past half of L2 (BatchNorm's channels) go in run order
+    // (backward_simd.hpp): the items are the runs' pieces in memory order.
+    const int64_t run = plan.runLength();
+    if (run < plan.groupSize() &&
+        plan.groupSize() * 2 * static_cast<int64_t>(sizeof(float)) > simd::fusedGroupBytes()) {
+      kind = RunOrder;
+      job.run_pieces = (run + simd::kPieceElements - 1) / simd::kPieceElements;
+      job.items = x.numel() / run * job.run_pieces;
+    }
   } else {
     kind = Plain;
   }
@@ -371,12 +380,25 @@ void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const Reducti
     job.db_total = db_total.data();
     job.dw_run = dw_run.data();
     job.db_run = db_run.data();
-    pool::parallelRange(threads, job.chunks, 1, [&](int64_t a, int64_t b) {
-      if (kind == Strided)
-        simd::backwardStrided(job, a, b);
-      else
-        simd::backwardGroups(job, a, b);
-    });
+    if (kind == RunOrder) {
+      std::vector<float> piece_s1(static_cast<size_t>(job.items)), piece_s2(piece_s1.size());
+      std::vector<simd::DxTerms> terms(static_cast<size_t>(plan.groupCount()));
+      job.piece_s1 = piece_s1.data();
+      job.piece_s2 = piece_s2.data();
+      job.terms = terms.data();
+      pool::parallelRange(threads, job.chunks, 1,
+                          [&](int64_t a, int64_t b) { simd::backwardRunSums(job, a, b); });
+      simd::runOrderTerms(job, terms.data());
+      pool::parallelRange(threads, job.chunks, 1,
+                          [&](int64_t a, int64_t b) { simd::backwardRunDx(job, a, b); });
+    } else {
+      pool::parallelRange(threads, job.chunks, 1, [&](int64_t a, int64_t b) {
+        if (kind == Strided)
+          simd::backwardStrided(job, a, b);
+        else
+          simd::backwardGroups(job, a, b);
+      });
+    }
     // The chunks' partials in chunk order: the same bits on any thread count.
     dweight.assign(affine_grads ? slots.count : 0, 0.0);
     dbias.assign(affine_grads ? slots.count : 0, 0.0);

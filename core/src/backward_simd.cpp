@@ -1,12 +1,13 @@
 // The float32 backward's SIMD kernels (Google Highway, runtime dispatch like engine_simd.cpp).
 //
 // Sections: chunks and their dweight/dbias partials | sums over a span | dx over a span |
-// groups of runs | strided blocks | dispatch.
+// groups of runs | run order | strided blocks | dispatch.
 //
 // Every group takes two passes (backward_simd.hpp): the sums, then dx while the group is in cache.
 // Groups that fit in L2 (LayerNorm's rows, InstanceNorm's planes, GroupNorm's groups) take their
-// two passes back to back; larger groups (BatchNorm's channels) interleave dx of group g with the
-// sums of group g + 1 piece by piece, as the forward interleaves y and the next statistics.
+// two passes back to back; larger contiguous groups interleave dx of group g with the sums of group
+// g + 1 piece by piece, as the forward interleaves y and the next statistics; larger groups of
+// several runs (BatchNorm's channels) take each pass over the whole tensor in memory order.
 
 // The same targets as the forward (engine_simd.cpp).
 #ifndef HWY_DISABLED_TARGETS
@@ -217,19 +218,8 @@ HWY_INLINE void pieceSums(DF d, const BackwardJob& job, int64_t flat, int64_t n,
   });
 }
 
-// The constants of dx = rstd·w·dy + b·(x - mean) + c for a group: b = -rstd²·c2, c = -rstd·c1.
-struct DxTerms {
-  float mean, rstd, b, c;
-};
-
 DxTerms finishGroup(const BackwardJob& job, int64_t g, const GroupSums& s) {
-  job.sum_dy_w[g] = s.s1;
-  job.sum_dy_w_xhat[g] = s.s2;
-  const float m = static_cast<float>(job.plan->groupSize());
-  // Without coupling (BatchNorm evaluation) the statistics are constants: dx = dy·w·rstd.
-  const float c1 = job.coupled && job.subtract_mean ? s.s1 / m : 0.0f;
-  const float c2 = job.coupled ? s.s2 / m : 0.0f;
-  return {s.mean, s.rstd, -s.rstd * s.rstd * c2, -s.rstd * c1};
+  return groupTerms(job, g, s.s1, s.s2);
 }
 
 // ---- dx over a span -----------------------------------------------------------------------------
@@ -309,9 +299,9 @@ GroupSums startGroup(const BackwardJob& job, int64_t g) {
   return s;
 }
 
-// Groups [first, last) larger than half of L2 (BatchNorm's channels of N runs): dx of piece k of
-// group g, then the sums of piece k of group g + 1, whose x and dy the dx pass prefetched. A
-// group's pieces are summed in memory order whatever the threads.
+// Contiguous groups [first, last) larger than half of L2 (a LayerNorm over large trailing axes):
+// dx of piece k of group g, then the sums of piece k of group g + 1, whose x and dy the dx pass
+// prefetched. A group's pieces are summed in memory order whatever the threads.
 void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const DF d;
   const ReductionPlan& plan = *job.plan;
@@ -396,14 +386,55 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
 
 void BackwardGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
-  // Groups whose x and dy fit in half of L2 go in two passes; larger ones (BatchNorm's channels:
-  // 800 KB at (32, 64, 56, 56)) interleave, which was 11% faster for them at one thread.
+  // Groups whose x and dy fit in half of L2 go in two passes; larger ones interleave (contiguous
+  // groups only: larger groups of several runs take the run order).
   const int64_t group_bytes = job.plan->groupSize() * 2 * static_cast<int64_t>(sizeof(float));
   if (begin < end) {
     if (group_bytes <= fusedGroupBytes())
       twoPassGroups(job, begin, end);
     else
       interleavedGroups(job, begin, end);
+  }
+  if (job.stream) hwy::FlushStream();  // dx visible to the thread that waits for this task
+}
+
+// ---- run order ----------------------------------------------------------------------------------
+
+// A group of several runs that does not fit in L2 (BatchNorm's channels: 32 runs of 3136 floats
+// 800 KB apart at (32, 64, 56, 56)) was read run by run, a new stream every 12.5 KB, and each
+// group twice from memory. In memory order both passes read one forward stream, which the
+// hardware prefetcher follows: BatchNorm2d(64) took about 0.75 of the interleaved groups' time at
+// one thread (docs/benchmarks.md, "Backward in run order"). Pass 1 sums each piece on its own, and
+// runOrderTerms adds them per group between the passes.
+
+// Item `item` of the run order: piece item % run_pieces of run item / run_pieces.
+Piece runPiece(const BackwardJob& job, int64_t item) {
+  const int64_t length = job.plan->runLength();
+  const int64_t start = item % job.run_pieces * kPieceElements;
+  return {item / job.run_pieces * length + start, std::min(kPieceElements, length - start)};
+}
+
+void BackwardRunSums(const BackwardJob& job, int64_t first, int64_t last) {
+  const DF d;
+  const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
+  ChunkPartials partials(job);
+  for (int64_t i = begin; i < end; ++i) {
+    const Piece q = runPiece(job, i);
+    GroupSums sums = startGroup(job, job.plan->groupOf(q.offset));
+    partials.at(i);
+    pieceSums(d, job, q.offset, q.length, sums, partials);
+    partials.done();
+    job.piece_s1[i] = sums.s1;
+    job.piece_s2[i] = sums.s2;
+  }
+}
+
+void BackwardRunDx(const BackwardJob& job, int64_t first, int64_t last) {
+  const DF d;
+  const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
+  for (int64_t i = begin; i < end; ++i) {
+    const Piece q = runPiece(job, i);
+    pieceDx(d, job, q.offset, q.length, job.terms[job.plan->groupOf(q.offset)], -1);
   }
   if (job.stream) hwy::FlushStream();  // dx visible to the thread that waits for this task
 }
@@ -550,11 +581,46 @@ namespace normviz::simd {
 #else
 #define NORMVIZ_BWD(FUNC) HWY_DYNAMIC_DISPATCH(FUNC)
 HWY_EXPORT(BackwardGroups);
+HWY_EXPORT(BackwardRunSums);
+HWY_EXPORT(BackwardRunDx);
 HWY_EXPORT(BackwardStrided);
 #endif
 
+DxTerms groupTerms(const BackwardJob& job, int64_t g, float s1, float s2) {
+  job.sum_dy_w[g] = s1;
+  job.sum_dy_w_xhat[g] = s2;
+  const float m = static_cast<float>(job.plan->groupSize());
+  // Without coupling (BatchNorm evaluation) the statistics are constants: dx = dy·w·rstd.
+  const float c1 = job.coupled && job.subtract_mean ? s1 / m : 0.0f;
+  const float c2 = job.coupled ? s2 / m : 0.0f;
+  const float rstd = job.rstd[g];
+  return {job.mean[g], rstd, -rstd * rstd * c2, -rstd * c1};
+}
+
+void runOrderTerms(const BackwardJob& job, DxTerms* terms) {
+  const ReductionPlan& plan = *job.plan;
+  const int64_t length = plan.runLength();
+  for (int64_t g = 0; g < plan.groupCount(); ++g) {
+    double s1 = 0, s2 = 0;
+    plan.forEachRun(g, [&](int64_t offset, int64_t) {
+      const int64_t first = offset / length * job.run_pieces;
+      for (int64_t k = first; k < first + job.run_pieces; ++k) {
+        s1 += static_cast<double>(job.piece_s1[k]);
+        s2 += static_cast<double>(job.piece_s2[k]);
+      }
+    });
+    terms[g] = groupTerms(job, g, static_cast<float>(s1), static_cast<float>(s2));
+  }
+}
+
 void backwardGroups(const BackwardJob& job, int64_t first, int64_t last) {
   NORMVIZ_BWD(BackwardGroups)(job, first, last);
+}
+void backwardRunSums(const BackwardJob& job, int64_t first, int64_t last) {
+  NORMVIZ_BWD(BackwardRunSums)(job, first, last);
+}
+void backwardRunDx(const BackwardJob& job, int64_t first, int64_t last) {
+  NORMVIZ_BWD(BackwardRunDx)(job, first, last);
 }
 void backwardStrided(const BackwardJob& job, int64_t first, int64_t last) {
   NORMVIZ_BWD(BackwardStrided)(job, first, last);
