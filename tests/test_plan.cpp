@@ -2,8 +2,12 @@
 // request.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include "normviz/error.hpp"
 #include "normviz/plan.hpp"
@@ -199,4 +203,47 @@ TEST_CASE("parseShape and parseAxes name the bad token") {
   CHECK(parseAxes("0,-1") == std::vector<int>{0, -1});
   CHECK_THROWS_AS(parseAxes("9"), NormError);
   CHECK_THROWS_AS(parseNormKind("batchnorm"), NormError);
+}
+
+// The flags of the mapping of this process that holds `address`, as /proc/self/smaps lists them
+// ("" where there is no such file or mapping).
+static std::string mappingFlags(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> lo >> dash >> hi && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST_CASE("tensor storage starts on a cache line, and large tensors on advised huge pages") {
+  const TensorD small(Shape{3, 5});
+  CHECK(reinterpret_cast<uintptr_t>(small.data.data()) % 64 == 0);
+  const Tensor large(Shape{int64_t{3} << 20});  // 12 MiB, past kHugeTensorBytes
+  const auto at = reinterpret_cast<uintptr_t>(large.data.data());
+  CHECK(at % 64 == 0);
+#if defined(__linux__)
+  CHECK(at % (size_t{2} << 20) == 0);
+  // Where the kernel offers transparent huge pages, the advice shows as the mapping's "hg" flag.
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(mode, modes);
+  if (!modes.empty() && modes.find("[never]") == std::string::npos) {
+    const std::string flags = mappingFlags(large.data.data());
+    CAPTURE(flags);
+    CHECK(flags.find(" hg") != std::string::npos);
+  }
+#endif
+  // Every element was value-initialized through the allocator, as any vector's.
+  CHECK(large.data.front() == 0.0f);
+  CHECK(large.data.back() == 0.0f);
 }

@@ -3,10 +3,49 @@
 
 #include <charconv>
 #include <limits>
+#include <new>
+
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#endif
 
 #include "normviz/error.hpp"
 
 namespace normviz {
+
+namespace {
+
+#if defined(MADV_HUGEPAGE)
+constexpr bool kHugePages = true;
+#else
+constexpr bool kHugePages = false;  // the browser, and systems without the advice
+#endif
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+bool onHugePages(size_t bytes) {
+  return kHugePages && bytes >= kHugeTensorBytes;
+}
+
+std::align_val_t tensorAlignment(size_t bytes) {
+  return std::align_val_t{onHugePages(bytes) ? kHugePageBytes : size_t{64}};
+}
+
+}  // namespace
+
+// Only the whole 2 MiB pages inside the allocation are advised, so huge pages add no memory: the
+// alignment's lead is never touched. Measured in docs/benchmarks.md, "Tensors on huge pages".
+void* allocateTensorBytes(size_t bytes) {
+  void* p = ::operator new(bytes, tensorAlignment(bytes));
+#if defined(MADV_HUGEPAGE)
+  // Advice only, given before the first touch: where it fails, the pages stay ordinary.
+  if (onHugePages(bytes)) madvise(p, bytes / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+void freeTensorBytes(void* p, size_t bytes) noexcept {
+  ::operator delete(p, tensorAlignment(bytes));
+}
 
 std::optional<int64_t> checkedProduct(std::span<const int64_t> dims) {
   int64_t nonzero = 1;

@@ -58,20 +58,28 @@ std::vector<int> parseAxes(std::string_view text);
 // Conventional axis names for a rank: W... (N,C,H,W), (N,C,L), (N,C), (C).
 std::vector<std::string> defaultAxisNames(int rank);
 
+// A tensor's storage: `bytes` starting on a 64-byte cache line, or, from kHugeTensorBytes on where
+// the system takes the advice (Linux), on a 2 MiB boundary with its whole 2 MiB pages advised as
+// transparent huge pages (ordinary pages where the kernel declines). Freed with the same count.
+inline constexpr size_t kHugeTensorBytes = size_t{8} << 20;
+void* allocateTensorBytes(size_t bytes);
+void freeTensorBytes(void* p, size_t bytes) noexcept;
+
 // Allocates whole cache lines: a tensor's first element starts a 64-byte line, so vector loads
 // and streaming stores over it stay within lines (glibc puts large allocations 16 bytes past a
 // page, which a normalization pays for on every line: docs/benchmarks.md, "Design measurements").
+// Large tensors also get huge pages (allocateTensorBytes): a pass over 25 MB in 4 KiB pages makes
+// a page walk every 4 KiB of each stream, which on a virtual machine costs a nested walk.
 template <typename T>
 struct LineAllocator {
   using value_type = T;
-  static constexpr std::align_val_t kAlign{64};
 
   LineAllocator() = default;
   template <typename U>
   LineAllocator(const LineAllocator<U>&) noexcept {}
 
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-  void deallocate(T* p, size_t) noexcept { ::operator delete(p, kAlign); }
+  T* allocate(size_t n) { return static_cast<T*>(allocateTensorBytes(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { freeTensorBytes(p, n * sizeof(T)); }
   template <typename U>
   bool operator==(const LineAllocator<U>&) const noexcept {
     return true;
