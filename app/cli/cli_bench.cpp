@@ -291,8 +291,9 @@ Row gpuBackwardRow(const BenchShape& s, const Tensor& x, const Tensor& dy,
   o.repeats = f.gpu_repeats;
   const GpuBackwardResult g =
       gpuBackward(x, dy, plan, {}, refs.forward32.mean, refs.forward32.rstd, o);
-  Row r = gpuRowOf(s, plan.kind() == NormKind::Batch ? "gpu backward split" : "gpu backward rows",
-                   o.repeats, g.timings, copy_gbs);
+  // The design that ran, from the result's backend ("gpu backward channels on <device>").
+  const std::string& backend = g.result.backend;
+  Row r = gpuRowOf(s, backend.substr(0, backend.find(" on ")), o.repeats, g.timings, copy_gbs);
   r.pass = "backward";
   r.max_err = maxAbsDiff(g.result.dx, refs.backward.dx);
   return r;
