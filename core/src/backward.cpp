@@ -344,8 +344,7 @@ void computeNormBackwardF32Into(const Tensor& x, const Tensor& dy, const Reducti
     // Groups of several runs past half of L2 (BatchNorm's channels) go in run order
     // (backward_simd.hpp): the items are the runs' pieces in memory order.
     const int64_t run = plan.runLength();
-    if (run < plan.groupSize() &&
-        plan.groupSize() * 2 * static_cast<int64_t>(sizeof(float)) > simd::fusedGroupBytes()) {
+    if (run < plan.groupSize() && !simd::groupFitsHalfL2(plan)) {
       kind = RunOrder;
       job.run_pieces = (run + simd::kPieceElements - 1) / simd::kPieceElements;
       job.items = x.numel() / run * job.run_pieces;

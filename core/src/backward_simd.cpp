@@ -218,10 +218,6 @@ HWY_INLINE void pieceSums(DF d, const BackwardJob& job, int64_t flat, int64_t n,
   });
 }
 
-DxTerms finishGroup(const BackwardJob& job, int64_t g, const GroupSums& s) {
-  return groupTerms(job, g, s.s1, s.s2);
-}
-
 // ---- dx over a span -----------------------------------------------------------------------------
 
 // dx = a·dy + b·(x - mean) + c over n elements: a = rstd·w for one weight (w null), rstd·w[i] for
@@ -313,7 +309,7 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
   partials.at(first);
   for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials);
   partials.done();
-  DxTerms terms = finishGroup(job, first, sums);
+  DxTerms terms = groupTerms(job, first, sums.s1, sums.s2);
   for (int64_t g = first; g < last; ++g) {
     collectPieces(plan, g + 2, last, after);
     GroupSums next_sums;
@@ -330,7 +326,7 @@ void interleavedGroups(const BackwardJob& job, int64_t first, int64_t last) {
     }
     if (!next.empty()) {
       partials.done();
-      terms = finishGroup(job, g + 1, next_sums);
+      terms = groupTerms(job, g + 1, next_sums.s1, next_sums.s2);
     }
     std::swap(pieces, next);
     std::swap(next, after);
@@ -379,7 +375,7 @@ void twoPassGroups(const BackwardJob& job, int64_t first, int64_t last) {
     partials.at(g);
     for (const Piece& q : pieces) pieceSums(d, job, q.offset, q.length, sums, partials, sum_lead);
     partials.done();
-    const DxTerms terms = finishGroup(job, g, sums);
+    const DxTerms terms = groupTerms(job, g, sums.s1, sums.s2);
     for (const Piece& q : pieces) pieceDx(d, job, q.offset, q.length, terms, -1, dx_lead);
   }
 }
@@ -388,9 +384,8 @@ void BackwardGroups(const BackwardJob& job, int64_t first, int64_t last) {
   const int64_t begin = job.items * first / job.chunks, end = job.items * last / job.chunks;
   // Groups whose x and dy fit in half of L2 go in two passes; larger ones interleave (contiguous
   // groups only: larger groups of several runs take the run order).
-  const int64_t group_bytes = job.plan->groupSize() * 2 * static_cast<int64_t>(sizeof(float));
   if (begin < end) {
-    if (group_bytes <= fusedGroupBytes())
+    if (groupFitsHalfL2(*job.plan))
       twoPassGroups(job, begin, end);
     else
       interleavedGroups(job, begin, end);
@@ -585,6 +580,10 @@ HWY_EXPORT(BackwardRunSums);
 HWY_EXPORT(BackwardRunDx);
 HWY_EXPORT(BackwardStrided);
 #endif
+
+bool groupFitsHalfL2(const ReductionPlan& plan) {
+  return plan.groupSize() * 2 * static_cast<int64_t>(sizeof(float)) <= fusedGroupBytes();
+}
 
 DxTerms groupTerms(const BackwardJob& job, int64_t g, float s1, float s2) {
   job.sum_dy_w[g] = s1;

@@ -71,6 +71,9 @@ void backwardRunDx(const BackwardJob& job, int64_t first, int64_t last);
 // Σ g and Σ g·x̂ stored, and its dx terms.
 void runOrderTerms(const BackwardJob& job, DxTerms* terms);
 
+// Whether a group's x and dy fit in half of L2: such groups take their two passes back to back.
+bool groupFitsHalfL2(const ReductionPlan& plan);
+
 // Group g's dx terms from its sums s1 = Σ g and s2 = Σ g·x̂, which are also stored in the job.
 DxTerms groupTerms(const BackwardJob& job, int64_t g, float s1, float s2);
 
