@@ -304,6 +304,43 @@ TEST_CASE("BatchNorm evaluation: dx = dy·weight·rstd elementwise; training cou
   CHECK(train_changed == 12);  // channel 1: 3 samples x 2 x 2
 }
 
+TEST_CASE("the float64 backward into a result reuses its buffers and replaces every field") {
+  const Shape s{3, 4, 2, 2};
+  const Tensor x = test::randomTensor(s, 61);
+  const Tensor dy = test::randomTensor(s, 62);
+  NormParams p;
+  p.weight = test::randomTensor({4}, 63, 1.0f, 0.5f);
+  p.bias = test::randomTensor({4}, 64);
+  const ReductionPlan batch = ReductionPlan::make(s, cfg(NormKind::Batch));
+  NormConfig two_groups = cfg(NormKind::Group);
+  two_groups.groups = 2;
+  const ReductionPlan group = ReductionPlan::make(s, two_groups);
+  const NormResult fb = computeNorm(x, batch, p, fp64());
+  const NormResult fg = computeNorm(x, group, {}, fp64());
+  BackwardResult out;
+  computeNormBackwardInto(x, dy, batch, p, fb, fp64(), out);
+  const double* kept = out.dx.data.data();
+  CHECK(out.dweight.has_value());
+  // Same shape, another layer without affine parameters: dx stays where it was, every field is
+  // this call's (no dweight left over from the last one).
+  computeNormBackwardInto(x, dy, group, {}, fg, fp64(), out);
+  CHECK(out.dx.data.data() == kept);
+  const BackwardResult fresh = computeNormBackward(x, dy, group, {}, fg, fp64());
+  CHECK(out.dx.data == fresh.dx.data);
+  CHECK(out.sum_dy_w.shape == fresh.sum_dy_w.shape);
+  CHECK(out.sum_dy_w.data == fresh.sum_dy_w.data);
+  CHECK(out.sum_dy_w_xhat.data == fresh.sum_dy_w_xhat.data);
+  CHECK_FALSE(out.dweight.has_value());
+  CHECK_FALSE(out.dbias.has_value());
+  // Another shape: resized to it.
+  const Tensor small = test::randomTensor(Shape{2, 4, 3}, 65);
+  const ReductionPlan layer = ReductionPlan::make(small.shape, cfg(NormKind::Layer));
+  computeNormBackwardInto(small, test::randomTensor(small.shape, 66), layer, {},
+                          computeNorm(small, layer, {}, fp64()), fp64(), out);
+  CHECK(out.dx.shape == small.shape);
+  CHECK(out.sum_dy_w.shape == layer.statShape());
+}
+
 TEST_CASE(
     "float32 fast path agrees with float64 on tensors large enough to use threads, with the same "
     "bits on any thread count") {

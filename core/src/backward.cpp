@@ -429,26 +429,26 @@ BackwardResult widen(const BackwardResultF32& b) {
 
 // ---- entry point -----------------------------------------------------------------------------
 
-BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
-                                   const NormParams& params, const TensorD& mean,
-                                   const TensorD& rstd, const ComputeOptions& options) {
+void computeNormBackwardInto(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                             const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                             const ComputeOptions& options, BackwardResult& r) {
   checkInput(x, plan, params);
   validateBackward(plan, dy, mean, rstd);
   if (options.precision == Precision::Fp32) {
     BackwardResultF32 f;
     computeNormBackwardF32Into(x, dy, plan, params, narrow(mean), narrow(rstd), options, f);
-    return widen(f);
+    r = widen(f);
+    return;
   }
 
   const int threads = engineThreads(options.threads);
   const AffineSlots slots(plan);
   const std::vector<float> ones(params.weight ? 0 : static_cast<size_t>(slots.count), 1.0f);
   const bool affine_grads = params.weight.has_value() || params.bias.has_value();
-  BackwardResult r;
   r.group_coupled = !(plan.kind() == NormKind::Batch && !plan.config().training);
-  r.dx = TensorD(x.shape);
-  r.sum_dy_w = TensorD(plan.statShape());
-  r.sum_dy_w_xhat = TensorD(plan.statShape());
+  reshapeTo(r.dx, x.shape);
+  reshapeTo(r.sum_dy_w, plan.statShape());
+  reshapeTo(r.sum_dy_w_xhat, plan.statShape());
   Job<double> job{&plan,
                   slots,
                   x.data.data(),
@@ -466,8 +466,17 @@ BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const Redu
   backwardAllGroups<double>(job, affine_grads, threads, dweight, dbias);
   r.seconds = secondsSince(start);
   r.backend = "cpu-fp64 backward reference";
+  r.dweight.reset();
+  r.dbias.reset();
   if (params.weight) r.dweight = TensorD(plan.affineShape(), dweight);
   if (params.bias) r.dbias = TensorD(plan.affineShape(), dbias);
+}
+
+BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                   const NormParams& params, const TensorD& mean,
+                                   const TensorD& rstd, const ComputeOptions& options) {
+  BackwardResult r;
+  computeNormBackwardInto(x, dy, plan, params, mean, rstd, options, r);
   return r;
 }
 

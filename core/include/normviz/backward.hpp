@@ -51,6 +51,13 @@ BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy, const Redu
                                    const NormParams& params, const TensorD& mean,
                                    const TensorD& rstd, const ComputeOptions& options = {});
 
+// The same into `out`, reusing its buffers where they already have the right shape (as
+// computeNormInto does): repeated calls, a benchmark's repeats, touch no fresh memory and free
+// none. Anything else in `out` is replaced.
+void computeNormBackwardInto(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                             const NormParams& params, const TensorD& mean, const TensorD& rstd,
+                             const ComputeOptions& options, BackwardResult& out);
+
 // The float32 fast path into `out` (options.precision is ignored), from float32 saved statistics,
 // reusing out's buffers where they already have the right shape, as computeNormF32Into does:
 // repeated calls touch no fresh memory. computeNormBackward's fp32 path is this result widened.
@@ -67,6 +74,11 @@ inline BackwardResult computeNormBackward(const Tensor& x, const Tensor& dy,
                                           const NormResult& forward,
                                           const ComputeOptions& options = {}) {
   return computeNormBackward(x, dy, plan, params, forward.mean, forward.rstd, options);
+}
+inline void computeNormBackwardInto(const Tensor& x, const Tensor& dy, const ReductionPlan& plan,
+                                    const NormParams& params, const NormResult& forward,
+                                    const ComputeOptions& options, BackwardResult& out) {
+  computeNormBackwardInto(x, dy, plan, params, forward.mean, forward.rstd, options, out);
 }
 
 }  // namespace normviz
