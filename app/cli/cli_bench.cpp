@@ -154,9 +154,9 @@ std::vector<Row> cpuRowsOf(const BenchShape& s, const ReductionPlan& plan,
 // is compared with) and the fp32 fast path per strategy (float32 outputs); with dy, the fp64 and
 // fp32 backward too (same threads). After one untimed run of each, the repeats go round robin over
 // the paths, so that on a shared machine a burst of load lands on all of them alike and the ratios
-// of one run stay meaningful; each round starts one path later than the one before, and the
-// backward rows have their own rounds after the forward's. With cpu_rows false only the
-// references run, once.
+// of one run stay meaningful, each round in its own shuffled order; the backward rows have their
+// own rounds after the forward's, with the copy timed again among them. With cpu_rows false only
+// the references run, once.
 std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
                          const ReductionPlan& plan, const BenchFlags& f, int threads, bool cpu_rows,
                          References& refs) {
@@ -177,9 +177,7 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
   t.fast.resize(fast.size());
   t.fast_err.resize(fast.size());
   const int rounds = cpu_rows ? 1 + std::max(f.cpu_repeats, f.fp64_repeats) : 1;
-  // The forward rows run first, then the backward rows, each pass in its own round robin: the copy
-  // is timed among the forward rows only (right after a backward row it was many times slower,
-  // which made every "x copy" meaningless).
+  // The forward rows run first, then the backward rows, each pass in its own round robin.
   // Forward slots: the copy, the reference, each fast path. Timed rounds shuffle their order (the
   // same shuffles in every run), so that every row follows every other about equally often:
   // whatever runs right after the reference pays for draining its 51 MB of streamed float64
@@ -200,11 +198,15 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
       for (size_t slot : order) body(slot, timed, fast_round, fp64_round);
     }
   };
+  // The copy, into `seconds` when timed.
+  auto timeCopy = [&](bool timed, std::vector<double>& seconds) {
+    const auto start = Clock::now();
+    copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
+    if (timed) seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  };
   roundRobin(2 + fast.size(), [&](size_t slot, bool timed, bool fast_round, bool fp64_round) {
     if (slot == 0 && fast_round) {
-      const auto start = Clock::now();
-      copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
-      if (timed) t.copy.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      timeCopy(timed, t.copy);
     } else if (slot == 1 && fp64_round) {
       computeNormInto(x, plan, {}, fp64, refs.forward);
       if (timed) t.reference.push_back(refs.forward.seconds);
@@ -227,11 +229,10 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
     roundRobin(5, [&](size_t slot, bool timed, bool fast_round, bool fp64_round) {
       if (slot == 0 && fp64_round) {
         computeNormBackwardInto(x, *dy, plan, {}, refs.forward, fp64, back64_out);
-        if (timed)
+        if (timed) {
           t.back64.push_back(back64_out.seconds);
-        else
+        } else {
           refs.backward = back64_out;
-        if (!timed) {
           refs.forward32 = computeNorm(x, plan, {}, fp32);
           refs.mean32 = narrow(refs.forward32.mean);
           refs.rstd32 = narrow(refs.forward32.rstd);
@@ -241,10 +242,7 @@ std::vector<Row> cpuRows(const BenchShape& s, const Tensor& x, const Tensor* dy,
         if (timed) t.back32.push_back(back32_out.seconds);
         if (!timed) t.back32_err = maxAbsDiff(back32_out.dx, refs.backward.dx);
       } else if (slot == 4 && fast_round) {
-        const auto start = Clock::now();
-        copyFloats(x.data.data(), copy_y.data(), x.numel(), threads);
-        if (timed)
-          t.copy_back.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        timeCopy(timed, t.copy_back);
       } else if (slot >= 2 && fast_round) {
         const auto start = Clock::now();
         if (slot == 2)
