@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -535,6 +536,16 @@ TEST_CASE("backward mode: what a gradient depends on is what lights up") {
     REQUIRE(s.error.empty());
     REQUIRE(s.shown->grad.has_value());
     REQUIRE(s.shown->grad->dweight.has_value());
+    // The float32 backward timed beside the float64 one, its dx measured against it.
+    REQUIRE(s.shown->backward_runs.size() == 2);
+    CHECK(s.shown->backward_runs[0].backend == Backend::CpuFp32);
+    CHECK(s.shown->backward_runs[0].error.empty());
+    CHECK(s.shown->backward_runs[0].seconds > 0);
+    CHECK(s.shown->backward_runs[0].max_diff_vs_fp64 < 1e-5);
+    CHECK(s.shown->backward_runs[1].backend == Backend::CpuFp64);
+    CHECK(s.shown->backward_runs[1].max_diff_vs_fp64 == 0.0);
+    CHECK(s.shown->copy_seconds > 0);
+    CHECK(s.shown->backward_copy_seconds > 0);
     const Snapshot& snap = *s.shown;
     const int64_t numel = snap.x.numel();
     auto lit_in = [&](Section section) {
@@ -564,6 +575,25 @@ TEST_CASE("backward mode: what a gradient depends on is what lights up") {
     CHECK(lit_in(Section::Mean) == 0);
     CHECK(numel == 48);
   }
+}
+
+TEST_CASE("backward mode: the GPU emulated backend adds its backward row, labelled a CPU time") {
+  AppState s = stateFor("group");
+  CHECK(s.shown->backward_runs.empty());  // forward mode times no backward
+  s.backward = true;
+  s.backend = Backend::GpuEmulated;
+  s.inputs_changed = true;
+  recomputeIfChanged(s);
+  REQUIRE(s.error.empty());
+  const auto& runs = s.shown->backward_runs;
+  const auto emulated = std::find_if(runs.begin(), runs.end(), [](const BackendRun& r) {
+    return r.backend == Backend::GpuEmulated;
+  });
+  REQUIRE(emulated != runs.end());
+  CAPTURE(emulated->error);
+  CHECK(emulated->error.empty());
+  CHECK(emulated->label.find("not a GPU time") != std::string::npos);
+  CHECK(emulated->max_diff_vs_fp64 < 1e-5);
 }
 
 TEST_CASE("shortcuts: keys fired without a window change the state as the help says") {

@@ -53,7 +53,7 @@ struct Row {
   std::string shape_key, shape_title, device, path;
   std::string pass = "forward";  // or "backward"; "x best" compares rows of one shape and pass
   double ms = 0, gbs = 0, ratio = 0, copy_ratio = 0, max_err = 0;
-  double floor_ratio = 0;  // backward rows: time / (kBackwardCopies x the copy's time)
+  double floor_ratio = 0;  // backward rows: time / (kBackwardFloorCopies x the copy's time)
   bool baseline = false;   // the copy and the backward's bounds: not paths of the layer
   int repeats = 0;
   // GPU only
@@ -66,10 +66,6 @@ volatile double benchmark_sink = 0;
 
 // Bytes a backward must move at least: read x and dy, write dx, read mean/rstd and write the two
 // sums per group (the GPU backend counts the same way).
-// A backward's floor in copies of one tensor: it reads x and dy and writes dx, where a copy reads
-// one tensor and writes one.
-constexpr double kBackwardCopies = 1.5;
-
 double backwardTrafficBytes(const ReductionPlan& plan) {
   const double n = static_cast<double>(plan.shape().numel());
   const double g = static_cast<double>(plan.groupCount());
@@ -485,7 +481,8 @@ int runBench(const BenchFlags& f) {
       const double copy = copy_ms.count(rows[i].pass) ? copy_ms[rows[i].pass] : 0;
       if (rows[i].device == "cpu" && copy > 0) {
         rows[i].copy_ratio = rows[i].ms / copy;
-        if (rows[i].pass == "backward") rows[i].floor_ratio = rows[i].ms / (kBackwardCopies * copy);
+        if (rows[i].pass == "backward")
+          rows[i].floor_ratio = rows[i].ms / (kBackwardFloorCopies * copy);
       }
     }
   }

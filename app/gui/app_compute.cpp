@@ -188,12 +188,76 @@ std::vector<ComparePanel> comparePanels(const Shape& shape, int64_t groups) {
 
 namespace {
 
+// The GPU's backward rows, as runGpu's for the forward: the CUDA device when there is one, and the
+// kernels executed on the CPU when that backend is chosen (a CPU time, and labelled so).
+void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
+  const BackwardResult& grad = *snap.grad;
+  auto run = [&](Backend backend, GpuOptions o) {
+    try {
+      const GpuBackwardResult g = gpuBackward(state.x, *snap.dy, snap.plan, state.params,
+                                              reference.mean, reference.rstd, o);
+      // The emulated row as the forward's: "GPU kernels (emulated on the CPU): backward channels
+      // (a CPU time, not a GPU time)"; the device's keeps its backend ("gpu backward ... on
+      // <GPU>").
+      std::string label = g.result.backend;
+      if (backend == Backend::GpuEmulated) {
+        std::string design = label.substr(0, label.find(" on "));
+        if (design.rfind("gpu ", 0) == 0) design.erase(0, 4);
+        label =
+            std::string(backendLabel(backend)) + ": " + design + " (a CPU time, not a GPU time)";
+      }
+      snap.backward_runs.push_back(
+          {backend, label, g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.dx, grad.dx), ""});
+    } catch (const NormError& e) {
+      snap.backward_runs.push_back({backend, backendLabel(backend), 0, 0, e.what()});
+    }
+  };
+  if (gpuDevice().usable) run(Backend::Gpu, GpuOptions{});
+  if (state.backend == Backend::GpuEmulated) {
+    GpuOptions o;
+    o.device = GpuDeviceKind::Emulated;
+    o.warmup = 0;
+    o.repeats = 1;
+    run(Backend::GpuEmulated, o);
+  }
+}
+
 // dy and the float64 backward from the forward's own statistics, as PyTorch saves them, with one
-// diverging scale for the reduced tensors (both sums, dweight and dbias).
+// diverging scale for the reduced tensors (both sums, dweight and dbias); each backward backend
+// timed beside it, as the forward's are: the float32 fast path from the statistics in float32 (what
+// a float32 forward saves), and the GPU's.
 void runBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
   snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
-  snap.grad = computeNormBackward(state.x, *snap.dy, snap.plan, state.params, reference,
-                                  {Precision::Fp64, state.variance, state.threads});
+  // The untimed run is the result; the timed ones recompute it in place, bit for bit.
+  BackwardResult grad;
+  const double fp64_seconds = medianSeconds([&] {
+    computeNormBackwardInto(state.x, *snap.dy, snap.plan, state.params, reference,
+                            {Precision::Fp64, state.variance, state.threads}, grad);
+    return grad.seconds;
+  });
+  const Tensor mean32 = narrow(reference.mean), rstd32 = narrow(reference.rstd);
+  // The floor's copy is timed between the float32 backward's runs, as `normviz bench` times it
+  // among the backward's: right after a backward, which streamed x and dy, the copy reads x from
+  // memory as a backward must (a copy right after a copy finds much of x in the last-level cache).
+  // It writes into dx's buffer, which the backward then overwrites.
+  BackwardResultF32 fast;
+  std::vector<double> copies;
+  const double fp32_seconds = medianSeconds([&] {
+    if (fast.dx.numel() == state.x.numel()) {
+      const auto start = std::chrono::steady_clock::now();
+      copyFloats(state.x.data.data(), fast.dx.data.data(), state.x.numel(), state.threads);
+      copies.push_back(secondsSince(start));
+    }
+    computeNormBackwardF32Into(state.x, *snap.dy, snap.plan, state.params, mean32, rstd32,
+                               {Precision::Fp32, state.variance, state.threads}, fast);
+    return fast.seconds;
+  });
+  snap.backward_copy_seconds = median(copies);
+  snap.backward_runs.push_back(
+      {Backend::CpuFp32, fast.backend, fp32_seconds, maxAbsDiff(fast.dx, grad.dx), ""});
+  snap.backward_runs.push_back({Backend::CpuFp64, grad.backend, fp64_seconds, 0.0, ""});
+  snap.grad = std::move(grad);
+  runGpuBackward(state, reference, snap);
   snap.dy_summary = summarize(snap.dy->data);
   snap.dx_summary = summarize(snap.grad->dx.data);
   std::vector<double> reduced;

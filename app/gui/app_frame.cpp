@@ -381,12 +381,21 @@ nlohmann::json frameReport(App& app) {
   }
   if (!s.shown) return j;
   j["display"] = nameOf(shownDisplay(s));
-  // Each backend of the last compute: its label, time, largest |y - y_fp64| or error.
-  for (const BackendRun& run : s.shown->runs)
-    j["runs"].push_back({{"label", run.label},
-                         {"ms", run.seconds * 1e3},
-                         {"max_diff", run.max_diff_vs_fp64},
-                         {"error", run.error}});
+  // Each backend of the last compute: its label, time, largest |y - y_fp64| or error; in backward
+  // mode each backward backend's too (largest |dx - dx_fp64|), and the copy the floors come from.
+  auto runsOf = [](const std::vector<BackendRun>& runs) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const BackendRun& run : runs)
+      list.push_back({{"label", run.label},
+                      {"ms", run.seconds * 1e3},
+                      {"max_diff", run.max_diff_vs_fp64},
+                      {"error", run.error}});
+    return list;
+  };
+  j["runs"] = runsOf(s.shown->runs);
+  if (!s.shown->backward_runs.empty()) j["backward_runs"] = runsOf(s.shown->backward_runs);
+  j["copy_ms"] = s.shown->copy_seconds * 1e3;
+  if (!s.shown->backward_runs.empty()) j["backward_copy_ms"] = s.shown->backward_copy_seconds * 1e3;
   try {
     j["views"] = app.shown().report(s, app.views, app.display);
   } catch (const std::exception& e) {

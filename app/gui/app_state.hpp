@@ -81,6 +81,11 @@ struct Snapshot {
   // Backward mode: dy (generated or loaded), the float64 backward from the forward's statistics.
   std::optional<Tensor> dy;
   std::optional<BackwardResult> grad;
+  // Backward mode: each backward backend's time and largest |dx - dx_fp64|, as `runs` has y's.
+  std::vector<BackendRun> backward_runs;
+  // Backward mode: the copy of x timed between the float32 backward's runs, the yardstick of its
+  // floor (0: not timed).
+  double backward_copy_seconds = 0;
   ValueSummary dy_summary, dx_summary, reduced_summary;  // reduced: both sums, dweight, dbias
 };
 

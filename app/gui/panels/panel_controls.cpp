@@ -451,6 +451,59 @@ void dataSection(AppState& s) {
   fileSection(s);
 }
 
+// Each backend's time and largest difference from float64 in `output` ("y", "dx"), under a first
+// column headed `title`. The numbers keep their width; the backend's name takes the rest and wraps.
+void runsTable(const char* title, const std::string& output, const std::vector<BackendRun>& runs) {
+  const std::string diff = "|" + output + " - " + output + "64|";
+  if (!ImGui::BeginTable(title, 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) return;
+  ImGui::TableSetupColumn(title, ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed,
+                          ImGui::CalcTextSize("00.000 ms").x);
+  ImGui::TableSetupColumn(
+      diff.c_str(), ImGuiTableColumnFlags_WidthFixed,
+      std::max(ImGui::CalcTextSize("0.00e-00").x, ImGui::CalcTextSize(diff.c_str()).x));
+  ImGui::TableHeadersRow();
+  for (const BackendRun& run : runs) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextWrapped("%s", run.label.c_str());
+    if (ImGui::IsItemHovered())
+      wrappedTooltip("%s: %.4f ms, max |%s - %s_float64| = %.3g", run.label.c_str(),
+                     run.seconds * 1e3, output.c_str(), output.c_str(), run.max_diff_vs_fp64);
+    ImGui::TableNextColumn();
+    if (run.error.empty()) ImGui::Text("%.3f ms", run.seconds * 1e3);
+    ImGui::TableNextColumn();
+    if (run.error.empty())
+      ImGui::Text("%.3g", run.max_diff_vs_fp64);
+    else
+      ImGui::TextWrapped("%s", run.error.c_str());
+  }
+  ImGui::EndTable();
+}
+
+// Backward mode: each backward backend's time and largest |dx - dx_fp64|, then the floor a
+// backward cannot beat, 1.5 copies of x (it reads x and dy and writes dx; the copy timed between
+// the float32 backward's runs), and the float32 backward's time in floors.
+void backwardTable(const Snapshot& snap) {
+  if (snap.backward_runs.empty()) return;
+  runsTable("backward", "dx", snap.backward_runs);
+  if (snap.backward_copy_seconds <= 0) return;
+  const double floor = kBackwardFloorCopies * snap.backward_copy_seconds;
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("backward floor: %.3f ms, 1.5 copies of x (it reads x and dy, writes dx)",
+                     floor * 1e3);
+  const BackendRun& fast = snap.backward_runs.front();  // the float32 fast path
+  if (fast.error.empty() && fast.seconds > 0) {
+    ImGui::TextWrapped("%s: %.2fx its floor", fast.label.c_str(), fast.seconds / floor);
+    if (ImGui::IsItemHovered())
+      wrappedTooltip(
+          "The copy is timed between the backward's runs, so that it reads x from memory as "
+          "the backward does. A small tensor's time is mostly the fixed cost of a call; "
+          "`normviz bench` times the headline shapes the same way.");
+  }
+  ImGui::PopStyleColor();
+}
+
 void computeSection(AppState& s) {
   const GpuDevice& gpu = gpuDevice();
   int backend = static_cast<int>(s.backend);
@@ -463,8 +516,8 @@ void computeSection(AppState& s) {
   ImGui::SameLine();
   edit |= ImGui::RadioButton("GPU emulated", &backend, 3);
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("%s: the CUDA kernels executed on the CPU, on any machine",
-                      backendLabel(Backend::GpuEmulated));
+    wrappedTooltip("%s: the CUDA kernels executed on the CPU, on any machine",
+                   backendLabel(Backend::GpuEmulated));
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("GPU: %s", gpu.usable ? gpu.name.c_str() : gpu.reason.c_str());
   ImGui::PopStyleColor();
@@ -474,7 +527,7 @@ void computeSection(AppState& s) {
   }
   const bool open = ImGui::BeginCombo("variance", varianceName(s.variance));
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("How the float32 backends accumulate the variance (float64 is exact)");
+    wrappedTooltip("How the float32 backends accumulate the variance (float64 is exact)");
   if (open) {
     for (VarianceStrategy v : kAllStrategies)
       if (ImGui::Selectable(varianceName(v), v == s.variance)) {
@@ -484,32 +537,8 @@ void computeSection(AppState& s) {
     ImGui::EndCombo();
   }
   if (!s.shown) return;
-  // The numbers keep their width; the backend's name takes the rest and wraps.
-  if (ImGui::BeginTable("runs", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH)) {
-    ImGui::TableSetupColumn("backend", ImGuiTableColumnFlags_WidthStretch);
-    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed,
-                            ImGui::CalcTextSize("00.000 ms").x);
-    ImGui::TableSetupColumn(
-        "|y - y64|", ImGuiTableColumnFlags_WidthFixed,
-        std::max(ImGui::CalcTextSize("0.00e-00").x, ImGui::CalcTextSize("|y - y64|").x));
-    ImGui::TableHeadersRow();
-    for (const BackendRun& run : s.shown->runs) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextWrapped("%s", run.label.c_str());
-      if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s: %.4f ms, max |y - y_float64| = %.3g", run.label.c_str(),
-                          run.seconds * 1e3, run.max_diff_vs_fp64);
-      ImGui::TableNextColumn();
-      if (run.error.empty()) ImGui::Text("%.3f ms", run.seconds * 1e3);
-      ImGui::TableNextColumn();
-      if (run.error.empty())
-        ImGui::Text("%.3g", run.max_diff_vs_fp64);
-      else
-        ImGui::TextWrapped("%s", run.error.c_str());
-    }
-    ImGui::EndTable();
-  }
+  runsTable("backend", "y", s.shown->runs);
+  backwardTable(*s.shown);
   const int threads = engineThreads(s.threads);
   std::string engine = "CPU engine: " + std::to_string(threads) +
                        (threads == 1 ? " thread, " : " threads, ") + engineSimdTarget();
@@ -569,7 +598,7 @@ void plotChoice(AppState& s) {
     for (const auto& [value, name] : namesOf<PlotKind>()) {
       const auto i = static_cast<size_t>(value);
       if (ImGui::Selectable(kLabels[i], s.plot == value)) s.plot = value;
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("--plot %s", name);
+      if (ImGui::IsItemHovered()) wrappedTooltip("--plot %s", name);
     }
     ImGui::EndCombo();
   }

@@ -1,10 +1,23 @@
 // The help overlay: every keyboard shortcut and mouse gesture, toggled with F1 or '?'.
 #include <imgui.h>
 
+#include <cstdarg>
+
 #include "panels.hpp"
 #include "shortcuts.hpp"
 
 namespace normviz {
+
+void wrappedTooltip(const char* fmt, ...) {
+  ImGui::BeginTooltip();
+  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 20.0f);
+  va_list args;
+  va_start(args, fmt);
+  ImGui::TextV(fmt, args);
+  va_end(args);
+  ImGui::PopTextWrapPos();
+  ImGui::EndTooltip();
+}
 
 void drawHelpOverlay(AppState& state) {
   const ImGuiIO& io = ImGui::GetIO();

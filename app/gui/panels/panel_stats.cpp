@@ -81,15 +81,14 @@ void trafficTable(const AppState& s) {
       if (run.backend != Backend::Gpu && copy > 0) {
         ImGui::Text("%.0f%%", 100 * gbs / copy);
         if (ImGui::IsItemHovered())
-          ImGui::SetTooltip(
+          wrappedTooltip(
               "%.1f GB/s of the %.1f GB/s a copy of this tensor reaches with the same threads. "
               "A small tensor's time is mostly the fixed cost of a call.",
               gbs, copy);
       } else {
         ImGui::TextDisabled("-");
         if (ImGui::IsItemHovered() && run.backend == Backend::Gpu)
-          ImGui::SetTooltip(
-              "The GPU has its own memory: normviz bench compares it with a GPU copy");
+          wrappedTooltip("The GPU has its own memory: normviz bench compares it with a GPU copy");
       }
     }
     ImGui::EndTable();
@@ -203,8 +202,8 @@ void statisticsTab(AppState& s) {
             if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
               s.pinned = CubeRef{Section::Mean, g};
             if (ImGui::IsItemHovered())
-              ImGui::SetTooltip("group %d: mean %.9g, var %.9g, rstd %.9g", g, snap.result.mean[g],
-                                snap.result.var[g], snap.result.rstd[g]);
+              wrappedTooltip("group %d: mean %.9g, var %.9g, rstd %.9g", g, snap.result.mean[g],
+                             snap.result.var[g], snap.result.rstd[g]);
           }
           if (a > 0) ImGui::Text("%lld", static_cast<long long>(coord[static_cast<size_t>(a)]));
         }

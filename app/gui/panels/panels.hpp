@@ -42,6 +42,9 @@ void drawStatsPanel(AppState& state, glm::vec2 pos, glm::vec2 size);     // pane
 // before the window closes, so that no thread still runs the engine while the process exits.
 void finishStatsBackgroundWork(const AppState& state);  // panel_stats.cpp
 void drawHelpOverlay(AppState& state);                  // panel_help.cpp
+// A tooltip wrapped at about 40 characters (ImGui's own runs on in one line, off a projector's
+// screen); printf-style. panel_help.cpp.
+void wrappedTooltip(const char* fmt, ...);
 // panel_plot.cpp: the plot the state asks for (state.plot) in the rectangle under the tensor.
 void drawPlotPanel(AppState& state, glm::vec2 pos, glm::vec2 size);
 

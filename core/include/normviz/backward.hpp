@@ -17,6 +17,10 @@
 
 namespace normviz {
 
+// A backward's floor in copies of x: it reads x and dy and writes dx, where a copy reads one tensor
+// and writes one (`normviz bench`'s "x floor", the app's backward floor).
+inline constexpr double kBackwardFloorCopies = 1.5;
+
 struct BackwardResult {
   TensorD dx;                             // input shape
   std::optional<TensorD> dweight, dbias;  // affine shape; present when params has weight / bias
