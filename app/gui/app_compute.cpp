@@ -224,8 +224,8 @@ void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot
 
 // dy and the float64 backward from the forward's own statistics, as PyTorch saves them, with one
 // diverging scale for the reduced tensors (both sums, dweight and dbias); each backward backend
-// timed beside it, as the forward's are: the float32 fast path from the statistics in float32 (what
-// a float32 forward saves), and the GPU's.
+// timed beside it, as the forward's are: the float32 fast path from the statistics rounded to
+// float32 (as a float32 forward saves them), and the GPU's.
 void runBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
   snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
   // The untimed run is the result; the timed ones recompute it in place, bit for bit.

@@ -467,16 +467,24 @@ void runsTable(const char* title, const std::string& output, const std::vector<B
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     ImGui::TextWrapped("%s", run.label.c_str());
+    if (!run.error.empty()) {
+      // Why this backend has no result, under its name where the line is widest.
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.7f, 0.4f, 1.0f));
+      ImGui::TextWrapped("%s", run.error.c_str());
+      ImGui::PopStyleColor();
+      ImGui::TableNextColumn();
+      ImGui::TextDisabled("-");
+      ImGui::TableNextColumn();
+      ImGui::TextDisabled("-");
+      continue;
+    }
     if (ImGui::IsItemHovered())
       wrappedTooltip("%s: %.4f ms, max |%s - %s_float64| = %.3g", run.label.c_str(),
                      run.seconds * 1e3, output.c_str(), output.c_str(), run.max_diff_vs_fp64);
     ImGui::TableNextColumn();
-    if (run.error.empty()) ImGui::Text("%.3f ms", run.seconds * 1e3);
+    ImGui::Text("%.3f ms", run.seconds * 1e3);
     ImGui::TableNextColumn();
-    if (run.error.empty())
-      ImGui::Text("%.3g", run.max_diff_vs_fp64);
-    else
-      ImGui::TextWrapped("%s", run.error.c_str());
+    ImGui::Text("%.3g", run.max_diff_vs_fp64);
   }
   ImGui::EndTable();
 }
