@@ -188,6 +188,22 @@ std::vector<ComparePanel> comparePanels(const Shape& shape, int64_t groups) {
 
 namespace {
 
+// The emulated device's runs in the app: one run, no warm-up (its time is a CPU time).
+GpuOptions emulatedOnce() {
+  GpuOptions o;
+  o.device = GpuDeviceKind::Emulated;
+  o.warmup = 0;
+  o.repeats = 1;
+  return o;
+}
+
+// An emulated row's label: "GPU kernels (emulated on the CPU): <design> (a CPU time, not a GPU
+// time)".
+std::string emulatedLabel(const std::string& design) {
+  return std::string(backendLabel(Backend::GpuEmulated)) + ": " + design +
+         " (a CPU time, not a GPU time)";
+}
+
 // The GPU's backward rows, as runGpu's for the forward: the CUDA device when there is one, and the
 // kernels executed on the CPU when that backend is chosen (a CPU time, and labelled so).
 void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
@@ -196,15 +212,13 @@ void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot
     try {
       const GpuBackwardResult g = gpuBackward(state.x, *snap.dy, snap.plan, state.params,
                                               reference.mean, reference.rstd, o);
-      // The emulated row as the forward's: "GPU kernels (emulated on the CPU): backward channels
-      // (a CPU time, not a GPU time)"; the device's keeps its backend ("gpu backward ... on
-      // <GPU>").
+      // The emulated row named as the forward's ("... : backward channels (a CPU time, ...)");
+      // the device's keeps its backend ("gpu backward channels on <GPU>").
       std::string label = g.result.backend;
       if (backend == Backend::GpuEmulated) {
         std::string design = label.substr(0, label.find(" on "));
         if (design.rfind("gpu ", 0) == 0) design.erase(0, 4);
-        label =
-            std::string(backendLabel(backend)) + ": " + design + " (a CPU time, not a GPU time)";
+        label = emulatedLabel(design);
       }
       snap.backward_runs.push_back(
           {backend, label, g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.dx, grad.dx), ""});
@@ -213,13 +227,7 @@ void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot
     }
   };
   if (gpuDevice().usable) run(Backend::Gpu, GpuOptions{});
-  if (state.backend == Backend::GpuEmulated) {
-    GpuOptions o;
-    o.device = GpuDeviceKind::Emulated;
-    o.warmup = 0;
-    o.repeats = 1;
-    run(Backend::GpuEmulated, o);
-  }
+  if (state.backend == Backend::GpuEmulated) run(Backend::GpuEmulated, emulatedOnce());
 }
 
 // dy and the float64 backward from the forward's own statistics, as PyTorch saves them, with one
@@ -304,14 +312,8 @@ std::optional<NormResult> runGpu(const AppState& state, const NormResult& refere
   }
   if (state.backend == Backend::GpuEmulated) {
     try {
-      GpuOptions o;
-      o.device = GpuDeviceKind::Emulated;
-      o.warmup = 0;
-      o.repeats = 1;
-      GpuResult g = gpuCompute(state.x, snap.plan, state.params, o);
-      snap.runs.push_back({Backend::GpuEmulated,
-                           std::string(backendLabel(Backend::GpuEmulated)) + ": " +
-                               gpuVariantName(g.variant) + " (a CPU time, not a GPU time)",
+      GpuResult g = gpuCompute(state.x, snap.plan, state.params, emulatedOnce());
+      snap.runs.push_back({Backend::GpuEmulated, emulatedLabel(gpuVariantName(g.variant)),
                            g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.y, reference.y), ""});
       gpu = std::move(g.result);
     } catch (const NormError& e) {

@@ -393,9 +393,11 @@ nlohmann::json frameReport(App& app) {
     return list;
   };
   j["runs"] = runsOf(s.shown->runs);
-  if (!s.shown->backward_runs.empty()) j["backward_runs"] = runsOf(s.shown->backward_runs);
   j["copy_ms"] = s.shown->copy_seconds * 1e3;
-  if (!s.shown->backward_runs.empty()) j["backward_copy_ms"] = s.shown->backward_copy_seconds * 1e3;
+  if (!s.shown->backward_runs.empty()) {
+    j["backward_runs"] = runsOf(s.shown->backward_runs);
+    j["backward_copy_ms"] = s.shown->backward_copy_seconds * 1e3;
+  }
   try {
     j["views"] = app.shown().report(s, app.views, app.display);
   } catch (const std::exception& e) {

@@ -498,8 +498,8 @@ void backwardTable(const Snapshot& snap) {
   if (snap.backward_copy_seconds <= 0) return;
   const double floor = kBackwardFloorCopies * snap.backward_copy_seconds;
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("backward floor: %.3f ms, 1.5 copies of x (it reads x and dy, writes dx)",
-                     floor * 1e3);
+  ImGui::TextWrapped("backward floor: %.3f ms, %.1f copies of x (it reads x and dy, writes dx)",
+                     floor * 1e3, kBackwardFloorCopies);
   const BackendRun& fast = snap.backward_runs.front();  // the float32 fast path
   if (fast.error.empty() && fast.seconds > 0) {
     ImGui::TextWrapped("%s: %.2fx its floor", fast.label.c_str(), fast.seconds / floor);
