@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "app_compute.hpp"
+#include "background_compute.hpp"
 #include "camera.hpp"
 #include "colormap.hpp"
 #include "image_input.hpp"
@@ -594,6 +595,78 @@ TEST_CASE("backward mode: the GPU emulated backend adds its backward row, labell
   CHECK(emulated->error.empty());
   CHECK(emulated->label.find("not a GPU time") != std::string::npos);
   CHECK(emulated->max_diff_vs_fp64 < 1e-5);
+}
+
+TEST_CASE("background recompute: the last snapshot stays until the worker's is shown") {
+  using std::chrono::milliseconds;
+  AppState s = stateFor("group");
+  const uint64_t first_version = s.result_version;
+  const uint64_t first_seed = s.seed;  // dy's seed
+  // A layer too large for one frame: (16, 64, 32, 32), 1M elements, with the backward.
+  s.x = makeInput(Shape{16, 64, 32, 32}, "randn", 3);
+  s.backward = true;
+  s.inputs_changed = true;
+  {
+    BackgroundCompute compute;
+    compute.update(s, milliseconds(0));
+    // Started, not shown yet: the worked example stays on screen, named as computing.
+    REQUIRE(compute.busy());
+    CHECK(s.computing == "GroupNorm on (16, 64, 32, 32), with the backward");
+    CHECK(!s.inputs_changed);
+    CHECK(s.shown->x.numel() == 48);
+    CHECK(s.result_version == first_version);
+    // An edit meanwhile waits for the running recompute rather than starting a second one.
+    s.seed = 4;
+    s.inputs_changed = true;
+    compute.update(s, milliseconds(0));
+    CHECK(compute.busy());
+    compute.finish(s);
+    CHECK(!compute.busy());
+    CHECK(s.computing.empty());
+    CHECK(s.error.empty());
+    REQUIRE(s.shown->x.numel() == 16 * 64 * 32 * 32);
+    REQUIRE(s.shown->grad.has_value());
+    CHECK(s.result_version == first_version + 1);
+    CHECK(s.compare.size() == 4);
+    // The same snapshot as a recompute in place (of the inputs it started from): the float64
+    // result bit for bit.
+    AppState in_place = s;
+    in_place.seed = first_seed;
+    in_place.inputs_changed = true;
+    recomputeIfChanged(in_place);
+    CHECK(in_place.shown->result.y.data == s.shown->result.y.data);
+    CHECK(in_place.shown->grad->dx.data == s.shown->grad->dx.data);
+    // The pending edit starts the next one; waiting long enough shows it in the same call.
+    compute.update(s, milliseconds(60000));
+    CHECK(!compute.busy());
+    CHECK(s.result_version == first_version + 2);
+    CHECK(s.computing.empty());
+  }
+  SUBCASE("a recompute outrun by one in place (a lesson step's) is dropped") {
+    BackgroundCompute compute;
+    s.seed = 5;
+    s.inputs_changed = true;
+    compute.update(s, milliseconds(0));
+    REQUIRE(compute.busy());
+    s.x = makeInput(Shape{2, 4, 3, 3}, "randn", 6);
+    s.inputs_changed = true;
+    recomputeIfChanged(s);
+    const uint64_t in_place_version = s.result_version;
+    compute.finish(s);
+    CHECK(s.result_version == in_place_version);
+    CHECK(s.shown->x.shape == Shape{2, 4, 3, 3});
+    CHECK(s.computing.empty());
+  }
+  SUBCASE("inputs that make no layer say so at once, and start nothing") {
+    BackgroundCompute compute;
+    s.config.groups = 5;  // 64 channels
+    s.inputs_changed = true;
+    compute.update(s, milliseconds(0));
+    CHECK(!compute.busy());
+    CHECK(s.computing.empty());
+    CHECK(s.error.find("5") != std::string::npos);
+    CHECK(s.shown.has_value());
+  }
 }
 
 TEST_CASE("shortcuts: keys fired without a window change the state as the help says") {

@@ -206,12 +206,12 @@ std::string emulatedLabel(const std::string& design) {
 
 // The GPU's backward rows, as runGpu's for the forward: the CUDA device when there is one, and the
 // kernels executed on the CPU when that backend is chosen (a CPU time, and labelled so).
-void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
+void runGpuBackward(const ComputeInputs& in, const NormResult& reference, Snapshot& snap) {
   const BackwardResult& grad = *snap.grad;
   auto run = [&](Backend backend, GpuOptions o) {
     try {
-      const GpuBackwardResult g = gpuBackward(state.x, *snap.dy, snap.plan, state.params,
-                                              reference.mean, reference.rstd, o);
+      const GpuBackwardResult g =
+          gpuBackward(in.x, *snap.dy, snap.plan, in.params, reference.mean, reference.rstd, o);
       // The emulated row named as the forward's ("... : backward channels (a CPU time, ...)");
       // the device's keeps its backend ("gpu backward channels on <GPU>").
       std::string label = g.result.backend;
@@ -227,20 +227,20 @@ void runGpuBackward(const AppState& state, const NormResult& reference, Snapshot
     }
   };
   if (gpuDevice().usable) run(Backend::Gpu, GpuOptions{});
-  if (state.backend == Backend::GpuEmulated) run(Backend::GpuEmulated, emulatedOnce());
+  if (in.backend == Backend::GpuEmulated) run(Backend::GpuEmulated, emulatedOnce());
 }
 
 // dy and the float64 backward from the forward's own statistics, as PyTorch saves them, with one
 // diverging scale for the reduced tensors (both sums, dweight and dbias); each backward backend
 // timed beside it, as the forward's are: the float32 fast path from the statistics rounded to
 // float32 (as a float32 forward saves them), and the GPU's.
-void runBackward(const AppState& state, const NormResult& reference, Snapshot& snap) {
-  snap.dy = makeGradOutput(state.x.shape, state.grad_init, state.seed);
+void runBackward(const ComputeInputs& in, const NormResult& reference, Snapshot& snap) {
+  snap.dy = makeGradOutput(in.x.shape, in.grad_init, in.seed);
   // The untimed run is the result; the timed ones recompute it in place, bit for bit.
   BackwardResult grad;
   const double fp64_seconds = medianSeconds([&] {
-    computeNormBackwardInto(state.x, *snap.dy, snap.plan, state.params, reference,
-                            {Precision::Fp64, state.variance, state.threads}, grad);
+    computeNormBackwardInto(in.x, *snap.dy, snap.plan, in.params, reference,
+                            {Precision::Fp64, in.variance, in.threads}, grad);
     return grad.seconds;
   });
   const Tensor mean32 = narrow(reference.mean), rstd32 = narrow(reference.rstd);
@@ -251,13 +251,13 @@ void runBackward(const AppState& state, const NormResult& reference, Snapshot& s
   BackwardResultF32 fast;
   std::vector<double> copies;
   const double fp32_seconds = medianSeconds([&] {
-    if (fast.dx.numel() == state.x.numel()) {
+    if (fast.dx.numel() == in.x.numel()) {
       const auto start = std::chrono::steady_clock::now();
-      copyFloats(state.x.data.data(), fast.dx.data.data(), state.x.numel(), state.threads);
+      copyFloats(in.x.data.data(), fast.dx.data.data(), in.x.numel(), in.threads);
       copies.push_back(secondsSince(start));
     }
-    computeNormBackwardF32Into(state.x, *snap.dy, snap.plan, state.params, mean32, rstd32,
-                               {Precision::Fp32, state.variance, state.threads}, fast);
+    computeNormBackwardF32Into(in.x, *snap.dy, snap.plan, in.params, mean32, rstd32,
+                               {Precision::Fp32, in.variance, in.threads}, fast);
     return fast.seconds;
   });
   snap.backward_copy_seconds = median(copies);
@@ -265,7 +265,7 @@ void runBackward(const AppState& state, const NormResult& reference, Snapshot& s
       {Backend::CpuFp32, fast.backend, fp32_seconds, maxAbsDiff(fast.dx, grad.dx), ""});
   snap.backward_runs.push_back({Backend::CpuFp64, grad.backend, fp64_seconds, 0.0, ""});
   snap.grad = std::move(grad);
-  runGpuBackward(state, reference, snap);
+  runGpuBackward(in, reference, snap);
   snap.dy_summary = summarize(snap.dy->data);
   snap.dx_summary = summarize(snap.grad->dx.data);
   std::vector<double> reduced;
@@ -278,18 +278,18 @@ void runBackward(const AppState& state, const NormResult& reference, Snapshot& s
 
 // The float32 fast path (its own outputs, widened for the panels as computeNorm would) and a copy
 // of x timed the same way, into the same y, so that it reads and writes what a normalization does.
-NormResult runFp32(const AppState& state, const Snapshot& snap, double& copy_seconds) {
-  const ComputeOptions fp32_options{Precision::Fp32, state.variance, state.threads};
+NormResult runFp32(const ComputeInputs& in, const Snapshot& snap, double& copy_seconds) {
+  const ComputeOptions fp32_options{Precision::Fp32, in.variance, in.threads};
   NormResultF32 fast;
   const double fp32_seconds = medianSeconds([&] {
-    computeNormF32Into(state.x, snap.plan, state.params, fp32_options, fast);
+    computeNormF32Into(in.x, snap.plan, in.params, fp32_options, fast);
     return fast.seconds;
   });
   NormResult fp32 = widen(fast);
   fp32.seconds = fp32_seconds;
   copy_seconds = medianSeconds([&] {
     const auto copy_start = std::chrono::steady_clock::now();
-    copyFloats(state.x.data.data(), fast.y.data.data(), state.x.numel(), state.threads);
+    copyFloats(in.x.data.data(), fast.y.data.data(), in.x.numel(), in.threads);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_start).count();
   });
   return fp32;
@@ -297,12 +297,12 @@ NormResult runFp32(const AppState& state, const Snapshot& snap, double& copy_sec
 
 // The GPU's rows: the CUDA device when there is one, and the kernels executed on the CPU when
 // chosen (its time is a CPU time and says so). Returns the chosen GPU backend's result.
-std::optional<NormResult> runGpu(const AppState& state, const NormResult& reference,
+std::optional<NormResult> runGpu(const ComputeInputs& in, const NormResult& reference,
                                  Snapshot& snap) {
   std::optional<NormResult> gpu;
   if (gpuDevice().usable) {
     try {
-      GpuResult g = gpuCompute(state.x, snap.plan, state.params);
+      GpuResult g = gpuCompute(in.x, snap.plan, in.params);
       snap.runs.push_back({Backend::Gpu, g.result.backend, g.timings.kernel_ms * 1e-3,
                            maxAbsDiff(g.result.y, reference.y), ""});
       gpu = std::move(g.result);
@@ -310,9 +310,9 @@ std::optional<NormResult> runGpu(const AppState& state, const NormResult& refere
       snap.runs.push_back({Backend::Gpu, "GPU", 0, 0, e.what()});
     }
   }
-  if (state.backend == Backend::GpuEmulated) {
+  if (in.backend == Backend::GpuEmulated) {
     try {
-      GpuResult g = gpuCompute(state.x, snap.plan, state.params, emulatedOnce());
+      GpuResult g = gpuCompute(in.x, snap.plan, in.params, emulatedOnce());
       snap.runs.push_back({Backend::GpuEmulated, emulatedLabel(gpuVariantName(g.variant)),
                            g.timings.kernel_ms * 1e-3, maxAbsDiff(g.result.y, reference.y), ""});
       gpu = std::move(g.result);
@@ -342,51 +342,79 @@ void show(AppState& state, Snapshot&& snap) {
     if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
         (!snap.grad || !snap.grad->dweight || (*ref)->index >= snap.grad->dweight->numel()))
       ref->reset();
+  state.compare = comparePanels(snap.x.shape, snap.compare_groups);
   state.shown = std::move(snap);
-  state.compare = comparePanels(state.x.shape, state.config.groups);
   state.error.clear();
   ++state.result_version;
 }
 
 }  // namespace
 
+ComputeInputs takeComputeInputs(AppState& state) {
+  state.inputs_changed = false;
+  ComputeInputs in;
+  in.plan = ReductionPlan::make(state.x.shape, state.config);
+  prepareAffine(state, in.plan);
+  validateParams(in.plan, state.params);
+  in.x = state.x;
+  in.params = state.params;
+  in.backend = state.backend;
+  in.variance = state.variance;
+  in.threads = state.threads;
+  in.backward = state.backward;
+  in.grad_init = state.grad_init;
+  in.seed = state.seed;
+  in.compare_groups = state.config.groups;
+  return in;
+}
+
+Snapshot computeSnapshot(ComputeInputs in) {
+  const auto start = std::chrono::steady_clock::now();
+  Snapshot snap;
+  snap.plan = in.plan;
+  // The float64 reference always runs: it is the yardstick for every other backend's difference.
+  // Its untimed run is the result; the timed ones recompute it in place, bit for bit.
+  const ComputeOptions fp64_options{Precision::Fp64, in.variance, in.threads};
+  NormResult reference;
+  reference.seconds = medianSeconds([&] {
+    computeNormInto(in.x, snap.plan, in.params, fp64_options, reference);
+    return reference.seconds;
+  });
+  if (in.backward) runBackward(in, reference, snap);
+  NormResult fp32 = runFp32(in, snap, snap.copy_seconds);
+  snap.runs.push_back(
+      {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
+  snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});
+  std::optional<NormResult> gpu = runGpu(in, reference, snap);
+  if (in.backend == Backend::CpuFp64) {
+    snap.result = std::move(reference);
+  } else if ((in.backend == Backend::Gpu || in.backend == Backend::GpuEmulated) && gpu) {
+    snap.result = std::move(*gpu);
+  } else {
+    snap.result = std::move(fp32);
+  }
+  snap.x_summary = summarize(in.x.data);
+  snap.y_summary = summarize(snap.result.y.data);
+  snap.rstd_summary = summarize(snap.result.rstd.data);
+  snap.x = std::move(in.x);
+  snap.params = std::move(in.params);
+  snap.compare_groups = in.compare_groups;
+  snap.recompute_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return snap;
+}
+
+void applyComputeOutcome(AppState& state, ComputeOutcome&& outcome) {
+  if (outcome.snapshot)
+    show(state, std::move(*outcome.snapshot));
+  else
+    state.error = outcome.error;
+}
+
 void recomputeIfChanged(AppState& state) {
   if (!state.inputs_changed) return;
-  state.inputs_changed = false;
-  const auto start = std::chrono::steady_clock::now();
   try {
-    Snapshot snap;
-    snap.x = state.x;
-    snap.plan = ReductionPlan::make(state.x.shape, state.config);
-    prepareAffine(state, snap.plan);
-    validateParams(snap.plan, state.params);
-    // The float64 reference always runs: it is the yardstick for every other backend's difference.
-    // Its untimed run is the result; the timed ones recompute it in place, bit for bit.
-    const ComputeOptions fp64_options{Precision::Fp64, state.variance, state.threads};
-    NormResult reference;
-    reference.seconds = medianSeconds([&] {
-      computeNormInto(state.x, snap.plan, state.params, fp64_options, reference);
-      return reference.seconds;
-    });
-    if (state.backward) runBackward(state, reference, snap);
-    NormResult fp32 = runFp32(state, snap, snap.copy_seconds);
-    snap.runs.push_back(
-        {Backend::CpuFp32, fp32.backend, fp32.seconds, maxAbsDiff(fp32.y, reference.y), ""});
-    snap.runs.push_back({Backend::CpuFp64, reference.backend, reference.seconds, 0.0, ""});
-    std::optional<NormResult> gpu = runGpu(state, reference, snap);
-    if (state.backend == Backend::CpuFp64) {
-      snap.result = std::move(reference);
-    } else if ((state.backend == Backend::Gpu || state.backend == Backend::GpuEmulated) && gpu) {
-      snap.result = std::move(*gpu);
-    } else {
-      snap.result = std::move(fp32);
-    }
-    snap.x_summary = summarize(snap.x.data);
-    snap.y_summary = summarize(snap.result.y.data);
-    snap.rstd_summary = summarize(snap.result.rstd.data);
-    snap.recompute_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    show(state, std::move(snap));
+    show(state, computeSnapshot(takeComputeInputs(state)));
   } catch (const NormError& e) {
     state.error = e.what();
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,33 @@ void initFromOptions(AppState& state, const LayerOptions& options);
 // Recomputes when inputs changed: on success replaces state.shown and clears state.error; on a
 // NormError keeps the last good snapshot and stores the message.
 void recomputeIfChanged(AppState& state);
+
+// A recompute in three parts, so that the long one can run on another thread
+// (background_compute.hpp): what it reads, copied out of the state; the snapshot; its outcome
+// shown.
+struct ComputeInputs {
+  ReductionPlan plan;
+  Tensor x;
+  NormParams params;
+  Backend backend = Backend::CpuFp32;
+  VarianceStrategy variance = VarianceStrategy::TwoPass;
+  int threads = 0;
+  bool backward = false;
+  std::string grad_init;
+  uint64_t seed = 0;
+  int64_t compare_groups = 0;
+};
+struct ComputeOutcome {
+  std::optional<Snapshot> snapshot;
+  std::string error;  // the NormError's message when there is no snapshot
+};
+// Clears inputs_changed, makes the plan and fits the affine parameters to it (both in the state);
+// throws NormError when the inputs make no layer.
+ComputeInputs takeComputeInputs(AppState& state);
+// Every backend on the inputs (NormError on failure). Reads nothing else: safe on any thread.
+Snapshot computeSnapshot(ComputeInputs inputs);
+// The snapshot shown (a new shape refits the view), or the error kept beside the last one.
+void applyComputeOutcome(AppState& state, ComputeOutcome&& outcome);
 
 // Replaces x by a synthetic input of state.edit_shape made with state.init / state.seed, refusing
 // shapes past kMaxDisplayedElements or dims outside 1..64 (message in state.error).

@@ -335,11 +335,18 @@ TensorView& App::shown() {
   return cubes;
 }
 
+// How long a frame waits for the recompute it started before drawing the last snapshot: a layer
+// this quick shows in the frame that changed it, as if computed in place.
+constexpr std::chrono::milliseconds kComputeWaitInFrame{50};
+
 // One frame, as a sequence of named steps: compute if the inputs changed, the look, input (on
 // what the user saw last frame), the panels and the views' places, the shown view's rebuild and
 // fit, the overlays, then GL.
 void drawFrame(App& app) {
-  recomputeIfChanged(*app.state);
+  if (app.compute)
+    app.compute->update(*app.state, kComputeWaitInFrame);
+  else
+    recomputeIfChanged(*app.state);
   applyLook(app);
   beginFrame(app);
   handleInput(app);
@@ -365,6 +372,7 @@ nlohmann::json frameReport(App& app) {
   const glm::vec3 bg = backgroundOf(s.theme);
   j["background"] = {std::lround(bg.r * 255), std::lround(bg.g * 255), std::lround(bg.b * 255)};
   if (!s.error.empty()) j["error"] = s.error;
+  if (!s.computing.empty()) j["computing"] = s.computing;
   if (const LessonProgress& p = s.lesson; p.lesson)
     j["lesson"] = {{"name", p.lesson->name},          {"step", p.step + 1},
                    {"steps", p.lesson->steps.size()}, {"tried", p.tried},

@@ -11,6 +11,7 @@
 
 #include "app_state.hpp"
 #include "app_window.hpp"
+#include "background_compute.hpp"
 #include "cube_view.hpp"
 #include "panels.hpp"
 #include "plate_view.hpp"
@@ -43,6 +44,9 @@ struct App {
   KeyInput keys;
   // The platform's part of starting an ImGui frame (its backend's NewFrame).
   void (*platform_new_frame)() = nullptr;
+  // The window's recompute on a worker thread (null: each frame recomputes in place, as offscreen
+  // renders, the benchmark and the browser do).
+  BackgroundCompute* compute = nullptr;
 
   // The view the state shows (shownDisplay).
   TensorView& shown();

@@ -71,6 +71,8 @@ ValueSummary summarize(std::span<const double> values, int bins = 32);
 struct Snapshot {
   Tensor x;
   ReductionPlan plan;
+  NormParams params;           // the weight and bias the result was computed with
+  int64_t compare_groups = 0;  // the compare layout's GroupNorm G (the chosen num_groups)
   NormResult result;
   std::vector<BackendRun> runs;
   double recompute_seconds = 0;  // wall time of the whole recompute (all backends)
@@ -225,6 +227,9 @@ struct AppState {
   std::vector<ComparePanel> compare;
   std::string error;
   uint64_t result_version = 0;  // bumps with every new snapshot, so the scene knows to rebuild
+  // What a recompute on the window's worker thread is computing ("" when none): the view shows
+  // the last snapshot meanwhile (background_compute.hpp).
+  std::string computing;
 
   // ---- View.
   LayoutMode layout = LayoutMode::Single;

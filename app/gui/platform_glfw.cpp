@@ -48,6 +48,9 @@ void followPresenterMode(GLFWwindow* window, App& app, bool& fullscreen, int win
 // The window's loop: wait for input (or the next animation frame), draw, present, save.
 void runInteractive(GLFWwindow* window, App& app, const WindowOptions& options) {
   SettingsWriter settings(options.persist_settings);
+  // A recompute past a frame's wait runs on a worker, which wakes the loop when it ends.
+  BackgroundCompute compute([] { glfwPostEmptyEvent(); });
+  app.compute = &compute;
   bool fullscreen = false;
   int windowed[4] = {0, 0, options.width, options.height};
   while (!glfwWindowShouldClose(window)) {
@@ -61,6 +64,8 @@ void runInteractive(GLFWwindow* window, App& app, const WindowOptions& options) 
     savePngIfAsked(app);
     settings.saveIfChanged(*app.state);
   }
+  compute.finish(*app.state);
+  app.compute = nullptr;
 }
 
 }  // namespace

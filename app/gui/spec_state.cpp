@@ -104,7 +104,8 @@ ViewSpec specOf(const AppState& s) {
   spec.variance = s.variance;
   if (s.backend != Backend::CpuFp32) spec.backend = s.backend;
   spec.threads = s.threads;
-  if (s.pinned && (s.pinned->section == Section::Input || s.pinned->section == Section::Output))
+  if (s.pinned && s.shown && s.shown->x.shape == s.x.shape &&
+      (s.pinned->section == Section::Input || s.pinned->section == Section::Output))
     spec.hover = indexOf(s.pinned->index, s.x.shape);
   if (s.layout != LayoutMode::Single) spec.layout = s.layout;
   if (s.display_chosen) spec.display = s.display;

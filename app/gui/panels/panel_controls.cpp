@@ -673,6 +673,16 @@ void drawControlsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
     ImGui::PopStyleColor();
     if (s.shown) ImGui::TextDisabled("showing the last good result");
   }
+  if (!s.computing.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+    ImGui::TextWrapped("Computing %s...", s.computing.c_str());
+    ImGui::PopStyleColor();
+    if (s.shown) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+      ImGui::TextWrapped("showing the last result until it is done");
+      ImGui::PopStyleColor();
+    }
+  }
   if (!s.notice.empty()) ImGui::TextWrapped("%s", s.notice.c_str());
   if (s.capture && ImGui::CollapsingHeader("Model capture", ImGuiTreeNodeFlags_DefaultOpen))
     captureSection(s);

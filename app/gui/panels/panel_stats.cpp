@@ -237,7 +237,10 @@ void drawStatsPanel(AppState& s, glm::vec2 pos, glm::vec2 size) {
   ImGui::Begin("Statistics", nullptr,
                ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   if (!s.shown) {
-    ImGui::TextWrapped("No result yet: %s", s.error.c_str());
+    if (!s.computing.empty())
+      ImGui::TextWrapped("Computing %s...", s.computing.c_str());
+    else
+      ImGui::TextWrapped("No result yet: %s", s.error.c_str());
     ImGui::End();
     return;
   }

@@ -36,7 +36,7 @@ void updateTarget(AppState& state) {
   const bool on_element =
       active && active->section != Section::Mean && active->section != Section::Rstd;
   if (state.backward && snap.grad && snap.dy)
-    h.panel.setBackwardTarget(snap.plan, snap.x, *snap.dy, state.params, snap.result.mean,
+    h.panel.setBackwardTarget(snap.plan, snap.x, *snap.dy, snap.params, snap.result.mean,
                               snap.result.rstd, group, on_element ? active->index : -1);
   else
     h.panel.setTarget(snap.plan, snap.x, group);
