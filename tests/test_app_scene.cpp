@@ -669,6 +669,26 @@ TEST_CASE("background recompute: the last snapshot stays until the worker's is s
   }
 }
 
+TEST_CASE("background recompute: a BatchNorm training step waits for the batch being computed") {
+  AppState s = stateFor("batch");
+  s.edit_shape = Shape{16, 64, 32, 32};
+  s.init = "randn";
+  regenerateInput(s);
+  s.inputs_changed = true;
+  BackgroundCompute compute;
+  compute.update(s, std::chrono::milliseconds(0));
+  REQUIRE(compute.busy());
+  // The shown statistics are the worked example's: a step now would skip the running batch.
+  applyTrainingStep(s);
+  CHECK(s.config.num_batches_tracked == 0);
+  CHECK_FALSE(s.params.running_mean.has_value());
+  compute.finish(s);
+  applyTrainingStep(s);
+  CHECK(s.config.num_batches_tracked == 1);
+  REQUIRE(s.params.running_mean.has_value());
+  CHECK(s.params.running_mean->numel() == 64);
+}
+
 TEST_CASE("shortcuts: keys fired without a window change the state as the help says") {
   AppState s = stateFor("group");
   auto tap = [&](std::vector<Key> keys, std::vector<Key> ctrl = {}) {

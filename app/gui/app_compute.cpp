@@ -571,6 +571,9 @@ void openCapturedLayer(AppState& state, int index) {
 
 void applyTrainingStep(AppState& state) {
   if (!state.shown || !state.shown->result.running_mean || !state.shown->result.running_var) return;
+  // The step carries the last batch's running statistics on: while that batch is still being
+  // computed, the shown ones are a batch behind, and a step now would drop it from the average.
+  if (!state.computing.empty()) return;
   state.params.running_mean = narrow(*state.shown->result.running_mean);
   state.params.running_var = narrow(*state.shown->result.running_var);
   ++state.config.num_batches_tracked;

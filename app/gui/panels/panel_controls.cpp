@@ -300,9 +300,14 @@ void batchControls(AppState& s) {
   const int64_t c = s.x.shape.rank() >= 2 ? s.x.shape[1] : s.x.shape[0];
   show("running_mean", s.params.running_mean, 0.0f, c);
   show("running_var", s.params.running_var, 1.0f, c);
-  ImGui::BeginDisabled(!s.config.training);
+  ImGui::BeginDisabled(!s.config.training || !s.computing.empty());
   if (ImGui::Button("Step: one training batch")) applyTrainingStep(s);
   ImGui::EndDisabled();
+  if (!s.computing.empty() && s.config.training &&
+      ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    wrappedTooltip(
+        "The next step carries on this batch's running statistics: it waits until "
+        "the batch is computed.");
   const char* reset = "Reset running stats";
   const ImGuiStyle& style = ImGui::GetStyle();
   if (ImGui::CalcTextSize(reset).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x <
