@@ -342,7 +342,7 @@ void show(AppState& state, Snapshot&& snap) {
     if (*ref && ((*ref)->section == Section::DWeight || (*ref)->section == Section::DBias) &&
         (!snap.grad || !snap.grad->dweight || (*ref)->index >= snap.grad->dweight->numel()))
       ref->reset();
-  state.compare = comparePanels(snap.x.shape, snap.compare_groups);
+  state.compare = comparePanels(snap.x.shape, snap.plan.config().groups);
   state.shown = std::move(snap);
   state.error.clear();
   ++state.result_version;
@@ -364,14 +364,13 @@ ComputeInputs takeComputeInputs(AppState& state) {
   in.backward = state.backward;
   in.grad_init = state.grad_init;
   in.seed = state.seed;
-  in.compare_groups = state.config.groups;
   return in;
 }
 
 Snapshot computeSnapshot(ComputeInputs in) {
   const auto start = std::chrono::steady_clock::now();
   Snapshot snap;
-  snap.plan = in.plan;
+  snap.plan = std::move(in.plan);
   // The float64 reference always runs: it is the yardstick for every other backend's difference.
   // Its untimed run is the result; the timed ones recompute it in place, bit for bit.
   const ComputeOptions fp64_options{Precision::Fp64, in.variance, in.threads};
@@ -398,7 +397,6 @@ Snapshot computeSnapshot(ComputeInputs in) {
   snap.rstd_summary = summarize(snap.result.rstd.data);
   snap.x = std::move(in.x);
   snap.params = std::move(in.params);
-  snap.compare_groups = in.compare_groups;
   snap.recompute_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return snap;

@@ -32,7 +32,6 @@ struct ComputeInputs {
   bool backward = false;
   std::string grad_init;
   uint64_t seed = 0;
-  int64_t compare_groups = 0;
 };
 struct ComputeOutcome {
   std::optional<Snapshot> snapshot;

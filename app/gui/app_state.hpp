@@ -71,8 +71,7 @@ ValueSummary summarize(std::span<const double> values, int bins = 32);
 struct Snapshot {
   Tensor x;
   ReductionPlan plan;
-  NormParams params;           // the weight and bias the result was computed with
-  int64_t compare_groups = 0;  // the compare layout's GroupNorm G (the chosen num_groups)
+  NormParams params;  // the weight and bias the result was computed with
   NormResult result;
   std::vector<BackendRun> runs;
   double recompute_seconds = 0;  // wall time of the whole recompute (all backends)
